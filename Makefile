@@ -1,0 +1,34 @@
+# ESP API Credentials. `make run` and `make test` are all a newcomer needs.
+GO      ?= go
+DATA    ?= ./data
+ADDR    ?= 127.0.0.1:8080
+# The race detector needs a C compiler; use it whenever one is present.
+RACE    := $(shell command -v $$($(GO) env CC) >/dev/null 2>&1 && echo -race)
+FUZZTIME ?= 20s
+
+.PHONY: run build test generate lint bench clean
+
+run: build
+	./bin/esp serve --data $(DATA) --addr $(ADDR)
+
+build:
+	$(GO) build -o bin/esp ./cmd/esp
+
+test:
+	$(GO) vet ./...
+	$(GO) test $(RACE) -count=1 -timeout 20m ./...
+
+generate:
+	$(GO) tool templ generate
+	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && false)
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go') && false)
+	$(GO) vet ./...
+	$(GO) tool templ fmt -fail views >/dev/null
+
+bench:
+	$(GO) run ./cmd/espbench
+
+clean:
+	rm -rf bin

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"esp/lifecycle"
+	"esp/store"
+)
+
+// openStore opens the data folder's database for an administrative command.
+func openStore(ctx context.Context, dir string) (*store.Store, error) {
+	st, err := store.Open(ctx, dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open data folder %s: %w", dir, err)
+	}
+	return st, nil
+}
+
+// friendly turns store and lifecycle errors into the CLI's one-line wording.
+func friendly(err error, what string) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("unknown %s", what)
+	case errors.Is(err, store.ErrConflict):
+		return fmt.Errorf("%s already exists", what)
+	case errors.Is(err, lifecycle.ErrInvalid):
+		msg := strings.TrimSuffix(err.Error(), ": "+lifecycle.ErrInvalid.Error())
+		return errors.New(msg)
+	}
+	return err
+}
+
+func cmdTenantAdd(ctx context.Context, e env, args []string) error {
+	const shape = "tenant add NAME"
+	fs, data := newFlags(e, "tenant add")
+	pos, err := parse(fs, args, 1, shape)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	t, err := lifecycle.NewAccounts(st, time.Now).AddTenant(ctx, pos[0])
+	if err != nil {
+		return friendly(err, fmt.Sprintf("tenant %q", pos[0]))
+	}
+	fmt.Fprintf(e.stdout, "added tenant %q (public API off)\n", t.Name)
+	return nil
+}
+
+func cmdTenantFeature(ctx context.Context, e env, args []string) error {
+	const shape = "tenant feature NAME public-api on|off"
+	fs, data := newFlags(e, "tenant feature")
+	pos, err := parse(fs, args, 3, shape)
+	if err != nil {
+		return err
+	}
+	if pos[1] != "public-api" {
+		return usageError{fmt.Sprintf("tenant feature: unknown feature %q (the only feature is public-api)", pos[1])}
+	}
+	var on bool
+	switch pos[2] {
+	case "on":
+		on = true
+	case "off":
+	default:
+		return usageError{fmt.Sprintf("tenant feature: expected on or off, got %q", pos[2])}
+	}
+	st, err := openStore(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := lifecycle.NewAccounts(st, time.Now).SetPublicAPI(ctx, pos[0], on); err != nil {
+		return friendly(err, fmt.Sprintf("tenant %q", pos[0]))
+	}
+	fmt.Fprintf(e.stdout, "tenant %q: public API %s\n", pos[0], pos[2])
+	return nil
+}
+
+func cmdUserAdd(ctx context.Context, e env, args []string) error {
+	const shape = "user add --tenant NAME [--admin] USERNAME"
+	fs, data := newFlags(e, "user add")
+	tenant := fs.String("tenant", "", "the user's tenant")
+	admin := fs.Bool("admin", false, "make the user an ESP admin")
+	pos, err := parse(fs, args, 1, shape)
+	if err != nil {
+		return err
+	}
+	if *tenant == "" {
+		return usageError{"user add: --tenant is required (usage: esp " + shape + ")"}
+	}
+	password, err := readPassword(e)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	_, err = lifecycle.NewAccounts(st, time.Now).AddUser(ctx, *tenant, pos[0], password, *admin)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("unknown tenant %q", *tenant)
+	}
+	if err != nil {
+		return friendly(err, fmt.Sprintf("user %q", pos[0]))
+	}
+	role := "user"
+	if *admin {
+		role = "admin"
+	}
+	fmt.Fprintf(e.stdout, "added %s %q to tenant %q\n", role, pos[0], *tenant)
+	return nil
+}
+
+// readPassword reads the first line of stdin.
+func readPassword(e env) (string, error) {
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", errors.New("user add: password must not be empty (give it on stdin)")
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("user add: password must not be empty (give it on stdin)")
+	}
+	return line, nil
+}
+
+func cmdPurge(ctx context.Context, e env, args []string) error {
+	fs, data := newFlags(e, "purge")
+	after := fs.Duration("purge-after", 24*time.Hour, "purge credentials deactivated at least this long ago")
+	if _, err := parse(fs, args, 0, "purge [--purge-after 24h]"); err != nil {
+		return err
+	}
+	if err := positiveDurations(map[string]time.Duration{"purge-after": *after}); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	sch := lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{PurgeAfter: *after}, nil, time.Now)
+	sch.Actor = "cli"
+	n, err := sch.Purge(ctx, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "purged %d deactivated credential(s)\n", n)
+	return nil
+}

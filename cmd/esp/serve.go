@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"esp/lifecycle"
+	"esp/web"
+)
+
+type serveConfig struct {
+	data, addr      string
+	activator       string
+	webhookURL      string
+	tick            time.Duration
+	lc              lifecycle.Config
+	shutdownTimeout time.Duration
+}
+
+func parseServe(e env, args []string) (serveConfig, error) {
+	var c serveConfig
+	fs, data := newFlags(e, "serve")
+	def := lifecycle.DefaultConfig()
+	durs := []struct {
+		name, env string
+		def       time.Duration
+		dst       *time.Duration
+		help      string
+	}{
+		{"activation-timeout", "ESP_ACTIVATION_TIMEOUT", def.ActivationTimeout, &c.lc.ActivationTimeout, "pending activation longer than this fails"},
+		{"deactivation-timeout", "ESP_DEACTIVATION_TIMEOUT", def.DeactivationTimeout, &c.lc.DeactivationTimeout, "pending deactivation longer than this fails"},
+		{"purge-after", "ESP_PURGE_AFTER", def.PurgeAfter, &c.lc.PurgeAfter, "purge credentials deactivated at least this long"},
+		{"purge-every", "ESP_PURGE_EVERY", def.PurgeEvery, &c.lc.PurgeEvery, "how often the purge runs"},
+		{"tick", "ESP_TICK", 2 * time.Second, &c.tick, "how often the scheduler looks for due work"},
+	}
+	for _, d := range durs {
+		v, err := durationEnv(e, d.env, d.def)
+		if err != nil {
+			return c, err
+		}
+		fs.DurationVar(d.dst, d.name, v, d.help+" (env "+d.env+")")
+	}
+	fs.StringVar(&c.addr, "addr", envOr(e, "ESP_ADDR", "127.0.0.1:8080"), "listen address (env ESP_ADDR)")
+	fs.StringVar(&c.activator, "activator", envOr(e, "ESP_ACTIVATOR", "local"), "local or webhook (env ESP_ACTIVATOR)")
+	fs.StringVar(&c.webhookURL, "webhook-url", envOr(e, "ESP_WEBHOOK_URL", ""), "the webhook activator's URL (env ESP_WEBHOOK_URL)")
+	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tick D] [--activation-timeout D] ..."); err != nil {
+		return c, err
+	}
+	c.data = *data
+	c.shutdownTimeout = 30 * time.Second
+	ds := map[string]time.Duration{}
+	for _, d := range durs {
+		ds[d.name] = *d.dst
+	}
+	if err := positiveDurations(ds); err != nil {
+		return c, err
+	}
+	switch c.activator {
+	case "local":
+		if c.webhookURL != "" {
+			return c, usageError{"serve: --webhook-url needs --activator webhook"}
+		}
+	case "webhook":
+		if c.webhookURL == "" {
+			return c, usageError{"serve: --activator webhook needs --webhook-url URL"}
+		}
+	default:
+		return c, usageError{fmt.Sprintf("serve: --activator must be local or webhook, got %q", c.activator)}
+	}
+	return c, nil
+}
+
+func cmdServe(ctx context.Context, e env, args []string) error {
+	cfg, err := parseServe(e, args)
+	if err != nil {
+		return err
+	}
+	var act lifecycle.Activator = lifecycle.LocalActivator{}
+	if cfg.activator == "webhook" {
+		w, err := lifecycle.NewWebhookActivator(cfg.webhookURL)
+		if err != nil {
+			return usageError{"serve: " + err.Error()}
+		}
+		act = w
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+
+	st, err := openStore(ctx, cfg.data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	now := time.Now
+	accounts := lifecycle.NewAccounts(st, now)
+	if err := firstRun(ctx, e, st, accounts); err != nil {
+		return err
+	}
+	svc := lifecycle.NewService(st, now, cfg.lc)
+	srv, err := web.New(web.Config{DataDir: cfg.data}, log, st, svc, accounts, now)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("serve: cannot listen on %s: %v", cfg.addr, errors.Unwrap(err))
+	}
+	httpSrv := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      10 * time.Minute, // exports of large plans stream for a while
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	schedCtx, stopSched := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	sch := lifecycle.NewScheduler(st, act, cfg.lc, log, now)
+	wg.Go(func() { sch.Run(schedCtx, cfg.tick) })
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+	fmt.Fprintf(e.stdout, "ESP is running at http://%s (data in %s; Ctrl+C stops it)\n", ln.Addr(), cfg.data)
+	log.Info("serving", "addr", ln.Addr().String(), "activator", cfg.activator)
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		stopSched()
+		wg.Wait()
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	defer cancel()
+	shutErr := httpSrv.Shutdown(shutCtx)
+	stopSched()
+	wg.Wait()
+	if shutErr != nil {
+		return fmt.Errorf("serve: shutdown: %w", shutErr)
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,368 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Credential is one generated access key and the hash of its secret. Zero
+// times mean "not set".
+type Credential struct {
+	ID            int64
+	TenantID      int64
+	Status        string
+	AccessKey     string
+	SecretHash    []byte
+	AccessLast4   string
+	SecretLast4   string
+	CreatedAt     time.Time
+	ChangedAt     time.Time
+	DueAt         time.Time
+	DeadlineAt    time.Time
+	Attempts      int
+	DeactivatedAt time.Time
+	LastUsedAt    time.Time
+}
+
+// AuditEntry is one line of the audit trail.
+type AuditEntry struct {
+	ID           int64
+	At           time.Time
+	TenantID     int64
+	CredentialID int64
+	Actor        string
+	Action       string
+	FromStatus   string
+	ToStatus     string
+	Detail       string
+}
+
+const credentialColumns = `id, tenant_id, status, access_key, secret_hash, access_last4, secret_last4,
+	created_at, changed_at, due_at, deadline_at, attempts, deactivated_at, last_used_at`
+
+func scanCredential(row interface{ Scan(...any) error }) (Credential, error) {
+	var c Credential
+	var created, changed int64
+	var due, deadline, deactivated, lastUsed sql.NullInt64
+	err := row.Scan(&c.ID, &c.TenantID, &c.Status, &c.AccessKey, &c.SecretHash, &c.AccessLast4, &c.SecretLast4,
+		&created, &changed, &due, &deadline, &c.Attempts, &deactivated, &lastUsed)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return Credential{}, ErrNotFound
+		}
+		return Credential{}, err
+	}
+	c.CreatedAt, c.ChangedAt = fromNanos(created), fromNanos(changed)
+	c.DueAt, c.DeadlineAt = nullNanos(due), nullNanos(deadline)
+	c.DeactivatedAt, c.LastUsedAt = nullNanos(deactivated), nullNanos(lastUsed)
+	return c, nil
+}
+
+// CurrentCredential is the credential the tenant's window shows: the newest
+// generated, unless it has been purged (then ErrNotFound).
+func (s *Store) CurrentCredential(ctx context.Context, tenantID int64) (Credential, error) {
+	c, err := scanCredential(s.DB.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials
+		WHERE id = (SELECT current_credential_id FROM tenants WHERE id = ?)`, tenantID))
+	if err != nil {
+		return Credential{}, fmt.Errorf("store: current credential of tenant %d: %w", tenantID, err)
+	}
+	return c, nil
+}
+
+// CredentialByID finds a credential by id.
+func (s *Store) CredentialByID(ctx context.Context, id int64) (Credential, error) {
+	c, err := scanCredential(s.DB.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials WHERE id = ?`, id))
+	if err != nil {
+		return Credential{}, fmt.Errorf("store: credential %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// CredentialByAccessKey finds a credential by its access key.
+func (s *Store) CredentialByAccessKey(ctx context.Context, accessKey string) (Credential, error) {
+	c, err := scanCredential(s.DB.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials WHERE access_key = ?`, accessKey))
+	if err != nil {
+		return Credential{}, fmt.Errorf("store: credential by access key: %w", err)
+	}
+	return c, nil
+}
+
+// InsertCredential stores a new credential, makes it the tenant's current one
+// and writes the audit row, in one transaction. A second live credential for
+// the tenant is refused by the database's partial unique index: ErrConflict.
+func (s *Store) InsertCredential(ctx context.Context, c Credential, actor string) (Credential, error) {
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
+			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.TenantID, c.Status, c.AccessKey, c.SecretHash, c.AccessLast4, c.SecretLast4,
+			c.CreatedAt.UnixNano(), c.CreatedAt.UnixNano(), toNull(c.DueAt), toNull(c.DeadlineAt))
+		if err != nil {
+			if IsConstraint(err) {
+				return fmt.Errorf("store: tenant %d already has live credentials: %w", c.TenantID, ErrConflict)
+			}
+			return fmt.Errorf("store: insert credential: %w", err)
+		}
+		if c.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET current_credential_id = ? WHERE id = ?`, c.ID, c.TenantID); err != nil {
+			return fmt.Errorf("store: set current credential: %w", err)
+		}
+		return insertAudit(ctx, tx, AuditEntry{At: c.CreatedAt, TenantID: c.TenantID, CredentialID: c.ID,
+			Actor: actor, Action: "generate", ToStatus: c.Status})
+	})
+	if err != nil {
+		return Credential{}, err
+	}
+	c.ChangedAt = c.CreatedAt
+	return c, nil
+}
+
+// Transition is one conditional status change of one credential.
+type Transition struct {
+	CredentialID int64
+	From         []string // the change applies only while the status is one of these
+	To           string
+	At           time.Time
+	// DueAt and DeadlineAt replace the row's scheduling times (zero clears them).
+	DueAt      time.Time
+	DeadlineAt time.Time
+	// Deactivated stamps deactivated_at with At.
+	Deactivated bool
+	Actor       string
+	Action      string
+	Detail      string
+}
+
+// ApplyTransitions applies each transition as one conditional UPDATE plus its
+// audit row, all in one transaction. A transition whose row is no longer in
+// one of its From statuses changes nothing and is reported in skipped (by
+// index); ErrConflict is returned when every transition was skipped.
+func (s *Store) ApplyTransitions(ctx context.Context, ts []Transition) (skipped []int, err error) {
+	err = s.Tx(ctx, func(tx *sql.Tx) error {
+		skipped = skipped[:0]
+		for i, t := range ts {
+			ok, err := applyTransition(ctx, tx, t)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				skipped = append(skipped, i)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(ts) > 0 && len(skipped) == len(ts) {
+		return skipped, fmt.Errorf("store: credential no longer in the expected status: %w", ErrConflict)
+	}
+	return skipped, nil
+}
+
+func applyTransition(ctx context.Context, tx *sql.Tx, t Transition) (bool, error) {
+	if len(t.From) == 0 {
+		return false, errors.New("store: transition without From statuses")
+	}
+	args := []any{t.To, t.At.UnixNano(), toNull(t.DueAt), toNull(t.DeadlineAt)}
+	deactivated := "deactivated_at"
+	if t.Deactivated {
+		deactivated = "?"
+		args = append(args, t.At.UnixNano())
+	}
+	args = append(args, t.CredentialID)
+	for _, f := range t.From {
+		args = append(args, f)
+	}
+	// The write transaction holds the lock, so the status read here is the
+	// one the conditional UPDATE below sees.
+	var tenantID int64
+	var from string
+	err := tx.QueryRowContext(ctx, `SELECT tenant_id, status FROM credentials WHERE id = ?`, t.CredentialID).Scan(&tenantID, &from)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: transition credential %d: %w", t.CredentialID, err)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE credentials SET status = ?, changed_at = ?, due_at = ?, deadline_at = ?,
+		attempts = 0, deactivated_at = `+deactivated+`
+		WHERE id = ? AND status IN (`+placeholders(len(t.From))+`)`, args...)
+	if err != nil {
+		return false, fmt.Errorf("store: transition credential %d to %s: %w", t.CredentialID, t.To, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	err = insertAudit(ctx, tx, AuditEntry{At: t.At, TenantID: tenantID, CredentialID: t.CredentialID,
+		Actor: t.Actor, Action: t.Action, FromStatus: from, ToStatus: t.To, Detail: t.Detail})
+	return err == nil, err
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func insertAudit(ctx context.Context, tx *sql.Tx, e AuditEntry) error {
+	var cred sql.NullInt64
+	if e.CredentialID != 0 {
+		cred = sql.NullInt64{Int64: e.CredentialID, Valid: true}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit (at, tenant_id, credential_id, actor, action, from_status, to_status, detail)
+		VALUES (?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?)`,
+		e.At.UnixNano(), e.TenantID, cred, e.Actor, e.Action, e.FromStatus, e.ToStatus, e.Detail)
+	if err != nil {
+		return fmt.Errorf("store: write audit: %w", err)
+	}
+	return nil
+}
+
+// Audit lists the audit trail of a credential (credentialID > 0) or of every
+// credential (0), oldest first.
+func (s *Store) Audit(ctx context.Context, credentialID int64) ([]AuditEntry, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, at, tenant_id, coalesce(credential_id, 0), actor, action,
+		coalesce(from_status, ''), coalesce(to_status, ''), detail
+		FROM audit WHERE ? = 0 OR credential_id = ? ORDER BY id`, credentialID, credentialID)
+	if err != nil {
+		return nil, fmt.Errorf("store: audit: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		var at int64
+		if err := rows.Scan(&e.ID, &at, &e.TenantID, &e.CredentialID, &e.Actor, &e.Action, &e.FromStatus, &e.ToStatus, &e.Detail); err != nil {
+			return nil, err
+		}
+		e.At = fromNanos(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// DueCredentials lists up to limit credentials whose due time has come.
+func (s *Store) DueCredentials(ctx context.Context, now time.Time, limit int) ([]Credential, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT `+credentialColumns+` FROM credentials
+		WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?`, now.UnixNano(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: due credentials: %w", err)
+	}
+	defer rows.Close()
+	var out []Credential
+	for rows.Next() {
+		c, err := scanCredential(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: due credentials: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Claim is a lease on a due credential: its due time moves to Until so that
+// no other scheduler (or a restart within the lease) acts on it meanwhile.
+type Claim struct {
+	CredentialID int64
+	Status       string
+	DueAt        time.Time // the due time read; the claim holds only if unchanged
+	Until        time.Time
+}
+
+// ClaimDue moves each claimed row's due time forward and counts the attempt,
+// in one transaction; it returns the ids whose claim held.
+func (s *Store) ClaimDue(ctx context.Context, claims []Claim) ([]int64, error) {
+	var won []int64
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		won = won[:0]
+		stmt, err := tx.PrepareContext(ctx, `UPDATE credentials SET due_at = ?, attempts = attempts + 1
+			WHERE id = ? AND status = ? AND due_at = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, c := range claims {
+			res, err := stmt.ExecContext(ctx, c.Until.UnixNano(), c.CredentialID, c.Status, c.DueAt.UnixNano())
+			if err != nil {
+				return fmt.Errorf("store: claim credential %d: %w", c.CredentialID, err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				won = append(won, c.CredentialID)
+			}
+		}
+		return nil
+	})
+	return won, err
+}
+
+// Reschedule sets the next due time of a credential still in status,
+// after a failed attempt that will be retried.
+func (s *Store) Reschedule(ctx context.Context, id int64, status string, due time.Time) error {
+	_, err := s.DB.ExecContext(ctx, `UPDATE credentials SET due_at = ? WHERE id = ? AND status = ?`, due.UnixNano(), id, status)
+	if err != nil {
+		return fmt.Errorf("store: reschedule credential %d: %w", id, err)
+	}
+	return nil
+}
+
+// PurgeDeactivated deletes credentials deactivated at or before cutoff and
+// writes one audit row per purged credential, in one transaction. It returns
+// how many were purged.
+func (s *Store) PurgeDeactivated(ctx context.Context, cutoff, now time.Time, actor string) (int, error) {
+	var n int
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO audit (at, tenant_id, credential_id, actor, action, from_status, to_status, detail)
+			SELECT ?, tenant_id, id, ?, 'purge', status, NULL, '' FROM credentials
+			WHERE status = 'deactivated' AND deactivated_at <= ?`, now.UnixNano(), actor, cutoff.UnixNano())
+		if err != nil {
+			return fmt.Errorf("store: purge audit: %w", err)
+		}
+		audited, _ := res.RowsAffected()
+		res, err = tx.ExecContext(ctx, `DELETE FROM credentials WHERE status = 'deactivated' AND deactivated_at <= ?`, cutoff.UnixNano())
+		if err != nil {
+			return fmt.Errorf("store: purge: %w", err)
+		}
+		deleted, _ := res.RowsAffected()
+		if deleted != audited {
+			return fmt.Errorf("store: purge deleted %d rows but audited %d", deleted, audited)
+		}
+		n = int(deleted)
+		return nil
+	})
+	return n, err
+}
+
+// SchedulerValue reads a persistent scheduler fact; ok is false when unset.
+func (s *Store) SchedulerValue(ctx context.Context, name string) (value int64, ok bool, err error) {
+	err = s.DB.QueryRowContext(ctx, `SELECT value FROM scheduler_state WHERE name = ?`, name).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("store: scheduler state %s: %w", name, err)
+	}
+	return value, true, nil
+}
+
+// SetSchedulerValueIf stores a scheduler fact only if it still holds old
+// (oldOK false: only if unset). It reports whether it was stored, so two
+// schedulers cannot both run the same weekly purge.
+func (s *Store) SetSchedulerValueIf(ctx context.Context, name string, old int64, oldOK bool, value int64) (bool, error) {
+	var res sql.Result
+	var err error
+	if oldOK {
+		res, err = s.DB.ExecContext(ctx, `UPDATE scheduler_state SET value = ? WHERE name = ? AND value = ?`, value, name, old)
+	} else {
+		res, err = s.DB.ExecContext(ctx, `INSERT INTO scheduler_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, value)
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: set scheduler state %s: %w", name, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}

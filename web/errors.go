@@ -1,0 +1,118 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"esp/lifecycle"
+	"esp/store"
+)
+
+// apiErrorBody is the public API's error envelope.
+type apiErrorBody struct {
+	Error apiErrorDetail `json:"error"`
+}
+
+type apiErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// codeFor names a status for the API's error envelope.
+func codeFor(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "bad_request"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusConflict:
+		return "conflict"
+	case http.StatusRequestEntityTooLarge:
+		return "payload_too_large"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type"
+	case http.StatusNotAcceptable:
+		return "not_acceptable"
+	case http.StatusTooManyRequests:
+		return "rate_limited"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
+	}
+	if status >= 500 {
+		return "internal_error"
+	}
+	return strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
+}
+
+// APIError is an error the public API answers with its own code and message.
+type APIError struct {
+	Status  int
+	Code    string // defaults to codeFor(Status)
+	Message string
+}
+
+func (e *APIError) Error() string { return e.Message }
+
+// errorHandler is the one place errors become answers: JSON under /api/,
+// an HTML page elsewhere. Only internal errors are logged, and never with
+// request data (keys, tokens, passwords and cookies stay out of logs).
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, code, msg := http.StatusInternalServerError, "", "Something went wrong on our side."
+	var apiErr *APIError
+	var he *echo.HTTPError
+	var le *lifecycle.Error
+	switch {
+	case errors.As(err, &apiErr):
+		status, code, msg = apiErr.Status, apiErr.Code, apiErr.Message
+	case errors.As(err, &he):
+		status = he.Code
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		} else {
+			msg = http.StatusText(status)
+		}
+	case errors.As(err, &le):
+		status, msg = http.StatusConflict, le.Message
+		if errors.Is(le, store.ErrNotFound) {
+			status = http.StatusNotFound
+		}
+	case errors.Is(err, store.ErrNotFound):
+		status, msg = http.StatusNotFound, "Not found."
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "err", err)
+		msg = "Something went wrong on our side."
+	}
+	if code == "" {
+		code = codeFor(status)
+	}
+	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		if status == http.StatusUnauthorized && c.Response().Header().Get("WWW-Authenticate") == "" {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="esp"`)
+		}
+		if err := c.JSON(status, apiErrorBody{apiErrorDetail{Code: code, Message: msg}}); err != nil {
+			s.log.Error("writing error answer", "err", err)
+		}
+		return
+	}
+	if err := s.renderErrorPage(c, status, msg); err != nil {
+		s.log.Error("writing error page", "err", err)
+	}
+}
+
+// renderErrorPage answers a page request with an error page.
+func (s *Server) renderErrorPage(c echo.Context, status int, msg string) error {
+	return c.String(status, msg)
+}

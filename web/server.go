@@ -1,0 +1,44 @@
+// Package web is ESP's HTTP surface: the admin pages, the API Credentials
+// window and the public API, served by Echo.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"esp/lifecycle"
+	"esp/store"
+)
+
+// Config is what the server needs to know beyond its dependencies.
+type Config struct {
+	DataDir string // the session key lives here
+}
+
+// Server is the Echo application.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	store    *store.Store
+	lc       *lifecycle.Service
+	accounts *lifecycle.Accounts
+	now      func() time.Time
+	echo     *echo.Echo
+}
+
+// New builds the server and its routes.
+func New(cfg Config, log *slog.Logger, st *store.Store, lc *lifecycle.Service, accounts *lifecycle.Accounts, now func() time.Time) (*Server, error) {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	s := &Server{cfg: cfg, log: log, store: st, lc: lc, accounts: accounts, now: now, echo: e}
+	e.HTTPErrorHandler = s.errorHandler
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
