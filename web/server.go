@@ -16,6 +16,14 @@ import (
 // Config is what the server needs to know beyond its dependencies.
 type Config struct {
 	DataDir string // the session key lives here
+	// SecureCookies marks cookies Secure (set when serving over TLS or
+	// behind a TLS-terminating proxy).
+	SecureCookies bool
+	// SessionIdle ends a session unused this long (default 30m);
+	// SessionMax ends any session this old (default 12h).
+	SessionIdle, SessionMax time.Duration
+	// TokenTTL is the lifetime of API bearer tokens (default 1h).
+	TokenTTL time.Duration
 }
 
 // Server is the Echo application.
@@ -27,6 +35,8 @@ type Server struct {
 	accounts *lifecycle.Accounts
 	now      func() time.Time
 	echo     *echo.Echo
+	admin    adminState // sessions, CSRF, login limiter (admin_*.go)
+	api      apiState   // tokens, API limiter (api_*.go)
 }
 
 // New builds the server and its routes.
@@ -36,6 +46,12 @@ func New(cfg Config, log *slog.Logger, st *store.Store, lc *lifecycle.Service, a
 	e.HidePort = true
 	s := &Server{cfg: cfg, log: log, store: st, lc: lc, accounts: accounts, now: now, echo: e}
 	e.HTTPErrorHandler = s.errorHandler
+	if err := s.initAdmin(); err != nil {
+		return nil, err
+	}
+	if err := s.initAPI(); err != nil {
+		return nil, err
+	}
 	s.routes()
 	return s, nil
 }

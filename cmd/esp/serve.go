@@ -19,6 +19,7 @@ type serveConfig struct {
 	activator       string
 	webhookURL      string
 	tick            time.Duration
+	tokenTTL        time.Duration
 	lc              lifecycle.Config
 	shutdownTimeout time.Duration
 }
@@ -38,6 +39,7 @@ func parseServe(e env, args []string) (serveConfig, error) {
 		{"purge-after", "ESP_PURGE_AFTER", def.PurgeAfter, &c.lc.PurgeAfter, "purge credentials deactivated at least this long"},
 		{"purge-every", "ESP_PURGE_EVERY", def.PurgeEvery, &c.lc.PurgeEvery, "how often the purge runs"},
 		{"tick", "ESP_TICK", 2 * time.Second, &c.tick, "how often the scheduler looks for due work"},
+		{"token-ttl", "ESP_TOKEN_TTL", time.Hour, &c.tokenTTL, "lifetime of API bearer tokens"},
 	}
 	for _, d := range durs {
 		v, err := durationEnv(e, d.env, d.def)
@@ -103,7 +105,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	svc := lifecycle.NewService(st, now, cfg.lc)
-	srv, err := web.New(web.Config{DataDir: cfg.data}, log, st, svc, accounts, now)
+	srv, err := web.New(web.Config{DataDir: cfg.data, TokenTTL: cfg.tokenTTL}, log, st, svc, accounts, now)
 	if err != nil {
 		return err
 	}
