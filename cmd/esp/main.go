@@ -50,6 +50,7 @@ every command takes --data DIR (env ESP_DATA, default ./data)`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	args = moveLeadingData(args)
 	if len(args) == 0 {
 		return usageError{"no command given\n" + usage}
 	}
@@ -76,6 +77,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return nil
 	}
 	return usageError{fmt.Sprintf("unknown command %q (run 'esp help')", strings.TrimSpace(strings.Join(args[:min(2, len(args))], " ")))}
+}
+
+// moveLeadingData lets --data come before the command too ("esp --data DIR
+// tenant add acme") by moving it behind the command's words.
+func moveLeadingData(args []string) []string {
+	var data []string
+	for len(args) > 0 {
+		a := args[0]
+		switch {
+		case (a == "--data" || a == "-data") && len(args) > 1:
+			data, args = append(data, a, args[1]), args[2:]
+			continue
+		case strings.HasPrefix(a, "--data=") || strings.HasPrefix(a, "-data="):
+			data, args = append(data, a), args[1:]
+			continue
+		}
+		break
+	}
+	if len(data) == 0 || len(args) == 0 {
+		return append(args, data...)
+	}
+	return append(append([]string{}, args...), data...)
 }
 
 // usageError is a mistake in the command line itself (exit status 2).
