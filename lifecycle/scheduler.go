@@ -185,7 +185,11 @@ func (s *Scheduler) callActivator(ctx context.Context, ids []int64, byID map[int
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			out[i] = outcome{cred: c, err: s.activator.Apply(ctx, ev)}
+			// No call outlives the claim's lease, after which another
+			// scheduler may take the credential over.
+			cctx, cancel := context.WithTimeout(ctx, s.cfg.Lease)
+			defer cancel()
+			out[i] = outcome{cred: c, err: s.activator.Apply(cctx, ev)}
 		}()
 	}
 	wg.Wait()

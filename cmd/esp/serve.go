@@ -40,6 +40,7 @@ func parseServe(e env, args []string) (serveConfig, error) {
 		{"purge-every", "ESP_PURGE_EVERY", def.PurgeEvery, &c.lc.PurgeEvery, "how often the purge runs"},
 		{"tick", "ESP_TICK", 2 * time.Second, &c.tick, "how often the scheduler looks for due work"},
 		{"token-ttl", "ESP_TOKEN_TTL", time.Hour, &c.tokenTTL, "lifetime of API bearer tokens"},
+		{"claim-lease", "ESP_CLAIM_LEASE", def.Lease, &c.lc.Lease, "how long a scheduler owns a credential while its activator runs"},
 	}
 	for _, d := range durs {
 		v, err := durationEnv(e, d.env, d.def)
