@@ -9,6 +9,7 @@ import (
 
 	"esp/lifecycle"
 	"esp/store"
+	"esp/views"
 )
 
 // apiErrorBody is the public API's error envelope.
@@ -112,7 +113,15 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 }
 
-// renderErrorPage answers a page request with an error page.
+// renderErrorPage answers a page request with an error page, inside the app
+// shell when the user is signed in.
 func (s *Server) renderErrorPage(c echo.Context, status int, msg string) error {
-	return c.String(status, msg)
+	if msg == "" || msg == http.StatusText(status) {
+		msg = errorMessage(status)
+	}
+	vm := views.ErrorVM{Page: s.page(c, errorTitle(status)), Code: status, Message: msg}
+	if c.Request().Method == http.MethodHead {
+		return c.NoContent(status)
+	}
+	return s.render(c, status, views.ErrorPage(vm))
 }

@@ -1,0 +1,100 @@
+package web_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"esp/lifecycle"
+)
+
+const wantCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+func TestSecurityHeadersOnEveryKindOfResponse(t *testing.T) {
+	env := newTestEnv(t)
+	driveTo(t, env, lifecycle.PendingActivation)
+	alice := signedIn(t, env, "alice")
+	anon := newAdminClient(env)
+	for _, tt := range []struct {
+		name        string
+		c           *adminClient
+		path        string
+		status      int
+		wantNoStore bool
+	}{
+		{"login", anon, "/login", http.StatusOK, true},
+		{"home", alice, "/", http.StatusOK, true},
+		{"window", alice, "/api-credentials", http.StatusOK, true},
+		{"status", alice, "/api-credentials/status", http.StatusOK, true},
+		{"error page", alice, "/no-such-page", http.StatusNotFound, true},
+		{"anonymous redirect", anon, "/", http.StatusSeeOther, true},
+		{"static", anon, "/static/app.css", http.StatusOK, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := tt.c.get(tt.path)
+			wantStatus(t, rec, tt.status)
+			h := rec.Header()
+			for k, want := range map[string]string{
+				"Content-Security-Policy": wantCSP,
+				"X-Content-Type-Options":  "nosniff",
+				"Referrer-Policy":         "same-origin",
+				"X-Frame-Options":         "DENY",
+			} {
+				if got := h.Get(k); got != want {
+					t.Errorf("%s = %q, want %q", k, got, want)
+				}
+			}
+			if got := h.Get("Cache-Control") == "no-store"; got != tt.wantNoStore {
+				t.Errorf("Cache-Control = %q", h.Get("Cache-Control"))
+			}
+		})
+	}
+}
+
+func TestErrorPageIsAPageInsideTheShell(t *testing.T) {
+	env := newTestEnv(t)
+	c := signedIn(t, env, "bob")
+	rec := c.get("/api-credentials")
+	wantStatus(t, rec, http.StatusNotFound)
+	doc := mustDoc(t, rec)
+	if got := text(doc, "error-code"); got != "404" {
+		t.Errorf("error code = %q", got)
+	}
+	if got := text(doc, "user-menu"); got != "bob" {
+		t.Errorf("user menu = %q, want bob's shell", got)
+	}
+	// Exactly what an unknown page says: nothing tells the window exists.
+	other := c.get("/no-such-page")
+	wantStatus(t, other, http.StatusNotFound)
+	if a, b := text(doc, "error-message"), text(mustDoc(t, other), "error-message"); a != b || a == "" {
+		t.Errorf("messages %q and %q differ", a, b)
+	}
+	if !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+		t.Errorf("Content-Type = %q", rec.Header().Get("Content-Type"))
+	}
+}
+
+func TestStaticFilesAreServedFromTheEmbeddedFilesOnly(t *testing.T) {
+	env := newTestEnv(t)
+	c := newAdminClient(env)
+	for path, ctype := range map[string]string{"/static/app.css": "text/css", "/static/app.js": "javascript"} {
+		rec := c.get(path)
+		wantStatus(t, rec, http.StatusOK)
+		if got := rec.Header().Get("Content-Type"); !strings.Contains(got, ctype) {
+			t.Errorf("%s: Content-Type = %q, want %s", path, got, ctype)
+		}
+		etag := rec.Header().Get("ETag")
+		if etag == "" || rec.Header().Get("Cache-Control") != "no-cache" {
+			t.Fatalf("%s: ETag %q, Cache-Control %q: want revalidated caching", path, etag, rec.Header().Get("Cache-Control"))
+		}
+		req, _ := http.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("If-None-Match", etag)
+		wantStatus(t, c.send(req), http.StatusNotModified)
+	}
+	for _, path := range []string{"/static/", "/static", "/static/static.go", "/static/../go.mod", "/static/%2e%2e/go.mod", "/static/..%2fstatic.go", "/static/nope.js"} {
+		req, _ := http.NewRequest(http.MethodGet, "http://esp.test"+path, nil)
+		if rec := c.send(req); rec.Code != http.StatusNotFound {
+			t.Errorf("GET %s: status = %d, want 404", path, rec.Code)
+		}
+	}
+}

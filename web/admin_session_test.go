@@ -1,0 +1,190 @@
+package web_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"esp/web"
+)
+
+func TestLogoutEndsTheSessionOnTheServer(t *testing.T) {
+	env := newTestEnv(t)
+	c := signedIn(t, env, "alice")
+	stolen := c.cookieSnapshot()
+
+	rec := c.postForm(t, "/", "/logout", nil)
+	wantRedirect(t, rec, "/login")
+	if _, ok := c.cookies["esp_session"]; ok {
+		t.Fatal("logout did not delete the session cookie")
+	}
+
+	replay := newAdminClient(env)
+	replay.cookies = stolen
+	wantRedirect(t, replay.get("/"), "/login")
+	wantRedirect(t, replay.get("/api-credentials"), "/login")
+}
+
+func TestSessionEndsAfterIdleTime(t *testing.T) {
+	env := newTestEnv(t)
+	c := signedIn(t, env, "alice")
+	// Each visit restarts the idle clock.
+	for range 3 {
+		env.Clock.Add(29 * time.Minute)
+		wantStatus(t, c.get("/"), http.StatusOK)
+	}
+	env.Clock.Add(30 * time.Minute)
+	wantRedirect(t, c.get("/"), "/login")
+	// Expired means gone: coming back in time does not revive it.
+	env.Clock.Add(-30 * time.Minute)
+	wantRedirect(t, c.get("/"), "/login")
+}
+
+func TestSessionEndsAfterMaximumAgeEvenWhenActive(t *testing.T) {
+	env := newTestEnv(t, func(c *web.Config) { c.SessionMax = 2 * time.Hour })
+	c := signedIn(t, env, "alice")
+	for range 5 {
+		env.Clock.Add(20 * time.Minute)
+		wantStatus(t, c.get("/"), http.StatusOK)
+	}
+	env.Clock.Add(20 * time.Minute) // 2 h after login
+	wantRedirect(t, c.get("/"), "/login")
+}
+
+func TestSessionDefaultMaximumAgeIs12Hours(t *testing.T) {
+	env := newTestEnv(t)
+	c := signedIn(t, env, "alice")
+	for range 35 {
+		env.Clock.Add(20 * time.Minute)
+		wantStatus(t, c.get("/"), http.StatusOK)
+	}
+	env.Clock.Add(20 * time.Minute)
+	wantRedirect(t, c.get("/"), "/login")
+}
+
+func TestSessionCookieSignedWithAnotherKeyIsRefused(t *testing.T) {
+	env := newTestEnv(t)
+	c := signedIn(t, env, "alice")
+	sid := sessionID(t, env, c.cookies["esp_session"])
+	hash, block := readSessionKeys(t, env.Cfg.DataDir)
+
+	// The same session id sealed with the server's keys works (the test
+	// builds cookies correctly)...
+	same := newAdminClient(env)
+	same.cookies["esp_session"] = sealSessionID(t, sid, hash, block)
+	wantStatus(t, same.get("/"), http.StatusOK)
+
+	// ...and sealed with other keys it does not.
+	otherHash, otherBlock := make([]byte, 64), make([]byte, 32)
+	rand.Read(otherHash)
+	rand.Read(otherBlock)
+	forged := newAdminClient(env)
+	forged.cookies["esp_session"] = sealSessionID(t, sid, otherHash, otherBlock)
+	wantRedirect(t, forged.get("/"), "/login")
+	signedOnly := newAdminClient(env)
+	signedOnly.cookies["esp_session"] = sealSessionID(t, sid, otherHash, block)
+	wantRedirect(t, signedOnly.get("/"), "/login")
+}
+
+func TestSessionCookieAttributes(t *testing.T) {
+	login := func(t *testing.T, env *testEnv, tlsConn bool) *http.Cookie {
+		t.Helper()
+		c := newAdminClient(env)
+		token := c.csrf(t, "/login")
+		req := newFormRequest("/login", map[string][]string{"username": {"alice"}, "password": {"password-alice"}, "_csrf": {token}})
+		if tlsConn {
+			req.TLS = &tls.ConnectionState{}
+		}
+		rec := c.send(req)
+		wantRedirect(t, rec, "/")
+		for _, ck := range rec.Result().Cookies() {
+			if ck.Name == "esp_session" {
+				return ck
+			}
+		}
+		t.Fatal("no session cookie")
+		return nil
+	}
+	for _, tt := range []struct {
+		name       string
+		secure     bool
+		tls        bool
+		wantSecure bool
+	}{
+		{"plain HTTP", false, false, false},
+		{"TLS", false, true, true},
+		{"SecureCookies", true, false, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newTestEnv(t, func(c *web.Config) { c.SecureCookies = tt.secure })
+			ck := login(t, env, tt.tls)
+			if !ck.HttpOnly {
+				t.Error("session cookie is not HttpOnly")
+			}
+			if ck.SameSite != http.SameSiteLaxMode {
+				t.Errorf("SameSite = %v, want Lax", ck.SameSite)
+			}
+			if ck.Secure != tt.wantSecure {
+				t.Errorf("Secure = %v, want %v", ck.Secure, tt.wantSecure)
+			}
+			if ck.Path != "/" {
+				t.Errorf("Path = %q, want /", ck.Path)
+			}
+		})
+	}
+}
+
+func TestSessionKeyFileIsPrivateAndKept(t *testing.T) {
+	env := newTestEnv(t)
+	path := filepath.Join(env.Cfg.DataDir, web.SessionKeyFile)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode().Perm(); got != 0o600 {
+		t.Fatalf("session key file mode = %v, want 0600", got)
+	}
+	c := signedIn(t, env, "alice")
+
+	// A restart with a file others can read narrows it and keeps the keys:
+	// sessions survive.
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env.Server, err = web.New(env.Cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), env.Store, env.Service, env.Accounts, env.Clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("session key file mode after restart = %v, want 0600", fi.Mode().Perm())
+	}
+	wantStatus(t, c.get("/"), http.StatusOK)
+}
+
+func TestDamagedSessionKeyFileStopsTheStart(t *testing.T) {
+	env := newTestEnv(t)
+	path := filepath.Join(env.Cfg.DataDir, web.SessionKeyFile)
+	if err := os.WriteFile(path, []byte("not keys\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := web.New(env.Cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), env.Store, env.Service, env.Accounts, env.Clock.Now)
+	if err == nil {
+		t.Fatal("web.New accepted a damaged session key file")
+	}
+}
+
+func TestDeletedUserSessionEnds(t *testing.T) {
+	env := newTestEnv(t)
+	c := signedIn(t, env, "bob")
+	if _, err := env.Store.DB.ExecContext(context.Background(), `DELETE FROM users WHERE username = 'bob'`); err != nil {
+		t.Fatal(err)
+	}
+	wantRedirect(t, c.get("/"), "/login")
+}

@@ -1,0 +1,24 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// credentialsDeactivate is POST /api-credentials/deactivate: 303 back to the
+// window, now Pending Deactivation. A refusal answers 409 with the window
+// and the reason rather than a redirect carrying a flash message: nothing
+// changed, so the browser resending the form is harmless, and no message
+// has to be kept between requests.
+func (s *Server) credentialsDeactivate(c echo.Context) error {
+	u := currentSession(c)
+	_, err := s.lc.Deactivate(c.Request().Context(), u.tenant.ID, u.actor())
+	if msg := refusal(err); msg != "" {
+		return s.renderWindow(c, http.StatusConflict, msg)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/api-credentials")
+}

@@ -1,0 +1,32 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"esp/lifecycle"
+	"esp/views"
+)
+
+// credentialsGenerate is POST /api-credentials/generate. The answer is the
+// only place the full keys ever appear: never stored, cached or logged. A
+// refusal (the status does not allow Generate, or another admin won the
+// race) is 409 with the window as it now stands and the reason.
+func (s *Server) credentialsGenerate(c echo.Context) error {
+	u := currentSession(c)
+	keys, err := s.lc.Generate(c.Request().Context(), u.tenant.ID, u.actor())
+	if msg := refusal(err); msg != "" {
+		return s.renderWindow(c, http.StatusConflict, msg)
+	}
+	if err != nil {
+		return err
+	}
+	vm, err := s.credentialsVM(c, lifecycle.Current{Status: lifecycle.Status(keys.Credential.Status), Credential: keys.Credential})
+	if err != nil {
+		return err
+	}
+	vm.AccessKey, vm.SecretKey, vm.FullKeys = keys.AccessKey, keys.SecretKey, true
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return s.render(c, http.StatusOK, views.CredentialsWindow(vm))
+}

@@ -1,0 +1,30 @@
+package web
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"esp/views"
+)
+
+// planLister lists a tenant's plans for the home page and behind the window.
+type planLister interface {
+	PlanSummaries(ctx context.Context, tenantID int64) ([]views.PlanSummary, error)
+}
+
+// noPlans is the plan list before plans exist in the store.
+type noPlans struct{}
+
+func (noPlans) PlanSummaries(context.Context, int64) ([]views.PlanSummary, error) { return nil, nil }
+
+// home is GET /: the app shell and the tenant's plans.
+func (s *Server) home(c echo.Context) error {
+	u := currentSession(c)
+	plans, err := s.admin.plans.PlanSummaries(c.Request().Context(), u.tenant.ID)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.Home(views.HomeVM{Page: s.page(c, "Plans"), Plans: plans}))
+}

@@ -1,0 +1,106 @@
+package web
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"esp/lifecycle"
+	"esp/store"
+	"esp/views"
+)
+
+// Messages of the login form. A bad login never says which field was wrong.
+const (
+	msgBadLogin     = "Wrong username or password."
+	msgLoginExpired = "The login form expired. Please try again."
+)
+
+// Longest input worth checking: longer is a wrong login without a lookup.
+const (
+	maxUsernameLen = 100
+	maxPasswordLen = 1024
+)
+
+// loginCSRF returns the login form's token. A visitor has no session yet, so
+// the token lives in its own signed, encrypted, HttpOnly cookie and the form
+// must send the same value back (double submit). Because the cookie is
+// signed with our key, an attacker on a sibling domain cannot plant a token
+// of their choosing; this stops login CSRF (being signed in to an account
+// an attacker controls) without keeping server state for anonymous visitors.
+func (s *Server) loginCSRF(c echo.Context, fresh bool) (string, error) {
+	if !fresh {
+		if t, _ := s.readCookie(c, loginCookie)[csrfValue].(string); t != "" {
+			return t, nil
+		}
+	}
+	t := randomToken()
+	return t, s.writeCookie(c, loginCookie, map[any]any{csrfValue: t})
+}
+
+// renderLogin answers the login form with status, a message and the
+// username to fill in again.
+func (s *Server) renderLogin(c echo.Context, status int, username, msg string, freshToken bool) error {
+	token, err := s.loginCSRF(c, freshToken)
+	if err != nil {
+		return err
+	}
+	vm := views.LoginVM{Page: views.Page{Title: "Log in", CSRFToken: token}, Username: username, Error: msg}
+	return s.render(c, status, views.Login(vm))
+}
+
+// loginPage is GET /login; a signed-in user goes straight home.
+func (s *Server) loginPage(c echo.Context) error {
+	if currentSession(c) != nil {
+		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	return s.renderLogin(c, http.StatusOK, "", "", false)
+}
+
+// login is POST /login: the CSRF check, the failed-login limit per client
+// address, then the password check; success starts a brand-new session.
+func (s *Server) login(c echo.Context) error {
+	r := c.Request()
+	username, password := r.PostFormValue("username"), r.PostFormValue("password")
+	if t, _ := s.readCookie(c, loginCookie)[csrfValue].(string); !tokensMatch(r.PostFormValue(csrfField), t) {
+		return s.renderLogin(c, http.StatusForbidden, username, msgLoginExpired, true)
+	}
+	addr := c.RealIP()
+	if blocked, wait := s.admin.loginLimiter.Blocked(addr); blocked {
+		secs := int(math.Ceil(wait.Seconds()))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		return s.renderLogin(c, http.StatusTooManyRequests, username,
+			"Too many failed logins from your address. Try again in "+strconv.Itoa(secs)+" seconds.", false)
+	}
+	user, err := s.authenticate(c, username, password)
+	if errors.Is(err, lifecycle.ErrBadLogin) {
+		s.admin.loginLimiter.Fail(addr)
+		return s.renderLogin(c, http.StatusUnauthorized, username, msgBadLogin, false)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.startSession(c, user); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+func (s *Server) authenticate(c echo.Context, username, password string) (store.User, error) {
+	if username == "" || password == "" || len(username) > maxUsernameLen || len(password) > maxPasswordLen {
+		return store.User{}, lifecycle.ErrBadLogin
+	}
+	return s.accounts.Authenticate(c.Request().Context(), username, password)
+}
+
+// logout is POST /logout: the session ends on the server, so a copy of the
+// old cookie no longer works either.
+func (s *Server) logout(c echo.Context) error {
+	if err := s.endSession(c); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/login")
+}

@@ -1,0 +1,228 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+
+	"esp/store"
+)
+
+// Cookie names. The session cookie carries only a random session id (signed
+// and encrypted); the login cookie carries the login form's CSRF token for a
+// visitor who has no session yet.
+const (
+	sessionCookie = "esp_session"
+	loginCookie   = "esp_login"
+	sidValue      = "sid"
+	csrfValue     = "csrf"
+	sessionCtxKey = "esp.session"
+)
+
+// userSession is the signed-in user of a request.
+type userSession struct {
+	idHash []byte
+	user   store.User
+	tenant store.Tenant
+	csrf   string // the token every form of this session must send back
+}
+
+// canManageCredentials reports whether the API Credentials window exists for
+// this user: an ESP admin of a tenant whose public API feature is on.
+func (u *userSession) canManageCredentials() bool { return u.user.IsAdmin && u.tenant.PublicAPI }
+
+// actor names the user in the audit trail.
+func (u *userSession) actor() string { return "user:" + u.user.Username }
+
+// currentSession is the request's signed-in user, or nil.
+func currentSession(c echo.Context) *userSession {
+	u, _ := c.Get(sessionCtxKey).(*userSession)
+	return u
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashSessionID(sid string) []byte {
+	h := sha256.Sum256([]byte(sid))
+	return h[:]
+}
+
+// csrfToken derives the session's CSRF token from its id, so it needs no
+// storage and changes with every new session.
+func (s *Server) csrfToken(sid string) string {
+	m := hmac.New(sha256.New, s.admin.csrfKey)
+	m.Write([]byte("esp csrf\x00"))
+	m.Write([]byte(sid))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// cookieOptions are the cookie attributes for this request: HttpOnly,
+// SameSite=Lax, and Secure when configured or when the request came over TLS.
+func (s *Server) cookieOptions(c echo.Context, maxAge int) *sessions.Options {
+	o := *s.admin.cookies.Options
+	o.MaxAge = maxAge
+	o.Secure = o.Secure || c.Request().TLS != nil
+	return &o
+}
+
+// readCookie decodes one of our cookies; a missing, forged, expired or
+// otherwise unreadable cookie gives no values.
+func (s *Server) readCookie(c echo.Context, name string) map[any]any {
+	sess, err := s.admin.cookies.New(c.Request(), name)
+	if err != nil || sess.IsNew {
+		return nil
+	}
+	return sess.Values
+}
+
+// writeCookie sets one of our cookies to values; nil values delete it.
+func (s *Server) writeCookie(c echo.Context, name string, values map[any]any) error {
+	sess := sessions.NewSession(s.admin.cookies, name)
+	sess.Options = s.cookieOptions(c, 0) // a browser-session cookie
+	if values == nil {
+		sess.Options.MaxAge = -1
+	} else {
+		sess.Values = values
+	}
+	if err := s.admin.cookies.Save(c.Request(), c.Response(), sess); err != nil {
+		return fmt.Errorf("web: write cookie %s: %w", name, err)
+	}
+	return nil
+}
+
+// loadSession finds the request's signed-in user. A session that has been
+// logged out, has idled longer than SessionIdle or is older than SessionMax
+// (by the server's clock) is no session; expired rows are deleted.
+func (s *Server) loadSession(c echo.Context) (*userSession, error) {
+	sid, _ := s.readCookie(c, sessionCookie)[sidValue].(string)
+	if sid == "" {
+		return nil, nil
+	}
+	ctx := c.Request().Context()
+	idHash := hashSessionID(sid)
+	row, err := s.store.SessionByHash(ctx, idHash)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if now.Sub(row.LastSeenAt) >= s.admin.idle || now.Sub(row.CreatedAt) >= s.admin.max {
+		return nil, s.store.DeleteSession(ctx, idHash)
+	}
+	user, err := s.store.UserByID(ctx, row.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, s.store.DeleteSession(ctx, idHash)
+	}
+	if err != nil {
+		return nil, err
+	}
+	tenant, err := s.store.TenantByID(ctx, user.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.TouchSession(ctx, idHash, now); err != nil {
+		return nil, err
+	}
+	return &userSession{idHash: idHash, user: user, tenant: tenant, csrf: s.csrfToken(sid)}, nil
+}
+
+// startSession signs user in with a brand-new session id (never one the
+// browser brought along), ending the request's previous session if any.
+func (s *Server) startSession(c echo.Context, user store.User) error {
+	ctx := c.Request().Context()
+	if old := currentSession(c); old != nil {
+		if err := s.store.DeleteSession(ctx, old.idHash); err != nil {
+			return err
+		}
+	}
+	now := s.now()
+	// Housekeeping: forget sessions that can no longer be used.
+	if _, err := s.store.DeleteExpiredSessions(ctx, now.Add(-s.admin.idle), now.Add(-s.admin.max)); err != nil {
+		return err
+	}
+	sid := randomToken()
+	if err := s.store.CreateSession(ctx, store.Session{IDHash: hashSessionID(sid), UserID: user.ID, CreatedAt: now, LastSeenAt: now}); err != nil {
+		return err
+	}
+	if err := s.writeCookie(c, sessionCookie, map[any]any{sidValue: sid}); err != nil {
+		return err
+	}
+	return s.writeCookie(c, loginCookie, nil)
+}
+
+// endSession logs the request's user out on the server and in the browser.
+func (s *Server) endSession(c echo.Context) error {
+	if u := currentSession(c); u != nil {
+		if err := s.store.DeleteSession(c.Request().Context(), u.idHash); err != nil {
+			return err
+		}
+	}
+	c.Set(sessionCtxKey, nil)
+	return s.writeCookie(c, sessionCookie, nil)
+}
+
+// withSession loads the signed-in user, if any, into the request.
+func (s *Server) withSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, err := s.loadSession(c)
+		if err != nil {
+			return err
+		}
+		if u != nil {
+			c.Set(sessionCtxKey, u)
+		}
+		return next(c)
+	}
+}
+
+// requireSession sends anonymous visitors to the login page (the live-status
+// JSON answers 401 instead: a script cannot follow a login redirect).
+// Everything behind it is personal: nothing may be cached.
+func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+		if currentSession(c) == nil {
+			if wantsJSON(c) {
+				return c.JSON(http.StatusUnauthorized, statusError{"Your session has ended. Log in again."})
+			}
+			return c.Redirect(http.StatusSeeOther, "/login")
+		}
+		return next(c)
+	}
+}
+
+// requireCredentialsAccess hides the API Credentials window from everyone
+// but an admin of a tenant with the public API on: for them it does not
+// exist (404), exactly like an unknown address.
+func (s *Server) requireCredentialsAccess(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !currentSession(c).canManageCredentials() {
+			if wantsJSON(c) {
+				return c.JSON(http.StatusNotFound, statusError{"Not found."})
+			}
+			return echo.ErrNotFound
+		}
+		return next(c)
+	}
+}
+
+// statusError is the live-status endpoint's error body.
+type statusError struct {
+	Error string `json:"error"`
+}
+
+// wantsJSON reports whether the route answers JSON (the live status).
+func wantsJSON(c echo.Context) bool { return c.Path() == statusPath }

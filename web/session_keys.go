@@ -1,0 +1,144 @@
+package web
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+)
+
+// SessionKeyFile is the name of the file in the data folder that holds the
+// web admin's cookie keys. It is created on first start with mode 0600.
+//
+// Format: three lines of hex, in this order: the 64-byte HMAC key that signs
+// cookies, the 32-byte AES key that encrypts them, and the 32-byte key from
+// which each session's CSRF token is derived. Deleting the file signs
+// everybody out at the next start.
+const SessionKeyFile = "session.key"
+
+// sessionKeys are the secrets behind the session cookie and CSRF tokens.
+type sessionKeys struct {
+	Hash, Block, CSRF []byte
+}
+
+var sessionKeySizes = [3]int{64, 32, 32}
+
+func newSessionKeys() sessionKeys {
+	var ks [3][]byte
+	for i, n := range sessionKeySizes {
+		ks[i] = make([]byte, n)
+		rand.Read(ks[i])
+	}
+	return sessionKeys{Hash: ks[0], Block: ks[1], CSRF: ks[2]}
+}
+
+func (k sessionKeys) encode() []byte {
+	var b bytes.Buffer
+	for _, key := range [][]byte{k.Hash, k.Block, k.CSRF} {
+		b.WriteString(hex.EncodeToString(key))
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+func decodeSessionKeys(data []byte) (sessionKeys, error) {
+	lines := bytes.Fields(data)
+	if len(lines) != len(sessionKeySizes) {
+		return sessionKeys{}, errors.New("expected three lines of hex")
+	}
+	var ks [3][]byte
+	for i, line := range lines {
+		k, err := hex.DecodeString(string(line))
+		if err != nil || len(k) != sessionKeySizes[i] {
+			return sessionKeys{}, fmt.Errorf("line %d is not %d bytes of hex", i+1, sessionKeySizes[i])
+		}
+		ks[i] = k
+	}
+	return sessionKeys{Hash: ks[0], Block: ks[1], CSRF: ks[2]}, nil
+}
+
+// loadSessionKeys reads the key file in dir, creating it on first start. A
+// file readable by others is narrowed to 0600 (with a warning) rather than
+// refused: the keys are still ours, and refusing would only lock the admin
+// out. Without a data folder the keys live in memory for this process only.
+func loadSessionKeys(dir string, log *slog.Logger) (sessionKeys, error) {
+	if dir == "" {
+		log.Warn("no data folder: web sessions end when the server stops")
+		return newSessionKeys(), nil
+	}
+	path := filepath.Join(dir, SessionKeyFile)
+	for range 2 {
+		data, err := os.ReadFile(path)
+		if err == nil {
+			if err := narrowMode(path, log); err != nil {
+				return sessionKeys{}, err
+			}
+			keys, err := decodeSessionKeys(data)
+			if err != nil {
+				return sessionKeys{}, fmt.Errorf("web: session key file %s is damaged (%v); delete it to sign everybody out and start again", path, err)
+			}
+			return keys, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return sessionKeys{}, fmt.Errorf("web: read session key file: %w", err)
+		}
+		keys := newSessionKeys()
+		err = writeNewFile(path, keys.encode())
+		if errors.Is(err, fs.ErrExist) {
+			continue // another process created it first: read theirs
+		}
+		if err != nil {
+			return sessionKeys{}, fmt.Errorf("web: create session key file: %w", err)
+		}
+		return keys, nil
+	}
+	return sessionKeys{}, fmt.Errorf("web: session key file %s keeps changing", path)
+}
+
+func narrowMode(path string, log *slog.Logger) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("web: session key file: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return fmt.Errorf("web: session key file %s is readable by others and cannot be narrowed to 0600: %w", path, err)
+	}
+	log.Warn("session key file was readable by others; narrowed to 0600", "file", path, "was", fi.Mode().Perm().String())
+	return nil
+}
+
+// writeNewFile creates path with mode 0600 only if it does not exist yet, and
+// syncs it, so that a crash never leaves a half-written key file behind that
+// a later start would trust.
+func writeNewFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".session-key-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	// Link fails with ErrExist when another process won the race.
+	return os.Link(tmp.Name(), path)
+}
