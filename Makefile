@@ -6,7 +6,7 @@ ADDR    ?= 127.0.0.1:8080
 RACE    := $(shell command -v $$($(GO) env CC) >/dev/null 2>&1 && echo -race)
 FUZZTIME ?= 20s
 
-.PHONY: run build test generate lint bench clean
+.PHONY: run build test generate lint bench fuzz clean
 
 run: build
 	./bin/esp serve --data $(DATA) --addr $(ADDR)
@@ -29,6 +29,15 @@ lint:
 
 bench:
 	$(GO) run ./cmd/espbench
+
+# Each fuzz target for FUZZTIME (their seed corpora also run under `make test`).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
 
 clean:
 	rm -rf bin
