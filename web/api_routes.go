@@ -1,9 +1,49 @@
 package web
 
-// apiState is what the public API keeps between requests.
-type apiState struct{}
+import "time"
 
-func (s *Server) initAPI() error { return nil }
+// The public API's limits.
+const (
+	defaultTokenTTL   = time.Hour
+	apiMaxBody        = 64 << 10        // bytes of a token request body
+	apiFailBurst      = 20              // failed authentications an address may make at once
+	apiFailEvery      = 3 * time.Second // then one more per this period
+	lastUsedEvery     = time.Minute     // at most one last_used_at write per credential per period
+	defaultPageLimit  = 100
+	maxPageLimit      = 1000
+	apiExportBufBytes = 64 << 10
+)
+
+// apiState is what the public API keeps between requests.
+type apiState struct {
+	tokenTTL time.Duration
+	failures *failureLimiter // failed authentications per client address
+}
+
+func (s *Server) initAPI() error {
+	s.api.tokenTTL = s.cfg.TokenTTL
+	if s.api.tokenTTL <= 0 {
+		s.api.tokenTTL = defaultTokenTTL
+	}
+	s.api.failures = newFailureLimiter(apiFailEvery, apiFailBurst, s.now)
+	return nil
+}
 
 // apiRoutes registers the public API under /api/v1.
-func (s *Server) apiRoutes() {}
+func (s *Server) apiRoutes() {
+	g := s.echo.Group("/api/v1")
+
+	// Documentation.
+	g.GET("/openapi.json", s.apiOpenAPI)
+
+	// Keys → token.
+	g.POST("/token/access-key", s.apiTokenAccessKey)
+	g.POST("/oauth/token", s.apiOAuthToken)
+
+	// Plan data (bearer token). The middleware is per route, not per group:
+	// an Echo group with middleware would answer 404 instead of 405.
+	g.GET("/plans", s.apiPlanList, s.requireToken)
+	g.GET("/plans/:planID", s.apiPlanGet, s.requireToken)
+	g.GET("/plans/:planID/data", s.apiPlanData, s.requireToken)
+	g.GET("/plans/:planID/export", s.apiPlanExport, s.requireToken)
+}

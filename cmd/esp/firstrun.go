@@ -56,5 +56,5 @@ These passwords are shown only now; keep them.
 
 // loadDemoPlans gives the demo tenant plans to look at and export.
 func loadDemoPlans(ctx context.Context, st *store.Store, tenantID int64) error {
-	return nil
+	return importDemoPlans(ctx, st, tenantID)
 }

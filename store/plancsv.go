@@ -1,0 +1,365 @@
+package store
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// PlanColumns is the header of a plan CSV file, for import and export alike,
+// and the field names of a row in the API's JSON.
+var PlanColumns = []string{
+	"interval_start", "interval", "skill", "scheduling_unit",
+	"volume", "aht_seconds", "fte_required", "fte_planned",
+	"service_level_pct", "asa_seconds", "occupancy_pct",
+}
+
+// PlanCSVHeader is PlanColumns as the first line of a CSV file.
+var PlanCSVHeader = strings.Join(PlanColumns, ",") + "\n"
+
+// Limits on one plan row's text.
+const (
+	maxLabelLen  = 200 // skill, scheduling unit (bytes)
+	maxNumberLen = 40
+)
+
+// PlanRow is one row of plan data: one interval of one WEM skill in one
+// scheduling unit. The numbers are kept as text exactly as imported (each a
+// valid JSON number), so that they are exported with the same digits.
+type PlanRow struct {
+	ID              int64 // set when read from the database
+	IntervalStart   string
+	Interval        string // day, week or month
+	Skill           string
+	SchedulingUnit  string
+	Volume          string
+	AHTSeconds      string
+	FTERequired     string
+	FTEPlanned      string
+	ServiceLevelPct string
+	ASASeconds      string
+	OccupancyPct    string
+}
+
+// fields points at the row's values in PlanColumns order.
+func (r *PlanRow) fields() [11]*string {
+	return [11]*string{&r.IntervalStart, &r.Interval, &r.Skill, &r.SchedulingUnit,
+		&r.Volume, &r.AHTSeconds, &r.FTERequired, &r.FTEPlanned,
+		&r.ServiceLevelPct, &r.ASASeconds, &r.OccupancyPct}
+}
+
+// ParsePlanRow checks one CSV record against the plan format and fills r.
+// Numbers must be finite and non-negative, percentages at most 100; a
+// number that is not already a JSON number (like "007" or ".5") is stored
+// in its canonical form ("7", "0.5").
+func ParsePlanRow(rec []string, r *PlanRow) error {
+	if len(rec) != len(PlanColumns) {
+		return fmt.Errorf("has %d columns, want %d (%s)", len(rec), len(PlanColumns), strings.Join(PlanColumns, ","))
+	}
+	f := r.fields()
+	r.ID = 0
+	if _, err := time.Parse(time.DateOnly, rec[0]); err != nil || len(rec[0]) != len(time.DateOnly) {
+		return fmt.Errorf("interval_start %q is not a date (YYYY-MM-DD)", rec[0])
+	}
+	*f[0] = rec[0]
+	switch rec[1] {
+	case "day", "week", "month":
+		*f[1] = rec[1]
+	default:
+		return fmt.Errorf("interval %q is not day, week or month", rec[1])
+	}
+	for i := 2; i <= 3; i++ {
+		if err := checkLabel(PlanColumns[i], rec[i]); err != nil {
+			return err
+		}
+		*f[i] = rec[i]
+	}
+	for i := 4; i < len(rec); i++ {
+		n, err := canonicalNumber(rec[i], strings.HasSuffix(PlanColumns[i], "_pct"))
+		if err != nil {
+			return fmt.Errorf("%s %q %w", PlanColumns[i], truncate(rec[i]), err)
+		}
+		*f[i] = n
+	}
+	return nil
+}
+
+func checkLabel(column, v string) error {
+	switch {
+	case strings.TrimSpace(v) == "":
+		return fmt.Errorf("%s is empty", column)
+	case len(v) > maxLabelLen:
+		return fmt.Errorf("%s is longer than %d bytes", column, maxLabelLen)
+	case !utf8.ValidString(v):
+		return fmt.Errorf("%s is not valid UTF-8", column)
+	}
+	for _, c := range v {
+		if unicode.IsControl(c) {
+			return fmt.Errorf("%s %q contains a control character", column, v)
+		}
+	}
+	return nil
+}
+
+func truncate(s string) string {
+	if len(s) > maxNumberLen {
+		return s[:maxNumberLen] + "…"
+	}
+	return s
+}
+
+var (
+	errNotNumber = errors.New("is not a number")
+	errNegative  = errors.New("is negative")
+	errTooLarge  = errors.New("is too large")
+	errOver100   = errors.New("is over 100")
+)
+
+// canonicalNumber checks a plain decimal number (digits, an optional
+// fraction, an optional exponent; no sign, no hex, no Inf or NaN) and
+// returns it as a JSON number: unchanged when it already is one, otherwise
+// with leading zeros and a bare '.' fixed, keeping every digit given.
+func canonicalNumber(s string, percent bool) (string, error) {
+	if s == "" || len(s) > maxNumberLen {
+		return "", errNotNumber
+	}
+	if s[0] == '-' {
+		return "", errNegative
+	}
+	mant, exp := s, ""
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mant, exp = s[:i], s[i:]
+		e := exp[1:]
+		if e != "" && (e[0] == '+' || e[0] == '-') {
+			e = e[1:]
+		}
+		if !allDigits(e) {
+			return "", errNotNumber
+		}
+	}
+	intPart, frac, hasDot := strings.Cut(mant, ".")
+	if !allDigits(intPart) && intPart != "" || !allDigits(frac) && frac != "" || intPart == "" && frac == "" {
+		return "", errNotNumber
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		if errors.Is(err, strconv.ErrRange) {
+			return "", errTooLarge
+		}
+		return "", errNotNumber
+	}
+	if percent && v > 100 {
+		return "", errOver100
+	}
+	canonInt := strings.TrimLeft(intPart, "0")
+	if canonInt == "" {
+		canonInt = "0"
+	}
+	if canonInt == intPart && (!hasDot || frac != "") {
+		return s, nil // already a JSON number
+	}
+	out := canonInt
+	if frac != "" {
+		out += "." + frac
+	}
+	return out + exp, nil
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// PlanCSVReader reads plan rows from a CSV file whose first line is exactly
+// PlanCSVHeader (a UTF-8 byte order mark before it is allowed). Its errors
+// name the line of the file they are about.
+type PlanCSVReader struct {
+	csv *csv.Reader
+}
+
+// NewPlanCSVReader reads and checks the header line.
+func NewPlanCSVReader(r io.Reader) (*PlanCSVReader, error) {
+	cr := csv.NewReader(&bomSkipper{r: r})
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	rec, err := cr.Read()
+	if err == io.EOF {
+		return nil, errors.New("line 1: the file is empty; want the header " + strings.TrimSpace(PlanCSVHeader))
+	}
+	if err != nil {
+		return nil, csvError(err)
+	}
+	if strings.Join(rec, ",") != strings.TrimSpace(PlanCSVHeader) || len(rec) != len(PlanColumns) {
+		return nil, fmt.Errorf("line 1: the header must be exactly %s", strings.TrimSpace(PlanCSVHeader))
+	}
+	return &PlanCSVReader{csv: cr}, nil
+}
+
+// Read fills r with the next row; it returns io.EOF after the last one.
+func (p *PlanCSVReader) Read(r *PlanRow) error {
+	rec, err := p.csv.Read()
+	if err == io.EOF {
+		return io.EOF
+	}
+	if err != nil {
+		return csvError(err)
+	}
+	if err := ParsePlanRow(rec, r); err != nil {
+		line, _ := p.csv.FieldPos(0)
+		return fmt.Errorf("line %d: %w", line, err)
+	}
+	return nil
+}
+
+func csvError(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("line %d: %v", pe.Line, pe.Err)
+	}
+	return fmt.Errorf("reading CSV: %w", err)
+}
+
+// bomSkipper drops a UTF-8 byte order mark at the start of a stream.
+type bomSkipper struct {
+	r       io.Reader
+	checked bool
+	buf     []byte
+}
+
+func (b *bomSkipper) Read(p []byte) (int, error) {
+	if !b.checked {
+		b.checked = true
+		head := make([]byte, 3)
+		n, err := io.ReadFull(b.r, head)
+		head = head[:n]
+		if !bytes.Equal(head, []byte("\xef\xbb\xbf")) {
+			b.buf = head
+		}
+		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+			return 0, err
+		}
+	}
+	if len(b.buf) > 0 {
+		n := copy(p, b.buf)
+		b.buf = b.buf[n:]
+		return n, nil
+	}
+	return b.r.Read(p)
+}
+
+// AppendPlanRowCSV appends r as one CSV line, quoting a field only where
+// encoding/csv's Writer would.
+func AppendPlanRowCSV(dst []byte, r *PlanRow) []byte {
+	for i, f := range r.fields() {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendCSVField(dst, *f)
+	}
+	return append(dst, '\n')
+}
+
+func appendCSVField(dst []byte, s string) []byte {
+	if !csvNeedsQuotes(s) {
+		return append(dst, s...)
+	}
+	dst = append(dst, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			dst = append(dst, '"')
+		}
+		dst = append(dst, s[i])
+	}
+	return append(dst, '"')
+}
+
+// csvNeedsQuotes mirrors encoding/csv's Writer.fieldNeedsQuotes.
+func csvNeedsQuotes(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s == `\.` {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ',', '"', '\r', '\n':
+			return true
+		}
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsSpace(r)
+}
+
+// AppendPlanRowJSON appends r as one JSON object: the text fields as JSON
+// strings and the numbers as JSON numbers, written from their stored text.
+func AppendPlanRowJSON(dst []byte, r *PlanRow) []byte {
+	dst = append(dst, '{')
+	for i, f := range r.fields() {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '"')
+		dst = append(dst, PlanColumns[i]...)
+		dst = append(dst, '"', ':')
+		if i < 4 {
+			dst = appendJSONString(dst, *f)
+		} else {
+			dst = append(dst, *f...)
+		}
+	}
+	return append(dst, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString writes s as a JSON string; invalid UTF-8 becomes U+FFFD.
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c == '\n':
+				dst = append(dst, '\\', 'n')
+			case c == '\r':
+				dst = append(dst, '\\', 'r')
+			case c == '\t':
+				dst = append(dst, '\\', 't')
+			case c < 0x20:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			dst = append(dst, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(dst, '"')
+}

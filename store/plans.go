@@ -1,0 +1,231 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Plan is one of a tenant's staffing plans, with a summary of its rows.
+type Plan struct {
+	ID         int64
+	TenantID   int64
+	Name       string
+	CreatedAt  time.Time
+	Rows       int64
+	FirstStart string // earliest interval_start ("" when the plan has no rows)
+	LastStart  string // latest interval_start
+}
+
+// importBatch is how many rows one INSERT statement carries: 12 values a
+// row stays well under SQLite's limit of 32766 parameters.
+const importBatch = 256
+
+const planRowInsertColumns = `plan_id, interval_start, interval, skill, scheduling_unit, volume, aht_seconds,
+	fte_required, fte_planned, service_level_pct, asa_seconds, occupancy_pct`
+
+func planRowInsert(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO plan_rows (` + planRowInsertColumns + `) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`(?,?,?,?,?,?,?,?,?,?,?,?)`)
+	}
+	return b.String()
+}
+
+// ImportPlan creates the plan name for the tenant and fills it with the rows
+// next yields (next fills its argument and returns io.EOF after the last
+// row), all in one transaction: any error from next, and any other failure,
+// leaves the database unchanged. A name the tenant already uses is
+// ErrConflict; an unknown tenant is ErrNotFound.
+func (s *Store) ImportPlan(ctx context.Context, tenantID int64, name string, now time.Time, next func(*PlanRow) error) (Plan, error) {
+	p := Plan{TenantID: tenantID, Name: name, CreatedAt: now}
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM tenants WHERE id = ?`, tenantID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: tenant %d: %w", tenantID, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("store: import plan: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO plans (tenant_id, name, created_at) VALUES (?, ?, ?)`,
+			tenantID, name, now.UnixNano())
+		if err != nil {
+			if IsConstraint(err) {
+				return fmt.Errorf("store: plan %q already exists: %w", name, ErrConflict)
+			}
+			return fmt.Errorf("store: create plan: %w", err)
+		}
+		if p.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if err := insertPlanRows(ctx, tx, &p, next); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE plans SET row_count = ?, first_start = ?, last_start = ? WHERE id = ?`,
+			p.Rows, nullString(p.FirstStart), nullString(p.LastStart), p.ID)
+		if err != nil {
+			return fmt.Errorf("store: summarise plan: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Plan{}, err
+	}
+	return p, nil
+}
+
+// insertPlanRows writes rows in multi-row INSERTs of importBatch rows, which
+// SQLite executes far faster than one statement per row.
+func insertPlanRows(ctx context.Context, tx *sql.Tx, p *Plan, next func(*PlanRow) error) error {
+	full, err := tx.PrepareContext(ctx, planRowInsert(importBatch))
+	if err != nil {
+		return fmt.Errorf("store: import plan: %w", err)
+	}
+	defer full.Close()
+	args := make([]any, 0, importBatch*12)
+	flush := func(stmt *sql.Stmt) error {
+		var err error
+		if stmt != nil {
+			_, err = stmt.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, planRowInsert(len(args)/12), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("store: insert plan rows: %w", err)
+		}
+		args = args[:0]
+		return nil
+	}
+	var r PlanRow
+	for {
+		err := next(&r)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if p.FirstStart == "" || r.IntervalStart < p.FirstStart {
+			p.FirstStart = r.IntervalStart
+		}
+		if r.IntervalStart > p.LastStart {
+			p.LastStart = r.IntervalStart
+		}
+		p.Rows++
+		args = append(args, p.ID, r.IntervalStart, r.Interval, r.Skill, r.SchedulingUnit, r.Volume, r.AHTSeconds,
+			r.FTERequired, r.FTEPlanned, r.ServiceLevelPct, r.ASASeconds, r.OccupancyPct)
+		if len(args) == cap(args) {
+			if err := flush(full); err != nil {
+				return err
+			}
+		}
+	}
+	if len(args) > 0 {
+		return flush(nil)
+	}
+	return nil
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+const planColumns = `id, tenant_id, name, created_at, row_count, coalesce(first_start, ''), coalesce(last_start, '')`
+
+func scanPlan(row interface{ Scan(...any) error }) (Plan, error) {
+	var p Plan
+	var created int64
+	if err := row.Scan(&p.ID, &p.TenantID, &p.Name, &created, &p.Rows, &p.FirstStart, &p.LastStart); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return Plan{}, ErrNotFound
+		}
+		return Plan{}, err
+	}
+	p.CreatedAt = fromNanos(created)
+	return p, nil
+}
+
+// Plans lists the tenant's plans in the order they were created.
+func (s *Store) Plans(ctx context.Context, tenantID int64) ([]Plan, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT `+planColumns+` FROM plans WHERE tenant_id = ? ORDER BY id`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("store: plans of tenant %d: %w", tenantID, err)
+	}
+	defer rows.Close()
+	out := []Plan{}
+	for rows.Next() {
+		p, err := scanPlan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: plans of tenant %d: %w", tenantID, err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// TenantPlan finds one plan of the tenant; another tenant's plan is
+// ErrNotFound, exactly like a plan that does not exist.
+func (s *Store) TenantPlan(ctx context.Context, tenantID, planID int64) (Plan, error) {
+	p, err := scanPlan(s.DB.QueryRowContext(ctx, `SELECT `+planColumns+` FROM plans WHERE id = ? AND tenant_id = ?`, planID, tenantID))
+	if err != nil {
+		return Plan{}, fmt.Errorf("store: plan %d: %w", planID, err)
+	}
+	return p, nil
+}
+
+const planRowColumns = `id, interval_start, interval, skill, scheduling_unit, volume, aht_seconds,
+	fte_required, fte_planned, service_level_pct, asa_seconds, occupancy_pct`
+
+func scanPlanRow(rows *sql.Rows, r *PlanRow) error {
+	return rows.Scan(&r.ID, &r.IntervalStart, &r.Interval, &r.Skill, &r.SchedulingUnit, &r.Volume, &r.AHTSeconds,
+		&r.FTERequired, &r.FTEPlanned, &r.ServiceLevelPct, &r.ASASeconds, &r.OccupancyPct)
+}
+
+// PlanRowsAfter returns up to limit rows of the plan whose id is greater
+// than afterID, in id order. Ids only grow, so paging by the last id seen
+// returns every row once even while other plans are being imported.
+func (s *Store) PlanRowsAfter(ctx context.Context, planID, afterID int64, limit int) ([]PlanRow, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT `+planRowColumns+` FROM plan_rows
+		WHERE plan_id = ? AND id > ? ORDER BY id LIMIT ?`, planID, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: rows of plan %d: %w", planID, err)
+	}
+	defer rows.Close()
+	out := make([]PlanRow, 0, min(limit, 1024))
+	for rows.Next() {
+		var r PlanRow
+		if err := scanPlanRow(rows, &r); err != nil {
+			return nil, fmt.Errorf("store: rows of plan %d: %w", planID, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// EachPlanRow calls fn for every row of the plan in id order, reading them
+// one at a time from one snapshot of the database; r is reused between
+// calls. An error from fn stops the walk and is returned.
+func (s *Store) EachPlanRow(ctx context.Context, planID int64, fn func(r *PlanRow) error) error {
+	rows, err := s.DB.QueryContext(ctx, `SELECT `+planRowColumns+` FROM plan_rows WHERE plan_id = ? ORDER BY id`, planID)
+	if err != nil {
+		return fmt.Errorf("store: rows of plan %d: %w", planID, err)
+	}
+	defer rows.Close()
+	var r PlanRow
+	for rows.Next() {
+		if err := scanPlanRow(rows, &r); err != nil {
+			return fmt.Errorf("store: rows of plan %d: %w", planID, err)
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,97 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Token is a bearer token of the public API, known only by its SHA-256.
+type Token struct {
+	Hash         []byte
+	CredentialID int64
+	TenantID     int64
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+}
+
+// InsertToken stores a new token and, in the same transaction, deletes the
+// tokens that have expired by its creation time.
+func (s *Store) InsertToken(ctx context.Context, t Token) error {
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (hash, credential_id, tenant_id, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?)`, t.Hash, t.CredentialID, t.TenantID, t.CreatedAt.UnixNano(), t.ExpiresAt.UnixNano())
+		if err != nil {
+			if IsConstraint(err) {
+				return fmt.Errorf("store: insert token: %w", ErrConflict)
+			}
+			return fmt.Errorf("store: insert token: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM api_tokens WHERE expires_at <= ?`, t.CreatedAt.UnixNano()); err != nil {
+			return fmt.Errorf("store: delete expired tokens: %w", err)
+		}
+		return nil
+	})
+}
+
+// TokenGrant is what a token is worth right now: the token, its
+// credential's current status and last use, and whether its tenant's public
+// API feature is still on.
+type TokenGrant struct {
+	Token
+	CredentialStatus string
+	LastUsedAt       time.Time
+	PublicAPI        bool
+}
+
+// TokenGrant looks a token up by its hash together with its credential and
+// tenant, in one query over primary keys, so that a deactivated credential or
+// a feature turned off is seen on the very next request. An unknown token is
+// ErrNotFound.
+func (s *Store) TokenGrant(ctx context.Context, hash []byte) (TokenGrant, error) {
+	var g TokenGrant
+	var created, expires int64
+	var lastUsed sql.NullInt64
+	err := s.DB.QueryRowContext(ctx, `SELECT t.credential_id, t.tenant_id, t.created_at, t.expires_at,
+			c.status, c.last_used_at, n.public_api
+		FROM api_tokens t
+		JOIN credentials c ON c.id = t.credential_id
+		JOIN tenants n ON n.id = t.tenant_id
+		WHERE t.hash = ?`, hash).Scan(&g.CredentialID, &g.TenantID, &created, &expires,
+		&g.CredentialStatus, &lastUsed, &g.PublicAPI)
+	if errors.Is(err, sql.ErrNoRows) {
+		return TokenGrant{}, fmt.Errorf("store: token: %w", ErrNotFound)
+	}
+	if err != nil {
+		return TokenGrant{}, fmt.Errorf("store: token: %w", err)
+	}
+	g.Hash = hash
+	g.CreatedAt, g.ExpiresAt, g.LastUsedAt = fromNanos(created), fromNanos(expires), nullNanos(lastUsed)
+	return g, nil
+}
+
+// DeleteExpiredTokens deletes tokens expired by now and says how many.
+func (s *Store) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.DB.ExecContext(ctx, `DELETE FROM api_tokens WHERE expires_at <= ?`, now.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("store: delete expired tokens: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// TouchCredential records that a credential was used at now, unless that was
+// already recorded less than every ago: at most one write per credential per
+// period, however busy its client is. It reports whether it wrote.
+func (s *Store) TouchCredential(ctx context.Context, credentialID int64, now time.Time, every time.Duration) (bool, error) {
+	res, err := s.DB.ExecContext(ctx, `UPDATE credentials SET last_used_at = ?
+		WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`,
+		now.UnixNano(), credentialID, now.Add(-every).UnixNano())
+	if err != nil {
+		return false, fmt.Errorf("store: record use of credential %d: %w", credentialID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}

@@ -1,0 +1,136 @@
+package web
+
+import (
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"esp/lifecycle"
+)
+
+// clientAddr is the address failed authentications are counted against:
+// the connection's peer, unless the server was configured with an
+// IPExtractor for a trusted proxy (X-Forwarded-For is not trusted by default,
+// or anyone could dodge the limit by inventing addresses).
+func (s *Server) clientAddr(c echo.Context) string {
+	if s.echo.IPExtractor != nil {
+		return c.RealIP()
+	}
+	r := c.Request()
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// apiBlocked answers 429 with Retry-After when the address has used up its
+// failed authentications; nil otherwise.
+func (s *Server) apiBlocked(c echo.Context, addr string) error {
+	blocked, wait := s.api.failures.Blocked(addr)
+	if !blocked {
+		return nil
+	}
+	c.Response().Header().Set("Retry-After", retryAfter(wait))
+	return &APIError{Status: http.StatusTooManyRequests, Code: "rate_limited",
+		Message: "Too many failed authentications from this address; retry after " + retryAfter(wait) + " seconds."}
+}
+
+func retryAfter(wait time.Duration) string {
+	return strconv.Itoa(int(math.Ceil(wait.Seconds())))
+}
+
+// tokenContextKey holds the authenticated tenant's id in the echo.Context.
+const tokenContextKey = "esp.api.tenant"
+
+// apiTenantID is the tenant of the request's token (set by requireToken).
+func apiTenantID(c echo.Context) int64 {
+	id, _ := c.Get(tokenContextKey).(int64)
+	return id
+}
+
+// bearerError is a 401 with the RFC 6750 challenge that goes with it.
+func bearerError(c echo.Context, errCode, description string) error {
+	challenge := `Bearer realm="esp"`
+	if errCode != "" {
+		challenge += `, error="` + errCode + `", error_description="` + description + `"`
+	}
+	c.Response().Header().Set("WWW-Authenticate", challenge)
+	code := errCode
+	if code == "" {
+		code = "unauthorized"
+	}
+	return &APIError{Status: http.StatusUnauthorized, Code: code, Message: description}
+}
+
+// requireToken lets a request through only with a live bearer token. Every
+// request re-reads, in one query, the token, its credential's status and its
+// tenant's feature flag: deactivating the credential or turning the feature
+// off refuses the very next request.
+func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		addr := s.clientAddr(c)
+		if err := s.apiBlocked(c, addr); err != nil {
+			return err
+		}
+		token, errCode, problem := bearerToken(c.Request())
+		if problem != "" {
+			s.api.failures.Fail(addr)
+			return bearerError(c, errCode, problem)
+		}
+		ctx := c.Request().Context()
+		g, err := s.store.TokenGrant(ctx, hashToken(token))
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		now := s.now()
+		switch {
+		case err != nil:
+			s.api.failures.Fail(addr)
+			return bearerError(c, "invalid_token", "The access token is not valid.")
+		case !g.ExpiresAt.After(now):
+			s.api.failures.Fail(addr)
+			return bearerError(c, "invalid_token", "The access token has expired; exchange the keys for a new one.")
+		case !lifecycle.Status(g.CredentialStatus).Authenticates():
+			s.api.failures.Fail(addr)
+			return bearerError(c, "invalid_token", "The access token was revoked: its API credentials are no longer activated.")
+		case !g.PublicAPI:
+			return &APIError{Status: http.StatusForbidden, Code: "feature_disabled", Message: errFeatureOff.message}
+		}
+		if g.LastUsedAt.IsZero() || now.Sub(g.LastUsedAt) >= lastUsedEvery {
+			if _, err := s.store.TouchCredential(ctx, g.CredentialID, now, lastUsedEvery); err != nil {
+				return err
+			}
+		}
+		c.Set(tokenContextKey, g.TenantID)
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+// bearerToken takes the token from "Authorization: Bearer TOKEN". problem
+// says what is wrong, with the RFC 6750 error code: none when the header is
+// missing, invalid_request when it is malformed, invalid_token when the
+// token cannot be one of ours.
+func bearerToken(r *http.Request) (token, errCode, problem string) {
+	vals := r.Header.Values("Authorization")
+	switch {
+	case len(vals) == 0:
+		return "", "", "An access token is required: send Authorization: Bearer TOKEN."
+	case len(vals) > 1:
+		return "", "invalid_request", "Send exactly one Authorization header."
+	}
+	scheme, token, ok := strings.Cut(vals[0], " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
+		return "", "invalid_request", "The Authorization header must be: Bearer TOKEN."
+	}
+	if !wellFormedToken(token) {
+		return "", "invalid_token", "The access token is not valid."
+	}
+	return token, "", ""
+}

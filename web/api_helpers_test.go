@@ -1,0 +1,136 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"esp/lifecycle"
+	"esp/store"
+)
+
+// activatedKeys generates API credentials for the tenant and runs the
+// scheduler so that they are Activated.
+func activatedKeys(tb testing.TB, env *testEnv, tenantID int64) lifecycle.NewKeys {
+	tb.Helper()
+	keys, err := env.Service.Generate(context.Background(), tenantID, "alice")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if r := env.tick(tb); r.Activated != 1 {
+		tb.Fatalf("tick activated %d credentials, want 1", r.Activated)
+	}
+	return keys
+}
+
+// keyRequest is POST /api/v1/token/access-key with a JSON body.
+func keyRequest(access, secret string) *http.Request {
+	body, _ := json.Marshal(map[string]string{"accessKeyId": access, "accessKeySecret": secret})
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/token/access-key", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	return req
+}
+
+// exchange trades activated keys for a token through the JSON route.
+func exchange(tb testing.TB, env *testEnv, keys lifecycle.NewKeys) string {
+	tb.Helper()
+	rec := env.do(keyRequest(keys.AccessKey, keys.SecretKey))
+	if rec.Code != http.StatusOK {
+		tb.Fatalf("exchange: status %d, want 200: %s", rec.Code, rec.Body)
+	}
+	var t struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+		ExpiresIn   int    `json:"expires_in"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &t); err != nil {
+		tb.Fatal(err)
+	}
+	if t.AccessToken == "" || t.TokenType != "Bearer" {
+		tb.Fatalf("exchange answered %s", rec.Body)
+	}
+	return t.AccessToken
+}
+
+// apiGet sends GET path with the token (none when empty).
+func apiGet(env *testEnv, token, path string, header ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Add(header[i], header[i+1])
+	}
+	return env.do(req)
+}
+
+// mustStatus fails unless the answer has the status.
+func mustStatus(tb testing.TB, rec *httptest.ResponseRecorder, want int) {
+	tb.Helper()
+	if rec.Code != want {
+		tb.Fatalf("status %d, want %d: %s", rec.Code, want, rec.Body)
+	}
+}
+
+// mustAPIError checks the status and the JSON error envelope's code.
+func mustAPIError(tb testing.TB, rec *httptest.ResponseRecorder, status int, code string) {
+	tb.Helper()
+	mustStatus(tb, rec, status)
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		tb.Fatalf("Content-Type %q, want JSON", ct)
+	}
+	var body struct {
+		Error *struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Error == nil {
+		tb.Fatalf("body %s is not the error envelope (%v)", rec.Body, err)
+	}
+	if body.Error.Code != code || body.Error.Message == "" {
+		tb.Fatalf("error %+v, want code %q and a message", *body.Error, code)
+	}
+}
+
+// importCSV loads a plan for the tenant from CSV text.
+func importCSV(tb testing.TB, env *testEnv, tenantID int64, name, csv string) store.Plan {
+	tb.Helper()
+	r, err := store.NewPlanCSVReader(strings.NewReader(csv))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, err := env.Store.ImportPlan(context.Background(), tenantID, name, env.Clock.Now(), r.Read)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// planCSV is a plan file of n rows in the canonical form the export writes,
+// with values that need care: quoted labels, non-ASCII text, trailing
+// zeros and exponents in numbers.
+func planCSV(n int) string {
+	var b strings.Builder
+	b.WriteString(store.PlanCSVHeader)
+	skills := []string{"Billing", `Tech "Gold" Support`, "Sales, Inbound", "Retention"}
+	units := []string{"Manila", "Kraków", " Austin"}
+	intervals := []string{"day", "week", "month"}
+	for i := range n {
+		skill := skills[i%len(skills)]
+		if strings.ContainsAny(skill, `",`) {
+			skill = `"` + strings.ReplaceAll(skill, `"`, `""`) + `"`
+		}
+		unit := units[i%len(units)]
+		if unit[0] == ' ' {
+			unit = `"` + unit + `"`
+		}
+		fmt.Fprintf(&b, "2027-%02d-%02d,%s,%s,%s,%d,%d.%d0,12.50,1e1,%d.5,0,100\n",
+			1+i%12, 1+i%28, intervals[i%3], skill, unit, 100+i, 240+i%300, i%10, 70+i%20)
+	}
+	return b.String()
+}

@@ -1,0 +1,99 @@
+package web
+
+import (
+	"bufio"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"esp/store"
+)
+
+const (
+	mimeCSV    = "text/csv"
+	mimeNDJSON = "application/x-ndjson"
+)
+
+// apiPlanExport streams every row of a plan, as CSV (the import format, the
+// same columns in the same order) or as NDJSON (one JSON object a line),
+// straight from the database through a fixed-size buffer: memory stays flat
+// however many rows the plan has.
+func (s *Server) apiPlanExport(c echo.Context) error {
+	p, err := s.apiPlan(c)
+	if err != nil {
+		return err
+	}
+	ndjson, err := exportFormat(c.Request())
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Add("Vary", "Accept")
+	name := "plan-" + strconv.FormatInt(p.ID, 10)
+	encode := store.AppendPlanRowCSV
+	if ndjson {
+		h.Set(echo.HeaderContentType, mimeNDJSON)
+		h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.ndjson"`)
+		encode = func(dst []byte, r *store.PlanRow) []byte {
+			return append(store.AppendPlanRowJSON(dst, r), '\n')
+		}
+	} else {
+		h.Set(echo.HeaderContentType, mimeCSV+"; charset=utf-8")
+		h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.csv"`)
+	}
+	c.Response().WriteHeader(http.StatusOK)
+
+	w := bufio.NewWriterSize(c.Response(), apiExportBufBytes)
+	if !ndjson {
+		w.WriteString(store.PlanCSVHeader)
+	}
+	line := make([]byte, 0, 512)
+	var writeErr error
+	ctx := c.Request().Context()
+	err = s.store.EachPlanRow(ctx, p.ID, func(r *store.PlanRow) error {
+		line = encode(line[:0], r)
+		_, writeErr = w.Write(line)
+		return writeErr
+	})
+	if err == nil {
+		writeErr = w.Flush()
+	}
+	if err != nil && writeErr == nil && ctx.Err() == nil {
+		// The status is sent: all that is left is to cut the connection so
+		// the client sees a truncated download rather than a short file.
+		s.log.Error("export failed", "plan", p.ID, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	// A failed write means the client went away: nothing to answer.
+	return nil
+}
+
+// exportFormat picks NDJSON when ?format=ndjson, or when there is no format
+// parameter and the Accept header lists application/x-ndjson; CSV otherwise.
+func exportFormat(r *http.Request) (ndjson bool, err error) {
+	format, ok, err := single(r.URL.Query(), "format")
+	if err != nil {
+		return false, err
+	}
+	if ok {
+		switch format {
+		case "csv":
+			return false, nil
+		case "ndjson":
+			return true, nil
+		}
+		return false, badRequest("bad_format", "format must be csv or ndjson.")
+	}
+	for _, accept := range r.Header.Values("Accept") {
+		for _, part := range strings.Split(accept, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err == nil && mt == mimeNDJSON && params["q"] != "0" {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
