@@ -10,8 +10,8 @@ func pageTitle(title string) string {
 	return title + " · ESP"
 }
 
-// intervalLabel names a plan's interval for people; "" means the plan has no
-// rows yet or mixes intervals.
+// intervalLabel names a plan's interval for people; "" means not known (the
+// plan has no rows yet, or its summary does not say) and shows as a dash.
 func intervalLabel(p PlanSummary) string {
 	switch p.Interval {
 	case "day":
@@ -20,11 +20,10 @@ func intervalLabel(p PlanSummary) string {
 		return "Weekly"
 	case "month":
 		return "Monthly"
-	case "":
-		if p.Rows == 0 {
-			return "—"
-		}
+	case "mixed":
 		return "Mixed"
+	case "":
+		return "—"
 	default:
 		return p.Interval
 	}

@@ -20,7 +20,7 @@ type PlanSummary struct {
 	ID          int64
 	Name        string
 	Rows        int64
-	Interval    string // "week", "day", "month" or "" when mixed/empty
+	Interval    string // "week", "day", "month", "mixed", or "" when not known
 	First, Last string // first/last interval_start, YYYY-MM-DD, may be ""
 }
 

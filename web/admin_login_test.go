@@ -1,11 +1,17 @@
 package web_test
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"esp/store"
 )
 
 func TestLoginPageIsAFormWithACSRFToken(t *testing.T) {
@@ -152,4 +158,40 @@ func TestLoginGivesANewSessionID(t *testing.T) {
 	old := newAdminClient(env)
 	old.cookies = before
 	wantRedirect(t, old.get("/"), "/login")
+}
+
+func TestHomeListsTheTenantsPlans(t *testing.T) {
+	env := newTestEnv(t)
+	rows := []store.PlanRow{
+		{IntervalStart: "2027-01-04", Interval: "week", Skill: "Billing", SchedulingUnit: "Manila", Volume: "100", AHTSeconds: "300",
+			FTERequired: "4.5", FTEPlanned: "5", ServiceLevelPct: "80", ASASeconds: "20", OccupancyPct: "85"},
+		{IntervalStart: "2027-01-11", Interval: "week", Skill: "Billing", SchedulingUnit: "Manila", Volume: "110", AHTSeconds: "300",
+			FTERequired: "4.9", FTEPlanned: "5", ServiceLevelPct: "80", ASASeconds: "20", OccupancyPct: "85"},
+	}
+	i := 0
+	next := func(r *store.PlanRow) error {
+		if i == len(rows) {
+			return io.EOF
+		}
+		*r = rows[i]
+		i++
+		return nil
+	}
+	if _, err := env.Store.ImportPlan(t.Context(), env.Acme.ID, "FY2027 Baseline", env.Clock.Now(), next); err != nil {
+		t.Fatal(err)
+	}
+	for user, want := range map[string][]string{"bob": {"FY2027 Baseline | — | 2027-01-04 – 2027-01-11 | 2"}, "gina": nil} {
+		c := signedIn(t, env, user)
+		rec := c.get("/")
+		wantStatus(t, rec, http.StatusOK)
+		var got []string
+		mustDoc(t, rec).Find(`[data-testid=plan-row]`).Each(func(_ int, tr *goquery.Selection) {
+			var cells []string
+			tr.Children().Each(func(_ int, td *goquery.Selection) { cells = append(cells, strings.TrimSpace(td.Text())) })
+			got = append(got, strings.Join(cells, " | "))
+		})
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s sees plans %q, want %q", user, got, want)
+		}
+	}
 }

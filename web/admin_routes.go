@@ -52,7 +52,7 @@ func (s *Server) initAdmin() error {
 	a.cookies.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies}
 	a.csrfKey = keys.CSRF
 	a.loginLimiter = newFailureLimiter(loginFailureEvery, loginFailureBurst, s.now)
-	a.plans = noPlans{}
+	a.plans = storePlans{s.store}
 	if a.static, err = loadStatic(); err != nil {
 		return err
 	}

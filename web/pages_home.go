@@ -14,11 +14,6 @@ type planLister interface {
 	PlanSummaries(ctx context.Context, tenantID int64) ([]views.PlanSummary, error)
 }
 
-// noPlans is the plan list before plans exist in the store.
-type noPlans struct{}
-
-func (noPlans) PlanSummaries(context.Context, int64) ([]views.PlanSummary, error) { return nil, nil }
-
 // home is GET /: the app shell and the tenant's plans.
 func (s *Server) home(c echo.Context) error {
 	u := currentSession(c)
