@@ -19,7 +19,7 @@ test:
 	$(GO) test $(RACE) -count=1 -timeout 20m ./...
 
 generate:
-	$(GO) tool templ generate
+	$(GO) tool templ generate -path views
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && false)
 
 lint:
