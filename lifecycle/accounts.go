@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -20,6 +21,9 @@ type Accounts struct {
 	now   func() time.Time
 	// BcryptCost is the password hashing cost; tests lower it.
 	BcryptCost int
+
+	dummyOnce sync.Once
+	dummy     []byte
 }
 
 // NewAccounts returns Accounts over st.
@@ -93,8 +97,14 @@ func (a *Accounts) AddUser(ctx context.Context, tenant, username, password strin
 }
 
 // dummyHash is compared against when the user does not exist, so that a
-// wrong username costs as much time as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.DefaultCost)
+// wrong username costs as much time as a wrong password. It is made at the
+// accounts' own cost the first time it is needed.
+func (a *Accounts) dummyHash() []byte {
+	a.dummyOnce.Do(func() {
+		a.dummy, _ = bcrypt.GenerateFromPassword([]byte("no such user"), a.BcryptCost)
+	})
+	return a.dummy
+}
 
 // ErrBadLogin means the username or the password is wrong (never which).
 var ErrBadLogin = errors.New("wrong username or password")
@@ -103,7 +113,7 @@ var ErrBadLogin = errors.New("wrong username or password")
 func (a *Accounts) Authenticate(ctx context.Context, username, password string) (store.User, error) {
 	u, err := a.store.UserByUsername(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		bcrypt.CompareHashAndPassword(a.dummyHash(), []byte(password))
 		return store.User{}, ErrBadLogin
 	}
 	if err != nil {

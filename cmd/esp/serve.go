@@ -20,6 +20,7 @@ type serveConfig struct {
 	webhookURL      string
 	tick            time.Duration
 	tokenTTL        time.Duration
+	web             web.Config
 	lc              lifecycle.Config
 	shutdownTimeout time.Duration
 }
@@ -40,6 +41,8 @@ func parseServe(e env, args []string) (serveConfig, error) {
 		{"purge-every", "ESP_PURGE_EVERY", def.PurgeEvery, &c.lc.PurgeEvery, "how often the purge runs"},
 		{"tick", "ESP_TICK", 2 * time.Second, &c.tick, "how often the scheduler looks for due work"},
 		{"token-ttl", "ESP_TOKEN_TTL", time.Hour, &c.tokenTTL, "lifetime of API bearer tokens"},
+		{"session-idle", "ESP_SESSION_IDLE", 30 * time.Minute, &c.web.SessionIdle, "end web sessions unused this long"},
+		{"session-max", "ESP_SESSION_MAX", 12 * time.Hour, &c.web.SessionMax, "end any web session this old"},
 		{"claim-lease", "ESP_CLAIM_LEASE", def.Lease, &c.lc.Lease, "how long a scheduler owns a credential while its activator runs"},
 	}
 	for _, d := range durs {
@@ -51,6 +54,7 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	}
 	fs.StringVar(&c.addr, "addr", envOr(e, "ESP_ADDR", "127.0.0.1:8080"), "listen address (env ESP_ADDR)")
 	fs.StringVar(&c.activator, "activator", envOr(e, "ESP_ACTIVATOR", "local"), "local or webhook (env ESP_ACTIVATOR)")
+	fs.BoolVar(&c.web.SecureCookies, "secure-cookies", envOr(e, "ESP_SECURE_COOKIES", "") == "true", "mark cookies Secure (behind a TLS-terminating proxy; env ESP_SECURE_COOKIES=true)")
 	fs.StringVar(&c.webhookURL, "webhook-url", envOr(e, "ESP_WEBHOOK_URL", ""), "the webhook activator's URL (env ESP_WEBHOOK_URL)")
 	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tick D] [--activation-timeout D] ..."); err != nil {
 		return c, err
@@ -106,7 +110,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	svc := lifecycle.NewService(st, now, cfg.lc)
-	srv, err := web.New(web.Config{DataDir: cfg.data, TokenTTL: cfg.tokenTTL}, log, st, svc, accounts, now)
+	srv, err := web.New(web.Config{DataDir: cfg.data, TokenTTL: cfg.tokenTTL, SecureCookies: cfg.web.SecureCookies,
+		SessionIdle: cfg.web.SessionIdle, SessionMax: cfg.web.SessionMax}, log, st, svc, accounts, now)
 	if err != nil {
 		return err
 	}
