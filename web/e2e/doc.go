@@ -1,0 +1,16 @@
+// Package e2e holds the browser tests of the ESP admin console. They build
+// the esp binary, run `esp serve` on a fresh data folder and drive a real
+// Chromium through chromedp, asserting what a person sees at each step of an
+// admin's journey through the API Credentials window: a dialog that does not
+// open, a Copy button that silently fails or a status that never refreshes
+// are invisible to tests that only parse HTML.
+//
+// The tests find Chromium through $CHROME_PATH, then chromium,
+// chromium-browser or google-chrome on PATH. Without one they skip with a
+// loud message, except under CI=true, where a missing browser fails the run.
+// Screenshots of the window in each status go to the folder named by
+// $ESP_SCREENSHOTS (default: a new temporary folder, logged by the tests).
+//
+// The package has no code outside its tests; this file exists so that it is
+// a package with a name and a doc comment.
+package e2e
