@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"esp/lifecycle"
+	"esp/store"
+	"esp/web"
+)
+
+// startInproc wires the server as `esp serve` does (store, lifecycle,
+// web, scheduler ticking every 100ms) but inside this process, so that
+// -cpuprofile sees the server's code.
+func startInproc(ctx context.Context, data, logPath string) (*server, error) {
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewTextHandler(logf, nil))
+	st, err := store.Open(ctx, data)
+	if err != nil {
+		logf.Close()
+		return nil, err
+	}
+	accounts := lifecycle.NewAccounts(st, time.Now)
+	svc := lifecycle.NewService(st, time.Now, lifecycle.Config{})
+	h, err := web.New(web.Config{DataDir: data, TokenTTL: time.Hour}, log, st, svc, accounts, time.Now)
+	if err != nil {
+		st.Close()
+		logf.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		st.Close()
+		logf.Close()
+		return nil, err
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	schedCtx, stopSched := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	sch := lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{}, log, time.Now)
+	wg.Go(func() { sch.Run(schedCtx, 100*time.Millisecond) })
+	wg.Go(func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("serve", "err", err)
+		}
+	})
+	stop := func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		err := hs.Shutdown(sctx)
+		stopSched()
+		wg.Wait()
+		st.Close()
+		logf.Close()
+		return err
+	}
+	return &server{base: "http://" + ln.Addr().String(), pid: os.Getpid(), stopInproc: stop}, nil
+}

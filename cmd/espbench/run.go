@@ -1,0 +1,515 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"esp/lifecycle"
+	"esp/store"
+)
+
+// The bench's tenant and admin.
+const (
+	benchTenant   = "bench"
+	benchAdmin    = "bench-admin"
+	benchPassword = "bench-password-not-secret"
+	benchPlan     = "big"
+)
+
+// run measures every figure. It returns the report even when it stops
+// early, with the figures measured so far.
+func run(ctx context.Context, o options, stderr io.Writer) (rep *Report, err error) {
+	p := progress{w: stderr, start: time.Now()}
+	rep = newReport(o)
+	defer func() {
+		rep.Duration = time.Since(p.start).Round(100 * time.Millisecond).String()
+		rep.LoadAvgEnd = loadAvg()
+	}()
+
+	tmp, err := os.MkdirTemp("", "espbench-")
+	if err != nil {
+		return rep, err
+	}
+	if o.keep {
+		p.say("keeping %s", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+	data := filepath.Join(tmp, "data")
+	csvPath := filepath.Join(tmp, "plan.csv")
+
+	bin := o.esp
+	if bin == "" {
+		p.say("building esp/cmd/esp")
+		if bin, err = buildESP(ctx, tmp); err != nil {
+			return rep, err
+		}
+	}
+	sqlite3, lookErr := exec.LookPath("sqlite3")
+	if lookErr != nil {
+		sqlite3 = ""
+		rep.Notes = append(rep.Notes, "sqlite3 is not on PATH: the baselines of rows 4 and 6 are bare database/sql loops instead")
+	}
+
+	t0 := time.Now()
+	if err := writePlanCSV(csvPath, o.planRows); err != nil {
+		return rep, fmt.Errorf("write plan CSV: %w", err)
+	}
+	p.say("wrote %d-row plan CSV in %s", o.planRows, time.Since(t0).Round(time.Millisecond))
+
+	for _, args := range [][]string{
+		{"tenant", "add", benchTenant},
+		{"tenant", "feature", benchTenant, "public-api", "on"},
+		{"user", "add", "--tenant", benchTenant, "--admin", benchAdmin},
+	} {
+		if _, err := runESP(ctx, bin, data, benchPassword+"\n", args...); err != nil {
+			return rep, err
+		}
+	}
+
+	// Row 6: import, before anything else writes to the data folder.
+	p.say("row 6: esp plan import of %d rows, and its baseline", o.planRows)
+	rep.Figures = append(rep.Figures, importFigure(ctx, o, bin, data, csvPath, sqlite3, tmp))
+
+	// Rows 7 and 8 drive the scheduler in-process on the same database,
+	// before the server starts, so that nothing else competes for it.
+	f7, f8, qp, err := schedulerFigures(ctx, o, data, p)
+	rep.QueryPlan = qp
+	if err != nil {
+		return rep, err
+	}
+
+	p.say("starting the server")
+	srv, err := start(ctx, o, bin, data, filepath.Join(tmp, "server.log"))
+	if err != nil {
+		return rep, err
+	}
+	defer func() {
+		if serr := srv.stop(); serr != nil && err == nil {
+			rep.Notes = append(rep.Notes, "server stop: "+serr.Error())
+		}
+	}()
+
+	br := newBrowser(srv.base)
+	sess, err := br.login(ctx, benchAdmin, benchPassword)
+	if err != nil {
+		return rep, fmt.Errorf("log in: %w", err)
+	}
+	k, err := br.generateKeys(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("generate keys: %w", err)
+	}
+	client := newClient(max(o.conc, o.mixedConc))
+	token, err := exchange(ctx, client, srv.base, k)
+	if err != nil {
+		return rep, fmt.Errorf("token exchange: %w", err)
+	}
+	plan, err := planID(ctx, client, srv.base, token, benchPlan)
+	if err != nil {
+		return rep, err
+	}
+	p.say("logged in, keys activated, plan %d", plan)
+
+	// Rows 4 and 5 first, while the server's heap holds only the set-up.
+	p.say("rows 4-5: export of %d rows, memory, and the baseline", o.planRows)
+	f4, f5 := exportFigures(ctx, o, client, srv, token, plan, data, sqlite3)
+
+	b := benchHTTP{base: srv.base, c: client, cookie: sess.cookie, token: token, body: tokenRequest(k), plan: plan}
+	p.say("row 1: the window")
+	f1 := b.versusHealthz(ctx, o, Figure{Row: 1, Name: "GET /api-credentials as a logged-in admin", Target: 0.35}, b.window)
+	p.say("row 2: plans")
+	f2 := b.versusHealthz(ctx, o, Figure{Row: 2, Name: "GET /api/v1/plans with a bearer token", Target: 0.5}, b.plans)
+	p.say("row 3: token exchange")
+	f3 := b.versusHealthz(ctx, o, Figure{Row: 3, Name: "token exchange (POST /api/v1/token/access-key)", Target: 0.3}, b.exchange)
+	p.say("row 9: mixed load, %d clients for %s", o.mixedConc, o.mixed)
+	f9 := b.mixedLoad(ctx, o)
+
+	rep.Figures = append(rep.Figures, f1, f2, f3, f4, f5)
+	slices.SortFunc(rep.Figures, func(a, b Figure) int { return a.Row - b.Row })
+	rep.Figures = append(rep.Figures, f7, f8, f9)
+	slices.SortFunc(rep.Figures, func(a, b Figure) int { return a.Row - b.Row })
+	for i := range rep.Figures {
+		rep.Figures[i].judge()
+	}
+	return rep, nil
+}
+
+// --- rows 1-3 and 9: load against the running server --------------------
+
+type benchHTTP struct {
+	base, cookie, token string
+	c                   *http.Client
+	body                []byte
+	plan                int64
+}
+
+func (b benchHTTP) get(ctx context.Context, path string, hdr, val string, keep bool) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if hdr != "" {
+		req.Header.Set(hdr, val)
+	}
+	return expect(b.c, req, http.StatusOK, keep)
+}
+
+func (b benchHTTP) healthz(ctx context.Context, _, _ int) error {
+	_, err := b.get(ctx, "/healthz", "", "", false)
+	return err
+}
+
+func (b benchHTTP) window(ctx context.Context, _, _ int) error {
+	_, err := b.get(ctx, "/api-credentials", "Cookie", b.cookie, false)
+	return err
+}
+
+func (b benchHTTP) plans(ctx context.Context, _, _ int) error {
+	_, err := b.get(ctx, "/api/v1/plans", "Authorization", "Bearer "+b.token, false)
+	return err
+}
+
+func (b benchHTTP) exchange(ctx context.Context, _, _ int) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.base+"/api/v1/token/access-key", bytes.NewReader(b.body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	_, err = expect(b.c, req, http.StatusOK, false)
+	return err
+}
+
+// versusHealthz measures do and, right before it, GET /healthz with the
+// same clients for the same time, so both see the same machine load.
+func (b benchHTTP) versusHealthz(ctx context.Context, o options, f Figure, do op) Figure {
+	base := runLoad(ctx, o.conc, o.dur, b.healthz)
+	r := runLoad(ctx, o.conc, o.dur, do)
+	f.Goal, f.Unit = RatioAtLeast, "req/s"
+	f.Value, f.Baseline, f.BaselineName = r.RPS(), base.RPS(), "GET /healthz"
+	f.P50ms, f.P99ms = r.Percentile(0.50), r.Percentile(0.99)
+	f.Errors = r.Errors + base.Errors
+	f.Note = fmt.Sprintf("%d requests; healthz p50 %.2f ms, p99 %.2f ms", r.Requests, base.Percentile(0.5), base.Percentile(0.99))
+	if r.FirstErr != "" || base.FirstErr != "" {
+		f.Note += "; first error: " + r.FirstErr + base.FirstErr
+	}
+	return f
+}
+
+// mixedLoad is row 9: every client cycles through the window, a token
+// exchange and the next page of the plan's data (following next_cursor).
+func (b benchHTTP) mixedLoad(ctx context.Context, o options) Figure {
+	cursors := make([]string, o.mixedConc)
+	var counts [3][]int
+	for i := range counts {
+		counts[i] = make([]int, o.mixedConc)
+	}
+	r := runLoad(ctx, o.mixedConc, o.mixed, func(ctx context.Context, w, seq int) error {
+		kind := (w + seq) % 3
+		counts[kind][w]++
+		switch kind {
+		case 0:
+			return b.window(ctx, w, seq)
+		case 1:
+			return b.exchange(ctx, w, seq)
+		}
+		path := "/api/v1/plans/" + strconv.FormatInt(b.plan, 10) + "/data?limit=100"
+		if cursors[w] != "" {
+			path += "&cursor=" + cursors[w]
+		}
+		body, err := b.get(ctx, path, "Authorization", "Bearer "+b.token, true)
+		if err != nil {
+			return err
+		}
+		cursors[w] = nextCursor(body)
+		return nil
+	})
+	f := Figure{Row: 9, Name: fmt.Sprintf("mixed load (window, exchange, data pages), %d clients, %s", o.mixedConc, o.mixed),
+		Goal: ZeroErrors, Value: r.RPS(), Unit: "req/s", Errors: r.Errors,
+		P50ms: r.Percentile(0.50), P99ms: r.Percentile(0.99)}
+	sum := func(xs []int) (n int) {
+		for _, x := range xs {
+			n += x
+		}
+		return n
+	}
+	f.Note = fmt.Sprintf("%d requests: %d window, %d exchange, %d data pages", r.Requests, sum(counts[0]), sum(counts[1]), sum(counts[2]))
+	if r.FirstErr != "" {
+		f.Note += "; first error: " + r.FirstErr
+	}
+	return f
+}
+
+// --- rows 4-5: export -------------------------------------------------------
+
+// lineCounter counts the lines written to it.
+type lineCounter struct{ lines, bytes int64 }
+
+func (l *lineCounter) Write(p []byte) (int, error) {
+	l.lines += int64(bytes.Count(p, []byte{'\n'}))
+	l.bytes += int64(len(p))
+	return len(p), nil
+}
+
+func exportFigures(ctx context.Context, o options, c *http.Client, srv *server, token string, plan int64, data, sqlite3 string) (Figure, Figure) {
+	f4 := Figure{Row: 4, Name: fmt.Sprintf("CSV export of a %d-row plan", o.planRows), Unit: "rows/s", Goal: RatioAtLeast, Target: 1.0}
+	f5 := Figure{Row: 5, Name: "peak memory growth of the server during that export", Unit: "MiB", Goal: AtMost, Target: 32}
+	before, err := readProcMem(srv.pid)
+	if err != nil {
+		f5.Failed = err.Error()
+	}
+	sampler := sampleMem(srv.pid, 10*time.Millisecond)
+	t0 := time.Now()
+	var lc lineCounter
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.base+"/api/v1/plans/"+strconv.FormatInt(plan, 10)+"/export", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.Do(req)
+	if err == nil {
+		if resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("export: status %d", resp.StatusCode)
+		} else {
+			_, err = io.Copy(&lc, resp.Body)
+		}
+		resp.Body.Close()
+	}
+	elapsed := time.Since(t0)
+	peak, samples, serr := sampler.stop()
+	after, _ := readProcMem(srv.pid)
+	rows := lc.lines - 1 // the header
+	switch {
+	case err != nil:
+		f4.Failed = err.Error()
+	case rows != int64(o.planRows):
+		f4.Failed = fmt.Sprintf("exported %d rows, want %d", rows, o.planRows)
+	default:
+		f4.Value = float64(rows) / elapsed.Seconds()
+		f4.Note = fmt.Sprintf("%s, %.1f MB", elapsed.Round(time.Millisecond), float64(lc.bytes)/1e6)
+	}
+	if serr != nil && f5.Failed == "" {
+		f5.Failed = serr.Error()
+	}
+	if f5.Failed == "" {
+		f5.Value = float64(max(peak-before.RSS, 0)) / (1 << 20)
+		f5.Note = fmt.Sprintf("RSS %.1f MiB before, peak %.1f MiB over %d samples every 10ms; VmHWM %.1f → %.1f MiB",
+			mib(before.RSS), mib(peak), samples, mib(before.HWM), mib(after.HWM))
+		if o.inproc {
+			f5.Note += "; -inproc: this is the bench process, client included"
+		}
+	}
+
+	// The baseline reads the same rows from the same file.
+	query := `SELECT interval_start, interval, skill, scheduling_unit, volume, aht_seconds, fte_required, fte_planned,
+		service_level_pct, asa_seconds, occupancy_pct FROM plan_rows WHERE plan_id = ` + strconv.FormatInt(plan, 10) + ` ORDER BY id`
+	db := filepath.Join(data, store.DBFile)
+	var base time.Duration
+	var baseRows int64
+	if sqlite3 != "" {
+		f4.BaselineName = "sqlite3 -csv"
+		var out lineCounter
+		cmd := exec.CommandContext(ctx, sqlite3, "-csv", db, strings.Join(strings.Fields(query), " "))
+		cmd.Stdout = &out
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		t0 := time.Now()
+		err = cmd.Run()
+		base, baseRows = time.Since(t0), out.lines
+		if err != nil {
+			f4.Failed = fmt.Sprintf("sqlite3: %v %s", err, errb.String())
+		}
+	} else {
+		f4.BaselineName = "database/sql scan"
+		t0 := time.Now()
+		baseRows, err = scanBaseline(ctx, db, query)
+		base = time.Since(t0)
+		if err != nil {
+			f4.Failed = err.Error()
+		}
+	}
+	if f4.Failed == "" && baseRows != int64(o.planRows) {
+		f4.Failed = fmt.Sprintf("the baseline read %d rows, want %d", baseRows, o.planRows)
+	}
+	if base > 0 {
+		f4.Baseline = float64(baseRows) / base.Seconds()
+		f4.Note += fmt.Sprintf("; baseline %s", base.Round(time.Millisecond))
+	}
+	return f4, f5
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// --- row 6: import -----------------------------------------------------------
+
+func importFigure(ctx context.Context, o options, bin, data, csvPath, sqlite3, tmp string) Figure {
+	f := Figure{Row: 6, Name: fmt.Sprintf("esp plan import of that %d-row CSV", o.planRows), Unit: "rows/s", Goal: RatioAtLeast, Target: 0.5}
+	t0 := time.Now()
+	out, err := runESP(ctx, bin, data, "", "plan", "import", "--tenant", benchTenant, "--name", benchPlan, csvPath)
+	elapsed := time.Since(t0)
+	if err != nil {
+		f.Failed = err.Error()
+		return f
+	}
+	if !strings.Contains(out, "imported "+strconv.Itoa(o.planRows)+" rows") {
+		f.Failed = "unexpected output: " + strings.TrimSpace(out)
+		return f
+	}
+	f.Value = float64(o.planRows) / elapsed.Seconds()
+	f.Note = "esp plan import " + elapsed.Round(time.Millisecond).String() + " (a whole process: start, parse, check, insert, commit)"
+
+	baseDB := filepath.Join(tmp, "baseline-import.db")
+	var base time.Duration
+	if sqlite3 != "" {
+		f.BaselineName = "sqlite3 .import"
+		script := "CREATE TABLE plan_rows (interval_start TEXT, interval TEXT, skill TEXT, scheduling_unit TEXT, volume TEXT," +
+			" aht_seconds TEXT, fte_required TEXT, fte_planned TEXT, service_level_pct TEXT, asa_seconds TEXT, occupancy_pct TEXT);\n" +
+			".import --csv --skip 1 '" + csvPath + "' plan_rows\n"
+		cmd := exec.CommandContext(ctx, sqlite3, baseDB)
+		cmd.Stdin = strings.NewReader(script)
+		t0 := time.Now()
+		out, err := cmd.CombinedOutput()
+		base = time.Since(t0)
+		if err != nil || len(bytes.TrimSpace(out)) > 0 {
+			f.Failed = fmt.Sprintf("sqlite3 .import: %v %s", err, out)
+			return f
+		}
+		n, err := exec.CommandContext(ctx, sqlite3, baseDB, "SELECT count(*) FROM plan_rows").Output()
+		if err != nil || strings.TrimSpace(string(n)) != strconv.Itoa(o.planRows) {
+			f.Failed = fmt.Sprintf("sqlite3 .import loaded %q rows (%v)", bytes.TrimSpace(n), err)
+			return f
+		}
+	} else {
+		f.BaselineName = "database/sql insert"
+		t0 := time.Now()
+		if err := importBaseline(ctx, baseDB, csvPath); err != nil {
+			f.Failed = err.Error()
+			return f
+		}
+		base = time.Since(t0)
+	}
+	f.Baseline = float64(o.planRows) / base.Seconds()
+	f.Note += "; baseline " + base.Round(time.Millisecond).String()
+	return f
+}
+
+// --- rows 7-8: the scheduler -------------------------------------------------
+
+// dueQuery is store.DueCredentials' query, for EXPLAIN QUERY PLAN; keep the
+// two in step.
+const dueQuery = `SELECT id, tenant_id, status, access_key, secret_hash, access_last4, secret_last4,
+	created_at, changed_at, due_at, deadline_at, attempts, deactivated_at, last_used_at FROM credentials
+	WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?`
+
+func schedulerFigures(ctx context.Context, o options, data string, p progress) (f7, f8 Figure, plan []string, err error) {
+	f7 = Figure{Row: 7, Name: fmt.Sprintf("one scheduler tick, %d credential rows, nothing due (median)", o.credRows),
+		Unit: "ms", Goal: AtMost, Target: 1}
+	f8 = Figure{Row: 8, Name: fmt.Sprintf("%d due activations, local activator, all done", o.dueRows),
+		Unit: "s", Goal: AtMost, Target: 2}
+	st, err := store.Open(ctx, data)
+	if err != nil {
+		return f7, f8, nil, err
+	}
+	defer st.Close()
+
+	t0 := time.Now()
+	if err := insertFillerCredentials(ctx, st.DB, o.credRows, time.Now()); err != nil {
+		return f7, f8, nil, err
+	}
+	p.say("inserted %d credential rows in %s", o.credRows, time.Since(t0).Round(time.Millisecond))
+
+	sch := lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{}, nil, time.Now)
+	// The first tick runs the weekly purge (nothing old enough to purge);
+	// the figure is about the ticks in between.
+	if _, err := sch.Tick(ctx, time.Now()); err != nil {
+		return f7, f8, nil, err
+	}
+	p.say("row 7: %d ticks with nothing due", o.ticks)
+	lat := make([]time.Duration, o.ticks)
+	for i := range lat {
+		t := time.Now()
+		r, err := sch.Tick(ctx, t)
+		lat[i] = time.Since(t)
+		if err != nil {
+			return f7, f8, nil, err
+		}
+		if r != (lifecycle.TickResult{}) {
+			f7.Failed = fmt.Sprintf("a tick did work: %+v", r)
+		}
+	}
+	slices.Sort(lat)
+	msOf := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	f7.Value, f7.P50ms, f7.P99ms = msOf(lat[len(lat)/2]), msOf(lat[len(lat)/2]), msOf(lat[len(lat)*99/100])
+	f7.Note = fmt.Sprintf("%d ticks; fastest %.3f ms, slowest %.3f ms", len(lat), msOf(lat[0]), msOf(lat[len(lat)-1]))
+
+	plan, usesIndex, err := explainDue(ctx, st)
+	if err != nil {
+		return f7, f8, nil, err
+	}
+	if !usesIndex && f7.Failed == "" {
+		f7.Failed = "the due query does not use an index: " + strings.Join(plan, "; ")
+	}
+	f7.Note += "; query plan: " + strings.Join(plan, "; ")
+
+	p.say("row 8: %d due activations", o.dueRows)
+	if err := insertDueActivations(ctx, st.DB, o.dueRows, time.Now()); err != nil {
+		return f7, f8, plan, err
+	}
+	var total lifecycle.TickResult
+	ticks := 0
+	t0 = time.Now()
+	for total.Activated+total.Failed < o.dueRows && time.Since(t0) < time.Minute {
+		r, err := sch.Tick(ctx, time.Now())
+		if err != nil {
+			return f7, f8, plan, err
+		}
+		ticks++
+		total.Activated += r.Activated
+		total.Failed += r.Failed
+		total.Retried += r.Retried
+		if r.Activated+r.Failed+r.Retried == 0 {
+			break
+		}
+	}
+	elapsed := time.Since(t0)
+	var activated int
+	if err := st.DB.QueryRowContext(ctx, `SELECT count(*) FROM credentials WHERE access_key LIKE 'ESPAKDUE%' AND status = 'activated'`).Scan(&activated); err != nil {
+		return f7, f8, plan, err
+	}
+	f8.Value = elapsed.Seconds()
+	f8.Note = fmt.Sprintf("%d activated in %d tick(s) (%.0f activations/s)", activated, ticks, float64(activated)/elapsed.Seconds())
+	if activated != o.dueRows {
+		f8.Failed = fmt.Sprintf("%d of %d activated (%+v)", activated, o.dueRows, total)
+	}
+	return f7, f8, plan, nil
+}
+
+// explainDue prints the plan of the due query and says whether it uses an
+// index.
+func explainDue(ctx context.Context, st *store.Store) ([]string, bool, error) {
+	rows, err := st.DB.QueryContext(ctx, `EXPLAIN QUERY PLAN `+dueQuery, time.Now().UnixNano(), 1000)
+	if err != nil {
+		return nil, false, fmt.Errorf("explain: %w", err)
+	}
+	defer rows.Close()
+	var lines []string
+	uses := false
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return nil, false, err
+		}
+		lines = append(lines, detail)
+		if strings.Contains(detail, "USING INDEX") || strings.Contains(detail, "USING COVERING INDEX") {
+			uses = true
+		}
+	}
+	return lines, uses, rows.Err()
+}
