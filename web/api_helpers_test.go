@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -133,4 +134,54 @@ func planCSV(n int) string {
 			1+i%12, 1+i%28, intervals[i%3], skill, unit, 100+i, 240+i%300, i%10, 70+i%20)
 	}
 	return b.String()
+}
+
+// newGet is GET path with the token (none when empty).
+func newGet(path, token string) *http.Request {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return req
+}
+
+// tokenOf reads access_token from a token answer.
+func tokenOf(tb testing.TB, rec *httptest.ResponseRecorder) string {
+	tb.Helper()
+	var t struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &t); err != nil || t.AccessToken == "" {
+		tb.Fatalf("no access_token in %s (%v)", rec.Body, err)
+	}
+	return t.AccessToken
+}
+
+// oauthRequest is a client-credentials grant, authenticated by HTTP Basic
+// or by form fields.
+func oauthRequest(id, secret string, basic bool) *http.Request {
+	form := url.Values{"grant_type": {"client_credentials"}}
+	if !basic {
+		form.Set("client_id", id)
+		form.Set("client_secret", secret)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/oauth/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basic {
+		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	}
+	return req
+}
+
+// oauthErrorCode reads an RFC 6749 §5.2 error answer.
+func oauthErrorCode(tb testing.TB, rec *httptest.ResponseRecorder) string {
+	tb.Helper()
+	var e struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Description == "" {
+		tb.Fatalf("not an OAuth error: %s (%v)", rec.Body, err)
+	}
+	return e.Error
 }

@@ -20,7 +20,10 @@ func (s *Server) apiPlanData(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q := c.Request().URL.Query()
+	q, err := apiQuery(c.Request())
+	if err != nil {
+		return err
+	}
 	limit, err := pageLimit(q)
 	if err != nil {
 		return err
@@ -60,6 +63,16 @@ func (s *Server) apiPlanData(c echo.Context) error {
 
 func badRequest(code, msg string) error {
 	return &APIError{Status: http.StatusBadRequest, Code: code, Message: msg}
+}
+
+// apiQuery parses the query string strictly: a malformed one is a 400,
+// not silently ignored.
+func apiQuery(r *http.Request) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, badRequest("bad_request", "The query string is malformed.")
+	}
+	return q, nil
 }
 
 // single returns the one value of a query parameter; repeating it is an error.

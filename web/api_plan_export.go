@@ -74,7 +74,11 @@ func (s *Server) apiPlanExport(c echo.Context) error {
 // exportFormat picks NDJSON when ?format=ndjson, or when there is no format
 // parameter and the Accept header lists application/x-ndjson; CSV otherwise.
 func exportFormat(r *http.Request) (ndjson bool, err error) {
-	format, ok, err := single(r.URL.Query(), "format")
+	q, err := apiQuery(r)
+	if err != nil {
+		return false, err
+	}
+	format, ok, err := single(q, "format")
 	if err != nil {
 		return false, err
 	}
