@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +35,10 @@ const viewportWidth, viewportHeight = 1280, 860
 
 const skipMessage = "BROWSER TESTS SKIPPED: no Chromium found; install chromium or set CHROME_PATH"
 
+// skipOnce prints skipMessage to stderr once per run, besides each test's
+// own skip line.
+var skipOnce sync.Once
+
 // findChrome returns the browser to drive: $CHROME_PATH, else the first of
 // chromium, chromium-browser and google-chrome on PATH.
 func findChrome() (string, error) {
@@ -53,7 +58,7 @@ func findChrome() (string, error) {
 }
 
 // requireChrome returns the browser's path. Without one the test skips
-// loudly, or fails under CI=true, where a missing browser means the
+// loudly, or fails under CI=true (or any true value), where a missing browser means the
 // machine was not set up.
 func requireChrome(t *testing.T) string {
 	t.Helper()
@@ -61,10 +66,10 @@ func requireChrome(t *testing.T) string {
 	if err == nil {
 		return path
 	}
-	if os.Getenv("CI") == "true" {
+	if underCI, _ := strconv.ParseBool(os.Getenv("CI")); underCI {
 		t.Fatalf("browser tests cannot run under CI=true: %v; install chromium or set CHROME_PATH", err)
 	}
-	fmt.Fprintln(os.Stderr, skipMessage)
+	skipOnce.Do(func() { fmt.Fprintf(os.Stderr, "%s (%v)\n", skipMessage, err) })
 	t.Skip(skipMessage)
 	return ""
 }

@@ -73,6 +73,7 @@ var (
 // logged if the test failed.
 func startServer(t *testing.T, extra ...string) *server {
 	t.Helper()
+	requireChrome(t) // without a browser there is no binary and nothing to test
 	data := filepath.Join(t.TempDir(), "data")
 	args := append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--tick", "200ms"}, extra...)
 	cmd := exec.Command(espBinary, args...)
