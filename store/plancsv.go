@@ -65,7 +65,7 @@ func ParsePlanRow(rec []string, r *PlanRow) error {
 	}
 	f := r.fields()
 	r.ID = 0
-	if _, err := time.Parse(time.DateOnly, rec[0]); err != nil || len(rec[0]) != len(time.DateOnly) {
+	if !isDate(rec[0]) {
 		return fmt.Errorf("interval_start %q is not a date (YYYY-MM-DD)", rec[0])
 	}
 	*f[0] = rec[0]
@@ -89,6 +89,22 @@ func ParsePlanRow(rec []string, r *PlanRow) error {
 		*f[i] = n
 	}
 	return nil
+}
+
+// isDate reports whether s is a real calendar date written YYYY-MM-DD.
+func isDate(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' || !allDigits(s[:4]) || !allDigits(s[5:7]) || !allDigits(s[8:]) {
+		return false
+	}
+	y, _ := strconv.Atoi(s[:4])
+	m, _ := strconv.Atoi(s[5:7])
+	d, _ := strconv.Atoi(s[8:])
+	if m < 1 || m > 12 || d < 1 {
+		return false
+	}
+	// time.Date normalises 30 February to 2 March: a real date survives.
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	return t.Day() == d
 }
 
 func checkLabel(column, v string) error {
@@ -148,19 +164,25 @@ func canonicalNumber(s string, percent bool) (string, error) {
 	if !allDigits(intPart) && intPart != "" || !allDigits(frac) && frac != "" || intPart == "" && frac == "" {
 		return "", errNotNumber
 	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		if errors.Is(err, strconv.ErrRange) {
-			return "", errTooLarge
-		}
-		return "", errNotNumber
-	}
-	if percent && v > 100 {
-		return "", errOver100
-	}
 	canonInt := strings.TrimLeft(intPart, "0")
 	if canonInt == "" {
 		canonInt = "0"
+	}
+	if exp != "" {
+		// Only an exponent can take a number of at most maxNumberLen
+		// characters out of float64's range.
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			if errors.Is(err, strconv.ErrRange) {
+				return "", errTooLarge
+			}
+			return "", errNotNumber
+		}
+		if percent && v > 100 {
+			return "", errOver100
+		}
+	} else if percent && over100(canonInt, frac) {
+		return "", errOver100
 	}
 	if canonInt == intPart && (!hasDot || frac != "") {
 		return s, nil // already a JSON number
@@ -170,6 +192,20 @@ func canonicalNumber(s string, percent bool) (string, error) {
 		out += "." + frac
 	}
 	return out + exp, nil
+}
+
+// over100 compares a plain decimal (integer part without leading zeros,
+// fraction) with 100 without converting it to a float.
+func over100(intPart, frac string) bool {
+	switch {
+	case len(intPart) > 3:
+		return true
+	case len(intPart) < 3 || intPart < "100":
+		return false
+	case intPart > "100":
+		return true
+	}
+	return strings.Trim(frac, "0") != ""
 }
 
 func allDigits(s string) bool {

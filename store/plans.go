@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -21,21 +23,24 @@ type Plan struct {
 	LastStart  string // latest interval_start
 }
 
-// importBatch is how many rows one INSERT statement carries: 12 values a
+// importBatch is how many rows one INSERT statement carries: 11 values a
 // row stays well under SQLite's limit of 32766 parameters.
 const importBatch = 256
 
 const planRowInsertColumns = `plan_id, interval_start, interval, skill, scheduling_unit, volume, aht_seconds,
 	fte_required, fte_planned, service_level_pct, asa_seconds, occupancy_pct`
 
-func planRowInsert(n int) string {
+// planRowInsert is an INSERT of n rows into the plan. The plan id, an
+// integer of ours, is written into the statement: one parameter fewer a row.
+func planRowInsert(planID int64, n int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO plan_rows (` + planRowInsertColumns + `) VALUES `)
+	id := strconv.FormatInt(planID, 10)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(`(?,?,?,?,?,?,?,?,?,?,?,?)`)
+		b.WriteString(`(` + id + `,?,?,?,?,?,?,?,?,?,?,?)`)
 	}
 	return b.String()
 }
@@ -83,54 +88,95 @@ func (s *Store) ImportPlan(ctx context.Context, tenantID int64, name string, now
 	return p, nil
 }
 
+// rowBatch is a slice of rows on its way from the reader to the database.
+type rowBatch struct {
+	rows []PlanRow
+	err  error // what ended the input early (io.EOF is not an error)
+}
+
 // insertPlanRows writes rows in multi-row INSERTs of importBatch rows, which
-// SQLite executes far faster than one statement per row.
+// SQLite executes far faster than one statement per row. next runs in a
+// goroutine of its own, so that reading and checking the input overlaps
+// with SQLite's work; it is never called concurrently, and it has returned
+// for good when insertPlanRows returns.
 func insertPlanRows(ctx context.Context, tx *sql.Tx, p *Plan, next func(*PlanRow) error) error {
-	full, err := tx.PrepareContext(ctx, planRowInsert(importBatch))
+	full, err := tx.PrepareContext(ctx, planRowInsert(p.ID, importBatch))
 	if err != nil {
 		return fmt.Errorf("store: import plan: %w", err)
 	}
 	defer full.Close()
-	args := make([]any, 0, importBatch*12)
-	flush := func(stmt *sql.Stmt) error {
+
+	const inFlight = 4
+	batches := make(chan *rowBatch, inFlight)
+	free := make(chan *rowBatch, inFlight+2)
+	for range cap(free) {
+		free <- &rowBatch{rows: make([]PlanRow, 0, importBatch)}
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(batches)
+		for {
+			var b *rowBatch
+			select {
+			case b = <-free:
+			case <-stop:
+				return
+			}
+			b.rows, b.err = b.rows[:0], nil
+			for len(b.rows) < importBatch {
+				b.rows = append(b.rows, PlanRow{})
+				if err := next(&b.rows[len(b.rows)-1]); err != nil {
+					b.rows = b.rows[:len(b.rows)-1]
+					if err != io.EOF {
+						b.err = err
+					}
+					select {
+					case batches <- b:
+					case <-stop:
+					}
+					return
+				}
+			}
+			select {
+			case batches <- b:
+			case <-stop:
+				return
+			}
+		}
+	})
+	defer func() { close(stop); wg.Wait() }()
+
+	args := make([]any, 0, importBatch*11)
+	for b := range batches {
+		if b.err != nil {
+			return b.err
+		}
+		for i := range b.rows {
+			r := &b.rows[i]
+			if p.FirstStart == "" || r.IntervalStart < p.FirstStart {
+				p.FirstStart = r.IntervalStart
+			}
+			if r.IntervalStart > p.LastStart {
+				p.LastStart = r.IntervalStart
+			}
+			args = append(args, r.IntervalStart, r.Interval, r.Skill, r.SchedulingUnit, r.Volume, r.AHTSeconds,
+				r.FTERequired, r.FTEPlanned, r.ServiceLevelPct, r.ASASeconds, r.OccupancyPct)
+		}
+		p.Rows += int64(len(b.rows))
 		var err error
-		if stmt != nil {
-			_, err = stmt.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, planRowInsert(len(args)/12), args...)
+		switch len(b.rows) {
+		case 0:
+		case importBatch:
+			_, err = full.ExecContext(ctx, args...)
+		default:
+			_, err = tx.ExecContext(ctx, planRowInsert(p.ID, len(b.rows)), args...)
 		}
 		if err != nil {
 			return fmt.Errorf("store: insert plan rows: %w", err)
 		}
 		args = args[:0]
-		return nil
-	}
-	var r PlanRow
-	for {
-		err := next(&r)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if p.FirstStart == "" || r.IntervalStart < p.FirstStart {
-			p.FirstStart = r.IntervalStart
-		}
-		if r.IntervalStart > p.LastStart {
-			p.LastStart = r.IntervalStart
-		}
-		p.Rows++
-		args = append(args, p.ID, r.IntervalStart, r.Interval, r.Skill, r.SchedulingUnit, r.Volume, r.AHTSeconds,
-			r.FTERequired, r.FTEPlanned, r.ServiceLevelPct, r.ASASeconds, r.OccupancyPct)
-		if len(args) == cap(args) {
-			if err := flush(full); err != nil {
-				return err
-			}
-		}
-	}
-	if len(args) > 0 {
-		return flush(nil)
+		free <- b
 	}
 	return nil
 }

@@ -1,0 +1,211 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"esp/store"
+)
+
+// openPlanStore is a fresh store with tenants "acme" and "globex".
+func openPlanStore(tb testing.TB) (*store.Store, store.Tenant, store.Tenant) {
+	tb.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	acme, err := st.CreateTenant(ctx, "acme", true, now)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	globex, err := st.CreateTenant(ctx, "globex", false, now)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st, acme, globex
+}
+
+// genRows yields n valid rows, then io.EOF; week i starts on day i.
+func genRows(n int) func(*store.PlanRow) error {
+	i := 0
+	start := time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC)
+	return func(r *store.PlanRow) error {
+		if i == n {
+			return io.EOF
+		}
+		*r = store.PlanRow{IntervalStart: start.AddDate(0, 0, i).Format(time.DateOnly), Interval: "day",
+			Skill: "Billing", SchedulingUnit: "Manila", Volume: fmt.Sprint(i), AHTSeconds: "300",
+			FTERequired: "1.50", FTEPlanned: "1.5", ServiceLevelPct: "80", ASASeconds: "20", OccupancyPct: "85"}
+		i++
+		return nil
+	}
+}
+
+func count(tb testing.TB, st *store.Store, table string) int {
+	tb.Helper()
+	var n int
+	if err := st.DB.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+func TestImportPlanStoresRowsAndSummary(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	// More than one batch, and a remainder.
+	p, err := st.ImportPlan(ctx, acme.ID, "FY2027", now, genRows(600))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Rows != 600 || p.FirstStart != "2027-01-04" || p.LastStart != "2028-08-25" {
+		t.Fatalf("plan %+v", p)
+	}
+	got, err := st.TenantPlan(ctx, acme.ID, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != p {
+		t.Fatalf("read back %+v, want %+v", got, p)
+	}
+	if n := count(t, st, "plan_rows"); n != 600 {
+		t.Fatalf("%d rows stored, want 600", n)
+	}
+}
+
+func TestImportPlanIsAllOrNothing(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	ctx := context.Background()
+	now := time.Now()
+	if _, err := st.ImportPlan(ctx, acme.ID, "kept", now, genRows(10)); err != nil {
+		t.Fatal(err)
+	}
+	bad := errors.New("line 502: interval \"year\" is not day, week or month")
+	rows := genRows(1000)
+	n := 0
+	_, err := st.ImportPlan(ctx, acme.ID, "broken", now, func(r *store.PlanRow) error {
+		if n++; n == 501 {
+			return bad
+		}
+		return rows(r)
+	})
+	if !errors.Is(err, bad) {
+		t.Fatalf("error %v, want the row's error unchanged", err)
+	}
+	if p, r := count(t, st, "plans"), count(t, st, "plan_rows"); p != 1 || r != 10 {
+		t.Fatalf("%d plans and %d rows after a failed import, want 1 and 10", p, r)
+	}
+}
+
+func TestImportPlanRefusesDuplicateNameAndUnknownTenant(t *testing.T) {
+	st, acme, globex := openPlanStore(t)
+	ctx := context.Background()
+	if _, err := st.ImportPlan(ctx, acme.ID, "FY2027", time.Now(), genRows(1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ImportPlan(ctx, acme.ID, "FY2027", time.Now(), genRows(1)); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate name: %v, want ErrConflict", err)
+	}
+	if _, err := st.ImportPlan(ctx, globex.ID, "FY2027", time.Now(), genRows(1)); err != nil {
+		t.Fatalf("the same name in another tenant: %v", err)
+	}
+	if _, err := st.ImportPlan(ctx, 999, "FY2027", time.Now(), genRows(1)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown tenant: %v, want ErrNotFound", err)
+	}
+}
+
+func TestPlansBelongToTheirTenant(t *testing.T) {
+	st, acme, globex := openPlanStore(t)
+	ctx := context.Background()
+	a, _ := st.ImportPlan(ctx, acme.ID, "A", time.Now(), genRows(1))
+	g, _ := st.ImportPlan(ctx, globex.ID, "G", time.Now(), genRows(1))
+	if _, err := st.TenantPlan(ctx, acme.ID, g.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("acme reading globex's plan: %v, want ErrNotFound", err)
+	}
+	plans, err := st.Plans(ctx, acme.ID)
+	if err != nil || len(plans) != 1 || plans[0].ID != a.ID {
+		t.Fatalf("acme's plans = %+v, %v", plans, err)
+	}
+}
+
+func TestPlanRowsAfterPagesEveryRowOnce(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	ctx := context.Background()
+	p, err := st.ImportPlan(ctx, acme.ID, "P", time.Now(), genRows(95))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	after := int64(0)
+	for page := 0; ; page++ {
+		rows, err := st.PlanRowsAfter(ctx, p.ID, after, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 0 {
+			break
+		}
+		// Rows of another plan arriving meanwhile do not disturb the walk.
+		if _, err := st.ImportPlan(ctx, acme.ID, fmt.Sprint("other ", page), time.Now(), genRows(7)); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if seen[r.IntervalStart] {
+				t.Fatalf("row %s seen twice", r.IntervalStart)
+			}
+			seen[r.IntervalStart] = true
+			after = r.ID
+		}
+	}
+	if len(seen) != 95 {
+		t.Fatalf("saw %d rows, want 95", len(seen))
+	}
+}
+
+func TestEachPlanRowWalksInImportOrder(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	ctx := context.Background()
+	p, _ := st.ImportPlan(ctx, acme.ID, "P", time.Now(), genRows(300))
+	want := genRows(300)
+	n := 0
+	err := st.EachPlanRow(ctx, p.ID, func(r *store.PlanRow) error {
+		var w store.PlanRow
+		want(&w)
+		w.ID = r.ID
+		if *r != w {
+			return fmt.Errorf("row %d = %+v, want %+v", n, *r, w)
+		}
+		n++
+		return nil
+	})
+	if err != nil || n != 300 {
+		t.Fatalf("walked %d rows: %v", n, err)
+	}
+	stop := errors.New("stop")
+	if err := st.EachPlanRow(ctx, p.ID, func(*store.PlanRow) error { return stop }); err != stop {
+		t.Fatalf("an error from fn: %v, want it returned", err)
+	}
+}
+
+func BenchmarkImportPlan(b *testing.B) {
+	st, acme, _ := openPlanStore(b)
+	ctx := context.Background()
+	const rows = 20000
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := st.ImportPlan(ctx, acme.ID, fmt.Sprint("bench ", i), time.Now(), genRows(rows)); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+}

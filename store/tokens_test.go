@@ -1,0 +1,103 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"testing"
+	"time"
+
+	"esp/store"
+)
+
+// newCredential inserts an activated credential for the tenant.
+func newCredential(tb testing.TB, st *store.Store, tenantID int64, now time.Time) store.Credential {
+	tb.Helper()
+	h := sha256.Sum256([]byte("secret"))
+	c, err := st.InsertCredential(context.Background(), store.Credential{TenantID: tenantID, Status: "activated",
+		AccessKey: "ESPAKTEST" + now.Format("150405.000000000"), SecretHash: h[:], AccessLast4: "TEST", SecretLast4: "cret",
+		CreatedAt: now}, "test")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+func tokenHash(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
+
+func TestTokenGrantReadsCredentialAndFeatureNow(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	c := newCredential(t, st, acme.ID, now)
+	tok := store.Token{Hash: tokenHash("t1"), CredentialID: c.ID, TenantID: acme.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := st.InsertToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	g, err := st.TokenGrant(ctx, tokenHash("t1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.CredentialID != c.ID || g.TenantID != acme.ID || g.CredentialStatus != "activated" || !g.PublicAPI ||
+		!g.ExpiresAt.Equal(tok.ExpiresAt) || !bytes.Equal(g.Hash, tok.Hash) {
+		t.Fatalf("grant %+v", g)
+	}
+	if err := st.SetPublicAPI(ctx, "acme", false); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.ApplyTransitions(ctx, []store.Transition{{CredentialID: c.ID, From: []string{"activated"},
+		To: "pending_deactivation", At: now, Actor: "test", Action: "deactivate"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err = st.TokenGrant(ctx, tokenHash("t1"))
+	if err != nil || g.PublicAPI || g.CredentialStatus != "pending_deactivation" {
+		t.Fatalf("after changes: %+v, %v", g, err)
+	}
+	if _, err := st.TokenGrant(ctx, tokenHash("unknown")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown token: %v, want ErrNotFound", err)
+	}
+}
+
+func TestInsertTokenDeletesExpiredTokens(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	c := newCredential(t, st, acme.ID, now)
+	old := store.Token{Hash: tokenHash("old"), CredentialID: c.ID, TenantID: acme.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := st.InsertToken(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	later := now.Add(2 * time.Hour)
+	if err := st.InsertToken(ctx, store.Token{Hash: tokenHash("new"), CredentialID: c.ID, TenantID: acme.ID,
+		CreatedAt: later, ExpiresAt: later.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.TokenGrant(ctx, tokenHash("old")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("expired token still stored: %v", err)
+	}
+	if n, err := st.DeleteExpiredTokens(ctx, later.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("DeleteExpiredTokens = %d, %v; want 1", n, err)
+	}
+}
+
+func TestTouchCredentialWritesAtMostOncePerPeriod(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	c := newCredential(t, st, acme.ID, now)
+	for _, step := range []struct {
+		at    time.Duration
+		wrote bool
+	}{{0, true}, {time.Second, false}, {59 * time.Second, false}, {60 * time.Second, true}, {61 * time.Second, false}} {
+		wrote, err := st.TouchCredential(ctx, c.ID, now.Add(step.at), time.Minute)
+		if err != nil || wrote != step.wrote {
+			t.Fatalf("touch at +%v: wrote %v (%v), want %v", step.at, wrote, err, step.wrote)
+		}
+	}
+	got, err := st.CredentialByID(ctx, c.ID)
+	if err != nil || !got.LastUsedAt.Equal(now.Add(time.Minute)) {
+		t.Fatalf("last used %v (%v), want %v", got.LastUsedAt, err, now.Add(time.Minute))
+	}
+}
