@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
@@ -133,10 +134,22 @@ func (s *Server) loadSession(c echo.Context) (*userSession, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.TouchSession(ctx, idHash, now); err != nil {
-		return nil, err
+	// Recording every request would make each page view a database write
+	// (one writer at a time in SQLite); recording at most once per
+	// touchEvery keeps the idle timeout exact to within touchEvery.
+	if now.Sub(row.LastSeenAt) >= s.touchEvery() {
+		if err := s.store.TouchSession(ctx, idHash, now); err != nil {
+			return nil, err
+		}
 	}
 	return &userSession{idHash: idHash, user: user, tenant: tenant, csrf: s.csrfToken(sid)}, nil
+}
+
+// touchEvery is how stale a session's last-seen time may get before a
+// request records it again: a minute, or a thirtieth of the idle timeout
+// when that is shorter.
+func (s *Server) touchEvery() time.Duration {
+	return min(time.Minute, s.admin.idle/30)
 }
 
 // startSession signs user in with a brand-new session id (never one the
