@@ -120,8 +120,12 @@ func (s *Server) issueToken(ctx context.Context, accessKey, secretKey string) (t
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	if _, err := s.store.TouchCredential(ctx, cred.ID, now, lastUsedEvery); err != nil {
-		return tokenResponse{}, err
+	// As in requireToken: skip the (conditional) write when the last use
+	// is recent, so that busy clients do not queue on the database writer.
+	if cred.LastUsedAt.IsZero() || now.Sub(cred.LastUsedAt) >= lastUsedEvery {
+		if _, err := s.store.TouchCredential(ctx, cred.ID, now, lastUsedEvery); err != nil {
+			return tokenResponse{}, err
+		}
 	}
 	return tokenResponse{AccessToken: token, TokenType: "Bearer", ExpiresIn: int64(s.api.tokenTTL / time.Second)}, nil
 }
