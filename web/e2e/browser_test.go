@@ -225,7 +225,9 @@ func (tb *tab) clickAndLoad(id string) int64 {
 // pressKey sends one key to the focused element.
 func (tb *tab) pressKey(key string) {
 	tb.t.Helper()
-	if err := chromedp.Do(tb.ctx, chromedp.KeyEvent(key)); err != nil {
+	ctx, cancel := tb.stepCtx()
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(key)); err != nil {
 		tb.t.Fatalf("pressing %q: %v", key, err)
 	}
 }
@@ -236,7 +238,9 @@ func (tb *tab) escape() { tb.t.Helper(); tb.pressKey(kb.Escape) }
 // bringToFront makes the tab the active one, as a person switching tabs.
 func (tb *tab) bringToFront() {
 	tb.t.Helper()
-	if _, err := chromedp.Call(tb.ctx, page.BringToFront, cdp.Empty{}); err != nil {
+	ctx, cancel := tb.stepCtx()
+	defer cancel()
+	if _, err := chromedp.Call(ctx, page.BringToFront, cdp.Empty{}); err != nil {
 		tb.t.Fatalf("bringing the tab to the front: %v", err)
 	}
 }
@@ -244,7 +248,9 @@ func (tb *tab) bringToFront() {
 // eval runs a JavaScript expression in the page and decodes its value into T.
 func eval[T any](tb *tab, expr string, opts ...chromedp.EvaluateOption) T {
 	tb.t.Helper()
-	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[T](expr, opts...))
+	ctx, cancel := tb.stepCtx()
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, opts...))
 	if err != nil {
 		tb.t.Fatalf("evaluating %s: %v", expr, err)
 	}
@@ -311,7 +317,9 @@ func (tb *tab) readClipboard() string {
 // screenshot writes a full-page PNG of the tab to the screenshot folder.
 func (tb *tab) screenshot(name string) {
 	tb.t.Helper()
-	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
+	ctx, cancel := tb.stepCtx()
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		tb.t.Fatalf("screenshot %s: %v", name, err)
 	}

@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -81,19 +82,20 @@ const screenJS = `(() => {
 })()`
 
 // screen reads the window as it is now.
-func (tb *tab) screen() (screen, error) {
-	return chromedp.Run(tb.ctx, chromedp.Evaluate[screen](screenJS))
+func (tb *tab) screen(ctx context.Context) (screen, error) {
+	return chromedp.Run(ctx, chromedp.Evaluate[screen](screenJS))
 }
 
 // waitFor polls the screen until ok holds and returns it, or fails the test
 // with what was last on screen. A page that is loading is polled again.
 func (tb *tab) waitFor(what string, ok func(screen) bool) screen {
 	tb.t.Helper()
-	deadline := time.Now().Add(stepTimeout)
+	ctx, cancel := tb.stepCtx()
+	defer cancel()
 	var last screen
 	var lastErr error
 	for {
-		s, err := tb.screen()
+		s, err := tb.screen(ctx)
 		if err == nil && ok(s) {
 			return s
 		}
@@ -101,7 +103,7 @@ func (tb *tab) waitFor(what string, ok func(screen) bool) screen {
 			last = s
 		}
 		lastErr = err
-		if time.Now().After(deadline) || tb.ctx.Err() != nil {
+		if ctx.Err() != nil {
 			tb.t.Fatalf("%s: not on screen after %v; last seen: %v (last error: %v)", what, stepTimeout, last, lastErr)
 		}
 		time.Sleep(100 * time.Millisecond)
