@@ -15,6 +15,8 @@ build:
 	$(GO) build -o bin/esp ./cmd/esp
 
 test:
+	@[ -n "$$CHROME_PATH" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || \
+	  echo "*** BROWSER TESTS WILL BE SKIPPED: no Chromium found; install chromium or set CHROME_PATH (under CI=true they fail) ***"
 	$(GO) vet ./...
 	$(GO) test $(RACE) -count=1 -timeout 20m ./...
 
