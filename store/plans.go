@@ -238,40 +238,52 @@ func scanPlanRow(rows *sql.Rows, r *PlanRow) error {
 // than afterID, in id order. Ids only grow, so paging by the last id seen
 // returns every row once even while other plans are being imported.
 func (s *Store) PlanRowsAfter(ctx context.Context, planID, afterID int64, limit int) ([]PlanRow, error) {
+	return s.planRowsAfter(ctx, planID, afterID, limit, make([]PlanRow, 0, min(limit, 1024)))
+}
+
+func (s *Store) planRowsAfter(ctx context.Context, planID, afterID int64, limit int, out []PlanRow) ([]PlanRow, error) {
 	rows, err := s.DB.QueryContext(ctx, `SELECT `+planRowColumns+` FROM plan_rows
 		WHERE plan_id = ? AND id > ? ORDER BY id LIMIT ?`, planID, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: rows of plan %d: %w", planID, err)
 	}
 	defer rows.Close()
-	out := make([]PlanRow, 0, min(limit, 1024))
 	for rows.Next() {
-		var r PlanRow
-		if err := scanPlanRow(rows, &r); err != nil {
+		out = append(out, PlanRow{})
+		if err := scanPlanRow(rows, &out[len(out)-1]); err != nil {
 			return nil, fmt.Errorf("store: rows of plan %d: %w", planID, err)
 		}
-		out = append(out, r)
 	}
 	return out, rows.Err()
 }
 
-// EachPlanRow calls fn for every row of the plan in id order, reading them
-// one at a time from one snapshot of the database; r is reused between
-// calls. An error from fn stops the walk and is returned.
+// eachChunk is how many rows EachPlanRow reads per query.
+const eachChunk = 1000
+
+// EachPlanRow calls fn for every row of the plan in id order. It reads
+// eachChunk rows per query and calls fn only between queries, so a slow
+// consumer (a client downloading an export) never holds a database
+// connection, and memory stays flat however many rows the plan has. A
+// plan's rows never change after the import that created them, so the
+// chunks add up to one consistent whole. An error from fn stops the walk
+// and is returned.
 func (s *Store) EachPlanRow(ctx context.Context, planID int64, fn func(r *PlanRow) error) error {
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+planRowColumns+` FROM plan_rows WHERE plan_id = ? ORDER BY id`, planID)
-	if err != nil {
-		return fmt.Errorf("store: rows of plan %d: %w", planID, err)
-	}
-	defer rows.Close()
-	var r PlanRow
-	for rows.Next() {
-		if err := scanPlanRow(rows, &r); err != nil {
-			return fmt.Errorf("store: rows of plan %d: %w", planID, err)
-		}
-		if err := fn(&r); err != nil {
+	chunk := make([]PlanRow, 0, eachChunk)
+	after := int64(0)
+	for {
+		var err error
+		chunk, err = s.planRowsAfter(ctx, planID, after, eachChunk, chunk[:0])
+		if err != nil {
 			return err
 		}
+		for i := range chunk {
+			if err := fn(&chunk[i]); err != nil {
+				return err
+			}
+		}
+		if len(chunk) < eachChunk {
+			return nil
+		}
+		after = chunk[len(chunk)-1].ID
 	}
-	return rows.Err()
 }

@@ -173,8 +173,12 @@ func TestPlanRowsAfterPagesEveryRowOnce(t *testing.T) {
 func TestEachPlanRowWalksInImportOrder(t *testing.T) {
 	st, acme, _ := openPlanStore(t)
 	ctx := context.Background()
-	p, _ := st.ImportPlan(ctx, acme.ID, "P", time.Now(), genRows(300))
-	want := genRows(300)
+	const total = 2345 // more than one chunk, and a remainder
+	p, _ := st.ImportPlan(ctx, acme.ID, "P", time.Now(), genRows(total))
+	if _, err := st.ImportPlan(ctx, acme.ID, "after", time.Now(), genRows(10)); err != nil {
+		t.Fatal(err)
+	}
+	want := genRows(total)
 	n := 0
 	err := st.EachPlanRow(ctx, p.ID, func(r *store.PlanRow) error {
 		var w store.PlanRow
@@ -186,7 +190,7 @@ func TestEachPlanRowWalksInImportOrder(t *testing.T) {
 		n++
 		return nil
 	})
-	if err != nil || n != 300 {
+	if err != nil || n != total {
 		t.Fatalf("walked %d rows: %v", n, err)
 	}
 	stop := errors.New("stop")
