@@ -50,6 +50,11 @@ func TestAPIMalformedInputsGetTheirStatus(t *testing.T) {
 		{"no content type", jsonPost(`{"accessKeyId":"`+a+`","accessKeySecret":"`+s+`"}`, ""), 415, "unsupported_media_type"},
 		{"form content type", jsonPost(`accessKeyId=`+a, "application/x-www-form-urlencoded"), 415, "unsupported_media_type"},
 		{"oversized body", jsonPost(`{"accessKeyId":"`+strings.Repeat("A", 70<<10)+`"}`, "application/json"), 413, "payload_too_large"},
+		{"oversized body without a length", func() *http.Request {
+			req := jsonPost(`{"accessKeyId":"`+strings.Repeat("A", 70<<10)+`"}`, "application/json")()
+			req.ContentLength = -1 // as if chunked: only reading finds out
+			return req
+		}, 413, "payload_too_large"},
 		{"mistyped secret", jsonPost(`{"accessKeyId":"`+a+`","accessKeySecret":"`+s[:len(s)-1]+`x"}`, "application/json"), 401, "invalid_credentials"},
 		{"another secret", jsonPost(`{"accessKeyId":"`+a+`","accessKeySecret":"`+lifecycle.NewSecretKey()+`"}`, "application/json"), 401, "invalid_credentials"},
 		{"unknown access key", jsonPost(`{"accessKeyId":"`+lifecycle.NewAccessKey()+`","accessKeySecret":"`+s+`"}`, "application/json"), 401, "invalid_credentials"},
