@@ -62,7 +62,7 @@ func (s *Server) apiOAuthToken(c echo.Context) error {
 	id, secret, fromHeader, problem := oauthClient(c.Request(), form)
 	if problem != "" {
 		status, code := http.StatusUnauthorized, "invalid_client"
-		if fromHeader && form.Has("client_id") {
+		if fromHeader && (form.Has("client_id") || form.Has("client_secret")) {
 			status, code = http.StatusBadRequest, "invalid_request"
 		}
 		s.api.failures.Fail(addr)
