@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"testing"
 
@@ -68,5 +69,51 @@ func TestStatementCacheNestedQueriesAndEviction(t *testing.T) {
 		if v != i+3 {
 			t.Fatalf("query %d = %d, want %d", i, v, i+3)
 		}
+	}
+}
+
+// Concurrent writers of one process all get through: the write gate queues
+// them instead of leaving them to SQLite's busy handler.
+func TestConcurrentWriteTransactionsAllCommit(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.DB.ExecContext(ctx, `CREATE TABLE w (g INTEGER, i INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 16, 25
+	errs := make(chan error, writers)
+	for g := range writers {
+		go func() {
+			for i := range each {
+				err := st.Tx(ctx, func(tx *sql.Tx) error {
+					_, err := tx.ExecContext(ctx, `INSERT INTO w (g, i) VALUES (?, ?)`, g, i)
+					return err
+				})
+				if err == nil {
+					_, err = st.DB.ExecContext(ctx, `UPDATE w SET i = i WHERE g = ? AND i = ?`, g, i)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := st.DB.QueryRowContext(ctx, `SELECT count(*) FROM w`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != writers*each {
+		t.Fatalf("rows = %d, want %d", n, writers*each)
 	}
 }
