@@ -26,6 +26,9 @@ func (s *Server) initAPI() error {
 		s.api.tokenTTL = defaultTokenTTL
 	}
 	s.api.failures = newFailureLimiter(apiFailEvery, apiFailBurst, s.now)
+	// Every request body is bounded, the pages' forms as well as the API's
+	// (middleware_limits.go).
+	s.echo.Use(s.limitBody)
 	return nil
 }
 

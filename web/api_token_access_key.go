@@ -58,6 +58,10 @@ func readAPIBody(c echo.Context, mediaType string) ([]byte, error) {
 		return nil, tooLarge
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, apiMaxBody+1))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, tooLarge // limitBody's reader stopped it
+	}
 	if err != nil {
 		return nil, &APIError{Status: http.StatusBadRequest, Code: "bad_request", Message: "The body could not be read."}
 	}

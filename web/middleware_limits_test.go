@@ -1,0 +1,136 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"esp/lifecycle"
+)
+
+// endless is a body that never ends: only a bounded reader can stop it.
+type endless struct{ read int64 }
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'a'
+	}
+	e.read += int64(len(p))
+	return len(p), nil
+}
+
+func TestOversizedBodiesAreRefusedWith413AndNeverReadWhole(t *testing.T) {
+	env := newTestEnv(t)
+	alice := signedIn(t, env, "alice")
+	csrf := alice.csrf(t, "/")
+	token := exchange(t, env, activatedKeys(t, env, env.Acme.ID))
+	const limit = 64 << 10
+
+	for _, tt := range []struct {
+		name, method, path, ctype string
+		api                       bool
+	}{
+		{"login form", http.MethodPost, "/login", "application/x-www-form-urlencoded", false},
+		{"login multipart", http.MethodPost, "/login", "multipart/form-data; boundary=x", false},
+		{"generate form", http.MethodPost, "/api-credentials/generate", "application/x-www-form-urlencoded", false},
+		{"deactivate form", http.MethodPost, "/api-credentials/deactivate", "application/x-www-form-urlencoded", false},
+		{"logout form", http.MethodPost, "/logout", "application/x-www-form-urlencoded", false},
+		{"a page with a body", http.MethodGet, "/", "text/plain", false},
+		{"token", http.MethodPost, "/api/v1/token/access-key", "application/json", true},
+		{"API read with a body", http.MethodGet, "/api/v1/plans", "application/json", true},
+	} {
+		// A form that starts well: the CSRF field first, then padding.
+		prefix := url.Values{"_csrf": {csrf}}.Encode() + "&pad="
+		if strings.HasPrefix(tt.ctype, "multipart/") {
+			prefix = "--x\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n" + csrf +
+				"\r\n--x\r\nContent-Disposition: form-data; name=\"pad\"; filename=\"pad\"\r\n\r\n"
+		}
+		readsBody := tt.method == http.MethodPost
+		for _, chunked := range []bool{false, true} {
+			name := tt.name + " with Content-Length"
+			if chunked {
+				name = tt.name + " chunked"
+			}
+			t.Run(name, func(t *testing.T) {
+				body := &endless{}
+				var r io.Reader = io.MultiReader(strings.NewReader(prefix), body)
+				if !chunked {
+					r = io.LimitReader(r, limit+1)
+				}
+				req := httptest.NewRequest(tt.method, tt.path, r)
+				req.Header.Set("Content-Type", tt.ctype)
+				req.ContentLength = -1
+				if !chunked {
+					req.ContentLength = limit + 1
+				}
+				if tt.api {
+					req.Header.Set("Authorization", "Bearer "+token)
+				}
+				rec := alice.send(req)
+				if chunked && !readsBody {
+					// Nothing reads it, so nothing finds out it is too long:
+					// the answer ignores it, and not a byte of it is read.
+					mustStatus(t, rec, http.StatusOK)
+					if body.read != 0 {
+						t.Fatalf("read %d bytes of an ignored body", body.read)
+					}
+					return
+				}
+				if tt.api {
+					mustAPIError(t, rec, http.StatusRequestEntityTooLarge, "payload_too_large")
+				} else {
+					wantStatus(t, rec, http.StatusRequestEntityTooLarge)
+					if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+						t.Fatalf("Content-Type %q, want the error page", ct)
+					}
+				}
+				// Reads come in buffers of a few KiB: allow one past the limit.
+				if body.read > limit+32<<10 {
+					t.Fatalf("read %d bytes of the body, limit %d", body.read, limit)
+				}
+			})
+		}
+	}
+	if got := currentStatus(t, env); got != lifecycle.Activated {
+		t.Fatalf("status = %s after refused posts, want Activated", got)
+	}
+	// The session survived the refused logout.
+	wantStatus(t, alice.get("/"), http.StatusOK)
+}
+
+func TestBodiesUpToTheLimitAreAccepted(t *testing.T) {
+	env := newTestEnv(t)
+	c := newAdminClient(env)
+	form := url.Values{"username": {"alice"}, "password": {"password-alice"}, "_csrf": {c.csrf(t, "/login")}}
+	body := form.Encode() + "&pad="
+	body += strings.Repeat("x", 64<<10-len(body))
+	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	wantRedirect(t, c.send(req), "/")
+}
+
+func TestFailedKeyExchangesAreRateLimitedPerAddress(t *testing.T) {
+	env := newTestEnv(t)
+	keys := activatedKeys(t, env, env.Acme.ID)
+	// Real-looking keys that match nothing: each one is a failure.
+	for range 20 {
+		mustAPIError(t, env.do(keyRequest(lifecycle.NewAccessKey(), lifecycle.NewSecretKey())), http.StatusUnauthorized, "invalid_credentials")
+	}
+	// Even the right keys now wait, from this address only.
+	rec := env.do(keyRequest(keys.AccessKey, keys.SecretKey))
+	mustAPIError(t, rec, http.StatusTooManyRequests, "rate_limited")
+	if rec.Header().Get("Retry-After") == "" {
+		t.Fatal("429 without Retry-After")
+	}
+	other := keyRequest(keys.AccessKey, keys.SecretKey)
+	other.RemoteAddr = "198.51.100.7:5555"
+	mustStatus(t, env.do(other), http.StatusOK)
+	n := 0
+	if err := env.Store.DB.QueryRowContext(context.Background(), `SELECT count(*) FROM api_tokens`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d tokens (err %v), want the one from the other address", n, err)
+	}
+}
