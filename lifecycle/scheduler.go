@@ -95,17 +95,36 @@ type outcome struct {
 }
 
 // work handles one batch of due credentials: time-outs fail at once; the
-// rest are claimed, passed to the activator, and their results written back
-// in one transaction.
+// rest go to the activator a few at a time, each group claimed just before
+// its calls so that no claim's lease runs out while it waits its turn.
 func (s *Scheduler) work(ctx context.Context, now time.Time, due []store.Credential, res *TickResult) error {
-	var ts []store.Transition
-	var claims []store.Claim
-	byID := make(map[int64]store.Credential, len(due))
+	var timedOut []store.Transition
+	var live []store.Credential
 	for _, c := range due {
 		if !c.DeadlineAt.After(now) {
-			ts = append(ts, s.failed(c, now, "timed out"))
+			timedOut = append(timedOut, s.failed(c, now, "timed out"))
 			continue
 		}
+		live = append(live, c)
+	}
+	if err := s.apply(ctx, timedOut, res); err != nil {
+		return err
+	}
+	group := max(s.Workers, 1) * 4
+	for i := 0; i < len(live) && ctx.Err() == nil; i += group {
+		if err := s.activateGroup(ctx, now, live[i:min(i+group, len(live))], res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// activateGroup claims a group of due credentials, passes the claimed ones
+// to the activator and writes the results back in one transaction.
+func (s *Scheduler) activateGroup(ctx context.Context, now time.Time, group []store.Credential, res *TickResult) error {
+	claims := make([]store.Claim, 0, len(group))
+	byID := make(map[int64]store.Credential, len(group))
+	for _, c := range group {
 		until := now.Add(s.cfg.Lease)
 		if until.After(c.DeadlineAt) {
 			until = c.DeadlineAt
@@ -117,9 +136,15 @@ func (s *Scheduler) work(ctx context.Context, now time.Time, due []store.Credent
 	if err != nil {
 		return err
 	}
+	// No call outlives the lease, after which another scheduler may take
+	// the credential over.
+	callCtx, cancel := context.WithTimeout(ctx, s.cfg.Lease)
+	outcomes := s.callActivator(callCtx, won, byID)
+	cancel()
 	// Results are written even if ctx ends meanwhile: the activator has acted.
 	wctx := context.WithoutCancel(ctx)
-	for _, o := range s.callActivator(ctx, won, byID) {
+	var ts []store.Transition
+	for _, o := range outcomes {
 		c := o.cred
 		switch {
 		case o.err == nil:
@@ -140,10 +165,17 @@ func (s *Scheduler) work(ctx context.Context, now time.Time, due []store.Credent
 			res.Retried++
 		}
 	}
+	return s.apply(wctx, ts, res)
+}
+
+// apply writes transitions in one transaction and counts those that took
+// effect (a credential changed meanwhile, e.g. deactivated while
+// activating, is skipped).
+func (s *Scheduler) apply(ctx context.Context, ts []store.Transition, res *TickResult) error {
 	if len(ts) == 0 {
 		return nil
 	}
-	skipped, err := s.store.ApplyTransitions(wctx, ts)
+	skipped, err := s.store.ApplyTransitions(ctx, ts)
 	if err != nil && !errors.Is(err, store.ErrConflict) {
 		return err
 	}
@@ -153,7 +185,7 @@ func (s *Scheduler) work(ctx context.Context, now time.Time, due []store.Credent
 	}
 	for i, t := range ts {
 		if done[i] {
-			continue // changed meanwhile, e.g. deactivated while activating
+			continue
 		}
 		switch Status(t.To) {
 		case Activated:
@@ -170,8 +202,7 @@ func (s *Scheduler) work(ctx context.Context, now time.Time, due []store.Credent
 
 func (s *Scheduler) callActivator(ctx context.Context, ids []int64, byID map[int64]store.Credential) []outcome {
 	out := make([]outcome, len(ids))
-	workers := max(s.Workers, 1)
-	sem := make(chan struct{}, workers)
+	sem := make(chan struct{}, max(s.Workers, 1))
 	var wg sync.WaitGroup
 	for i, id := range ids {
 		c := byID[id]
@@ -182,15 +213,10 @@ func (s *Scheduler) callActivator(ctx context.Context, ids []int64, byID map[int
 		ev := Event{CredentialID: c.ID, TenantID: c.TenantID, AccessKey: c.AccessKey, Action: action,
 			IdempotencyKey: fmt.Sprintf("esp-credential-%d-%s", c.ID, action), Attempt: c.Attempts + 1}
 		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			// No call outlives the claim's lease, after which another
-			// scheduler may take the credential over.
-			cctx, cancel := context.WithTimeout(ctx, s.cfg.Lease)
-			defer cancel()
-			out[i] = outcome{cred: c, err: s.activator.Apply(cctx, ev)}
-		}()
+		wg.Go(func() {
+			defer func() { <-sem }()
+			out[i] = outcome{cred: c, err: s.activator.Apply(ctx, ev)}
+		})
 	}
 	wg.Wait()
 	return out
@@ -224,7 +250,8 @@ func (s *Scheduler) backoff(attempts int) time.Duration {
 
 // maybePurge runs the purge when PurgeEvery has passed since the last one
 // (or none has run). The last purge time is claimed with a conditional
-// write, so two schedulers never purge twice in one period.
+// write in the purge's own transaction, so two schedulers never purge twice
+// in one period and a failed purge is retried at the next tick.
 func (s *Scheduler) maybePurge(ctx context.Context, now time.Time) (int, error) {
 	last, ok, err := s.store.SchedulerValue(ctx, lastPurgeKey)
 	if err != nil {
@@ -233,11 +260,11 @@ func (s *Scheduler) maybePurge(ctx context.Context, now time.Time) (int, error) 
 	if ok && now.Sub(time.Unix(0, last)) < s.cfg.PurgeEvery {
 		return 0, nil
 	}
-	won, err := s.store.SetSchedulerValueIf(ctx, lastPurgeKey, last, ok, now.UnixNano())
-	if err != nil || !won {
-		return 0, err
+	_, n, err := s.store.PurgeOnSchedule(ctx, lastPurgeKey, last, ok, now.Add(-s.cfg.PurgeAfter), now, s.Actor)
+	if n > 0 {
+		s.log.Info("purged deactivated credentials", "count", n)
 	}
-	return s.Purge(ctx, now)
+	return n, err
 }
 
 // Purge deletes credentials deactivated at least PurgeAfter before now,

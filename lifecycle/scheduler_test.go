@@ -544,3 +544,54 @@ func TestSecretNeverStored(t *testing.T) {
 		t.Fatal("the access key is not in the files either: the scan reads the wrong files")
 	}
 }
+
+// Credentials are claimed a group at a time, just before their calls, so a
+// long queue does not use up the leases of those waiting their turn.
+func TestClaimsAreTakenGroupByGroup(t *testing.T) {
+	var f *fixture
+	var maxClaimed atomic.Int32
+	counting := activatorFunc(func(context.Context, lifecycle.Event) error {
+		var n int32
+		f.store.DB.QueryRow(`SELECT count(*) FROM credentials WHERE attempts > 0`).Scan(&n)
+		if n > maxClaimed.Load() {
+			maxClaimed.Store(n)
+		}
+		return nil
+	})
+	f = newFixture(t, counting, lifecycle.Config{})
+	f.sched.Workers = 1
+	for i := range 12 {
+		f.tenant, _ = f.accounts.AddTenant(context.Background(), "g"+string(rune('a'+i)))
+		f.generate(t)
+	}
+	if r := f.tick(t); r.Activated != 12 {
+		t.Fatalf("activated=%d, want 12", r.Activated)
+	}
+	if got := maxClaimed.Load(); got > 4 {
+		t.Fatalf("%d credentials were claimed at once with one worker, want at most a group of 4", got)
+	}
+}
+
+// A purge that fails leaves the last purge time as it was, so the next
+// tick tries again instead of skipping a week.
+func TestFailedPurgeIsRetriedNextTick(t *testing.T) {
+	f := newFixture(t, nil, lifecycle.Config{})
+	f.tick(t)
+	c := f.deactivatedNow(t)
+	f.clock.Add(7 * 24 * time.Hour)
+	if _, err := f.store.DB.Exec(`CREATE TRIGGER fail_delete BEFORE DELETE ON credentials
+		BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sched.Tick(context.Background(), f.clock.Now()); err == nil {
+		t.Fatal("tick succeeded although the purge failed")
+	}
+	f.store.DB.Exec(`DROP TRIGGER fail_delete`)
+	f.clock.Add(time.Minute)
+	if r := f.tick(t); r.Purged != 1 {
+		t.Fatalf("the tick after a failed purge purged %d, want 1", r.Purged)
+	}
+	if _, err := f.store.CredentialByID(context.Background(), c.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("credential still there: %v", err)
+	}
+}

@@ -315,26 +315,60 @@ func (s *Store) Reschedule(ctx context.Context, id int64, status string, due tim
 // how many were purged.
 func (s *Store) PurgeDeactivated(ctx context.Context, cutoff, now time.Time, actor string) (int, error) {
 	var n int
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO audit (at, tenant_id, credential_id, actor, action, from_status, to_status, detail)
-			SELECT ?, tenant_id, id, ?, 'purge', status, NULL, '' FROM credentials
-			WHERE status = 'deactivated' AND deactivated_at <= ?`, now.UnixNano(), actor, cutoff.UnixNano())
-		if err != nil {
-			return fmt.Errorf("store: purge audit: %w", err)
-		}
-		audited, _ := res.RowsAffected()
-		res, err = tx.ExecContext(ctx, `DELETE FROM credentials WHERE status = 'deactivated' AND deactivated_at <= ?`, cutoff.UnixNano())
-		if err != nil {
-			return fmt.Errorf("store: purge: %w", err)
-		}
-		deleted, _ := res.RowsAffected()
-		if deleted != audited {
-			return fmt.Errorf("store: purge deleted %d rows but audited %d", deleted, audited)
-		}
-		n = int(deleted)
-		return nil
+	err := s.Tx(ctx, func(tx *sql.Tx) (err error) {
+		n, err = purgeTx(ctx, tx, cutoff, now, actor)
+		return err
 	})
 	return n, err
+}
+
+// PurgeOnSchedule is the scheduler's purge: it runs only if the scheduler
+// fact name still holds last (lastOK false: only if unset), and records now
+// in it, in the same transaction as the purge. So two schedulers never
+// purge twice in one period, and a failed purge leaves the fact unchanged
+// for the next tick to try again.
+func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, lastOK bool, cutoff, now time.Time, actor string) (ran bool, n int, err error) {
+	err = s.Tx(ctx, func(tx *sql.Tx) error {
+		var res sql.Result
+		var err error
+		if lastOK {
+			res, err = tx.ExecContext(ctx, `UPDATE scheduler_state SET value = ? WHERE name = ? AND value = ?`, now.UnixNano(), name, last)
+		} else {
+			res, err = tx.ExecContext(ctx, `INSERT INTO scheduler_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, now.UnixNano())
+		}
+		if err != nil {
+			return fmt.Errorf("store: set scheduler state %s: %w", name, err)
+		}
+		if k, _ := res.RowsAffected(); k != 1 {
+			return nil // another scheduler ran this period's purge
+		}
+		ran = true
+		n, err = purgeTx(ctx, tx, cutoff, now, actor)
+		return err
+	})
+	if err != nil {
+		return false, 0, err
+	}
+	return ran, n, nil
+}
+
+func purgeTx(ctx context.Context, tx *sql.Tx, cutoff, now time.Time, actor string) (int, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO audit (at, tenant_id, credential_id, actor, action, from_status, to_status, detail)
+		SELECT ?, tenant_id, id, ?, 'purge', status, NULL, '' FROM credentials
+		WHERE status = 'deactivated' AND deactivated_at <= ?`, now.UnixNano(), actor, cutoff.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("store: purge audit: %w", err)
+	}
+	audited, _ := res.RowsAffected()
+	res, err = tx.ExecContext(ctx, `DELETE FROM credentials WHERE status = 'deactivated' AND deactivated_at <= ?`, cutoff.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("store: purge: %w", err)
+	}
+	deleted, _ := res.RowsAffected()
+	if deleted != audited {
+		return 0, fmt.Errorf("store: purge deleted %d rows but audited %d", deleted, audited)
+	}
+	return int(deleted), nil
 }
 
 // SchedulerValue reads a persistent scheduler fact; ok is false when unset.
@@ -347,22 +381,4 @@ func (s *Store) SchedulerValue(ctx context.Context, name string) (value int64, o
 		return 0, false, fmt.Errorf("store: scheduler state %s: %w", name, err)
 	}
 	return value, true, nil
-}
-
-// SetSchedulerValueIf stores a scheduler fact only if it still holds old
-// (oldOK false: only if unset). It reports whether it was stored, so two
-// schedulers cannot both run the same weekly purge.
-func (s *Store) SetSchedulerValueIf(ctx context.Context, name string, old int64, oldOK bool, value int64) (bool, error) {
-	var res sql.Result
-	var err error
-	if oldOK {
-		res, err = s.DB.ExecContext(ctx, `UPDATE scheduler_state SET value = ? WHERE name = ? AND value = ?`, value, name, old)
-	} else {
-		res, err = s.DB.ExecContext(ctx, `INSERT INTO scheduler_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, value)
-	}
-	if err != nil {
-		return false, fmt.Errorf("store: set scheduler state %s: %w", name, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
 }
