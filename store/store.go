@@ -46,6 +46,16 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("store: create data folder: %w", err)
 	}
 	path := filepath.Join(dir, DBFile)
+	// The file holds password, session and secret hashes: owner only. SQLite
+	// gives its -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: create database file: %w", err)
+	}
+	f.Close()
+	if err := os.Chmod(path, 0o600); err != nil {
+		return nil, fmt.Errorf("store: make database file private: %w", err)
+	}
 	return OpenFile(ctx, path)
 }
 

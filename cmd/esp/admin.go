@@ -136,7 +136,11 @@ func readPassword(e env) (string, error) {
 
 func cmdPurge(ctx context.Context, e env, args []string) error {
 	fs, data := newFlags(e, "purge")
-	after := fs.Duration("purge-after", 24*time.Hour, "purge credentials deactivated at least this long ago")
+	def, err := durationEnv(e, "ESP_PURGE_AFTER", lifecycle.DefaultConfig().PurgeAfter)
+	if err != nil {
+		return err
+	}
+	after := fs.Duration("purge-after", def, "purge credentials deactivated at least this long ago (env ESP_PURGE_AFTER)")
 	if _, err := parse(fs, args, 0, "purge [--purge-after 24h]"); err != nil {
 		return err
 	}

@@ -69,8 +69,33 @@ func TestServeRefusesPortInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	code, _, stderr := execCLI(t, t.TempDir(), "", "serve", "--addr", ln.Addr().String())
+	dir := filepath.Join(t.TempDir(), "data")
+	code, stdout, stderr := execCLI(t, dir, "", "serve", "--addr", ln.Addr().String())
 	assertOneLineFailure(t, code, stderr, "cannot listen on "+ln.Addr().String())
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("a serve that could not listen created its data folder (%v)", err)
+	}
+	if stdout != "" {
+		t.Fatalf("a serve that could not listen printed %q", stdout)
+	}
+}
+
+func TestDatabaseFilesArePrivate(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "", "tenant", "add", "acme")
+	files, _ := filepath.Glob(filepath.Join(dir, store.DBFile+"*"))
+	if len(files) == 0 {
+		t.Fatal("no database files")
+	}
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Fatalf("%s has mode %v, want owner-only", filepath.Base(f), fi.Mode().Perm())
+		}
+	}
 }
 
 // pendingCredentials creates n tenants with a credential each in Pending

@@ -191,3 +191,15 @@ func tenant(t *testing.T, dir, name string) store.Tenant {
 	}
 	return tn
 }
+
+func TestPurgeTakesPurgeAfterFromTheEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	var out strings.Builder
+	getenv := func(k string) string {
+		return map[string]string{"ESP_DATA": dir, "ESP_PURGE_AFTER": "a while"}[k]
+	}
+	err := run(context.Background(), []string{"purge"}, getenv, strings.NewReader(""), &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "ESP_PURGE_AFTER") {
+		t.Fatalf("err=%v, want one naming ESP_PURGE_AFTER", err)
+	}
+}

@@ -27,6 +27,9 @@ func firstRun(ctx context.Context, e env, st *store.Store, accounts *lifecycle.A
 	if n > 0 {
 		return nil
 	}
+	// Each step can be retried: a start that fails half-way runs the first
+	// run again next time (no users yet), and a password is printed the
+	// moment its user exists, so no account is ever created unseen.
 	t, err := st.TenantByName(ctx, demoTenant)
 	if err != nil {
 		if t, err = accounts.AddTenant(ctx, demoTenant); err != nil {
@@ -36,21 +39,27 @@ func firstRun(ctx context.Context, e env, st *store.Store, accounts *lifecycle.A
 	if err := accounts.SetPublicAPI(ctx, demoTenant, true); err != nil {
 		return fmt.Errorf("first run: %w", err)
 	}
-	adminPW, userPW := rand.Text()[:16], rand.Text()[:16]
-	if _, err := accounts.AddUser(ctx, demoTenant, demoAdmin, adminPW, true); err != nil {
+	plans, err := st.Plans(ctx, t.ID)
+	if err != nil {
 		return fmt.Errorf("first run: %w", err)
 	}
-	if _, err := accounts.AddUser(ctx, demoTenant, demoNonAdmin, userPW, false); err != nil {
-		return fmt.Errorf("first run: %w", err)
+	if len(plans) == 0 {
+		if err := loadDemoPlans(ctx, st, t.ID); err != nil {
+			return fmt.Errorf("first run: %w", err)
+		}
 	}
-	if err := loadDemoPlans(ctx, st, t.ID); err != nil {
-		return fmt.Errorf("first run: %w", err)
+	fmt.Fprintf(e.stdout, "First run: created tenant %q with the public API on, and two users.\n", demoTenant)
+	for _, u := range []struct {
+		role, name string
+		admin      bool
+	}{{"ESP admin:", demoAdmin, true}, {"non-admin:", demoNonAdmin, false}} {
+		pw := rand.Text()[:16]
+		if _, err := accounts.AddUser(ctx, demoTenant, u.name, pw, u.admin); err != nil {
+			return fmt.Errorf("first run: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "  %-11s username %-8s password %s\n", u.role, u.name, pw)
 	}
-	fmt.Fprintf(e.stdout, `First run: created tenant %q with the public API on, and two users.
-  ESP admin:  username %-8s password %s
-  non-admin:  username %-8s password %s
-These passwords are shown only now; keep them.
-`, demoTenant, demoAdmin, adminPW, demoNonAdmin, userPW)
+	fmt.Fprintln(e.stdout, "These passwords are shown only now; keep them.")
 	return nil
 }
 

@@ -98,6 +98,13 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 
+	// The address first: a start that cannot listen changes nothing.
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("serve: cannot listen on %s: %v", cfg.addr, errors.Unwrap(err))
+	}
+	defer ln.Close()
+
 	st, err := openStore(ctx, cfg.data)
 	if err != nil {
 		return err
@@ -116,10 +123,6 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return fmt.Errorf("serve: cannot listen on %s: %v", cfg.addr, errors.Unwrap(err))
-	}
 	httpSrv := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
