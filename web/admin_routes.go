@@ -68,20 +68,36 @@ func (s *Server) adminRoutes() {
 	// refused user learns nothing from a 403.
 	session, signedIn, window, csrf := s.withSession, s.requireSession, s.requireCredentialsAccess, s.requireCSRF
 
+	get := []string{http.MethodGet, http.MethodHead}
+
 	// Sign in and out.
-	e.GET("/login", s.loginPage, session)
+	e.Match(get, "/login", s.loginPage, session)
 	e.POST("/login", s.login, session)
 	e.POST("/logout", s.logout, session, signedIn, csrf)
 
 	// Pages.
-	e.GET("/", s.home, session, signedIn)
+	e.Match(get, "/", s.home, session, signedIn)
 
-	// The API Credentials window.
+	// The API Credentials window. Every other method on its paths goes
+	// through the same checks first, so that a visitor who may not see the
+	// window gets /login or 404 rather than a 405 that gives it away.
+	for _, p := range []string{"/api-credentials", "/api-credentials/generate", "/api-credentials/deactivate", "/api-credentials/status"} {
+		e.Any(p, methodNotAllowed, session, signedIn, window)
+	}
 	e.GET("/api-credentials", s.credentialsWindow, session, signedIn, window)
 	e.POST("/api-credentials/generate", s.credentialsGenerate, session, signedIn, window, csrf)
 	e.POST("/api-credentials/deactivate", s.credentialsDeactivate, session, signedIn, window, csrf)
 	e.GET("/api-credentials/status", s.credentialsStatus, session, signedIn, window)
+	// Reloading or bookmarking the address a form posted to shows the window.
+	e.GET("/api-credentials/generate", backToWindow, session, signedIn, window)
+	e.GET("/api-credentials/deactivate", backToWindow, session, signedIn, window)
 
 	// Embedded CSS and JS.
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/static/*", s.staticFile)
+}
+
+func methodNotAllowed(echo.Context) error { return echo.ErrMethodNotAllowed }
+
+func backToWindow(c echo.Context) error {
+	return c.Redirect(http.StatusSeeOther, "/api-credentials")
 }

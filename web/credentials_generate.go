@@ -15,6 +15,12 @@ import (
 // race) is 409 with the window as it now stands and the reason.
 func (s *Server) credentialsGenerate(c echo.Context) error {
 	u := currentSession(c)
+	// Everything the answer needs is loaded before the keys exist: once
+	// generated, they must reach the admin.
+	plans, err := s.admin.plans.PlanSummaries(c.Request().Context(), u.tenant.ID)
+	if err != nil {
+		return err
+	}
 	keys, err := s.lc.Generate(c.Request().Context(), u.tenant.ID, u.actor())
 	if msg := refusal(err); msg != "" {
 		return s.renderWindow(c, http.StatusConflict, msg)
@@ -22,10 +28,7 @@ func (s *Server) credentialsGenerate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm, err := s.credentialsVM(c, lifecycle.Current{Status: lifecycle.Status(keys.Credential.Status), Credential: keys.Credential})
-	if err != nil {
-		return err
-	}
+	vm := s.windowVM(c, plans, lifecycle.Current{Status: lifecycle.Status(keys.Credential.Status), Credential: keys.Credential})
 	vm.AccessKey, vm.SecretKey, vm.FullKeys = keys.AccessKey, keys.SecretKey, true
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	return s.render(c, http.StatusOK, views.CredentialsWindow(vm))

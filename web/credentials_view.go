@@ -55,6 +55,12 @@ func (s *Server) credentialsVM(c echo.Context, cur lifecycle.Current) (views.Cre
 	if err != nil {
 		return views.CredentialsVM{}, err
 	}
+	return s.windowVM(c, plans, cur), nil
+}
+
+// windowVM builds the window from what is already loaded; it cannot fail,
+// so Generate can load everything first and lose no keys to an error after.
+func (s *Server) windowVM(c echo.Context, plans []views.PlanSummary, cur lifecycle.Current) views.CredentialsVM {
 	f := fieldsOf(cur)
 	return views.CredentialsVM{
 		Page:          s.page(c, "API Credentials"),
@@ -70,5 +76,5 @@ func (s *Server) credentialsVM(c echo.Context, cur lifecycle.Current) (views.Cre
 		CanGenerate:   f.CanGenerate,
 		CanDeactivate: f.CanDeactivate,
 		Pending:       f.Pending,
-	}, nil
+	}
 }

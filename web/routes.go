@@ -17,5 +17,5 @@ func (s *Server) routes() {
 	s.apiRoutes()
 
 	// Health.
-	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 }

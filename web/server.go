@@ -3,11 +3,13 @@
 package web
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"esp/lifecycle"
 	"esp/store"
@@ -46,6 +48,12 @@ func New(cfg Config, log *slog.Logger, st *store.Store, lc *lifecycle.Service, a
 	e.HidePort = true
 	s := &Server{cfg: cfg, log: log, store: st, lc: lc, accounts: accounts, now: now, echo: e}
 	e.HTTPErrorHandler = s.errorHandler
+	// A panic in a handler becomes a 500 answer through the error handler,
+	// logged without the request's data.
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true,
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			return fmt.Errorf("web: panic in %s %s: %w", c.Request().Method, c.Path(), err)
+		}}))
 	if err := s.initAdmin(); err != nil {
 		return nil, err
 	}
