@@ -76,3 +76,40 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, idleCutoff, maxCutoff
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
+
+// SessionAccount is a session with its user and the user's tenant, read in
+// one query because the web admin needs all three on every request. A
+// session whose user no longer exists comes back with a zero User (ID 0); a
+// session that does not exist is ErrNotFound.
+func (s *Store) SessionAccount(ctx context.Context, idHash []byte) (Session, User, Tenant, error) {
+	sess := Session{IDHash: idHash}
+	var created, seen int64
+	var uid, utenant, ucreated, tid, tcreated sql.NullInt64
+	var uname, uhash, tname sql.NullString
+	var uadmin, tapi sql.NullBool
+	err := s.DB.QueryRowContext(ctx, `SELECT s.user_id, s.created_at, s.last_seen_at,
+			u.id, u.tenant_id, u.username, u.password_hash, u.is_admin, u.created_at,
+			t.id, t.name, t.public_api, t.created_at
+		FROM sessions s
+		LEFT JOIN users u ON u.id = s.user_id
+		LEFT JOIN tenants t ON t.id = u.tenant_id
+		WHERE s.id_hash = ?`, idHash).
+		Scan(&sess.UserID, &created, &seen, &uid, &utenant, &uname, &uhash, &uadmin, &ucreated, &tid, &tname, &tapi, &tcreated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Session{}, User{}, Tenant{}, fmt.Errorf("store: session: %w", ErrNotFound)
+	}
+	if err != nil {
+		return Session{}, User{}, Tenant{}, fmt.Errorf("store: session: %w", err)
+	}
+	sess.CreatedAt, sess.LastSeenAt = fromNanos(created), fromNanos(seen)
+	var u User
+	var t Tenant
+	if uid.Valid {
+		u = User{ID: uid.Int64, TenantID: utenant.Int64, Username: uname.String, PasswordHash: uhash.String,
+			IsAdmin: uadmin.Bool, CreatedAt: fromNanos(ucreated.Int64)}
+	}
+	if tid.Valid {
+		t = Tenant{ID: tid.Int64, Name: tname.String, PublicAPI: tapi.Bool, CreatedAt: fromNanos(tcreated.Int64)}
+	}
+	return sess, u, t, nil
+}

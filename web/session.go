@@ -112,7 +112,9 @@ func (s *Server) loadSession(c echo.Context) (*userSession, error) {
 	}
 	ctx := c.Request().Context()
 	idHash := hashSessionID(sid)
-	row, err := s.store.SessionByHash(ctx, idHash)
+	// One query for the session, its user and the tenant: this runs on
+	// every admin request.
+	row, user, tenant, err := s.store.SessionAccount(ctx, idHash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -123,16 +125,11 @@ func (s *Server) loadSession(c echo.Context) (*userSession, error) {
 	if now.Sub(row.LastSeenAt) >= s.admin.idle || now.Sub(row.CreatedAt) >= s.admin.max {
 		return nil, s.store.DeleteSession(ctx, idHash)
 	}
-	user, err := s.store.UserByID(ctx, row.UserID)
-	if errors.Is(err, store.ErrNotFound) {
+	if user.ID == 0 {
 		return nil, s.store.DeleteSession(ctx, idHash)
 	}
-	if err != nil {
-		return nil, err
-	}
-	tenant, err := s.store.TenantByID(ctx, user.TenantID)
-	if err != nil {
-		return nil, err
+	if tenant.ID == 0 {
+		return nil, fmt.Errorf("store: tenant %d of user %d: %w", user.TenantID, user.ID, store.ErrNotFound)
 	}
 	// Recording every request would make each page view a database write
 	// (one writer at a time in SQLite); recording at most once per

@@ -1,0 +1,48 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"esp/store"
+)
+
+func TestSessionAccountReadsSessionUserAndTenantTogether(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	tn, err := st.CreateTenant(ctx, "acme", true, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := st.CreateUser(ctx, tn.ID, "alice", "hash", true, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := []byte("0123456789abcdef0123456789abcdef")
+	if err := st.CreateSession(ctx, store.Session{IDHash: id, UserID: u.ID, CreatedAt: now, LastSeenAt: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	sess, gotU, gotT, err := st.SessionAccount(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sess.LastSeenAt.Equal(now.Add(time.Minute)) || sess.UserID != u.ID {
+		t.Fatalf("session = %+v", sess)
+	}
+	if gotU != u {
+		t.Fatalf("user = %+v, want %+v", gotU, u)
+	}
+	if gotT != tn {
+		t.Fatalf("tenant = %+v, want %+v", gotT, tn)
+	}
+	if _, _, _, err := st.SessionAccount(ctx, []byte("no such session, 32 bytes long..")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown session: err = %v, want ErrNotFound", err)
+	}
+}
