@@ -21,6 +21,7 @@ type Plan struct {
 	Rows       int64
 	FirstStart string // earliest interval_start ("" when the plan has no rows)
 	LastStart  string // latest interval_start
+	Interval   string // day, week or month when all rows share it; "mixed"; "" without rows
 }
 
 // importBatch is how many rows one INSERT statement carries: 11 values a
@@ -75,8 +76,8 @@ func (s *Store) ImportPlan(ctx context.Context, tenantID int64, name string, now
 		if err := insertPlanRows(ctx, tx, &p, next); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE plans SET row_count = ?, first_start = ?, last_start = ? WHERE id = ?`,
-			p.Rows, nullString(p.FirstStart), nullString(p.LastStart), p.ID)
+		_, err = tx.ExecContext(ctx, `UPDATE plans SET row_count = ?, first_start = ?, last_start = ?, interval = ? WHERE id = ?`,
+			p.Rows, nullString(p.FirstStart), nullString(p.LastStart), p.Interval, p.ID)
 		if err != nil {
 			return fmt.Errorf("store: summarise plan: %w", err)
 		}
@@ -160,6 +161,12 @@ func insertPlanRows(ctx context.Context, tx *sql.Tx, p *Plan, next func(*PlanRow
 			if r.IntervalStart > p.LastStart {
 				p.LastStart = r.IntervalStart
 			}
+			switch {
+			case p.Interval == "":
+				p.Interval = r.Interval
+			case p.Interval != r.Interval:
+				p.Interval = "mixed"
+			}
 			args = append(args, r.IntervalStart, r.Interval, r.Skill, r.SchedulingUnit, r.Volume, r.AHTSeconds,
 				r.FTERequired, r.FTEPlanned, r.ServiceLevelPct, r.ASASeconds, r.OccupancyPct)
 		}
@@ -183,12 +190,12 @@ func insertPlanRows(ctx context.Context, tx *sql.Tx, p *Plan, next func(*PlanRow
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
-const planColumns = `id, tenant_id, name, created_at, row_count, coalesce(first_start, ''), coalesce(last_start, '')`
+const planColumns = `id, tenant_id, name, created_at, row_count, coalesce(first_start, ''), coalesce(last_start, ''), interval`
 
 func scanPlan(row interface{ Scan(...any) error }) (Plan, error) {
 	var p Plan
 	var created int64
-	if err := row.Scan(&p.ID, &p.TenantID, &p.Name, &created, &p.Rows, &p.FirstStart, &p.LastStart); err != nil {
+	if err := row.Scan(&p.ID, &p.TenantID, &p.Name, &created, &p.Rows, &p.FirstStart, &p.LastStart, &p.Interval); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Plan{}, ErrNotFound
 		}

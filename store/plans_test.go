@@ -66,7 +66,7 @@ func TestImportPlanStoresRowsAndSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Rows != 600 || p.FirstStart != "2027-01-04" || p.LastStart != "2028-08-25" {
+	if p.Rows != 600 || p.FirstStart != "2027-01-04" || p.LastStart != "2028-08-25" || p.Interval != "day" {
 		t.Fatalf("plan %+v", p)
 	}
 	got, err := st.TenantPlan(ctx, acme.ID, p.ID)
@@ -78,6 +78,26 @@ func TestImportPlanStoresRowsAndSummary(t *testing.T) {
 	}
 	if n := count(t, st, "plan_rows"); n != 600 {
 		t.Fatalf("%d rows stored, want 600", n)
+	}
+}
+
+func TestPlanIntervalIsMixedWhenRowsDiffer(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	rows := genRows(3)
+	i := 0
+	mixed := func(r *store.PlanRow) error {
+		err := rows(r)
+		if i++; i == 2 {
+			r.Interval = "month"
+		}
+		return err
+	}
+	p, err := st.ImportPlan(context.Background(), acme.ID, "Mixed", time.Now(), mixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.TenantPlan(context.Background(), acme.ID, p.ID); err != nil || got.Interval != "mixed" {
+		t.Fatalf("Interval=%q err=%v, want mixed", got.Interval, err)
 	}
 }
 

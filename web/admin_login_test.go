@@ -180,7 +180,7 @@ func TestHomeListsTheTenantsPlans(t *testing.T) {
 	if _, err := env.Store.ImportPlan(t.Context(), env.Acme.ID, "FY2027 Baseline", env.Clock.Now(), next); err != nil {
 		t.Fatal(err)
 	}
-	for user, want := range map[string][]string{"bob": {"FY2027 Baseline | — | 2027-01-04 – 2027-01-11 | 2"}, "gina": nil} {
+	for user, want := range map[string][]string{"bob": {"FY2027 Baseline | Weekly | 2027-01-04 – 2027-01-11 | 2"}, "gina": nil} {
 		c := signedIn(t, env, user)
 		rec := c.get("/")
 		wantStatus(t, rec, http.StatusOK)

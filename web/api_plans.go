@@ -18,10 +18,11 @@ type planJSON struct {
 	Rows      int64     `json:"rows"`
 	First     *string   `json:"first"` // earliest interval_start; null without rows
 	Last      *string   `json:"last"`
+	Interval  string    `json:"interval"` // day, week, month, mixed, or "" without rows
 }
 
 func toPlanJSON(p store.Plan) planJSON {
-	out := planJSON{ID: p.ID, Name: p.Name, CreatedAt: p.CreatedAt.UTC(), Rows: p.Rows}
+	out := planJSON{ID: p.ID, Name: p.Name, CreatedAt: p.CreatedAt.UTC(), Rows: p.Rows, Interval: p.Interval}
 	if p.FirstStart != "" {
 		out.First, out.Last = &p.FirstStart, &p.LastStart
 	}

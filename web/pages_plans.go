@@ -17,9 +17,7 @@ func (p storePlans) PlanSummaries(ctx context.Context, tenantID int64) ([]views.
 	}
 	out := make([]views.PlanSummary, len(plans))
 	for i, pl := range plans {
-		// The store's summary does not record the interval; the page shows
-		// it as unknown rather than scanning every row of a large plan.
-		out[i] = views.PlanSummary{ID: pl.ID, Name: pl.Name, Rows: pl.Rows, First: pl.FirstStart, Last: pl.LastStart}
+		out[i] = views.PlanSummary{ID: pl.ID, Name: pl.Name, Rows: pl.Rows, First: pl.FirstStart, Last: pl.LastStart, Interval: pl.Interval}
 	}
 	return out, nil
 }
