@@ -11,6 +11,7 @@ import (
 // adminState is what the admin pages keep between requests.
 type adminState struct {
 	cookies      *sessions.CookieStore
+	verified     *verifiedCookies // decoded cookies, see session_cookiecache.go
 	csrfKey      []byte
 	idle, max    time.Duration
 	loginLimiter *failureLimiter
@@ -46,6 +47,7 @@ func (s *Server) initAdmin() error {
 		a.max = defaultSessionMax
 	}
 	a.cookies = sessions.NewCookieStore(keys.Hash, keys.Block)
+	a.verified = newVerifiedCookies()
 	// The signed timestamp inside the cookie expires with the absolute
 	// timeout too; the server-side row is what really decides.
 	a.cookies.MaxAge(int(a.max / time.Second))

@@ -79,11 +79,24 @@ func (s *Server) cookieOptions(c echo.Context, maxAge int) *sessions.Options {
 
 // readCookie decodes one of our cookies; a missing, forged, expired or
 // otherwise unreadable cookie gives no values.
+// The values returned must not be modified: they may be shared with other
+// requests bringing the same cookie (see verifiedCookies).
 func (s *Server) readCookie(c echo.Context, name string) map[any]any {
+	raw, err := c.Request().Cookie(name)
+	if err != nil {
+		return nil
+	}
+	// Real time, not s.now: the cookie's own age limit is checked against
+	// real time when it is decoded.
+	key, now := name+"="+raw.Value, time.Now()
+	if values, ok := s.admin.verified.get(key, now); ok {
+		return values
+	}
 	sess, err := s.admin.cookies.New(c.Request(), name)
 	if err != nil || sess.IsNew {
 		return nil
 	}
+	s.admin.verified.put(key, sess.Values, now)
 	return sess.Values
 }
 
