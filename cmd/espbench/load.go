@@ -109,6 +109,19 @@ func runLoad(ctx context.Context, conc int, dur time.Duration, do op) loadResult
 	return res
 }
 
+// merge adds another measurement of the same load to r.
+func (r loadResult) merge(o loadResult) loadResult {
+	if r.FirstErr == "" {
+		r.FirstErr = o.FirstErr
+	}
+	r.Requests += o.Requests
+	r.Errors += o.Errors
+	r.Elapsed += o.Elapsed
+	r.lat = append(r.lat, o.lat...)
+	slices.Sort(r.lat)
+	return r
+}
+
 // expect sends req and reads the whole answer; any status but want is an
 // error. The body is returned only when keep is true.
 func expect(c *http.Client, req *http.Request, want int, keep bool) ([]byte, error) {

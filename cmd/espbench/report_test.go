@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestJudgeAndTable(t *testing.T) {
@@ -88,5 +89,17 @@ func TestNextCursor(t *testing.T) {
 	}
 	if got := nextCursor([]byte(`{"rows":[],"next_cursor":null}`)); got != "" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+func TestLoadResultMerge(t *testing.T) {
+	a := loadResult{Requests: 2, Elapsed: time.Second, lat: []time.Duration{3, 5}}
+	b := loadResult{Requests: 2, Errors: 1, FirstErr: "x", Elapsed: time.Second, lat: []time.Duration{1, 4}}
+	m := a.merge(b)
+	if m.Requests != 4 || m.Errors != 1 || m.FirstErr != "x" || m.RPS() != 2 {
+		t.Fatalf("merged = %+v", m)
+	}
+	if m.lat[0] != 1 || m.lat[3] != 5 {
+		t.Fatalf("latencies not sorted: %v", m.lat)
 	}
 }
