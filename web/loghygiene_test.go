@@ -1,0 +1,246 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"esp/lifecycle"
+)
+
+// captureProcessOutput sends os.Stdout, os.Stderr and the standard logger
+// (which slog's default logger writes through) to one buffer until the
+// returned function is called, so that output from anything that does not
+// use the server's logger (Echo's own logger, a stray print) is caught too.
+func captureProcessOutput(tb testing.TB) (stop func() string) {
+	tb.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	oldOut, oldErr, oldLog := os.Stdout, os.Stderr, log.Writer()
+	os.Stdout, os.Stderr = w, w
+	log.SetOutput(w)
+	var buf strings.Builder
+	var wg sync.WaitGroup
+	wg.Go(func() { io.Copy(&buf, r) })
+	return func() string {
+		os.Stdout, os.Stderr = oldOut, oldErr
+		log.SetOutput(oldLog)
+		w.Close()
+		wg.Wait()
+		r.Close()
+		return buf.String()
+	}
+}
+
+// secretSet collects every secret value the journey handles.
+type secretSet struct {
+	whole []string // must not appear at all
+}
+
+func (s *secretSet) add(values ...string) {
+	for _, v := range values {
+		if v != "" {
+			s.whole = append(s.whole, v)
+		}
+	}
+}
+
+// cookies records every cookie value a response sets, and the session id
+// sealed inside the session cookie.
+func (s *secretSet) cookies(tb testing.TB, env *testEnv, rec *httptest.ResponseRecorder) {
+	tb.Helper()
+	for _, ck := range rec.Result().Cookies() {
+		if ck.Value == "" {
+			continue
+		}
+		s.add(ck.Value)
+		if ck.Name == "esp_session" && ck.MaxAge >= 0 {
+			s.add(sessionID(tb, env, ck))
+		}
+	}
+}
+
+// findIn reports the first secret found in text, whole, URL-encoded, or as
+// any 12-character piece of it (a truncated or prefix-stripped key is as
+// much a leak as the whole one).
+func (s *secretSet) findIn(text string) (secret, piece string, found bool) {
+	for _, v := range s.whole {
+		for _, form := range []string{v, url.QueryEscape(v)} {
+			if strings.Contains(text, form) {
+				return v, form, true
+			}
+		}
+		const window = 12
+		for i := 0; i+window <= len(v); i++ {
+			if p := v[i : i+window]; strings.Contains(text, p) {
+				return v, p, true
+			}
+		}
+	}
+	return "", "", false
+}
+
+// A full journey through the web admin, the public API and the scheduler,
+// with a gateway that fails once: no key, secret, token, password, cookie,
+// session id or CSRF token appears in any log line or on stdout/stderr.
+func TestLogsNeverCarryKeysTokensPasswordsOrCookies(t *testing.T) {
+	stopCapture := captureProcessOutput(t)
+	captured := ""
+	defer func() {
+		if captured == "" {
+			stopCapture()
+		}
+	}()
+
+	env := newTestEnv(t)
+	ctx := context.Background()
+	var secrets secretSet
+	// Passwords, right and wrong.
+	secrets.add("password-alice", "password-bob", "password-gina", "hunter2-wrong-password", "mallory-secret-pw")
+
+	// A gateway that refuses the first call, so that the scheduler logs a
+	// failure while the access key is in flight.
+	var gwMu sync.Mutex
+	var events []lifecycle.Event
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev lifecycle.Event
+		json.NewDecoder(r.Body).Decode(&ev)
+		gwMu.Lock()
+		defer gwMu.Unlock()
+		events = append(events, ev)
+		if len(events) == 1 {
+			http.Error(w, "try later", http.StatusServiceUnavailable)
+		}
+	}))
+	defer gw.Close()
+	act, err := lifecycle.NewWebhookActivator(gw.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schedLog := slog.New(slog.NewTextHandler(env.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	sched := lifecycle.NewScheduler(env.Store, act, lifecycle.Config{}, schedLog, env.Clock.Now)
+	tick := func() {
+		t.Helper()
+		if _, err := sched.Tick(ctx, env.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	c := newAdminClient(env)
+	send := func(rec *httptest.ResponseRecorder) *httptest.ResponseRecorder {
+		secrets.cookies(t, env, rec)
+		return rec
+	}
+	// Failed logins: a wrong password, an unknown user.
+	secrets.add(c.csrf(t, "/login"))
+	send(c.login(t, "alice", "hunter2-wrong-password"))
+	send(c.login(t, "mallory", "mallory-secret-pw"))
+	// Log in, open the window, generate.
+	wantRedirect(t, send(c.login(t, "alice", "password-alice")), "/")
+	csrf := c.csrf(t, "/api-credentials")
+	secrets.add(csrf)
+	rec := send(c.post("/api-credentials/generate", url.Values{"_csrf": {csrf}}))
+	wantStatus(t, rec, http.StatusOK)
+	doc := mustDoc(t, rec)
+	access, secret := text(doc, "access-key"), text(doc, "secret-key")
+	if lifecycle.CheckAccessKey(access) != nil || lifecycle.CheckSecretKey(secret) != nil {
+		t.Fatalf("no full keys after Generate: %q %q", access, secret)
+	}
+	secrets.add(access, secret)
+
+	// Activation fails once, then succeeds.
+	tick()
+	env.Clock.Add(2 * time.Second)
+	tick()
+	if got := currentStatus(t, env); got != lifecycle.Activated {
+		t.Fatalf("status %s, want Activated", got)
+	}
+
+	// Exchanges on both routes, and failed ones with real-looking keys.
+	token1 := exchange(t, env, lifecycle.NewKeys{AccessKey: access, SecretKey: secret})
+	rec = env.do(oauthRequest(access, secret, true))
+	mustStatus(t, rec, http.StatusOK)
+	token2 := tokenOf(t, rec)
+	rec = env.do(oauthRequest(access, secret, false))
+	mustStatus(t, rec, http.StatusOK)
+	token3 := tokenOf(t, rec)
+	secrets.add(token1, token2, token3)
+	for _, tok := range []string{token1, token2, token3} {
+		secrets.add(strings.TrimPrefix(tok, "esptk_"))
+	}
+	otherAccess, otherSecret := lifecycle.NewAccessKey(), lifecycle.NewSecretKey()
+	mistyped := secret[:len(secret)-1] + map[bool]string{true: "b", false: "a"}[strings.HasSuffix(secret, "a")]
+	secrets.add(otherAccess, otherSecret, mistyped)
+	for _, keys := range [][2]string{{otherAccess, otherSecret}, {access, otherSecret}, {access, mistyped}, {otherAccess, secret}} {
+		mustStatus(t, env.do(keyRequest(keys[0], keys[1])), http.StatusUnauthorized)
+		mustStatus(t, env.do(oauthRequest(keys[0], keys[1], true)), http.StatusUnauthorized)
+	}
+	forged := token1[:len(token1)-2] + "AA"
+	secrets.add(forged)
+	mustStatus(t, apiGet(env, forged, "/api/v1/plans"), http.StatusUnauthorized)
+
+	// Read: list, a page, the next page, both exports.
+	plan := importCSV(t, env, env.Acme.ID, "plan", planCSV(5))
+	mustStatus(t, apiGet(env, token1, "/api/v1/plans"), http.StatusOK)
+	cursor := cursorAfterFirstRow(t, env, token2, plan.ID)
+	mustStatus(t, apiGet(env, token2, "/api/v1/plans/"+itoa(plan.ID)+"/data?limit=2&cursor="+cursor), http.StatusOK)
+	mustStatus(t, apiGet(env, token3, "/api/v1/plans/"+itoa(plan.ID)+"/export"), http.StatusOK)
+	mustStatus(t, apiGet(env, token3, "/api/v1/plans/"+itoa(plan.ID)+"/export?format=ndjson"), http.StatusOK)
+
+	// Deactivate; the gateway confirms; the tokens stop working.
+	wantRedirect(t, send(c.post("/api-credentials/deactivate", url.Values{"_csrf": {csrf}})), "/api-credentials")
+	tick()
+	if got := currentStatus(t, env); got != lifecycle.Deactivated {
+		t.Fatalf("status %s, want Deactivated", got)
+	}
+	mustStatus(t, apiGet(env, token1, "/api/v1/plans"), http.StatusUnauthorized)
+	mustStatus(t, env.do(keyRequest(access, secret)), http.StatusUnauthorized)
+
+	// An internal failure while a token and a session cookie are on the
+	// request: it is logged, without them.
+	bob := signedIn(t, env, "bob")
+	for _, ck := range bob.cookies {
+		secrets.add(ck.Value)
+	}
+	secrets.add(sessionID(t, env, bob.cookies["esp_session"]))
+	if err := env.Store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mustStatus(t, apiGet(env, token2, "/api/v1/plans"), http.StatusInternalServerError)
+	wantStatus(t, bob.get("/"), http.StatusInternalServerError)
+
+	captured = stopCapture()
+	logs := env.Logs.String()
+
+	// The gateway did get the access key (and only over the webhook).
+	gwMu.Lock()
+	if len(events) < 3 || events[0].AccessKey != access {
+		t.Fatalf("gateway events %+v, want the activation twice and the deactivation", events)
+	}
+	gwMu.Unlock()
+
+	// The test can fail: the events that must be logged are there.
+	for _, want := range []string{"activator failed; will retry", "credential status changed", "request failed"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("no %q in the logs:\n%s", want, logs)
+		}
+	}
+	for name, out := range map[string]string{"the server's log": logs, "stdout/stderr": captured} {
+		if s, piece, found := secrets.findIn(out); found {
+			t.Errorf("%s carries a secret (%.6s…, as %q):\n%s", name, s, piece, out)
+		}
+	}
+	t.Logf("checked %d secret values against %d bytes of logs and %d bytes of process output", len(secrets.whole), len(logs), len(captured))
+}
