@@ -32,8 +32,9 @@ var migrations embed.FS
 
 // Store is the database handle shared by every package of ESP.
 type Store struct {
-	DB   *sql.DB
-	path string
+	DB     *sql.DB
+	path   string
+	tokens tokenBatcher // InsertToken's group commit (tokens_batch.go)
 }
 
 // DBFile is the name of the SQLite file inside the data folder.
