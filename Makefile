@@ -29,8 +29,9 @@ lint:
 	$(GO) vet ./...
 	$(GO) tool templ fmt -fail views >/dev/null
 
+# make bench BENCHFLAGS=-quick for a short run; see go run ./cmd/espbench -h.
 bench:
-	$(GO) run ./cmd/espbench
+	$(GO) run ./cmd/espbench $(BENCHFLAGS)
 
 # Each fuzz target for FUZZTIME (their seed corpora also run under `make test`).
 fuzz:
