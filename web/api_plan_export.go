@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -53,7 +54,15 @@ func (s *Server) apiPlanExport(c echo.Context) error {
 	line := make([]byte, 0, 512)
 	var writeErr error
 	ctx := c.Request().Context()
+	// The server's write timeout is short; an export may take longer as long
+	// as the client keeps reading, so the deadline moves with the rows.
+	rc := http.NewResponseController(c.Response())
+	rows := 0
 	err = s.store.EachPlanRow(ctx, p.ID, func(r *store.PlanRow) error {
+		if rows%exportDeadlineRows == 0 {
+			rc.SetWriteDeadline(time.Now().Add(ExportStallTimeout)) // unsupported only by test recorders
+		}
+		rows++
 		line = encode(line[:0], r)
 		_, writeErr = w.Write(line)
 		return writeErr
@@ -70,6 +79,14 @@ func (s *Server) apiPlanExport(c echo.Context) error {
 	// A failed write means the client went away: nothing to answer.
 	return nil
 }
+
+// ExportStallTimeout is how long an export waits for a client that stops
+// reading before it gives up; the server's own write timeout should be no
+// longer.
+const ExportStallTimeout = time.Minute
+
+// exportDeadlineRows is how often (in rows) an export moves its deadline.
+const exportDeadlineRows = 1024
 
 // exportFormat picks NDJSON when ?format=ndjson, or when there is no format
 // parameter and the Accept header lists application/x-ndjson; CSV otherwise.

@@ -127,7 +127,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      10 * time.Minute, // exports of large plans stream for a while
+		WriteTimeout:      web.ExportStallTimeout, // exports move their own deadline as they stream
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
