@@ -136,7 +136,12 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 	if s == nil {
 		return c.innerConn.QueryContext(ctx, query, args)
 	}
-	rows, err := s.ds.(driver.StmtQueryContext).QueryContext(ctx, args)
+	// Without the request's cancellation: for a cancellable context the
+	// driver starts a goroutine per statement to interrupt it, which cost
+	// more than the small reads it guarded. database/sql still closes the
+	// rows when ctx ends; reads never wait for SQLite's write lock, and
+	// every read of ours is bounded (at most a page or a chunk of rows).
+	rows, err := s.ds.(driver.StmtQueryContext).QueryContext(context.WithoutCancel(ctx), args)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,8 @@ import (
 // BenchmarkWindowRequest is GET /api-credentials as a signed-in admin
 // through the real Echo handler: session lookup, the tenant's current
 // credential, the plans under the window, and the render (`make bench`
-// row 1 measures the same over HTTP).
+// row 1 measures the same over HTTP). Each request has a cancellable
+// context, as requests of the real server do.
 func BenchmarkWindowRequest(b *testing.B) {
 	env := newTestEnv(b)
 	admin := signedIn(b, env, "alice")
@@ -25,7 +26,11 @@ func BenchmarkWindowRequest(b *testing.B) {
 	wantStatus(b, admin.get("/api-credentials"), http.StatusOK)
 	for b.Loop() {
 		req := httptest.NewRequest(http.MethodGet, "/api-credentials", nil)
-		if rec := admin.send(req); rec.Code != http.StatusOK {
+		cctx, cancel := context.WithCancel(context.Background())
+		req = req.WithContext(cctx)
+		rec := admin.send(req)
+		cancel()
+		if rec.Code != http.StatusOK {
 			b.Fatalf("status %d", rec.Code)
 		}
 	}
