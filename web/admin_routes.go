@@ -62,44 +62,10 @@ func (s *Server) initAdmin() error {
 	return nil
 }
 
-// adminRoutes registers the login, the pages and the API Credentials window.
-func (s *Server) adminRoutes() {
-	e := s.echo
-	// Middleware order matters: who you are (303 to /login), then whether
-	// the window exists for you (404), then the CSRF token (403), so that a
-	// refused user learns nothing from a 403.
-	session, signedIn, window, csrf := s.withSession, s.requireSession, s.requireCredentialsAccess, s.requireCSRF
-
-	get := []string{http.MethodGet, http.MethodHead}
-
-	// Sign in and out.
-	e.Match(get, "/login", s.loginPage, session)
-	e.POST("/login", s.login, session)
-	e.POST("/logout", s.logout, session, signedIn, csrf)
-
-	// Pages.
-	e.Match(get, "/", s.home, session, signedIn)
-
-	// The API Credentials window. Every other method on its paths goes
-	// through the same checks first, so that a visitor who may not see the
-	// window gets /login or 404 rather than a 405 that gives it away.
-	for _, p := range []string{"/api-credentials", "/api-credentials/generate", "/api-credentials/deactivate", "/api-credentials/status"} {
-		e.Any(p, methodNotAllowed, session, signedIn, window)
-	}
-	e.GET("/api-credentials", s.credentialsWindow, session, signedIn, window)
-	e.POST("/api-credentials/generate", s.credentialsGenerate, session, signedIn, window, csrf)
-	e.POST("/api-credentials/deactivate", s.credentialsDeactivate, session, signedIn, window, csrf)
-	e.GET("/api-credentials/status", s.credentialsStatus, session, signedIn, window)
-	// Reloading or bookmarking the address a form posted to shows the window.
-	e.GET("/api-credentials/generate", backToWindow, session, signedIn, window)
-	e.GET("/api-credentials/deactivate", backToWindow, session, signedIn, window)
-
-	// Embedded CSS and JS.
-	e.Match([]string{http.MethodGet, http.MethodHead}, "/static/*", s.staticFile)
-}
-
+// methodNotAllowed answers methods a path does not take, after its checks.
 func methodNotAllowed(echo.Context) error { return echo.ErrMethodNotAllowed }
 
+// backToWindow sends a GET of a form's address to the window.
 func backToWindow(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/api-credentials")
 }

@@ -31,22 +31,3 @@ func (s *Server) initAPI() error {
 	s.echo.Use(s.limitBody)
 	return nil
 }
-
-// apiRoutes registers the public API under /api/v1.
-func (s *Server) apiRoutes() {
-	g := s.echo.Group("/api/v1")
-
-	// Documentation.
-	g.GET("/openapi.json", s.apiOpenAPI)
-
-	// Keys → token.
-	g.POST("/token/access-key", s.apiTokenAccessKey)
-	g.POST("/oauth/token", s.apiOAuthToken)
-
-	// Plan data (bearer token). The middleware is per route, not per group:
-	// an Echo group with middleware would answer 404 instead of 405.
-	g.GET("/plans", s.apiPlanList, s.requireToken)
-	g.GET("/plans/:planID", s.apiPlanGet, s.requireToken)
-	g.GET("/plans/:planID/data", s.apiPlanData, s.requireToken)
-	g.GET("/plans/:planID/export", s.apiPlanExport, s.requireToken)
-}
