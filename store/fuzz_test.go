@@ -114,6 +114,12 @@ func checkPlanRow(t *testing.T, row store.PlanRow) {
 		t.Fatalf("export → import → export: %q, then %q", line, got)
 	}
 
+	// The stored line reads back as the row.
+	var stored store.PlanRow
+	if err := store.ParsePlanLine(strings.TrimSuffix(line, "\n"), &stored); err != nil || stored != row {
+		t.Fatalf("stored line %q read back as %+v (%v), want %+v", line, stored, err, row)
+	}
+
 	// The JSON form is valid and carries the same values.
 	js := store.AppendPlanRowJSON(nil, &row)
 	var obj map[string]json.RawMessage

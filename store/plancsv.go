@@ -300,13 +300,7 @@ func (b *bomSkipper) Read(p []byte) (int, error) {
 // AppendPlanRowCSV appends r as one CSV line, quoting a field only where
 // encoding/csv's Writer would.
 func AppendPlanRowCSV(dst []byte, r *PlanRow) []byte {
-	for i, f := range r.fields() {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendCSVField(dst, *f)
-	}
-	return append(dst, '\n')
+	return append(appendPlanRowRecord(dst, r), '\n')
 }
 
 func appendCSVField(dst []byte, s string) []byte {

@@ -24,24 +24,22 @@ type Plan struct {
 	Interval   string // day, week or month when all rows share it; "mixed"; "" without rows
 }
 
-// importBatch is how many rows one INSERT statement carries: 11 values a
-// row stays well under SQLite's limit of 32766 parameters.
+// importBatch is how many rows one INSERT statement carries: one value a
+// row, well under SQLite's limit of 32766 parameters.
 const importBatch = 256
 
-const planRowInsertColumns = `plan_id, interval_start, interval, skill, scheduling_unit, volume, aht_seconds,
-	fte_required, fte_planned, service_level_pct, asa_seconds, occupancy_pct`
-
-// planRowInsert is an INSERT of n rows into the plan. The plan id, an
-// integer of ours, is written into the statement: one parameter fewer a row.
+// planRowInsert is an INSERT of n rows into the plan, each its stored line.
+// The plan id, an integer of ours, is written into the statement: one
+// parameter fewer a row.
 func planRowInsert(planID int64, n int) string {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO plan_rows (` + planRowInsertColumns + `) VALUES `)
+	b.WriteString(`INSERT INTO plan_rows (plan_id, line) VALUES `)
 	id := strconv.FormatInt(planID, 10)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(`(` + id + `,?,?,?,?,?,?,?,?,?,?,?)`)
+		b.WriteString(`(` + id + `,?)`)
 	}
 	return b.String()
 }
@@ -148,7 +146,8 @@ func insertPlanRows(ctx context.Context, tx *sql.Tx, p *Plan, next func(*PlanRow
 	})
 	defer func() { close(stop); wg.Wait() }()
 
-	args := make([]any, 0, importBatch*11)
+	args := make([]any, 0, importBatch)
+	var lines []byte
 	for b := range batches {
 		if b.err != nil {
 			return b.err
@@ -167,8 +166,8 @@ func insertPlanRows(ctx context.Context, tx *sql.Tx, p *Plan, next func(*PlanRow
 			case p.Interval != r.Interval:
 				p.Interval = "mixed"
 			}
-			args = append(args, r.IntervalStart, r.Interval, r.Skill, r.SchedulingUnit, r.Volume, r.AHTSeconds,
-				r.FTERequired, r.FTEPlanned, r.ServiceLevelPct, r.ASASeconds, r.OccupancyPct)
+			lines = appendPlanRowRecord(lines[:0], r)
+			args = append(args, string(lines))
 		}
 		p.Rows += int64(len(b.rows))
 		var err error
@@ -233,14 +232,6 @@ func (s *Store) TenantPlan(ctx context.Context, tenantID, planID int64) (Plan, e
 	return p, nil
 }
 
-const planRowColumns = `id, interval_start, interval, skill, scheduling_unit, volume, aht_seconds,
-	fte_required, fte_planned, service_level_pct, asa_seconds, occupancy_pct`
-
-func scanPlanRow(rows *sql.Rows, r *PlanRow) error {
-	return rows.Scan(&r.ID, &r.IntervalStart, &r.Interval, &r.Skill, &r.SchedulingUnit, &r.Volume, &r.AHTSeconds,
-		&r.FTERequired, &r.FTEPlanned, &r.ServiceLevelPct, &r.ASASeconds, &r.OccupancyPct)
-}
-
 // PlanRowsAfter returns up to limit rows of the plan whose id is greater
 // than afterID, in id order. Ids only grow, so paging by the last id seen
 // returns every row once even while other plans are being imported.
@@ -248,23 +239,30 @@ func (s *Store) PlanRowsAfter(ctx context.Context, planID, afterID int64, limit 
 	return s.planRowsAfter(ctx, planID, afterID, limit, make([]PlanRow, 0, min(limit, 1024)))
 }
 
+const planLinesAfter = `SELECT id, line FROM plan_rows WHERE plan_id = ? AND id > ? ORDER BY id LIMIT ?`
+
 func (s *Store) planRowsAfter(ctx context.Context, planID, afterID int64, limit int, out []PlanRow) ([]PlanRow, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+planRowColumns+` FROM plan_rows
-		WHERE plan_id = ? AND id > ? ORDER BY id LIMIT ?`, planID, afterID, limit)
+	rows, err := s.DB.QueryContext(ctx, planLinesAfter, planID, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: rows of plan %d: %w", planID, err)
 	}
 	defer rows.Close()
+	var line string
 	for rows.Next() {
 		out = append(out, PlanRow{})
-		if err := scanPlanRow(rows, &out[len(out)-1]); err != nil {
-			return nil, fmt.Errorf("store: rows of plan %d: %w", planID, err)
+		r := &out[len(out)-1]
+		err := rows.Scan(&r.ID, &line)
+		if err == nil {
+			err = parsePlanLine(line, r)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: row %d of plan %d: %w", r.ID, planID, err)
 		}
 	}
 	return out, rows.Err()
 }
 
-// eachChunk is how many rows EachPlanRow reads per query.
+// eachChunk is how many rows EachPlanRow and EachPlanLine read per query.
 const eachChunk = 1000
 
 // EachPlanRow calls fn for every row of the plan in id order. It reads
@@ -293,4 +291,51 @@ func (s *Store) EachPlanRow(ctx context.Context, planID int64, fn func(r *PlanRo
 		}
 		after = chunk[len(chunk)-1].ID
 	}
+}
+
+// EachPlanLine is EachPlanRow for the CSV export: fn gets each row as the
+// export writes it, one CSV line with its line end, straight from storage.
+// The bytes are valid only until fn returns. Chunks, connections and errors
+// work as in EachPlanRow.
+func (s *Store) EachPlanLine(ctx context.Context, planID int64, fn func(line []byte) error) error {
+	buf := make([]byte, 0, eachChunk*128)
+	ends := make([]int, 0, eachChunk)
+	after := int64(0)
+	for {
+		var err error
+		buf, ends, after, err = s.planLinesAfter(ctx, planID, after, buf[:0], ends[:0])
+		if err != nil {
+			return err
+		}
+		start := 0
+		for _, end := range ends {
+			if err := fn(buf[start:end]); err != nil {
+				return err
+			}
+			start = end
+		}
+		if len(ends) < eachChunk {
+			return nil
+		}
+	}
+}
+
+// planLinesAfter appends up to eachChunk lines of the plan after afterID to
+// buf, each with its line end, and where each ends to ends; it returns the
+// id of the last row read.
+func (s *Store) planLinesAfter(ctx context.Context, planID, afterID int64, buf []byte, ends []int) ([]byte, []int, int64, error) {
+	rows, err := s.DB.QueryContext(ctx, planLinesAfter, planID, afterID, eachChunk)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("store: rows of plan %d: %w", planID, err)
+	}
+	defer rows.Close()
+	var line sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&afterID, &line); err != nil {
+			return nil, nil, 0, fmt.Errorf("store: rows of plan %d: %w", planID, err)
+		}
+		buf = append(append(buf, line...), '\n')
+		ends = append(ends, len(buf))
+	}
+	return buf, ends, afterID, rows.Err()
 }

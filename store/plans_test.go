@@ -233,3 +233,39 @@ func BenchmarkImportPlan(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
 }
+
+func BenchmarkEachPlanLine(b *testing.B) {
+	st, acme, _ := openPlanStore(b)
+	ctx := context.Background()
+	const rows = 100000
+	p, err := st.ImportPlan(ctx, acme.ID, "bench", time.Now(), genRows(rows))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		n := 0
+		if err := st.EachPlanLine(ctx, p.ID, func([]byte) error { n++; return nil }); err != nil || n != rows {
+			b.Fatalf("%d lines: %v", n, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+}
+
+func BenchmarkPlanRowsAfter(b *testing.B) {
+	st, acme, _ := openPlanStore(b)
+	ctx := context.Background()
+	p, err := st.ImportPlan(ctx, acme.ID, "bench", time.Now(), genRows(1000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if rows, err := st.PlanRowsAfter(ctx, p.ID, 0, 1000); err != nil || len(rows) != 1000 {
+			b.Fatalf("%d rows: %v", len(rows), err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/row")
+}

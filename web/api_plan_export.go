@@ -34,13 +34,9 @@ func (s *Server) apiPlanExport(c echo.Context) error {
 	h := c.Response().Header()
 	h.Add("Vary", "Accept")
 	name := "plan-" + strconv.FormatInt(p.ID, 10)
-	encode := store.AppendPlanRowCSV
 	if ndjson {
 		h.Set(echo.HeaderContentType, mimeNDJSON)
 		h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.ndjson"`)
-		encode = func(dst []byte, r *store.PlanRow) []byte {
-			return append(store.AppendPlanRowJSON(dst, r), '\n')
-		}
 	} else {
 		h.Set(echo.HeaderContentType, mimeCSV+"; charset=utf-8")
 		h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.csv"`)
@@ -51,22 +47,30 @@ func (s *Server) apiPlanExport(c echo.Context) error {
 	if !ndjson {
 		w.WriteString(store.PlanCSVHeader)
 	}
-	line := make([]byte, 0, 512)
 	var writeErr error
 	ctx := c.Request().Context()
 	// The server's write timeout is short; an export may take longer as long
 	// as the client keeps reading, so the deadline moves with the rows.
 	rc := http.NewResponseController(c.Response())
 	rows := 0
-	err = s.store.EachPlanRow(ctx, p.ID, func(r *store.PlanRow) error {
+	write := func(line []byte) error {
 		if rows%exportDeadlineRows == 0 {
 			rc.SetWriteDeadline(time.Now().Add(ExportStallTimeout)) // unsupported only by test recorders
 		}
 		rows++
-		line = encode(line[:0], r)
 		_, writeErr = w.Write(line)
 		return writeErr
-	})
+	}
+	if ndjson {
+		line := make([]byte, 0, 512)
+		err = s.store.EachPlanRow(ctx, p.ID, func(r *store.PlanRow) error {
+			line = append(store.AppendPlanRowJSON(line[:0], r), '\n')
+			return write(line)
+		})
+	} else {
+		// Rows are stored as the CSV lines this writes: no encoding.
+		err = s.store.EachPlanLine(ctx, p.ID, write)
+	}
 	if err == nil {
 		writeErr = w.Flush()
 	}

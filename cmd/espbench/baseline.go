@@ -28,7 +28,11 @@ func scanBaseline(ctx context.Context, dbPath, query string) (int64, error) {
 	defer rows.Close()
 	w := bufio.NewWriterSize(io.Discard, 64<<10)
 	var n int64
-	vals := make([]sql.RawBytes, 11)
+	cols, err := rows.Columns()
+	if err != nil {
+		return 0, err
+	}
+	vals := make([]sql.RawBytes, len(cols))
 	ptrs := make([]any, len(vals))
 	for i := range vals {
 		ptrs[i] = &vals[i]

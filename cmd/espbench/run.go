@@ -315,16 +315,17 @@ func exportFigures(ctx context.Context, o options, c *http.Client, srv *server, 
 		}
 	}
 
-	// The baseline reads the same rows from the same file.
-	query := `SELECT interval_start, interval, skill, scheduling_unit, volume, aht_seconds, fte_required, fte_planned,
-		service_level_pct, asa_seconds, occupancy_pct FROM plan_rows WHERE plan_id = ` + strconv.FormatInt(plan, 10) + ` ORDER BY id`
+	// The baseline reads the same rows from the same file and prints the
+	// same bytes: each row is stored as its CSV line (migration 0005), which
+	// sqlite3's list mode prints as it is (its -csv mode would quote it).
+	query := `SELECT line FROM plan_rows WHERE plan_id = ` + strconv.FormatInt(plan, 10) + ` ORDER BY id`
 	db := filepath.Join(data, store.DBFile)
 	var base time.Duration
 	var baseRows int64
 	if sqlite3 != "" {
-		f4.BaselineName = "sqlite3 -csv"
+		f4.BaselineName = "sqlite3 -list"
 		var out lineCounter
-		cmd := exec.CommandContext(ctx, sqlite3, "-csv", db, strings.Join(strings.Fields(query), " "))
+		cmd := exec.CommandContext(ctx, sqlite3, "-list", db, strings.Join(strings.Fields(query), " "))
 		cmd.Stdout = &out
 		var errb bytes.Buffer
 		cmd.Stderr = &errb

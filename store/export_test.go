@@ -1,0 +1,7 @@
+package store
+
+// Hooks for the black-box tests.
+var (
+	ParsePlanLine       = parsePlanLine
+	AppendPlanRowRecord = appendPlanRowRecord
+)
