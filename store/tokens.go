@@ -53,6 +53,35 @@ func (s *Store) TokenGrant(ctx context.Context, hash []byte) (TokenGrant, error)
 	return g, nil
 }
 
+// KeyGrant is what a token exchange needs to know of an access key: its
+// credential and whether the tenant's public API is on.
+type KeyGrant struct {
+	CredentialID int64
+	TenantID     int64
+	Status       string
+	SecretHash   []byte
+	LastUsedAt   time.Time
+	PublicAPI    bool
+}
+
+// KeyGrant looks an access key up with its tenant's feature flag in one
+// query over unique keys; an unknown key is ErrNotFound.
+func (s *Store) KeyGrant(ctx context.Context, accessKey string) (KeyGrant, error) {
+	var g KeyGrant
+	var lastUsed sql.NullInt64
+	err := s.DB.QueryRowContext(ctx, `SELECT c.id, c.tenant_id, c.status, c.secret_hash, c.last_used_at, n.public_api
+		FROM credentials c JOIN tenants n ON n.id = c.tenant_id
+		WHERE c.access_key = ?`, accessKey).Scan(&g.CredentialID, &g.TenantID, &g.Status, &g.SecretHash, &lastUsed, &g.PublicAPI)
+	if errors.Is(err, sql.ErrNoRows) {
+		return KeyGrant{}, fmt.Errorf("store: access key: %w", ErrNotFound)
+	}
+	if err != nil {
+		return KeyGrant{}, fmt.Errorf("store: access key: %w", err)
+	}
+	g.LastUsedAt = nullNanos(lastUsed)
+	return g, nil
+}
+
 // DeleteExpiredTokens deletes tokens expired by now and says how many.
 func (s *Store) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
 	res, err := s.DB.ExecContext(ctx, `DELETE FROM api_tokens WHERE expires_at <= ?`, now.UnixNano())

@@ -101,3 +101,26 @@ func TestTouchCredentialWritesAtMostOncePerPeriod(t *testing.T) {
 		t.Fatalf("last used %v (%v), want %v", got.LastUsedAt, err, now.Add(time.Minute))
 	}
 }
+
+func TestKeyGrantReadsKeyAndFeatureTogether(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	ctx := context.Background()
+	c := newCredential(t, st, acme.ID, time.Now())
+	g, err := st.KeyGrant(ctx, c.AccessKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.CredentialID != c.ID || g.TenantID != acme.ID || g.Status != "activated" ||
+		!bytes.Equal(g.SecretHash, c.SecretHash) || !g.PublicAPI || !g.LastUsedAt.IsZero() {
+		t.Fatalf("grant %+v", g)
+	}
+	if err := st.SetPublicAPI(ctx, acme.Name, false); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := st.KeyGrant(ctx, c.AccessKey); g.PublicAPI {
+		t.Fatal("feature turned off is not seen")
+	}
+	if _, err := st.KeyGrant(ctx, "ESPAKNOSUCHKEY"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown key: err=%v, want ErrNotFound", err)
+	}
+}

@@ -89,7 +89,7 @@ func (s *Server) issueToken(ctx context.Context, accessKey, secretKey string) (t
 		return tokenResponse{}, &exchangeError{status: http.StatusUnauthorized, code: "invalid_credentials", oauth: "invalid_client",
 			message: fmt.Sprintf("The secret key is not an ESP secret key (%s..., 65 characters, with a checksum): check it was copied whole.", lifecycle.SecretKeyPrefix), failure: true}
 	}
-	cred, err := s.store.CredentialByAccessKey(ctx, accessKey)
+	grant, err := s.store.KeyGrant(ctx, accessKey)
 	if errors.Is(err, store.ErrNotFound) {
 		lifecycle.SecretMatches(secretKey, dummyHash)
 		return tokenResponse{}, errKeysRejected
@@ -97,33 +97,29 @@ func (s *Server) issueToken(ctx context.Context, accessKey, secretKey string) (t
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	if !lifecycle.SecretMatches(secretKey, cred.SecretHash) {
+	if !lifecycle.SecretMatches(secretKey, grant.SecretHash) {
 		return tokenResponse{}, errKeysRejected
 	}
 	// The caller holds the real secret from here on: telling the status helps
 	// and gives nothing away.
-	if st := lifecycle.Status(cred.Status); !st.Authenticates() {
+	if st := lifecycle.Status(grant.Status); !st.Authenticates() {
 		return tokenResponse{}, &exchangeError{status: http.StatusUnauthorized, code: "invalid_credentials", oauth: "invalid_client",
 			message: fmt.Sprintf("These API credentials are %s; only Activated credentials get tokens.", st.Label()), failure: true}
 	}
-	tenant, err := s.store.TenantByID(ctx, cred.TenantID)
-	if err != nil {
-		return tokenResponse{}, err
-	}
-	if !tenant.PublicAPI {
+	if !grant.PublicAPI {
 		return tokenResponse{}, errFeatureOff
 	}
 	now := s.now().UTC()
 	token, hash := newToken()
-	err = s.store.InsertToken(ctx, store.Token{Hash: hash, CredentialID: cred.ID, TenantID: cred.TenantID,
+	err = s.store.InsertToken(ctx, store.Token{Hash: hash, CredentialID: grant.CredentialID, TenantID: grant.TenantID,
 		CreatedAt: now, ExpiresAt: now.Add(s.api.tokenTTL)})
 	if err != nil {
 		return tokenResponse{}, err
 	}
 	// As in requireToken: skip the (conditional) write when the last use
 	// is recent, so that busy clients do not queue on the database writer.
-	if cred.LastUsedAt.IsZero() || now.Sub(cred.LastUsedAt) >= lastUsedEvery {
-		if _, err := s.store.TouchCredential(ctx, cred.ID, now, lastUsedEvery); err != nil {
+	if grant.LastUsedAt.IsZero() || now.Sub(grant.LastUsedAt) >= lastUsedEvery {
+		if _, err := s.store.TouchCredential(ctx, grant.CredentialID, now, lastUsedEvery); err != nil {
 			return tokenResponse{}, err
 		}
 	}
