@@ -82,15 +82,6 @@ func (s *Store) CredentialByID(ctx context.Context, id int64) (Credential, error
 	return c, nil
 }
 
-// CredentialByAccessKey finds a credential by its access key.
-func (s *Store) CredentialByAccessKey(ctx context.Context, accessKey string) (Credential, error) {
-	c, err := scanCredential(s.DB.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials WHERE access_key = ?`, accessKey))
-	if err != nil {
-		return Credential{}, fmt.Errorf("store: credential by access key: %w", err)
-	}
-	return c, nil
-}
-
 // InsertCredential stores a new credential, makes it the tenant's current one
 // and writes the audit row, in one transaction. A second live credential for
 // the tenant is refused by the database's partial unique index: ErrConflict.

@@ -263,7 +263,7 @@ func (s *Store) planRowsAfter(ctx context.Context, planID, afterID int64, limit 
 	return out, rows.Err()
 }
 
-// eachChunk is how many rows EachPlanRow and EachPlanLine read per query.
+// eachChunk is how many rows EachPlanRow reads per query.
 const eachChunk = 1000
 
 // EachPlanRow calls fn for every row of the plan in id order. It reads
@@ -361,51 +361,4 @@ func (s *Store) planLinesBetween(ctx context.Context, planID, after, last int64,
 		n++
 	}
 	return buf, n, rows.Err()
-}
-
-// EachPlanLine is EachPlanRow for the CSV export: fn gets each row as the
-// export writes it, one CSV line with its line end, straight from storage.
-// The bytes are valid only until fn returns. Chunks, connections and errors
-// work as in EachPlanRow.
-func (s *Store) EachPlanLine(ctx context.Context, planID int64, fn func(line []byte) error) error {
-	buf := make([]byte, 0, eachChunk*128)
-	ends := make([]int, 0, eachChunk)
-	after := int64(0)
-	for {
-		var err error
-		buf, ends, after, err = s.planLinesAfter(ctx, planID, after, eachChunk, buf[:0], ends[:0])
-		if err != nil {
-			return err
-		}
-		start := 0
-		for _, end := range ends {
-			if err := fn(buf[start:end]); err != nil {
-				return err
-			}
-			start = end
-		}
-		if len(ends) < eachChunk {
-			return nil
-		}
-	}
-}
-
-// planLinesAfter appends up to limit lines of the plan after afterID to
-// buf, each with its line end, and where each ends to ends; it returns the
-// id of the last row read.
-func (s *Store) planLinesAfter(ctx context.Context, planID, afterID int64, limit int, buf []byte, ends []int) ([]byte, []int, int64, error) {
-	rows, err := s.DB.QueryContext(ctx, planLinesAfter, planID, afterID, limit)
-	if err != nil {
-		return nil, nil, 0, fmt.Errorf("store: rows of plan %d: %w", planID, err)
-	}
-	defer rows.Close()
-	var line sql.RawBytes
-	for rows.Next() {
-		if err := rows.Scan(&afterID, &line); err != nil {
-			return nil, nil, 0, fmt.Errorf("store: rows of plan %d: %w", planID, err)
-		}
-		buf = append(append(buf, line...), '\n')
-		ends = append(ends, len(buf))
-	}
-	return buf, ends, afterID, rows.Err()
 }

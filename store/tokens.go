@@ -82,16 +82,6 @@ func (s *Store) KeyGrant(ctx context.Context, accessKey string) (KeyGrant, error
 	return g, nil
 }
 
-// DeleteExpiredTokens deletes tokens expired by now and says how many.
-func (s *Store) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.DB.ExecContext(ctx, `DELETE FROM api_tokens WHERE expires_at <= ?`, now.UnixNano())
-	if err != nil {
-		return 0, fmt.Errorf("store: delete expired tokens: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
-}
-
 // TouchCredential records that a credential was used at now, unless that was
 // already recorded less than every ago: at most one write per credential per
 // period, however busy its client is. It reports whether it wrote.
