@@ -6,6 +6,11 @@ import (
 	"fmt"
 )
 
+// PlanBlockEnd exposes the export's block bounds to the tests.
+func (s *Store) PlanBlockEnd(ctx context.Context, planID, after int64) (int64, bool, error) {
+	return s.planBlockEnd(ctx, planID, after)
+}
+
 // Hooks for the black-box tests.
 var (
 	ParsePlanLine       = parsePlanLine

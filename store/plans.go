@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -309,14 +308,12 @@ func (s *Store) EachPlanChunk(ctx context.Context, planID int64, fn func(lines [
 		// The block's last id comes from the index alone, so the block itself
 		// reads one column: the per-column work of the driver is most of an
 		// export's cost.
-		var last int64
-		err := s.DB.QueryRowContext(ctx, planBlockEnd, planID, after, lineChunk-1).Scan(&last)
-		full := err == nil
-		if errors.Is(err, sql.ErrNoRows) {
-			last, err = math.MaxInt64, nil
+		last, full, err := s.planBlockEnd(ctx, planID, after)
+		if errors.Is(err, ErrNotFound) {
+			return nil // no rows after the last block
 		}
 		if err != nil {
-			return fmt.Errorf("store: rows of plan %d: %w", planID, err)
+			return err
 		}
 		var n int
 		buf, n, err = s.planLinesBetween(ctx, planID, after, last, buf[:0])
@@ -335,8 +332,27 @@ func (s *Store) EachPlanChunk(ctx context.Context, planID int64, fn func(lines [
 	}
 }
 
-// planBlockEnd finds the id of the row that ends a block of lineChunk rows.
-const planBlockEnd = `SELECT id FROM plan_rows WHERE plan_id = ? AND id > ? ORDER BY id LIMIT 1 OFFSET ?`
+// planBlockEnd is the id of the last row of the plan's next block after
+// after, and whether the block is full; ErrNotFound when no row is left.
+func (s *Store) planBlockEnd(ctx context.Context, planID, after int64) (last int64, full bool, err error) {
+	err = s.DB.QueryRowContext(ctx, planBlockEnd, planID, after, lineChunk-1).Scan(&last, &full)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, ErrNotFound
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("store: rows of plan %d: %w", planID, err)
+	}
+	return last, full, nil
+}
+
+// planBlockEnd finds the id of the row that ends the next block of
+// lineChunk rows, or of the plan's last row when fewer are left (full is
+// then false), from the (plan_id, id) index alone. No row comes back when
+// none is left.
+const planBlockEnd = `SELECT coalesce(b.id, m.id), b.id IS NOT NULL FROM
+	(SELECT max(id) AS id FROM plan_rows WHERE plan_id = ?1 AND id > ?2) m
+	LEFT JOIN (SELECT id FROM plan_rows WHERE plan_id = ?1 AND id > ?2 ORDER BY id LIMIT 1 OFFSET ?3) b ON 1
+	WHERE m.id IS NOT NULL`
 
 // planLinesBetween walks the table by rowid (the unary + keeps SQLite off the
 // (plan_id, id) index, which would cost a second lookup per row); plan_id

@@ -336,3 +336,26 @@ func TestEachPlanChunkSkipsInterleavedRows(t *testing.T) {
 	}
 	_ = b
 }
+
+// A plan's last block ends at its own last row, not at the end of the
+// table: exporting a small plan never walks a large one imported after it.
+func TestPlanBlockEndStopsAtThePlansLastRow(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	ctx := context.Background()
+	small, err := st.ImportPlan(ctx, acme.ID, "Small", time.Now(), genRows(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ImportPlan(ctx, acme.ID, "Large", time.Now(), genRows(50)); err != nil {
+		t.Fatal(err)
+	}
+	var maxID int64
+	st.DB.QueryRow(`SELECT max(id) FROM plan_rows WHERE plan_id = ?`, small.ID).Scan(&maxID)
+	last, full, err := st.PlanBlockEnd(ctx, small.ID, 0)
+	if err != nil || last != maxID || full {
+		t.Fatalf("PlanBlockEnd = %d, %v, %v; want %d, false, nil", last, full, err, maxID)
+	}
+	if _, _, err := st.PlanBlockEnd(ctx, small.ID, maxID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("after the last row: err=%v, want ErrNotFound", err)
+	}
+}
