@@ -60,6 +60,23 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	return OpenFile(ctx, path)
 }
 
+// ErrNoDatabase means the data folder holds no database yet.
+var ErrNoDatabase = errors.New("no ESP database here")
+
+// OpenExisting opens the database in dir like Open, but refuses to create
+// one: commands that only change an existing database leave an empty or
+// mistyped folder as it was.
+func OpenExisting(ctx context.Context, dir string) (*Store, error) {
+	path := filepath.Join(dir, DBFile)
+	if _, err := os.Stat(path); err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("store: %s: %w", path, ErrNoDatabase)
+		}
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return OpenFile(ctx, path)
+}
+
 // OpenFile opens the database at path and applies pending migrations.
 func OpenFile(ctx context.Context, path string) (*Store, error) {
 	q := url.Values{}

@@ -12,9 +12,23 @@ import (
 	"esp/store"
 )
 
-// openStore opens the data folder's database for an administrative command.
+// openStore opens the data folder's database for an administrative command,
+// creating it if needed (esp serve, esp tenant add).
 func openStore(ctx context.Context, dir string) (*store.Store, error) {
 	st, err := store.Open(ctx, dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open data folder %s: %w", dir, err)
+	}
+	return st, nil
+}
+
+// openExisting opens the data folder's database for a command that only
+// changes what is there: a folder without one is an error, left untouched.
+func openExisting(ctx context.Context, dir string) (*store.Store, error) {
+	st, err := store.OpenExisting(ctx, dir)
+	if errors.Is(err, store.ErrNoDatabase) {
+		return nil, fmt.Errorf("no ESP database in %s (run esp serve or esp tenant add first, or check --data)", dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot open data folder %s: %w", dir, err)
 	}
@@ -73,7 +87,7 @@ func cmdTenantFeature(ctx context.Context, e env, args []string) error {
 	default:
 		return usageError{fmt.Sprintf("tenant feature: expected on or off, got %q", pos[2])}
 	}
-	st, err := openStore(ctx, *data)
+	st, err := openExisting(ctx, *data)
 	if err != nil {
 		return err
 	}
@@ -101,7 +115,7 @@ func cmdUserAdd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data)
+	st, err := openExisting(ctx, *data)
 	if err != nil {
 		return err
 	}
@@ -147,9 +161,14 @@ func cmdPurge(ctx context.Context, e env, args []string) error {
 	if err := positiveDurations(map[string]time.Duration{"purge-after": *after}); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data)
+	st, err := store.OpenExisting(ctx, *data)
+	if errors.Is(err, store.ErrNoDatabase) {
+		// Nothing was ever deactivated here; nothing is created either.
+		fmt.Fprintln(e.stdout, "purged 0 deactivated credential(s)")
+		return nil
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot open data folder %s: %w", *data, err)
 	}
 	defer st.Close()
 	sch := lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{PurgeAfter: *after}, nil, time.Now)

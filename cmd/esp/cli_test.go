@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -201,5 +203,33 @@ func TestPurgeTakesPurgeAfterFromTheEnvironment(t *testing.T) {
 	err := run(context.Background(), []string{"purge"}, getenv, strings.NewReader(""), &out, &out)
 	if err == nil || !strings.Contains(err.Error(), "ESP_PURGE_AFTER") {
 		t.Fatalf("err=%v, want one naming ESP_PURGE_AFTER", err)
+	}
+}
+
+// Commands that change an existing database refuse a folder without one
+// and leave it as it was; tenant add and serve create it.
+func TestCommandsDoNotCreateADatabaseWhenTheyFail(t *testing.T) {
+	csv := writeCSV(t, goodRow)
+	for _, args := range [][]string{
+		{"tenant", "feature", "acme", "public-api", "on"},
+		{"user", "add", "--tenant", "acme", "alice"},
+		{"plan", "import", "--tenant", "acme", "--name", "P", csv},
+	} {
+		dir := filepath.Join(t.TempDir(), "fresh")
+		code, stdout, stderr := execCLI(t, dir, "pw\n", args...)
+		assertOneLineFailure(t, code, stderr, "no ESP database in "+dir)
+		if stdout != "" {
+			t.Fatalf("stdout=%q", stdout)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Fatalf("esp %s created %s (%v)", strings.Join(args, " "), dir, err)
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "fresh")
+	if code, stdout, _ := execCLI(t, dir, "", "purge"); code != 0 || !strings.Contains(stdout, "purged 0") {
+		t.Fatalf("purge on a fresh folder: exit %d, %q", code, stdout)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("purge created %s", dir)
 	}
 }

@@ -48,7 +48,7 @@ func cmdPlanImport(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("plan import: %s: %w", path, err)
 	}
-	st, err := openStore(ctx, *data)
+	st, err := openExisting(ctx, *data)
 	if err != nil {
 		return err
 	}
