@@ -41,6 +41,19 @@ func (s *Server) apiBlocked(c echo.Context, addr string) error {
 		Message: "Too many failed authentications from this address; retry after " + retryAfter(wait) + " seconds."}
 }
 
+// authFailed counts a failed authentication from addr, or, when the address
+// has used up its failures, answers 429 instead of the failure. Only failing
+// requests are limited: keys and tokens are 256-bit random, so nothing can
+// be guessed by succeeding, and a client that got some calls wrong keeps
+// working with its right ones.
+func (s *Server) authFailed(c echo.Context, addr string) error {
+	if err := s.apiBlocked(c, addr); err != nil {
+		return err
+	}
+	s.api.failures.Fail(addr)
+	return nil
+}
+
 func retryAfter(wait time.Duration) string {
 	return strconv.Itoa(int(math.Ceil(wait.Seconds())))
 }
@@ -75,12 +88,11 @@ func bearerError(c echo.Context, errCode, description string) error {
 func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		addr := s.clientAddr(c)
-		if err := s.apiBlocked(c, addr); err != nil {
-			return err
-		}
 		token, errCode, problem := bearerToken(c.Request())
 		if problem != "" {
-			s.api.failures.Fail(addr)
+			if err := s.authFailed(c, addr); err != nil {
+				return err
+			}
 			return bearerError(c, errCode, problem)
 		}
 		ctx := c.Request().Context()
@@ -91,13 +103,19 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		now := s.now()
 		switch {
 		case err != nil:
-			s.api.failures.Fail(addr)
+			if err := s.authFailed(c, addr); err != nil {
+				return err
+			}
 			return bearerError(c, "invalid_token", "The access token is not valid.")
 		case !g.ExpiresAt.After(now):
-			s.api.failures.Fail(addr)
+			if err := s.authFailed(c, addr); err != nil {
+				return err
+			}
 			return bearerError(c, "invalid_token", "The access token has expired; exchange the keys for a new one.")
 		case !lifecycle.Status(g.CredentialStatus).Authenticates():
-			s.api.failures.Fail(addr)
+			if err := s.authFailed(c, addr); err != nil {
+				return err
+			}
 			return bearerError(c, "invalid_token", "The access token was revoked: its API credentials are no longer activated.")
 		case !g.PublicAPI:
 			return &APIError{Status: http.StatusForbidden, Code: "feature_disabled", Message: errFeatureOff.message}

@@ -75,7 +75,7 @@ func TestAPIMalformedInputsGetTheirStatus(t *testing.T) {
 		{"limit twice", get("/api/v1/plans/" + id + "/data?limit=5&limit=6"), 400, "bad_request"},
 		{"cursor garbage", get("/api/v1/plans/" + id + "/data?cursor=%%%"), 400, "bad_request"},
 		{"cursor not base64", get("/api/v1/plans/" + id + "/data?cursor=!!"), 400, "bad_cursor"},
-		{"cursor empty", get("/api/v1/plans/" + id + "/data?cursor="), 400, "bad_cursor"},
+		{"cursor blank", get("/api/v1/plans/" + id + "/data?cursor=%20"), 400, "bad_cursor"},
 		{"cursor of the wrong version", get("/api/v1/plans/" + id + "/data?cursor=AgEB"), 400, "bad_cursor"},
 		{"cursor of another plan", get("/api/v1/plans/" + id + "/data?cursor=" + otherCursor), 400, "bad_cursor"},
 		{"cursor very long", get("/api/v1/plans/" + id + "/data?cursor=" + strings.Repeat("A", 5000)), 400, "bad_cursor"},

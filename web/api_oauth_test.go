@@ -155,3 +155,27 @@ func TestAPIOAuthRateLimitAnswersInOAuthShape(t *testing.T) {
 		t.Fatalf("error %q", got)
 	}
 }
+
+// Basic credentials with the same client_id in the body (RFC 6749 §3.2.1)
+// are accepted; a different client_id or a secret in the body is not.
+func TestAPIOAuthBasicWithClientIDInTheBody(t *testing.T) {
+	env := newTestEnv(t)
+	k := activatedKeys(t, env, env.Acme.ID)
+	send := func(body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/oauth/token", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(url.QueryEscape(k.AccessKey), url.QueryEscape(k.SecretKey))
+		return env.do(req)
+	}
+	mustStatus(t, send("grant_type=client_credentials&client_id="+k.AccessKey), http.StatusOK)
+	for _, body := range []string{
+		"grant_type=client_credentials&client_id=" + lifecycle.NewAccessKey(),
+		"grant_type=client_credentials&client_secret=" + k.SecretKey,
+	} {
+		rec := send(body)
+		mustStatus(t, rec, http.StatusBadRequest)
+		if got := oauthErrorCode(t, rec); got != "invalid_request" {
+			t.Fatalf("%s: error %q, want invalid_request", body, got)
+		}
+	}
+}

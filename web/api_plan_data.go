@@ -102,10 +102,11 @@ func pageLimit(q url.Values) (int, error) {
 }
 
 // pageCursor reads cursor: the id of the last row already seen (0 without
-// a cursor).
+// a cursor). An empty cursor is the first page, as clients that always send
+// the parameter expect.
 func pageCursor(q url.Values, planID int64) (int64, error) {
 	raw, ok, err := single(q, "cursor")
-	if err != nil || !ok {
+	if err != nil || !ok || raw == "" {
 		return 0, err
 	}
 	cp, after, ok := decodeCursor(raw)

@@ -18,9 +18,6 @@ import (
 // bearer token.
 func (s *Server) apiTokenAccessKey(c echo.Context) error {
 	addr := s.clientAddr(c)
-	if err := s.apiBlocked(c, addr); err != nil {
-		return err
-	}
 	body, err := readAPIBody(c, "application/json")
 	if err != nil {
 		return err
@@ -33,7 +30,9 @@ func (s *Server) apiTokenAccessKey(c echo.Context) error {
 	var xe *exchangeError
 	if errors.As(err, &xe) {
 		if xe.failure {
-			s.api.failures.Fail(addr)
+			if err := s.authFailed(c, addr); err != nil {
+				return err
+			}
 		}
 		return &APIError{Status: xe.status, Code: xe.code, Message: xe.message}
 	}

@@ -33,10 +33,15 @@ func oauthError(c echo.Context, status int, code, description string) error {
 // HTTP Basic or as client_id and client_secret form fields (§2.3.1).
 func (s *Server) apiOAuthToken(c echo.Context) error {
 	addr := s.clientAddr(c)
-	if err := s.apiBlocked(c, addr); err != nil {
-		var ae *APIError
-		errors.As(err, &ae)
-		return oauthError(c, ae.Status, "temporarily_unavailable", ae.Message)
+	// A failure from an address that has used up its failures is 429, in
+	// the OAuth shape.
+	failed := func() (answered bool, err error) {
+		if err := s.authFailed(c, addr); err != nil {
+			var ae *APIError
+			errors.As(err, &ae)
+			return true, oauthError(c, ae.Status, "temporarily_unavailable", ae.Message)
+		}
+		return false, nil
 	}
 	body, err := readAPIBody(c, "application/x-www-form-urlencoded")
 	var ae *APIError
@@ -65,14 +70,18 @@ func (s *Server) apiOAuthToken(c echo.Context) error {
 		if fromHeader && (form.Has("client_id") || form.Has("client_secret")) {
 			status, code = http.StatusBadRequest, "invalid_request"
 		}
-		s.api.failures.Fail(addr)
+		if answered, err := failed(); answered {
+			return err
+		}
 		return oauthError(c, status, code, problem)
 	}
 	t, err := s.issueToken(c.Request().Context(), id, secret)
 	var xe *exchangeError
 	if errors.As(err, &xe) {
 		if xe.failure {
-			s.api.failures.Fail(addr)
+			if answered, err := failed(); answered {
+				return err
+			}
 		}
 		status := xe.status
 		if xe.oauth != "invalid_client" {
@@ -88,7 +97,7 @@ func (s *Server) apiOAuthToken(c echo.Context) error {
 
 // oauthClient finds the client's credentials: HTTP Basic (each part
 // form-urlencoded, RFC 6749 §2.3.1) or the client_id and client_secret form
-// fields, never both.
+// fields, never a secret in both.
 func oauthClient(r *http.Request, form url.Values) (id, secret string, fromHeader bool, problem string) {
 	auth := r.Header.Values("Authorization")
 	if len(auth) == 0 {
@@ -98,7 +107,7 @@ func oauthClient(r *http.Request, form url.Values) (id, secret string, fromHeade
 		}
 		return id, secret, false, ""
 	}
-	if form.Has("client_id") || form.Has("client_secret") {
+	if form.Has("client_secret") {
 		return "", "", true, "Use one client authentication method: HTTP Basic or client_id and client_secret, not both."
 	}
 	scheme, creds, _ := strings.Cut(auth[0], " ")
@@ -118,6 +127,11 @@ func oauthClient(r *http.Request, form url.Values) (id, secret string, fromHeade
 	}
 	if err != nil || id == "" || secret == "" {
 		return "", "", true, "The Basic credentials must be client_id:client_secret."
+	}
+	// Some clients name themselves in the body too (RFC 6749 §3.2.1 allows
+	// it); only a different name is a conflict.
+	if form.Has("client_id") && form.Get("client_id") != id {
+		return "", "", true, "The client_id in the body is not the one in the Basic credentials."
 	}
 	return id, secret, true, ""
 }
