@@ -349,10 +349,14 @@ func (s *Store) planBlockEnd(ctx context.Context, planID, after int64) (last int
 // lineChunk rows, or of the plan's last row when fewer are left (full is
 // then false), from the (plan_id, id) index alone. No row comes back when
 // none is left.
-const planBlockEnd = `SELECT coalesce(b.id, m.id), b.id IS NOT NULL FROM
-	(SELECT max(id) AS id FROM plan_rows WHERE plan_id = ?1 AND id > ?2) m
-	LEFT JOIN (SELECT id FROM plan_rows WHERE plan_id = ?1 AND id > ?2 ORDER BY id LIMIT 1 OFFSET ?3) b ON 1
-	WHERE m.id IS NOT NULL`
+//
+// Both lookups are index seeks: the block end steps lineChunk entries from
+// after, and the plan's last row is one seek to the end of its range
+// (ORDER BY id DESC LIMIT 1; max(id) with the range condition would walk
+// the whole rest of the plan on every block).
+const planBlockEnd = `SELECT coalesce(b.id, l.id), b.id IS NOT NULL
+	FROM (SELECT id FROM plan_rows WHERE plan_id = ?1 AND id > ?2 ORDER BY id DESC LIMIT 1) l
+	LEFT JOIN (SELECT id FROM plan_rows WHERE plan_id = ?1 AND id > ?2 ORDER BY id LIMIT 1 OFFSET ?3) b ON 1`
 
 // planLinesBetween walks the table by rowid (the unary + keeps SQLite off the
 // (plan_id, id) index, which would cost a second lookup per row); plan_id
