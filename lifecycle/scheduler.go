@@ -187,13 +187,16 @@ func (s *Scheduler) apply(ctx context.Context, ts []store.Transition, res *TickR
 		if done[i] {
 			continue
 		}
-		switch Status(t.To) {
-		case Activated:
+		switch t.Action {
+		case "activate":
 			res.Activated++
-		case Deactivated:
+		case "confirm_deactivation":
 			res.Deactivated++
-		default:
+		case "fail_activation", "fail_deactivation":
 			res.Failed++
+		default: // removing a failed activation from the gateway: no status change
+			s.log.Info("failed activation removal", "credential", t.CredentialID, "outcome", t.Action)
+			continue
 		}
 		s.log.Info("credential status changed", "credential", t.CredentialID, "to", t.To)
 	}
@@ -207,8 +210,8 @@ func (s *Scheduler) callActivator(ctx context.Context, ids []int64, byID map[int
 	for i, id := range ids {
 		c := byID[id]
 		action := ActionActivate
-		if Status(c.Status) == PendingDeactivation {
-			action = ActionDeactivate
+		if st := Status(c.Status); st == PendingDeactivation || st == ActivationFailed {
+			action = ActionDeactivate // a deactivation, or removing a failed activation
 		}
 		ev := Event{CredentialID: c.ID, TenantID: c.TenantID, AccessKey: c.AccessKey, Action: action,
 			IdempotencyKey: fmt.Sprintf("esp-credential-%d-%s", c.ID, action), Attempt: c.Attempts + 1}
@@ -223,21 +226,37 @@ func (s *Scheduler) callActivator(ctx context.Context, ids []int64, byID map[int
 }
 
 func (s *Scheduler) succeeded(c store.Credential, now time.Time) store.Transition {
-	if Status(c.Status) == PendingDeactivation {
+	switch Status(c.Status) {
+	case PendingDeactivation:
 		return store.Transition{CredentialID: c.ID, From: strs(PendingDeactivation), To: string(Deactivated),
 			At: now, Deactivated: true, Actor: s.Actor, Action: "confirm_deactivation"}
+	case ActivationFailed:
+		return store.Transition{CredentialID: c.ID, From: strs(ActivationFailed), To: string(ActivationFailed),
+			At: now, Actor: s.Actor, Action: "remove_failed_activation"}
 	}
 	return store.Transition{CredentialID: c.ID, From: strs(PendingActivation), To: string(Activated),
 		At: now, Actor: s.Actor, Action: "activate"}
 }
 
 func (s *Scheduler) failed(c store.Credential, now time.Time, why string) store.Transition {
-	if Status(c.Status) == PendingDeactivation {
+	switch Status(c.Status) {
+	case PendingDeactivation:
 		return store.Transition{CredentialID: c.ID, From: strs(PendingDeactivation), To: string(DeactivationFailed),
 			At: now, Actor: s.Actor, Action: "fail_deactivation", Detail: why}
+	case ActivationFailed:
+		return store.Transition{CredentialID: c.ID, From: strs(ActivationFailed), To: string(ActivationFailed),
+			At: now, Actor: s.Actor, Action: "abandon_removal", Detail: why}
 	}
-	return store.Transition{CredentialID: c.ID, From: strs(PendingActivation), To: string(ActivationFailed),
+	t := store.Transition{CredentialID: c.ID, From: strs(PendingActivation), To: string(ActivationFailed),
 		At: now, Actor: s.Actor, Action: "fail_activation", Detail: why}
+	if _, local := s.activator.(LocalActivator); !local {
+		// An external gateway may have provisioned the key before the
+		// failure (its answer lost, say): ask it to remove the key, with the
+		// deactivation's retries and timeout. The status stays Activation
+		// Failed throughout; ESP itself never accepts the key.
+		t.DueAt, t.DeadlineAt = now, now.Add(s.cfg.DeactivationTimeout)
+	}
+	return t
 }
 
 func (s *Scheduler) backoff(attempts int) time.Duration {

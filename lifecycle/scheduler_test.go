@@ -595,3 +595,68 @@ func TestFailedPurgeIsRetriedNextTick(t *testing.T) {
 		t.Fatalf("credential still there: %v", err)
 	}
 }
+
+// An activation that failed against an external gateway is removed from it
+// afterwards (the gateway may have provisioned the key before its answer
+// was lost); the status stays Activation Failed and the removal happens once.
+func TestFailedActivationIsRemovedFromTheGateway(t *testing.T) {
+	var down atomic.Bool
+	down.Store(true)
+	rec := &hookRecorder{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec.record(r)
+		if down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	act, _ := lifecycle.NewWebhookActivator(srv.URL)
+	f := newFixture(t, act, lifecycle.Config{ActivationTimeout: time.Minute, RetryBase: time.Second})
+	k := f.generate(t)
+	f.tick(t)
+	f.clock.Add(2 * time.Minute)
+	f.tick(t) // times out
+	if got := f.status(t); got != lifecycle.ActivationFailed {
+		t.Fatalf("status=%s, want %s", got, lifecycle.ActivationFailed)
+	}
+	down.Store(false)
+	f.clock.Add(time.Second)
+	f.tick(t)
+	f.clock.Add(time.Hour)
+	f.tick(t)
+	if got := f.status(t); got != lifecycle.ActivationFailed {
+		t.Fatalf("status after removal=%s, want %s", got, lifecycle.ActivationFailed)
+	}
+	rec.mu.Lock()
+	var deactivations int
+	for _, b := range rec.bodies {
+		var ev lifecycle.Event
+		json.Unmarshal(b, &ev)
+		if ev.Action == lifecycle.ActionDeactivate && ev.CredentialID == k.Credential.ID {
+			deactivations++
+		}
+	}
+	rec.mu.Unlock()
+	if deactivations != 1 {
+		t.Fatalf("deactivate events=%d, want 1", deactivations)
+	}
+	trail, _ := f.store.Audit(context.Background(), k.Credential.ID)
+	if last := trail[len(trail)-1]; last.Action != "remove_failed_activation" {
+		t.Fatalf("last audit action=%q, want remove_failed_activation", last.Action)
+	}
+	assertNoSecret(t, rec, k.SecretKey)
+}
+
+// With the built-in gateway there is nothing to remove after a failure.
+func TestFailedLocalActivationNeedsNoRemoval(t *testing.T) {
+	f := newFixture(t, nil, lifecycle.Config{ActivationTimeout: time.Minute})
+	f.generate(t)
+	f.clock.Add(2 * time.Minute)
+	f.tick(t)
+	cur, _ := f.svc.Current(context.Background(), f.tenant.ID)
+	if cur.Status != lifecycle.ActivationFailed || !cur.Credential.DueAt.IsZero() {
+		t.Fatalf("status=%s due=%v, want Activation Failed and nothing due", cur.Status, cur.Credential.DueAt)
+	}
+}
