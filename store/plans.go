@@ -204,8 +204,14 @@ func scanPlan(row interface{ Scan(...any) error }) (Plan, error) {
 	return p, nil
 }
 
-// Plans lists the tenant's plans in the order they were created.
+// Plans lists the tenant's plans in the order they were created. With a
+// change counter in ctx the answer may come from the read cache
+// (readcache.go).
 func (s *Store) Plans(ctx context.Context, tenantID int64) ([]Plan, error) {
+	return s.cachedPlans(ctx, tenantID)
+}
+
+func (s *Store) plans(ctx context.Context, tenantID int64) ([]Plan, error) {
 	rows, err := s.DB.QueryContext(ctx, `SELECT `+planColumns+` FROM plans WHERE tenant_id = ? ORDER BY id`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("store: plans of tenant %d: %w", tenantID, err)

@@ -53,6 +53,7 @@ func (s *Store) TouchSession(ctx context.Context, idHash []byte, now time.Time) 
 	if err != nil {
 		return fmt.Errorf("store: touch session: %w", err)
 	}
+	s.cache.touchedSession(idHash, now)
 	return nil
 }
 
@@ -80,8 +81,13 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, idleCutoff, maxCutoff
 // SessionAccount is a session with its user and the user's tenant, read in
 // one query because the web admin needs all three on every request. A
 // session whose user no longer exists comes back with a zero User (ID 0); a
-// session that does not exist is ErrNotFound.
+// session that does not exist is ErrNotFound. With a change counter in ctx
+// the answer may come from the read cache (readcache.go).
 func (s *Store) SessionAccount(ctx context.Context, idHash []byte) (Session, User, Tenant, error) {
+	return s.cachedSessionAccount(ctx, idHash)
+}
+
+func (s *Store) sessionAccount(ctx context.Context, idHash []byte) (Session, User, Tenant, error) {
 	sess := Session{IDHash: idHash}
 	var created, seen int64
 	var uid, utenant, ucreated, tid, tcreated sql.NullInt64

@@ -35,6 +35,7 @@ type Store struct {
 	DB     *sql.DB
 	path   string
 	tokens tokenBatcher // InsertToken's group commit (tokens_batch.go)
+	cache  readCache    // the web requests' lookups (readcache.go)
 }
 
 // DBFile is the name of the SQLite file inside the data folder.

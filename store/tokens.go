@@ -30,8 +30,13 @@ type TokenGrant struct {
 // TokenGrant looks a token up by its hash together with its credential and
 // tenant, in one query over primary keys, so that a deactivated credential or
 // a feature turned off is seen on the very next request. An unknown token is
-// ErrNotFound.
+// ErrNotFound. With a change counter in ctx the answer may come from the
+// read cache (readcache.go), which the same changes invalidate.
 func (s *Store) TokenGrant(ctx context.Context, hash []byte) (TokenGrant, error) {
+	return s.cachedTokenGrant(ctx, hash)
+}
+
+func (s *Store) tokenGrant(ctx context.Context, hash []byte) (TokenGrant, error) {
 	var g TokenGrant
 	var created, expires int64
 	var lastUsed sql.NullInt64
@@ -93,5 +98,9 @@ func (s *Store) TouchCredential(ctx context.Context, credentialID int64, now tim
 		return false, fmt.Errorf("store: record use of credential %d: %w", credentialID, err)
 	}
 	n, _ := res.RowsAffected()
+	// Written or not, the database's last use is now within every of now:
+	// cached copies may say now, which delays the next write by less than
+	// every.
+	s.cache.touchedCredential(credentialID, now)
 	return n == 1, nil
 }

@@ -82,9 +82,10 @@ func bearerError(c echo.Context, errCode, description string) error {
 }
 
 // requireToken lets a request through only with a live bearer token. Every
-// request re-reads, in one query, the token, its credential's status and its
-// tenant's feature flag: deactivating the credential or turning the feature
-// off refuses the very next request.
+// request re-reads the token, its credential's status and its tenant's
+// feature flag in one query, or takes them from the read cache when the
+// database's change counter says nothing changed since: deactivating the
+// credential or turning the feature off refuses the very next request.
 func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		addr := s.clientAddr(c)
@@ -94,6 +95,9 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 			return bearerError(c, errCode, problem)
+		}
+		if err := s.useReadCache(c); err != nil {
+			return err
 		}
 		ctx := c.Request().Context()
 		g, err := s.store.TokenGrant(ctx, hashToken(token))

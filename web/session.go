@@ -123,11 +123,14 @@ func (s *Server) loadSession(c echo.Context) (*userSession, error) {
 	if sid == "" {
 		return nil, nil
 	}
-	ctx := c.Request().Context()
+	ctx := c.Request().Context() // without the change counter: reads the database
+	if err := s.useReadCache(c); err != nil {
+		return nil, err
+	}
 	idHash := hashSessionID(sid)
-	// One query for the session, its user and the tenant: this runs on
-	// every admin request.
-	row, user, tenant, err := s.store.SessionAccount(ctx, idHash)
+	// One query for the session, its user and the tenant, or none when the
+	// read cache has them: this runs on every admin request.
+	row, user, tenant, err := s.store.SessionAccount(c.Request().Context(), idHash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -135,8 +138,22 @@ func (s *Server) loadSession(c echo.Context) (*userSession, error) {
 		return nil, err
 	}
 	now := s.now()
-	if now.Sub(row.LastSeenAt) >= s.admin.idle || now.Sub(row.CreatedAt) >= s.admin.max {
-		return nil, s.store.DeleteSession(ctx, idHash)
+	expired := func(row store.Session) bool {
+		return now.Sub(row.LastSeenAt) >= s.admin.idle || now.Sub(row.CreatedAt) >= s.admin.max
+	}
+	if expired(row) {
+		// A cached last-seen time may be older than another server's
+		// touch: read the row itself before ending the session.
+		row, user, tenant, err = s.store.SessionAccount(ctx, idHash)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if expired(row) {
+			return nil, s.store.DeleteSession(ctx, idHash)
+		}
 	}
 	if user.ID == 0 {
 		return nil, s.store.DeleteSession(ctx, idHash)
@@ -153,6 +170,34 @@ func (s *Server) loadSession(c echo.Context) (*userSession, error) {
 		}
 	}
 	return &userSession{idHash: idHash, user: user, tenant: tenant, csrf: s.csrfToken(sid)}, nil
+}
+
+// changeCounterCtxKey marks, in the echo.Context, a request whose context
+// already carries the change counter.
+const changeCounterCtxKey = "esp.changeCounter"
+
+// useReadCache reads the database's change counter once for the request and
+// puts it in the request's context, so that the store may answer the
+// session, plan and token lookups of this request from its read cache
+// (store/readcache.go); any change by any process since those answers were
+// read changes the counter and so is seen by this request.
+// Only GET and HEAD requests use the cache: a request that changes rows
+// would otherwise read its own change's victims from the cache afterwards.
+func (s *Server) useReadCache(c echo.Context) error {
+	r := c.Request()
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return nil
+	}
+	if c.Get(changeCounterCtxKey) != nil {
+		return nil
+	}
+	n, err := s.store.ChangeCounter(r.Context())
+	if err != nil {
+		return err
+	}
+	c.Set(changeCounterCtxKey, n)
+	c.SetRequest(r.WithContext(store.WithChangeCounter(r.Context(), n)))
+	return nil
 }
 
 // touchEvery is how stale a session's last-seen time may get before a

@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Read cache of the lookups behind every web request.
+//
+// A signed-in page or an API call asked SQLite the same small questions on
+// every request (the session with its user and tenant, the tenant's plans;
+// or the token's grant), each a query of 20-40 µs in modernc.org/sqlite
+// (`make bench` rows 1 and 2). The
+// answers change rarely, but a change made by any process (another server
+// on the same folder, `esp tenant feature ... off`, the scheduler) must be
+// seen on the very next request.
+//
+// So every such change bumps change_counter, by trigger, in its own
+// transaction (migration 0006). A request reads the counter once
+// (ChangeCounter) and carries it in its context (WithChangeCounter); the
+// cached lookups then answer from memory only what was read at that same
+// counter value and otherwise read the database and remember the answer
+// under that value. An answer is read after the counter it is tagged with,
+// so it includes every change committed before that value: a hit includes
+// every change committed before the request read its counter. A context
+// without a counter (the command line, the scheduler, any request that
+// writes) always reads the database.
+//
+// The tenant's current credential is not cached: the window shows its
+// last-used time, which changes without bumping the counter and must show
+// what the database says.
+//
+// Last-seen and last-used times are written without bumping the counter
+// (they change on every request); cached copies of them can only be older
+// than the database's. Touches through this Store update the cached copies,
+// so one process writes at most once per period; entries also expire after
+// readCacheMaxAge, so another process's touches are seen within that.
+
+// readCacheMaxAge bounds how stale a cached last-seen or last-used time
+// can get when another process touches it.
+const readCacheMaxAge = time.Minute
+
+// maxCachedPerKind bounds each of the cache's maps; when one is full it is
+// emptied (simpler than an LRU; the next requests read again).
+const maxCachedPerKind = 4096
+
+type changeCounterKey struct{}
+
+// WithChangeCounter returns ctx carrying the change counter read at the
+// start of a request, which lets the cached lookups answer from memory.
+// Use it only for requests that make no change the cache could miss
+// within the same request (reads): a request's own write bumps the
+// counter, but the context keeps the value read before it.
+func WithChangeCounter(ctx context.Context, counter int64) context.Context {
+	return context.WithValue(ctx, changeCounterKey{}, counter)
+}
+
+func changeCounterOf(ctx context.Context) (int64, bool) {
+	n, ok := ctx.Value(changeCounterKey{}).(int64)
+	return n, ok
+}
+
+// ChangeCounter reads the database-wide change counter (see readcache.go).
+func (s *Store) ChangeCounter(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.DB.QueryRowContext(ctx, `SELECT value FROM change_counter WHERE id = 1`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: change counter: %w", err)
+	}
+	return n, nil
+}
+
+type cacheEntry[T any] struct {
+	counter int64
+	readAt  time.Time
+	v       T
+}
+
+// cacheMap is one kind of cached answer by key.
+type cacheMap[K comparable, T any] struct{ m map[K]cacheEntry[T] }
+
+func (c *cacheMap[K, T]) get(k K, counter int64, now time.Time) (T, bool) {
+	e, ok := c.m[k]
+	if !ok || e.counter != counter || now.Sub(e.readAt) >= readCacheMaxAge || now.Before(e.readAt) {
+		var zero T
+		return zero, false
+	}
+	return e.v, true
+}
+
+func (c *cacheMap[K, T]) put(k K, counter int64, now time.Time, v T) {
+	if c.m == nil || len(c.m) >= maxCachedPerKind {
+		c.m = make(map[K]cacheEntry[T])
+	}
+	c.m[k] = cacheEntry[T]{counter: counter, readAt: now, v: v}
+}
+
+type sessionAccount struct {
+	sess   Session
+	user   User
+	tenant Tenant
+}
+
+// readCache holds the cached answers; one mutex, held only for map work.
+type readCache struct {
+	mu       sync.Mutex
+	sessions cacheMap[string, sessionAccount]
+	plans    cacheMap[int64, []Plan]
+	grants   cacheMap[string, TokenGrant]
+}
+
+// touchedSession records an in-process write of a session's last-seen time.
+func (r *readCache) touchedSession(idHash []byte, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e, ok := r.sessions.m[string(idHash)]; ok && e.v.sess.LastSeenAt.Before(at) {
+		e.v.sess.LastSeenAt = at
+		r.sessions.m[string(idHash)] = e
+	}
+}
+
+// touchedCredential records that a credential's last-used time is known to
+// be at least at.
+func (r *readCache) touchedCredential(id int64, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, e := range r.grants.m {
+		if e.v.CredentialID == id && e.v.LastUsedAt.Before(at) {
+			e.v.LastUsedAt = at
+			r.grants.m[k] = e
+		}
+	}
+}
+
+// cachedSessionAccount is SessionAccount through the cache.
+func (s *Store) cachedSessionAccount(ctx context.Context, idHash []byte) (Session, User, Tenant, error) {
+	counter, ok := changeCounterOf(ctx)
+	if !ok {
+		return s.sessionAccount(ctx, idHash)
+	}
+	now := time.Now()
+	s.cache.mu.Lock()
+	a, hit := s.cache.sessions.get(string(idHash), counter, now)
+	s.cache.mu.Unlock()
+	if !hit {
+		// An unknown session is not remembered: a new session is inserted
+		// without bumping the counter.
+		var err error
+		if a.sess, a.user, a.tenant, err = s.sessionAccount(ctx, idHash); err != nil {
+			return Session{}, User{}, Tenant{}, err
+		}
+		s.cache.mu.Lock()
+		s.cache.sessions.put(string(idHash), counter, now, a)
+		s.cache.mu.Unlock()
+	}
+	a.sess.IDHash = idHash
+	return a.sess, a.user, a.tenant, nil
+}
+
+// cachedPlans is Plans through the cache; callers get their own slice.
+func (s *Store) cachedPlans(ctx context.Context, tenantID int64) ([]Plan, error) {
+	counter, ok := changeCounterOf(ctx)
+	if !ok {
+		return s.plans(ctx, tenantID)
+	}
+	now := time.Now()
+	s.cache.mu.Lock()
+	plans, hit := s.cache.plans.get(tenantID, counter, now)
+	s.cache.mu.Unlock()
+	if !hit {
+		var err error
+		if plans, err = s.plans(ctx, tenantID); err != nil {
+			return nil, err
+		}
+		s.cache.mu.Lock()
+		s.cache.plans.put(tenantID, counter, now, plans)
+		s.cache.mu.Unlock()
+	}
+	return slices.Clone(plans), nil
+}
+
+// cachedTokenGrant is TokenGrant through the cache. An unknown token is not
+// remembered: a new token is inserted without bumping the counter.
+func (s *Store) cachedTokenGrant(ctx context.Context, hash []byte) (TokenGrant, error) {
+	counter, ok := changeCounterOf(ctx)
+	if !ok {
+		return s.tokenGrant(ctx, hash)
+	}
+	now := time.Now()
+	s.cache.mu.Lock()
+	g, hit := s.cache.grants.get(string(hash), counter, now)
+	s.cache.mu.Unlock()
+	if !hit {
+		var err error
+		if g, err = s.tokenGrant(ctx, hash); err != nil {
+			return TokenGrant{}, err
+		}
+		s.cache.mu.Lock()
+		s.cache.grants.put(string(hash), counter, now, g)
+		s.cache.mu.Unlock()
+	}
+	g.Hash = hash
+	return g, nil
+}
+
+func isNotFoundErr(err error) bool { return errors.Is(err, ErrNotFound) }

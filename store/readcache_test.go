@@ -1,0 +1,228 @@
+package store_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"esp/store"
+)
+
+// counterFixture is one row of each kind the change counter watches.
+type counterFixture struct {
+	st      *store.Store
+	acme    store.Tenant
+	globex  store.Tenant
+	user    store.User
+	session []byte
+	cred    store.Credential
+	plan    store.Plan
+	token   []byte
+	now     time.Time
+}
+
+func newCounterFixture(tb testing.TB) *counterFixture {
+	tb.Helper()
+	ctx := context.Background()
+	st, acme, globex := openPlanStore(tb)
+	f := &counterFixture{st: st, acme: acme, globex: globex, now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	var err error
+	if f.user, err = st.CreateUser(ctx, acme.ID, "alice", "hash", true, f.now); err != nil {
+		tb.Fatal(err)
+	}
+	f.session = tokenHash("session")
+	if err := st.CreateSession(ctx, store.Session{IDHash: f.session, UserID: f.user.ID, CreatedAt: f.now, LastSeenAt: f.now}); err != nil {
+		tb.Fatal(err)
+	}
+	f.cred = newCredential(tb, st, acme.ID, f.now)
+	if f.plan, err = st.ImportPlan(ctx, acme.ID, "plan", f.now, genRows(3)); err != nil {
+		tb.Fatal(err)
+	}
+	f.token = tokenHash("token")
+	if err := st.InsertToken(ctx, store.Token{Hash: f.token, CredentialID: f.cred.ID, TenantID: acme.ID,
+		CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)}); err != nil {
+		tb.Fatal(err)
+	}
+	return f
+}
+
+func (f *counterFixture) exec(query string, args ...any) error {
+	_, err := f.st.DB.ExecContext(context.Background(), query, args...)
+	return err
+}
+
+func TestChangeCounterIsBumpedExactlyByChangesToCachedAnswers(t *testing.T) {
+	ctx := context.Background()
+	later := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		change func(f *counterFixture) error
+		bumps  bool
+	}{
+		{"credential status", func(f *counterFixture) error {
+			_, err := f.st.ApplyTransitions(ctx, []store.Transition{{CredentialID: f.cred.ID, From: []string{"activated"},
+				To: "pending_deactivation", At: later, Actor: "test", Action: "deactivate"}})
+			return err
+		}, true},
+		{"credential delete", func(f *counterFixture) error {
+			return f.exec(`DELETE FROM credentials WHERE id = ?`, f.cred.ID)
+		}, true},
+		{"credential insert", func(f *counterFixture) error {
+			newCredential(t, f.st, f.globex.ID, later)
+			return nil
+		}, true},
+		{"tenant public_api", func(f *counterFixture) error { return f.st.SetPublicAPI(ctx, "acme", false) }, true},
+		{"tenant current_credential_id", func(f *counterFixture) error {
+			return f.exec(`UPDATE tenants SET current_credential_id = NULL WHERE id = ?`, f.acme.ID)
+		}, true},
+		{"tenant delete", func(f *counterFixture) error { return f.exec(`DELETE FROM tenants WHERE id = ?`, f.globex.ID) }, true},
+		{"user delete", func(f *counterFixture) error { return f.exec(`DELETE FROM users WHERE id = ?`, f.user.ID) }, true},
+		{"user is_admin", func(f *counterFixture) error { return f.exec(`UPDATE users SET is_admin = 0 WHERE id = ?`, f.user.ID) }, true},
+		{"user tenant_id", func(f *counterFixture) error {
+			return f.exec(`UPDATE users SET tenant_id = ? WHERE id = ?`, f.globex.ID, f.user.ID)
+		}, true},
+		{"user password_hash", func(f *counterFixture) error {
+			return f.exec(`UPDATE users SET password_hash = 'new' WHERE id = ?`, f.user.ID)
+		}, true},
+		{"session delete", func(f *counterFixture) error { return f.st.DeleteSession(ctx, f.session) }, true},
+		{"expired sessions deleted", func(f *counterFixture) error {
+			_, err := f.st.DeleteExpiredSessions(ctx, later, later)
+			return err
+		}, true},
+		{"plan import", func(f *counterFixture) error {
+			_, err := f.st.ImportPlan(ctx, f.acme.ID, "second", later, genRows(2))
+			return err
+		}, true},
+		{"plan delete", func(f *counterFixture) error { return f.exec(`DELETE FROM plans WHERE id = ?`, f.plan.ID) }, true},
+		{"token delete", func(f *counterFixture) error { return f.exec(`DELETE FROM api_tokens WHERE hash = ?`, f.token) }, true},
+
+		{"credential last_used_at", func(f *counterFixture) error {
+			_, err := f.st.TouchCredential(ctx, f.cred.ID, later, time.Minute)
+			return err
+		}, false},
+		{"session last_seen_at", func(f *counterFixture) error { return f.st.TouchSession(ctx, f.session, later) }, false},
+		{"token insert", func(f *counterFixture) error {
+			return f.st.InsertToken(ctx, store.Token{Hash: tokenHash("another"), CredentialID: f.cred.ID, TenantID: f.acme.ID,
+				CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)})
+		}, false},
+		{"session insert", func(f *counterFixture) error {
+			return f.st.CreateSession(ctx, store.Session{IDHash: tokenHash("another"), UserID: f.user.ID, CreatedAt: later, LastSeenAt: later})
+		}, false},
+		{"expired sessions deleted, none expired", func(f *counterFixture) error {
+			_, err := f.st.DeleteExpiredSessions(ctx, f.now.Add(-time.Hour), f.now.Add(-time.Hour))
+			return err
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newCounterFixture(t)
+			before, err := f.st.ChangeCounter(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.change(f); err != nil {
+				t.Fatal(err)
+			}
+			after, err := f.st.ChangeCounter(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := after != before, tt.bumps; got != want {
+				t.Fatalf("counter %d -> %d: bumped=%v, want %v", before, after, got, want)
+			}
+		})
+	}
+}
+
+func TestCachedLookupsSeeAChangeFromAnotherHandleAtTheNextCounter(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t)
+	other, err := store.Open(ctx, dirOf(f.st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+
+	readAll := func() (store.TokenGrant, []store.Plan, store.User) {
+		t.Helper()
+		n, err := f.st.ChangeCounter(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cctx := store.WithChangeCounter(ctx, n)
+		g, err := f.st.TokenGrant(cctx, f.token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plans, err := f.st.Plans(cctx, f.acme.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, u, _, err := f.st.SessionAccount(cctx, f.session)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g, plans, u
+	}
+	readAll() // fills the cache
+	if err := other.SetPublicAPI(ctx, "acme", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ImportPlan(ctx, f.acme.ID, "second", f.now, genRows(1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.DB.ExecContext(ctx, `UPDATE users SET is_admin = 0`); err != nil {
+		t.Fatal(err)
+	}
+	g, plans, u := readAll()
+	if g.PublicAPI {
+		t.Errorf("PublicAPI = true after the feature was turned off")
+	}
+	if got, want := len(plans), 2; got != want {
+		t.Errorf("len(plans) = %d, want %d", got, want)
+	}
+	if u.IsAdmin {
+		t.Errorf("IsAdmin = true after it was taken away")
+	}
+}
+
+func TestCachedTokenGrantIsReusedOnlyAtTheCounterItWasReadAt(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t)
+	grant := func(counter int64) store.TokenGrant {
+		t.Helper()
+		g, err := f.st.TokenGrant(store.WithChangeCounter(ctx, counter), f.token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	n, err := f.st.ChangeCounter(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grant(n)
+	if err := f.st.SetPublicAPI(ctx, "acme", false); err != nil {
+		t.Fatal(err)
+	}
+	if !grant(n).PublicAPI {
+		t.Fatalf("PublicAPI = false at the old counter: the cached grant was not used")
+	}
+	m, err := f.st.ChangeCounter(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if grant(m).PublicAPI {
+		t.Fatalf("PublicAPI = true at the new counter %d (old %d)", m, n)
+	}
+	g, err := f.st.TokenGrant(ctx, f.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.PublicAPI {
+		t.Fatalf("PublicAPI = true without a counter: a context without one must read the database")
+	}
+}
+
+func dirOf(st *store.Store) string { return filepath.Dir(st.Path()) }
