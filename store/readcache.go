@@ -135,26 +135,41 @@ func (r *readCache) touchedCredential(id int64, at time.Time) {
 	}
 }
 
-// cachedSessionAccount is SessionAccount through the cache.
-func (s *Store) cachedSessionAccount(ctx context.Context, idHash []byte) (Session, User, Tenant, error) {
+// cached answers key from m when it was read at the request's counter, and
+// otherwise reads it with read and remembers it under that counter. A
+// context without a counter always reads. Errors (an unknown session or
+// token among them) are never remembered: a new session or token is
+// inserted without bumping the counter.
+func cached[K comparable, T any](s *Store, ctx context.Context, m *cacheMap[K, T], key K, read func() (T, error)) (T, error) {
 	counter, ok := changeCounterOf(ctx)
 	if !ok {
-		return s.sessionAccount(ctx, idHash)
+		return read()
 	}
 	now := time.Now()
 	s.cache.mu.Lock()
-	a, hit := s.cache.sessions.get(string(idHash), counter, now)
+	v, hit := m.get(key, counter, now)
 	s.cache.mu.Unlock()
-	if !hit {
-		// An unknown session is not remembered: a new session is inserted
-		// without bumping the counter.
-		var err error
-		if a.sess, a.user, a.tenant, err = s.sessionAccount(ctx, idHash); err != nil {
-			return Session{}, User{}, Tenant{}, err
-		}
-		s.cache.mu.Lock()
-		s.cache.sessions.put(string(idHash), counter, now, a)
-		s.cache.mu.Unlock()
+	if hit {
+		return v, nil
+	}
+	v, err := read()
+	if err != nil {
+		return v, err
+	}
+	s.cache.mu.Lock()
+	m.put(key, counter, now, v)
+	s.cache.mu.Unlock()
+	return v, nil
+}
+
+// cachedSessionAccount is SessionAccount through the cache.
+func (s *Store) cachedSessionAccount(ctx context.Context, idHash []byte) (Session, User, Tenant, error) {
+	a, err := cached(s, ctx, &s.cache.sessions, string(idHash), func() (a sessionAccount, err error) {
+		a.sess, a.user, a.tenant, err = s.sessionAccount(ctx, idHash)
+		return a, err
+	})
+	if err != nil {
+		return Session{}, User{}, Tenant{}, err
 	}
 	a.sess.IDHash = idHash
 	return a.sess, a.user, a.tenant, nil
@@ -162,45 +177,18 @@ func (s *Store) cachedSessionAccount(ctx context.Context, idHash []byte) (Sessio
 
 // cachedPlans is Plans through the cache; callers get their own slice.
 func (s *Store) cachedPlans(ctx context.Context, tenantID int64) ([]Plan, error) {
-	counter, ok := changeCounterOf(ctx)
-	if !ok {
-		return s.plans(ctx, tenantID)
-	}
-	now := time.Now()
-	s.cache.mu.Lock()
-	plans, hit := s.cache.plans.get(tenantID, counter, now)
-	s.cache.mu.Unlock()
-	if !hit {
-		var err error
-		if plans, err = s.plans(ctx, tenantID); err != nil {
-			return nil, err
-		}
-		s.cache.mu.Lock()
-		s.cache.plans.put(tenantID, counter, now, plans)
-		s.cache.mu.Unlock()
+	plans, err := cached(s, ctx, &s.cache.plans, tenantID, func() ([]Plan, error) { return s.plans(ctx, tenantID) })
+	if err != nil {
+		return nil, err
 	}
 	return slices.Clone(plans), nil
 }
 
-// cachedTokenGrant is TokenGrant through the cache. An unknown token is not
-// remembered: a new token is inserted without bumping the counter.
+// cachedTokenGrant is TokenGrant through the cache.
 func (s *Store) cachedTokenGrant(ctx context.Context, hash []byte) (TokenGrant, error) {
-	counter, ok := changeCounterOf(ctx)
-	if !ok {
-		return s.tokenGrant(ctx, hash)
-	}
-	now := time.Now()
-	s.cache.mu.Lock()
-	g, hit := s.cache.grants.get(string(hash), counter, now)
-	s.cache.mu.Unlock()
-	if !hit {
-		var err error
-		if g, err = s.tokenGrant(ctx, hash); err != nil {
-			return TokenGrant{}, err
-		}
-		s.cache.mu.Lock()
-		s.cache.grants.put(string(hash), counter, now, g)
-		s.cache.mu.Unlock()
+	g, err := cached(s, ctx, &s.cache.grants, string(hash), func() (TokenGrant, error) { return s.tokenGrant(ctx, hash) })
+	if err != nil {
+		return TokenGrant{}, err
 	}
 	g.Hash = hash
 	return g, nil
