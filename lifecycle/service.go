@@ -61,6 +61,9 @@ type Service struct {
 	store *store.Store
 	now   func() time.Time
 	cfg   Config
+	// afterCheck, when set (only by tests), runs between the status check
+	// and the write of Generate ("generate") and Deactivate ("deactivate").
+	afterCheck func(action string)
 }
 
 // NewService returns a Service over st; now is the clock (time.Now in production).
@@ -108,6 +111,9 @@ func (s *Service) Generate(ctx context.Context, tenantID int64, actor string) (N
 	if !cur.Status.CanGenerate() {
 		return NewKeys{}, &Error{store.ErrConflict, fmt.Sprintf("Generate is not available while the status is %s.", cur.Status.Label())}
 	}
+	if s.afterCheck != nil {
+		s.afterCheck("generate")
+	}
 	now := s.now().UTC()
 	access, secret := NewAccessKey(), NewSecretKey()
 	c, err := s.store.InsertCredential(ctx, store.Credential{
@@ -139,6 +145,9 @@ func (s *Service) Deactivate(ctx context.Context, tenantID int64, actor string) 
 	}
 	if !cur.Status.CanDeactivate() {
 		return store.Credential{}, &Error{store.ErrConflict, fmt.Sprintf("Deactivate is not available while the status is %s.", cur.Status.Label())}
+	}
+	if s.afterCheck != nil {
+		s.afterCheck("deactivate")
 	}
 	now := s.now().UTC()
 	_, err = s.store.ApplyTransitions(ctx, []store.Transition{{

@@ -1,0 +1,89 @@
+package lifecycle_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+
+	"esp/lifecycle"
+	"esp/store"
+)
+
+// Deactivate's write is conditional on the status it checked: whatever
+// happened to the credential between the check and the write (another
+// admin's Deactivate, the scheduler's confirmation or failure, a purge),
+// only Pending Activation or Activated may become Pending Deactivation.
+// Every other status is left exactly as it is, with no audit row, and the
+// admin gets the conflict message.
+func TestDeactivateWriteRequiresPendingActivationOrActivated(t *testing.T) {
+	ctx := context.Background()
+	for _, meanwhile := range lifecycle.Statuses {
+		t.Run(string(meanwhile), func(t *testing.T) {
+			f := newFixture(t, nil, lifecycle.Config{})
+			f.toStatus(t, lifecycle.Activated)
+			cur, err := f.svc.Current(ctx, f.tenant.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := cur.Credential.ID
+			var before store.Credential
+			var auditBefore int
+			lifecycle.SetAfterCheck(f.svc, func(action string) {
+				if action != "deactivate" {
+					t.Errorf("hook called for %q", action)
+					return
+				}
+				var err error
+				if meanwhile == lifecycle.None {
+					_, err = f.store.DB.Exec(`DELETE FROM credentials WHERE id = ?`, id)
+				} else {
+					_, err = f.store.DB.Exec(`UPDATE credentials SET status = ? WHERE id = ?`, string(meanwhile), id)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				before, _ = f.store.CredentialByID(ctx, id)
+				auditBefore = countAudit(t, f, id)
+			})
+			_, err = f.svc.Deactivate(ctx, f.tenant.ID, "user:alice")
+			after, afterErr := f.store.CredentialByID(ctx, id)
+			if meanwhile == lifecycle.PendingActivation || meanwhile == lifecycle.Activated {
+				if err != nil {
+					t.Fatalf("Deactivate from %s: %v", meanwhile, err)
+				}
+				if after.Status != string(lifecycle.PendingDeactivation) {
+					t.Fatalf("status=%s, want %s", after.Status, lifecycle.PendingDeactivation)
+				}
+				if got := countAudit(t, f, id); got != auditBefore+1 {
+					t.Fatalf("audit rows %d → %d, want one more", auditBefore, got)
+				}
+				return
+			}
+			var le *lifecycle.Error
+			if !errors.As(err, &le) || !errors.Is(err, store.ErrConflict) ||
+				le.Message != "The credentials changed at the same time; reopen the window to see their status." {
+				t.Fatalf("Deactivate from %s: err=%v, want the conflict message", meanwhile, err)
+			}
+			if meanwhile == lifecycle.None {
+				if !errors.Is(afterErr, store.ErrNotFound) {
+					t.Fatalf("purged credential: err=%v, want ErrNotFound", afterErr)
+				}
+			} else if afterErr != nil || !reflect.DeepEqual(after, before) {
+				t.Fatalf("credential changed:\n before %+v\n after  %+v (err=%v)", before, after, afterErr)
+			}
+			if got := countAudit(t, f, id); got != auditBefore {
+				t.Fatalf("audit rows %d → %d, want none added", auditBefore, got)
+			}
+		})
+	}
+}
+
+func countAudit(t *testing.T, f *fixture, credentialID int64) int {
+	t.Helper()
+	var n int
+	if err := f.store.DB.QueryRow(`SELECT count(*) FROM audit WHERE credential_id = ?`, credentialID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
