@@ -89,6 +89,9 @@ func (s *Server) issueToken(ctx context.Context, accessKey, secretKey string) (t
 		return tokenResponse{}, &exchangeError{status: http.StatusUnauthorized, code: "invalid_credentials", oauth: "invalid_client",
 			message: fmt.Sprintf("The secret key is not an ESP secret key (%s..., 65 characters, with a checksum): check it was copied whole.", lifecycle.SecretKeyPrefix), failure: true}
 	}
+	if s.onKeyLookup != nil {
+		s.onKeyLookup()
+	}
 	grant, err := s.store.KeyGrant(ctx, accessKey)
 	if errors.Is(err, store.ErrNotFound) {
 		lifecycle.SecretMatches(secretKey, dummyHash)

@@ -39,6 +39,9 @@ type Server struct {
 	echo     *echo.Echo
 	admin    adminState // sessions, CSRF, login limiter (admin_*.go)
 	api      apiState   // tokens, API limiter (api_*.go)
+	// onKeyLookup, when set (only by tests), runs before each access-key
+	// lookup of the token exchange.
+	onKeyLookup func()
 }
 
 // New builds the server and its routes.
