@@ -107,10 +107,18 @@ func isDate(s string) bool {
 	return t.Day() == d
 }
 
+// formulaStarts are the first characters that make a spreadsheet read a
+// cell as a formula (or, tab and carriage return, hide one), the OWASP list
+// for CSV injection. A label starting with one is refused rather than
+// escaped, so that what is exported is exactly what was imported.
+const formulaStarts = "=+-@\t\r"
+
 func checkLabel(column, v string) error {
 	switch {
 	case strings.TrimSpace(v) == "":
 		return fmt.Errorf("%s is empty", column)
+	case strings.ContainsAny(v[:1], formulaStarts):
+		return fmt.Errorf("%s %q starts with %q, which a spreadsheet would read as a formula", column, truncate(v), v[:1])
 	case len(v) > maxLabelLen:
 		return fmt.Errorf("%s is longer than %d bytes", column, maxLabelLen)
 	case !utf8.ValidString(v):

@@ -96,6 +96,12 @@ func TestParsePlanRowRefusesBadRows(t *testing.T) {
 		{"spaces", 4, " 12", "is not a number"},
 		{"bare dot", 4, ".", "is not a number"},
 		{"exponent without digits", 4, "1e", "is not a number"},
+		{"formula in skill", 2, "=HYPERLINK(\"http://x.test\",\"Billing\")", `skill "=HYPERLINK`},
+		{"plus in skill", 2, "+1+cmd|' /C calc'!A0", `skill "+1+cmd`},
+		{"minus in scheduling unit", 3, "-2+3", `scheduling_unit "-2+3" starts with "-"`},
+		{"at in scheduling unit", 3, "@SUM(1,2)", `scheduling_unit "@SUM(1,2)" starts with "@"`},
+		{"tab first in skill", 2, "\t=1+1", `skill "\t=1+1" starts with "\t"`},
+		{"carriage return first in scheduling unit", 3, "\r=1+1", `scheduling_unit "\r=1+1" starts with "\r"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := validRecord()
@@ -113,6 +119,18 @@ func TestParsePlanRowRefusesBadRows(t *testing.T) {
 	}
 }
 
+// Characters that start a formula are harmless inside a label.
+func TestParsePlanRowAcceptsFormulaCharactersAfterTheStart(t *testing.T) {
+	for _, v := range []string{"Sales - Inbound", "a=b", "Tech+", "ops@east", " Austin", "Billing\u00a0=1"} {
+		rec := validRecord()
+		rec[2], rec[3] = v, v
+		var r store.PlanRow
+		if err := store.ParsePlanRow(rec, &r); err != nil {
+			t.Errorf("%q: %v", v, err)
+		}
+	}
+}
+
 func TestPlanCSVReaderNamesTheLine(t *testing.T) {
 	for _, tc := range []struct {
 		name, file, want string
@@ -123,6 +141,8 @@ func TestPlanCSVReaderNamesTheLine(t *testing.T) {
 		{"bad third row", store.PlanCSVHeader + "2027-01-04,week,A,B,1,1,1,1,1,1,1\n2027-01-11,week,A,B,1,1,1,1,1,1,1\n2027-01-18,year,A,B,1,1,1,1,1,1,1\n", "line 4: interval"},
 		{"extra column", store.PlanCSVHeader + "2027-01-04,week,A,B,1,1,1,1,1,1,1,1\n", "line 2: has 12 columns"},
 		{"bare quote", store.PlanCSVHeader + "2027-01-04,week,A\"x,B,1,1,1,1,1,1,1\n", "line 2:"},
+		{"formula in the second row", store.PlanCSVHeader + "2027-01-04,week,A,B,1,1,1,1,1,1,1\n2027-01-11,week,A,=1+1,1,1,1,1,1,1,1\n", `line 3: scheduling_unit "=1+1" starts with "="`},
+		{"quoted formula", store.PlanCSVHeader + "2027-01-04,week,\"@cmd, x\",B,1,1,1,1,1,1,1\n", `line 2: skill "@cmd, x" starts with "@"`},
 		{"line after a quoted newline", store.PlanCSVHeader + "2027-01-04,week,\"A\nB\",B,1,1,1,1,1,1,1\n", "line 2: skill"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -86,7 +86,11 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
-	db, err := openCached("file:" + path + "?" + q.Encode())
+	dsn, err := fileURI(path, q)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db, err := openCached(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -102,6 +106,23 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// fileURI is the SQLite URI naming the file at path, with the driver's
+// options as its query. The path is made absolute and escaped, so that a
+// folder named with '#', '?' or '%' is opened as itself: SQLite would read
+// the first two as the start of the URI's fragment or query, and decode the
+// third.
+func fileURI(path string, q url.Values) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive: file:///C:/...
+	}
+	return (&url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}).String(), nil
 }
 
 // Path is the database file's path.

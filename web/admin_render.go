@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 
@@ -15,8 +16,13 @@ import (
 // buffer first, so a failure half-way answers an error page instead of
 // half a page.
 func (s *Server) render(c echo.Context, status int, page templ.Component) error {
+	return s.renderContext(c.Request().Context(), c, status, page)
+}
+
+// renderContext is render with the context the component renders in.
+func (s *Server) renderContext(ctx context.Context, c echo.Context, status int, page templ.Component) error {
 	var buf bytes.Buffer
-	if err := page.Render(c.Request().Context(), &buf); err != nil {
+	if err := page.Render(ctx, &buf); err != nil {
 		return fmt.Errorf("web: render page: %w", err)
 	}
 	return c.HTMLBlob(status, buf.Bytes())

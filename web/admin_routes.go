@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -62,8 +64,26 @@ func (s *Server) initAdmin() error {
 	return nil
 }
 
-// methodNotAllowed answers methods a path does not take, after its checks.
-func methodNotAllowed(echo.Context) error { return echo.ErrMethodNotAllowed }
+// methodNotAllowed answers methods a path does not take, after its checks,
+// naming in Allow the ones it does.
+func methodNotAllowed(allow string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderAllow, allow)
+		return echo.ErrMethodNotAllowed
+	}
+}
+
+// allowedMethods lists the methods routed for path so far, for Allow.
+func allowedMethods(e *echo.Echo, path string) string {
+	var ms []string
+	for _, r := range e.Routes() {
+		if r.Path == path && r.Method != echo.RouteNotFound && !slices.Contains(ms, r.Method) {
+			ms = append(ms, r.Method)
+		}
+	}
+	slices.Sort(ms)
+	return strings.Join(ms, ", ")
+}
 
 // backToWindow sends a GET of a form's address to the window.
 func backToWindow(c echo.Context) error {

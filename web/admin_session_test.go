@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,6 +178,47 @@ func TestDamagedSessionKeyFileStopsTheStart(t *testing.T) {
 	_, err := web.New(env.Cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), env.Store, env.Service, env.Accounts, env.Clock.Now)
 	if err == nil {
 		t.Fatal("web.New accepted a damaged session key file")
+	}
+}
+
+func TestSymlinkedSessionKeyFileIsRefusedAndItsTargetLeftAlone(t *testing.T) {
+	env := newTestEnv(t)
+	path := filepath.Join(env.Cfg.DataDir, web.SessionKeyFile)
+	keys, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The link points at a file others may read, holding valid keys: a
+	// server that followed the link would narrow that file and start.
+	target := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.WriteFile(target, keys, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(target, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, path); err != nil {
+		t.Fatal(err)
+	}
+	_, err = web.New(env.Cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), env.Store, env.Service, env.Accounts, env.Clock.Now)
+	if err == nil {
+		t.Fatal("web.New accepted a symlinked session key file")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "symlink") || !strings.Contains(msg, path) || strings.Contains(msg, "\n") {
+		t.Errorf("error = %q, want one line naming the file and the symlink", msg)
+	}
+	fi, err := os.Stat(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode().Perm(); got != 0o644 {
+		t.Errorf("symlink target mode = %v, want it left at 0644", got)
+	}
+	if fi, err := os.Lstat(path); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the symlink itself was replaced (%v, %v)", fi, err)
 	}
 }
 

@@ -61,6 +61,9 @@ func readAPIBody(c echo.Context, mediaType string) ([]byte, error) {
 	if errors.As(err, &mbe) {
 		return nil, tooLarge // limitBody's reader stopped it
 	}
+	if bodyTimedOut(err) {
+		return nil, errRequestTimeout
+	}
 	if err != nil {
 		return nil, &APIError{Status: http.StatusBadRequest, Code: "bad_request", Message: "The body could not be read."}
 	}

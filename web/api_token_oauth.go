@@ -44,6 +44,10 @@ func (s *Server) apiOAuthToken(c echo.Context) error {
 		return false, nil
 	}
 	body, err := readAPIBody(c, "application/x-www-form-urlencoded")
+	if errors.Is(err, errRequestTimeout) {
+		s.requestTimedOut(c)
+		return oauthError(c, http.StatusRequestTimeout, "invalid_request", errRequestTimeout.Message.(string))
+	}
 	var ae *APIError
 	if errors.As(err, &ae) {
 		return oauthError(c, ae.Status, "invalid_request", ae.Message)

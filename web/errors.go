@@ -1,8 +1,11 @@
 package web
 
 import (
+	"context"
 	"errors"
+	"net"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -63,6 +66,25 @@ type APIError struct {
 
 func (e *APIError) Error() string { return e.Message }
 
+// errRequestTimeout answers a request whose body did not arrive within the
+// server's read timeout (408).
+var errRequestTimeout = echo.NewHTTPError(http.StatusRequestTimeout, "The request body did not arrive in time.")
+
+// bodyTimedOut reports whether reading the request body failed because the
+// client stopped sending it and the server's read deadline passed.
+func bodyTimedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
+
+// requestTimedOut prepares the 408 answer to a body that did not arrive in
+// time. The rest of the body can never be read, so the connection closes;
+// the client stalled, not the server, so this is one log line, not an error.
+func (s *Server) requestTimedOut(c echo.Context) {
+	c.Response().Header().Set("Connection", "close")
+	s.log.Info("request body did not arrive in time", "method", c.Request().Method, "route", c.Path())
+}
+
 // errorHandler is the one place errors become answers: JSON under /api/,
 // an HTML page elsewhere. Only internal errors are logged, and never with
 // request data (keys, tokens, passwords and cookies stay out of logs).
@@ -99,6 +121,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	if code == "" {
 		code = codeFor(status)
 	}
+	if status == http.StatusRequestTimeout {
+		s.requestTimedOut(c)
+	}
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
 		if status == http.StatusUnauthorized && c.Response().Header().Get("WWW-Authenticate") == "" {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="esp"`)
@@ -123,5 +148,7 @@ func (s *Server) renderErrorPage(c echo.Context, status int, msg string) error {
 	if c.Request().Method == http.MethodHead {
 		return c.NoContent(status)
 	}
-	return s.render(c, status, views.ErrorPage(vm))
+	// The page is written even when the request's context has ended (a
+	// body that timed out ends it), so the client gets its status.
+	return s.renderContext(context.WithoutCancel(c.Request().Context()), c, status, views.ErrorPage(vm))
 }

@@ -55,6 +55,9 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 			if errors.As(err, &tooLarge) {
 				return errBodyTooLarge
 			}
+			if bodyTimedOut(err) {
+				return errRequestTimeout
+			}
 			// Anything else wrong with the form is left to the handler,
 			// which sees missing fields and refuses as it always does.
 		}

@@ -28,19 +28,20 @@ func (s *Server) routes() {
 	// Pages.
 	e.Match(get, "/", s.home, session, signedIn)
 
-	// The API Credentials window. Other methods on its paths pass the same
+	// The API Credentials window.
+	e.Match(get, "/api-credentials", s.credentialsWindow, session, signedIn, window)
+	e.POST("/api-credentials/generate", s.credentialsGenerate, session, signedIn, window, csrf)
+	e.POST("/api-credentials/deactivate", s.credentialsDeactivate, session, signedIn, window, csrf)
+	e.Match(get, "/api-credentials/status", s.credentialsStatus, session, signedIn, window)
+	// Reloading or bookmarking the address a form posted to shows the window.
+	e.Match(get, "/api-credentials/generate", backToWindow, session, signedIn, window)
+	e.Match(get, "/api-credentials/deactivate", backToWindow, session, signedIn, window)
+	// Any other method on its paths, however it is spelled, passes the same
 	// checks first, so a visitor who may not see the window gets /login or
 	// 404 rather than a 405 that gives it away.
 	for _, p := range windowPaths {
-		e.Any(p, methodNotAllowed, session, signedIn, window)
+		e.RouteNotFound(p, methodNotAllowed(allowedMethods(e, p)), session, signedIn, window)
 	}
-	e.GET("/api-credentials", s.credentialsWindow, session, signedIn, window)
-	e.POST("/api-credentials/generate", s.credentialsGenerate, session, signedIn, window, csrf)
-	e.POST("/api-credentials/deactivate", s.credentialsDeactivate, session, signedIn, window, csrf)
-	e.GET("/api-credentials/status", s.credentialsStatus, session, signedIn, window)
-	// Reloading or bookmarking the address a form posted to shows the window.
-	e.GET("/api-credentials/generate", backToWindow, session, signedIn, window)
-	e.GET("/api-credentials/deactivate", backToWindow, session, signedIn, window)
 
 	// The public API. Token middleware is per route, not per group: an Echo
 	// group with middleware would answer 404 instead of 405.

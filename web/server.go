@@ -60,6 +60,9 @@ func New(cfg Config, log *slog.Logger, st *store.Store, lc *lifecycle.Service, a
 	if err := s.initAdmin(); err != nil {
 		return nil, err
 	}
+	// After the security headers (the refusal carries them too), before
+	// any body is read.
+	e.Use(s.refuseCrossOrigin)
 	if err := s.initAPI(); err != nil {
 		return nil, err
 	}

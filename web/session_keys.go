@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -73,16 +74,16 @@ func loadSessionKeys(dir string, log *slog.Logger) (sessionKeys, error) {
 	}
 	path := filepath.Join(dir, SessionKeyFile)
 	for range 2 {
-		data, err := os.ReadFile(path)
+		data, err := readPrivateFile(path, log)
 		if err == nil {
-			if err := narrowMode(path, log); err != nil {
-				return sessionKeys{}, err
-			}
 			keys, err := decodeSessionKeys(data)
 			if err != nil {
 				return sessionKeys{}, fmt.Errorf("web: session key file %s is damaged (%v); delete it to sign everybody out and start again", path, err)
 			}
 			return keys, nil
+		}
+		if errors.Is(err, errNotRegular) {
+			return sessionKeys{}, fmt.Errorf("web: session key file %s is %v; replace it with the key file itself", path, err)
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
 			return sessionKeys{}, fmt.Errorf("web: read session key file: %w", err)
@@ -100,19 +101,55 @@ func loadSessionKeys(dir string, log *slog.Logger) (sessionKeys, error) {
 	return sessionKeys{}, fmt.Errorf("web: session key file %s keeps changing", path)
 }
 
-func narrowMode(path string, log *slog.Logger) error {
-	fi, err := os.Stat(path)
+// errNotRegular is what readPrivateFile answers for a symlink, a device, a
+// folder or anything else that is not a plain file.
+var errNotRegular = errors.New("not a regular file")
+
+// readPrivateFile reads the key file at path, narrowing its mode to 0600
+// (with a warning) when others may read it. Only a regular file is read: a
+// symlink is refused rather than followed, so the server never changes the
+// mode of, or trusts, a file somewhere else. The mode is changed through the
+// open file, and the open file must be the one that was checked, so a swap
+// between the check and the open is refused too.
+func readPrivateFile(path string, log *slog.Logger) ([]byte, error) {
+	checked, err := os.Lstat(path)
 	if err != nil {
-		return fmt.Errorf("web: session key file: %w", err)
+		return nil, err
 	}
-	if fi.Mode().Perm()&0o077 == 0 {
-		return nil
+	if !checked.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s, %w", fileKind(checked.Mode()), errNotRegular)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		return fmt.Errorf("web: session key file %s is readable by others and cannot be narrowed to 0600: %w", path, err)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
-	log.Warn("session key file was readable by others; narrowed to 0600", "file", path, "was", fi.Mode().Perm().String())
-	return nil
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() || !os.SameFile(checked, fi) {
+		return nil, fmt.Errorf("replaced while being opened, %w", errNotRegular)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			return nil, fmt.Errorf("web: session key file %s is readable by others and cannot be narrowed to 0600: %w", path, err)
+		}
+		log.Warn("session key file was readable by others; narrowed to 0600", "file", path, "was", perm.String())
+	}
+	return io.ReadAll(f)
+}
+
+// fileKind names what a non-regular file is, for the error message.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	case m.IsDir():
+		return "a folder"
+	default:
+		return "a special file (" + m.Type().String() + ")"
+	}
 }
 
 // writeNewFile creates path with mode 0600 only if it does not exist yet, and

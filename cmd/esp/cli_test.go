@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -231,5 +232,39 @@ func TestCommandsDoNotCreateADatabaseWhenTheyFail(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("purge created %s", dir)
+	}
+}
+
+func TestDataFolderWithURICharactersHoldsItsOwnDatabase(t *testing.T) {
+	for _, name := range []string{"dq#x", "dq?x", "dq%x", "dq%41"} {
+		t.Run(name, func(t *testing.T) {
+			parent := t.TempDir()
+			cmd := exec.Command(espBinary, "--data", name, "tenant", "add", "acme")
+			cmd.Dir = parent
+			cmd.Env = os.Environ()
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("esp --data %q tenant add acme: %v\n%s", name, err, out)
+			}
+			entries, err := os.ReadDir(parent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(entries) != 1 || entries[0].Name() != name {
+				var got []string
+				for _, e := range entries {
+					got = append(got, e.Name())
+				}
+				t.Fatalf("the command left %q, want only the data folder %q", got, name)
+			}
+			dir := filepath.Join(parent, name)
+			fi, err := os.Stat(filepath.Join(dir, store.DBFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Size() == 0 || fi.Mode().Perm() != 0o600 {
+				t.Fatalf("%s/%s: size %d, mode %v; want the database, 0600", name, store.DBFile, fi.Size(), fi.Mode().Perm())
+			}
+			tenant(t, dir, "acme")
+		})
 	}
 }

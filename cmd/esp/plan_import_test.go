@@ -107,6 +107,12 @@ func TestPlanImportRefusesBadInputAndChangesNothing(t *testing.T) {
 		{"unknown interval", writeCSV(t, goodRow, strings.Replace(goodRow, "week", "fortnight", 1)), nil, `line 3: interval "fortnight" is not day, week or month`, 1},
 		{"empty skill", writeCSV(t, strings.Replace(goodRow, "Billing", "", 1)), nil, "line 2: skill is empty", 1},
 		{"bad row after a thousand good ones", writeCSV(t, append(many, strings.Replace(goodRow, "week", "year", 1))...), nil, "line 1102: interval", 1},
+		{"formula in skill", writeCSV(t, goodRow, strings.Replace(goodRow, "Billing", `"=HYPERLINK(""http://x.test"",""Billing"")"`, 1)), nil, `line 3: skill "=HYPERLINK(`, 1},
+		{"formula in scheduling unit", writeCSV(t, strings.Replace(goodRow, "Manila", "+1+2", 1)), nil, `line 2: scheduling_unit "+1+2" starts with "+"`, 1},
+		{"minus first", writeCSV(t, strings.Replace(goodRow, "Manila", "-Manila", 1)), nil, `line 2: scheduling_unit "-Manila" starts with "-"`, 1},
+		{"at first", writeCSV(t, strings.Replace(goodRow, "Billing", "@SUM(A1)", 1)), nil, `line 2: skill "@SUM(A1)" starts with "@"`, 1},
+		{"tab first", writeCSV(t, strings.Replace(goodRow, "Billing", "\"\t=1\"", 1)), nil, `line 2: skill "\t=1" starts with "\t"`, 1},
+		{"carriage return first", writeCSV(t, strings.Replace(goodRow, "Billing", "\"\r=1\"", 1)), nil, `line 2: skill "\r=1" starts with "\r"`, 1},
 		{"broken quoting", writeCSV(t, strings.Replace(goodRow, "Billing", `Bil"ling`, 1)), nil, "line 2:", 1},
 		{"wrong header", writeCSVRaw(t, "interval_start,skill\n"+goodRow+"\n"), nil, "line 1: the header must be exactly", 1},
 		{"header only", writeCSV(t), nil, "line 2: the file has a header but no rows", 1},
@@ -156,14 +162,16 @@ func TestPlanImportExportRoundTripIsByteIdentical(t *testing.T) {
 	// needed, numbers with leading zeros or a bare dot.
 	first := writeCSVRaw(t, "\ufeff"+strings.ReplaceAll(store.PlanCSVHeader, "\n", "\r\n")+
 		"2027-01-04,week,\"Billing\",Manila,007,372,12.50,.5,80.0,21,82.5\r\n"+
-		"2027-01-11,month,\"Tech \"\"Gold\"\"\",\" Austin\",1e3,240.,0,0.0,100,0,75\r\n")
+		"2027-01-11,month,\"Tech \"\"Gold\"\"\",\" Austin\",1e3,240.,0,0.0,100,0,75\r\n"+
+		"2027-01-18,day,Sales - Inbound,ops@east+1=2,1,1,1,1,1,1,1\r\n")
 	mustRun(t, dir, "", "plan", "import", "--tenant", "acme", "--name", "one", first)
 	st := mustStore(t, dir)
 	acme := tenant(t, dir, "acme")
 	export1 := exportCSV(t, st, onlyPlan(t, st, acme.ID, "one").ID)
 	want := store.PlanCSVHeader +
 		"2027-01-04,week,Billing,Manila,7,372,12.50,0.5,80.0,21,82.5\n" +
-		"2027-01-11,month,\"Tech \"\"Gold\"\"\",\" Austin\",1e3,240,0,0.0,100,0,75\n"
+		"2027-01-11,month,\"Tech \"\"Gold\"\"\",\" Austin\",1e3,240,0,0.0,100,0,75\n" +
+		"2027-01-18,day,Sales - Inbound,ops@east+1=2,1,1,1,1,1,1,1\n"
 	if export1 != want {
 		t.Fatalf("first export:\n%s\nwant:\n%s", export1, want)
 	}

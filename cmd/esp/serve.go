@@ -20,6 +20,7 @@ type serveConfig struct {
 	webhookURL      string
 	tick            time.Duration
 	tokenTTL        time.Duration
+	readTimeout     time.Duration
 	web             web.Config
 	lc              lifecycle.Config
 	shutdownTimeout time.Duration
@@ -43,6 +44,7 @@ func parseServe(e env, args []string) (serveConfig, error) {
 		{"token-ttl", "ESP_TOKEN_TTL", time.Hour, &c.tokenTTL, "lifetime of API bearer tokens"},
 		{"session-idle", "ESP_SESSION_IDLE", 30 * time.Minute, &c.web.SessionIdle, "end web sessions unused this long"},
 		{"session-max", "ESP_SESSION_MAX", 12 * time.Hour, &c.web.SessionMax, "end any web session this old"},
+		{"read-timeout", "ESP_READ_TIMEOUT", 30 * time.Second, &c.readTimeout, "longest time a client may take to send a whole request"},
 		{"claim-lease", "ESP_CLAIM_LEASE", def.Lease, &c.lc.Lease, "how long a scheduler owns a credential while its activator runs"},
 	}
 	for _, d := range durs {
@@ -126,7 +128,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	httpSrv := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadTimeout:       cfg.readTimeout,
 		WriteTimeout:      web.ExportStallTimeout, // exports move their own deadline as they stream
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -138,5 +140,57 @@ func TestServeStartsOnEmptyAndExistingFolder(t *testing.T) {
 	}
 	if err := again.stop(t); err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+}
+
+// A request body that never ends is cut off at the read timeout: the client
+// gets 408 (or a closed connection), never an answer to a form it did not
+// finish sending, and the log holds at most one line, not an ERROR.
+func TestStalledRequestBodyIsAnswered408(t *testing.T) {
+	p := startServe(t, filepath.Join(t.TempDir(), "data"), "--read-timeout", "300ms")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(p.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// The headers and the start of one chunk, then nothing more.
+	if _, err := io.WriteString(conn, "POST /login HTTP/1.1\r\nHost: esp\r\n"+
+		"Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"+
+		"40\r\nusername=admin&pass"); err != nil {
+		t.Fatal(err)
+	}
+	// A generous bound for a broken server only; the server itself gives up
+	// after 300ms.
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	switch {
+	case err == nil:
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestTimeout {
+			t.Errorf("stalled body answered %d (%q), want 408 or a closed connection", resp.StatusCode, body)
+		}
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
+		// closed without an answer: acceptable
+	default:
+		t.Fatalf("reading the answer: %v", err)
+	}
+
+	if err := p.stop(t); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	var extra []string
+	for _, line := range strings.Split(strings.TrimSpace(p.stderr.String()), "\n") {
+		if !strings.Contains(line, `msg=serving`) && !strings.Contains(line, `msg="shutting down"`) && !strings.Contains(line, `msg=stopped`) {
+			extra = append(extra, line)
+		}
+	}
+	if len(extra) > 1 {
+		t.Errorf("the stalled request logged %d lines, want at most one:\n%s", len(extra), strings.Join(extra, "\n"))
+	}
+	for _, line := range extra {
+		if strings.Contains(line, "level=ERROR") {
+			t.Errorf("the stalled request logged an error: %s", line)
+		}
 	}
 }

@@ -1,0 +1,115 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"esp/lifecycle"
+)
+
+// crossSite marks a request the way a browser marks one sent by a page on
+// another site.
+func crossSite(req *http.Request) *http.Request {
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.Header.Set("Origin", "https://attacker.test")
+	return req
+}
+
+// A Generate posted from another site's page is refused even with a valid
+// session and CSRF token, and changes nothing; from our own page it works.
+func TestCrossSiteGenerateIsRefusedEvenWithAValidToken(t *testing.T) {
+	env := newTestEnv(t)
+	alice := signedIn(t, env, "alice")
+	token := alice.csrf(t, "/api-credentials")
+
+	for _, site := range []string{"cross-site", "same-site"} {
+		req := newFormRequest("/api-credentials/generate", url.Values{"_csrf": {token}})
+		req.Header.Set("Sec-Fetch-Site", site)
+		rec := alice.send(req)
+		wantStatus(t, rec, http.StatusForbidden)
+		doc := mustDoc(t, rec)
+		if got := text(doc, "error-code"); got != "403" {
+			t.Errorf("%s: error-code = %q, want the app's 403 page", site, got)
+		}
+		if got := text(doc, "error-message"); !strings.Contains(got, "another site") {
+			t.Errorf("%s: error-message = %q, want it to say the request came from another site", site, got)
+		}
+		if got := currentStatus(t, env); got != lifecycle.None {
+			t.Fatalf("%s: status = %s after a refused Generate, want none", site, got)
+		}
+	}
+	// An Origin naming another host, from a browser without Sec-Fetch-Site.
+	req := newFormRequest("/api-credentials/generate", url.Values{"_csrf": {token}})
+	req.Header.Set("Origin", "https://attacker.test")
+	wantStatus(t, alice.send(req), http.StatusForbidden)
+	if got := currentStatus(t, env); got != lifecycle.None {
+		t.Fatalf("status = %s after a refused Generate, want none", got)
+	}
+
+	// The same post from our own page is Generate as usual.
+	req = newFormRequest("/api-credentials/generate", url.Values{"_csrf": {token}})
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Origin", "http://example.com")
+	rec := alice.send(req)
+	wantStatus(t, rec, http.StatusOK)
+	if got := text(mustDoc(t, rec), "secret-key"); got == "" {
+		t.Fatal("a same-origin Generate showed no secret key")
+	}
+	if got := currentStatus(t, env); got != lifecycle.PendingActivation {
+		t.Fatalf("status = %s after a same-origin Generate, want %s", got, lifecycle.PendingActivation)
+	}
+}
+
+// Every unsafe request from another site is refused, on every kind of
+// route; safe ones (following a link to ESP) are not.
+func TestCrossSiteChangesAreRefusedEverywhere(t *testing.T) {
+	env := newTestEnv(t)
+	keys := activatedKeys(t, env, env.Acme.ID)
+	alice := signedIn(t, env, "alice")
+
+	// Logging out and logging in from another site.
+	req := newFormRequest("/logout", url.Values{"_csrf": {alice.csrf(t, "/")}})
+	wantStatus(t, alice.send(crossSite(req)), http.StatusForbidden)
+	wantStatus(t, alice.get("/"), http.StatusOK) // still signed in
+	anon := newAdminClient(env)
+	req = newFormRequest("/login", url.Values{"_csrf": {anon.csrf(t, "/login")}, "username": {"alice"}, "password": {"password-alice"}})
+	rec := anon.send(crossSite(req))
+	wantStatus(t, rec, http.StatusForbidden)
+	if got := text(mustDoc(t, rec), "error-code"); got != "403" {
+		t.Errorf("cross-site login: error-code = %q, want the app's 403 page", got)
+	}
+	wantRedirect(t, anon.get("/"), "/login") // not signed in
+
+	// Deactivate from another site leaves the credential working.
+	req = newFormRequest("/api-credentials/deactivate", url.Values{"_csrf": {alice.csrf(t, "/api-credentials")}})
+	wantStatus(t, alice.send(crossSite(req)), http.StatusForbidden)
+	if got := currentStatus(t, env); got != lifecycle.Activated {
+		t.Fatalf("status = %s after a refused Deactivate, want %s", got, lifecycle.Activated)
+	}
+
+	// The API's token routes answer in their own shapes, and issue nothing.
+	rec = env.do(crossSite(keyRequest(keys.AccessKey, keys.SecretKey)))
+	mustAPIError(t, rec, http.StatusForbidden, "forbidden")
+	rec = env.do(crossSite(oauthRequest(keys.AccessKey, keys.SecretKey, true)))
+	mustStatus(t, rec, http.StatusForbidden)
+	if code := oauthErrorCode(t, rec); code != "invalid_request" {
+		t.Errorf("OAuth cross-site error = %q, want invalid_request", code)
+	}
+	var tokens int
+	if err := env.Store.DB.QueryRowContext(context.Background(), `SELECT count(*) FROM api_tokens`).Scan(&tokens); err != nil {
+		t.Fatal(err)
+	}
+	if tokens != 0 {
+		t.Fatalf("%d tokens issued to cross-site requests, want 0", tokens)
+	}
+	// API clients send neither header and are served.
+	exchange(t, env, keys)
+
+	// A link from another site still opens ESP.
+	wantStatus(t, alice.send(crossSite(httptest.NewRequest(http.MethodGet, "/api-credentials", nil))), http.StatusOK)
+	wantRedirect(t, anon.send(crossSite(httptest.NewRequest(http.MethodGet, "/", nil))), "/login")
+}
