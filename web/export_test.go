@@ -1,0 +1,15 @@
+package web
+
+import (
+	"context"
+	"time"
+)
+
+// SetPasswordChecks replaces the bound on simultaneous password checks: n
+// at once, a login waits at most wait for one. onQueue runs when a login
+// must wait, onCheck in the slot just before the password is checked (it
+// may block, to hold the slot). Call it before the first request.
+func (s *Server) SetPasswordChecks(n int, wait time.Duration, onQueue func(), onCheck func(context.Context)) {
+	s.admin.checks = newPasswordChecks(n, wait)
+	s.admin.checks.onQueue, s.admin.checks.onCheck = onQueue, onCheck
+}
