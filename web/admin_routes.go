@@ -12,22 +12,28 @@ import (
 
 // adminState is what the admin pages keep between requests.
 type adminState struct {
-	cookies      *sessions.CookieStore
-	verified     *verifiedCookies // decoded cookies, see session_cookiecache.go
-	csrfKey      []byte
-	idle, max    time.Duration
-	loginLimiter *failureLimiter
-	plans        planLister
-	static       map[string]staticFile
+	cookies    *sessions.CookieStore
+	verified   *verifiedCookies // decoded cookies, see session_cookiecache.go
+	csrfKey    []byte
+	idle, max  time.Duration
+	loginLimit attemptLimit
+	checks     passwordChecks // bounds the password checks running at once
+	plans      planLister
+	static     map[string]staticFile
 }
 
 // Defaults for Config fields left zero.
 const (
 	defaultSessionIdle = 30 * time.Minute
 	defaultSessionMax  = 12 * time.Hour
-	// Failed logins per client address: 10 at once, then one every 6s.
-	loginFailureBurst = 10
-	loginFailureEvery = 6 * time.Second
+	// Logins per client address: 10 at once, then one every 6s. A login
+	// takes its attempt before the password is checked; a right password
+	// gives it back.
+	loginBurst = 10
+	loginEvery = 6 * time.Second
+	// How long a login waits for a free password check before it is
+	// refused with 503.
+	passwordCheckWait = 5 * time.Second
 )
 
 func (s *Server) initAdmin() error {
@@ -55,7 +61,8 @@ func (s *Server) initAdmin() error {
 	a.cookies.MaxAge(int(a.max / time.Second))
 	a.cookies.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies}
 	a.csrfKey = keys.CSRF
-	a.loginLimiter = newFailureLimiter(loginFailureEvery, loginFailureBurst, s.now)
+	a.loginLimit = newMemoryLimit(loginEvery, loginBurst, s.now)
+	a.checks = newPasswordChecks(defaultPasswordChecks(), passwordCheckWait)
 	a.plans = storePlans{s.store}
 	if a.static, err = loadStatic(); err != nil {
 		return err

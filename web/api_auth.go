@@ -29,29 +29,21 @@ func (s *Server) clientAddr(c echo.Context) string {
 	return host
 }
 
-// apiBlocked answers 429 with Retry-After when the address has used up its
-// failed authentications; nil otherwise.
-func (s *Server) apiBlocked(c echo.Context, addr string) error {
-	blocked, wait := s.api.failures.Blocked(addr)
-	if !blocked {
-		return nil
+// authFailed counts a failed authentication from addr, or, when the address
+// has used up its failures, answers 429 instead of the failure. Counting and
+// deciding are one step (attemptLimit.Take), so failures that arrive
+// together get no more answers than the same failures one after another.
+// Only failing requests are limited: keys and tokens are 256-bit random, so
+// nothing can be guessed by succeeding, and a client that got some calls
+// wrong keeps working with its right ones.
+func (s *Server) authFailed(c echo.Context, addr string) error {
+	ok, wait, err := s.api.failures.Take(c.Request().Context(), addr)
+	if err != nil || ok {
+		return err
 	}
 	c.Response().Header().Set("Retry-After", retryAfter(wait))
 	return &APIError{Status: http.StatusTooManyRequests, Code: "rate_limited",
 		Message: "Too many failed authentications from this address; retry after " + retryAfter(wait) + " seconds."}
-}
-
-// authFailed counts a failed authentication from addr, or, when the address
-// has used up its failures, answers 429 instead of the failure. Only failing
-// requests are limited: keys and tokens are 256-bit random, so nothing can
-// be guessed by succeeding, and a client that got some calls wrong keeps
-// working with its right ones.
-func (s *Server) authFailed(c echo.Context, addr string) error {
-	if err := s.apiBlocked(c, addr); err != nil {
-		return err
-	}
-	s.api.failures.Fail(addr)
-	return nil
 }
 
 func retryAfter(wait time.Duration) string {

@@ -17,7 +17,7 @@ const (
 // apiState is what the public API keeps between requests.
 type apiState struct {
 	tokenTTL time.Duration
-	failures *failureLimiter // failed authentications per client address
+	failures attemptLimit // failed authentications per client address
 }
 
 func (s *Server) initAPI() error {
@@ -25,7 +25,7 @@ func (s *Server) initAPI() error {
 	if s.api.tokenTTL <= 0 {
 		s.api.tokenTTL = defaultTokenTTL
 	}
-	s.api.failures = newFailureLimiter(apiFailEvery, apiFailBurst, s.now)
+	s.api.failures = newMemoryLimit(apiFailEvery, apiFailBurst, s.now)
 	// Every request body is bounded, the pages' forms as well as the API's
 	// (middleware_limits.go).
 	s.echo.Use(s.limitBody)

@@ -36,12 +36,12 @@ func (s *Server) apiOAuthToken(c echo.Context) error {
 	// A failure from an address that has used up its failures is 429, in
 	// the OAuth shape.
 	failed := func() (answered bool, err error) {
-		if err := s.authFailed(c, addr); err != nil {
-			var ae *APIError
-			errors.As(err, &ae)
+		err = s.authFailed(c, addr)
+		var ae *APIError
+		if errors.As(err, &ae) {
 			return true, oauthError(c, ae.Status, "temporarily_unavailable", ae.Message)
 		}
-		return false, nil
+		return err != nil, err
 	}
 	body, err := readAPIBody(c, "application/x-www-form-urlencoded")
 	if errors.Is(err, errRequestTimeout) {

@@ -1,5 +1,19 @@
 package web
 
+import (
+	"context"
+	"time"
+)
+
 // OnKeyLookup makes s call f before each access-key lookup of the token
 // exchange, so that tests can count the database lookups.
 func OnKeyLookup(s *Server, f func()) { s.onKeyLookup = f }
+
+// SetPasswordChecks replaces the bound on simultaneous password checks: n
+// at once, a login waits at most wait for one. onQueue runs when a login
+// must wait, onCheck in the slot just before the password is checked (it
+// may block, to hold the slot). Call it before the first request.
+func (s *Server) SetPasswordChecks(n int, wait time.Duration, onQueue func(), onCheck func(context.Context)) {
+	s.admin.checks = newPasswordChecks(n, wait)
+	s.admin.checks.onQueue, s.admin.checks.onCheck = onQueue, onCheck
+}

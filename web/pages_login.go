@@ -1,10 +1,13 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/http"
+	"runtime"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,6 +20,7 @@ import (
 const (
 	msgBadLogin     = "Wrong username or password."
 	msgLoginExpired = "The login form expired. Please try again."
+	msgLoginBusy    = "The server is busy checking other logins. Please try again in a moment."
 )
 
 // Longest input worth checking: longer is a wrong login without a lookup.
@@ -60,16 +64,23 @@ func (s *Server) loginPage(c echo.Context) error {
 	return s.renderLogin(c, http.StatusOK, "", "", false)
 }
 
-// login is POST /login: the CSRF check, the failed-login limit per client
+// login is POST /login: the CSRF check, then the login limit per client
 // address, then the password check; success starts a brand-new session.
+// The attempt is taken from the limit before the password is checked, so
+// simultaneous attempts get no more checks than the same attempts one after
+// another; only a wrong login keeps it.
 func (s *Server) login(c echo.Context) error {
 	r := c.Request()
 	username, password := r.PostFormValue("username"), r.PostFormValue("password")
 	if t, _ := s.readCookie(c, loginCookie)[csrfValue].(string); !tokensMatch(r.PostFormValue(csrfField), t) {
 		return s.renderLogin(c, http.StatusForbidden, username, msgLoginExpired, true)
 	}
-	addr := c.RealIP()
-	if blocked, wait := s.admin.loginLimiter.Blocked(addr); blocked {
+	ctx, addr := r.Context(), c.RealIP()
+	ok, wait, err := s.admin.loginLimit.Take(ctx, addr)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		secs := int(math.Ceil(wait.Seconds()))
 		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 		return s.renderLogin(c, http.StatusTooManyRequests, username,
@@ -77,8 +88,15 @@ func (s *Server) login(c echo.Context) error {
 	}
 	user, err := s.authenticate(c, username, password)
 	if errors.Is(err, lifecycle.ErrBadLogin) {
-		s.admin.loginLimiter.Fail(addr)
 		return s.renderLogin(c, http.StatusUnauthorized, username, msgBadLogin, false)
+	}
+	// A right password, or a check that never ran, does not count.
+	if rerr := s.admin.loginLimit.Refund(context.WithoutCancel(ctx), addr); rerr != nil && err == nil {
+		err = rerr
+	}
+	if errors.Is(err, errChecksBusy) || ctx.Err() != nil {
+		c.Response().Header().Set("Retry-After", "1")
+		return s.renderLogin(c, http.StatusServiceUnavailable, username, msgLoginBusy, false)
 	}
 	if err != nil {
 		return err
@@ -93,7 +111,59 @@ func (s *Server) authenticate(c echo.Context, username, password string) (store.
 	if username == "" || password == "" || len(username) > maxUsernameLen || len(password) > maxPasswordLen {
 		return store.User{}, lifecycle.ErrBadLogin
 	}
-	return s.accounts.Authenticate(c.Request().Context(), username, password)
+	ctx := c.Request().Context()
+	return s.admin.checks.run(ctx, func() (store.User, error) {
+		return s.accounts.Authenticate(ctx, username, password)
+	})
+}
+
+// passwordChecks bounds the password checks that run at once. They are
+// CPU-bound by design (bcrypt), so a storm of logins from many addresses
+// would otherwise leave nothing for the API and the pages. A login that
+// finds no free check within wait is refused.
+type passwordChecks struct {
+	slots chan struct{}
+	wait  time.Duration
+	// For tests: onQueue runs when a check must wait for a slot, onCheck in
+	// the slot just before the check.
+	onQueue func()
+	onCheck func(context.Context)
+}
+
+func newPasswordChecks(n int, wait time.Duration) passwordChecks {
+	return passwordChecks{slots: make(chan struct{}, n), wait: wait}
+}
+
+// defaultPasswordChecks is half the processors Go uses, at least one: the
+// other half stays free for everything else.
+func defaultPasswordChecks() int { return max(1, runtime.GOMAXPROCS(0)/2) }
+
+// errChecksBusy means no password check came free in time.
+var errChecksBusy = errors.New("web: every password check is busy")
+
+// run runs check in a free slot, waiting at most p.wait for one.
+func (p *passwordChecks) run(ctx context.Context, check func() (store.User, error)) (store.User, error) {
+	select {
+	case p.slots <- struct{}{}:
+	default:
+		if p.onQueue != nil {
+			p.onQueue()
+		}
+		t := time.NewTimer(p.wait)
+		defer t.Stop()
+		select {
+		case p.slots <- struct{}{}:
+		case <-t.C:
+			return store.User{}, errChecksBusy
+		case <-ctx.Done():
+			return store.User{}, ctx.Err()
+		}
+	}
+	defer func() { <-p.slots }()
+	if p.onCheck != nil {
+		p.onCheck(ctx)
+	}
+	return check()
 }
 
 // logout is POST /logout: the session ends on the server, so a copy of the

@@ -1,74 +1,94 @@
 package web
 
 import (
+	"context"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
-// failureLimiter counts failures (bad logins, bad API keys or tokens) per
-// client address with a token bucket: Burst failures at once, refilled at
-// Every. When the bucket is empty the address is refused until it refills.
-type failureLimiter struct {
-	mu      sync.Mutex
-	every   time.Duration
-	burst   int
-	now     func() time.Time
-	buckets map[string]*rate.Limiter
-	swept   time.Time
+// attemptLimit is an allowance of attempts per client address (logins, or
+// failed API authentications): burst at once, then one more per period.
+// Take is a single atomic step, so attempts that arrive together cost
+// exactly what the same attempts cost one after another. The in-memory
+// limit below serves one process; one kept in a shared database can take
+// its place when replicas must share the count, which is why the methods
+// take a context and may fail.
+type attemptLimit interface {
+	// Take takes one attempt from addr's allowance. When none is left it
+	// takes nothing, and wait says how long until one is.
+	Take(ctx context.Context, addr string) (ok bool, wait time.Duration, err error)
+	// Refund gives back one attempt that Take took, for an attempt that
+	// turned out not to count (a right password, a check that never ran).
+	Refund(ctx context.Context, addr string) error
 }
 
-func newFailureLimiter(every time.Duration, burst int, now func() time.Time) *failureLimiter {
-	return &failureLimiter{every: every, burst: burst, now: now, buckets: map[string]*rate.Limiter{}}
+// memoryLimit is an attemptLimit in memory. Each address keeps one time,
+// full: when its allowance will be whole again (GCRA, the "generic cell
+// rate algorithm"). An attempt moves full one period later; it is refused
+// when that would put full more than burst periods ahead of now. A shared
+// implementation needs the same single time per address, changed by one
+// conditional UPDATE.
+type memoryLimit struct {
+	mu     sync.Mutex
+	every  time.Duration
+	burst  int
+	now    func() time.Time
+	full   map[string]time.Time
+	swept  time.Time
+	window time.Duration // burst * every
 }
 
-// Blocked reports whether addr has run out of failures, and if so how long
-// until it may try again.
-func (l *failureLimiter) Blocked(addr string) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[addr]
-	if !ok {
-		return false, 0
-	}
-	now := l.now()
-	if b.TokensAt(now) >= 1 {
-		return false, 0
-	}
-	r := b.ReserveN(now, 1)
-	wait := r.DelayFrom(now)
-	r.CancelAt(now)
-	if wait < time.Second {
-		wait = time.Second
-	}
-	return true, wait
+func newMemoryLimit(every time.Duration, burst int, now func() time.Time) *memoryLimit {
+	return &memoryLimit{every: every, burst: burst, now: now, full: map[string]time.Time{},
+		window: time.Duration(burst) * every}
 }
 
-// Fail records one failure from addr.
-func (l *failureLimiter) Fail(addr string) {
+func (l *memoryLimit) Take(_ context.Context, addr string) (bool, time.Duration, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	l.sweep(now)
-	b, ok := l.buckets[addr]
-	if !ok {
-		b = rate.NewLimiter(rate.Every(l.every), l.burst)
-		l.buckets[addr] = b
+	next := l.fullAt(addr, now).Add(l.every)
+	if over := next.Sub(now) - l.window; over > 0 {
+		if over < time.Second {
+			over = time.Second
+		}
+		return false, over, nil
 	}
-	b.AllowN(now, 1)
+	l.full[addr] = next
+	return true, 0, nil
 }
 
-// sweep forgets addresses whose buckets are full again, so the map stays
+func (l *memoryLimit) Refund(_ context.Context, addr string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if full := l.fullAt(addr, now).Add(-l.every); full.After(now) {
+		l.full[addr] = full
+	} else {
+		delete(l.full, addr)
+	}
+	return nil
+}
+
+// fullAt is when addr's allowance is whole again, now at the earliest.
+func (l *memoryLimit) fullAt(addr string, now time.Time) time.Time {
+	if full, ok := l.full[addr]; ok && full.After(now) {
+		return full
+	}
+	return now
+}
+
+// sweep forgets addresses whose allowance is whole again, so the map stays
 // small under a spray of addresses.
-func (l *failureLimiter) sweep(now time.Time) {
+func (l *memoryLimit) sweep(now time.Time) {
 	if now.Sub(l.swept) < time.Minute {
 		return
 	}
 	l.swept = now
-	for k, b := range l.buckets {
-		if b.TokensAt(now) >= float64(l.burst) {
-			delete(l.buckets, k)
+	for addr, full := range l.full {
+		if !full.After(now) {
+			delete(l.full, addr)
 		}
 	}
 }
