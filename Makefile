@@ -6,7 +6,7 @@ ADDR    ?= 127.0.0.1:8080
 RACE    := $(shell command -v $$($(GO) env CC) >/dev/null 2>&1 && echo -race)
 FUZZTIME ?= 20s
 
-.PHONY: run build test generate lint bench fuzz clean
+.PHONY: run build test test-tools generate lint bench fuzz clean
 
 run: build
 	./bin/esp serve --data $(DATA) --addr $(ADDR)
@@ -17,8 +17,14 @@ build:
 test:
 	@[ -n "$$CHROME_PATH" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || \
 	  echo "*** BROWSER TESTS WILL BE SKIPPED: no Chromium found; install chromium or set CHROME_PATH (under CI=true they fail) ***"
+	@[ -n "$$ESP_REDOCLY" ] || [ -x .ci/node_modules/.bin/redocly ] || \
+	  echo "*** THE OPENAPI LINT WILL BE SKIPPED: run make test-tools first (needs Node.js and npm; under CI=true it fails) ***"
 	$(GO) vet ./...
 	$(GO) test $(RACE) -count=1 -timeout 20m ./...
+
+# Test-only tools from npm (the OpenAPI linter), pinned by .ci/package-lock.json.
+test-tools:
+	npm ci --prefix .ci --no-audit --no-fund
 
 generate:
 	$(GO) tool templ generate -path views
@@ -43,4 +49,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf bin
+	rm -rf bin .ci/node_modules
