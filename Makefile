@@ -28,6 +28,7 @@ test-tools:
 
 generate:
 	$(GO) tool templ generate -path views
+	$(GO) generate ./web/internal/apiclient
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && false)
 
 lint:
