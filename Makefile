@@ -1,7 +1,8 @@
 # ESP API Credentials. `make run` and `make test` are all a newcomer needs.
 GO      ?= go
-DATA    ?= ./data
-ADDR    ?= 127.0.0.1:8080
+# make run ADDR=... DATA=..., or ESP_ADDR and ESP_DATA as for esp serve itself.
+DATA    ?= $(or $(ESP_DATA),./data)
+ADDR    ?= $(or $(ESP_ADDR),127.0.0.1:8080)
 # The race detector needs a C compiler; use it whenever one is present.
 RACE    := $(shell command -v $$($(GO) env CC) >/dev/null 2>&1 && echo -race)
 FUZZTIME ?= 20s
