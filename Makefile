@@ -1,12 +1,13 @@
 # ESP API Credentials. `make run` and `make test` are all a newcomer needs.
 GO      ?= go
-DATA    ?= ./data
-ADDR    ?= 127.0.0.1:8080
+# make run ADDR=... DATA=..., or ESP_ADDR and ESP_DATA as for esp serve itself.
+DATA    ?= $(or $(ESP_DATA),./data)
+ADDR    ?= $(or $(ESP_ADDR),127.0.0.1:8080)
 # The race detector needs a C compiler; use it whenever one is present.
 RACE    := $(shell command -v $$($(GO) env CC) >/dev/null 2>&1 && echo -race)
 FUZZTIME ?= 20s
 
-.PHONY: run build test generate lint bench fuzz clean
+.PHONY: run build test test-tools generate lint bench fuzz clean
 
 run: build
 	./bin/esp serve --data $(DATA) --addr $(ADDR)
@@ -17,11 +18,18 @@ build:
 test:
 	@[ -n "$$CHROME_PATH" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || \
 	  echo "*** BROWSER TESTS WILL BE SKIPPED: no Chromium found; install chromium or set CHROME_PATH (under CI=true they fail) ***"
+	@[ -n "$$ESP_REDOCLY" ] || [ -x .ci/node_modules/.bin/redocly ] || \
+	  echo "*** THE OPENAPI LINT WILL BE SKIPPED: run make test-tools first (needs Node.js and npm; under CI=true it fails) ***"
 	$(GO) vet ./...
 	$(GO) test $(RACE) -count=1 -timeout 20m ./...
 
+# Test-only tools from npm (the OpenAPI linter), pinned by .ci/package-lock.json.
+test-tools:
+	npm ci --prefix .ci --no-audit --no-fund
+
 generate:
 	$(GO) tool templ generate -path views
+	$(GO) generate ./web/internal/apiclient
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && false)
 
 lint:
@@ -43,4 +51,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf bin
+	rm -rf bin .ci/node_modules

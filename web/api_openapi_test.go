@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -37,9 +38,32 @@ func loadOpenAPI(tb testing.TB, env *testEnv) *openapi3.T {
 	return doc
 }
 
+// openAPIBase is the document's one server URL resolved the way a client
+// resolves it: against the address the document was fetched from.
+func openAPIBase(tb testing.TB, doc *openapi3.T, docURL string) string {
+	tb.Helper()
+	if len(doc.Servers) != 1 {
+		tb.Fatalf("the document names %d servers, want 1", len(doc.Servers))
+	}
+	from, err := url.Parse(docURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	server, err := url.Parse(doc.Servers[0].URL)
+	if err != nil {
+		tb.Fatalf("server URL %q: %v", doc.Servers[0].URL, err)
+	}
+	return from.ResolveReference(server).String()
+}
+
 func TestAPIOpenAPIDocumentsEveryRoute(t *testing.T) {
 	env := newTestEnv(t)
 	doc := loadOpenAPI(t, env)
+	// The server URL is relative, so that the document is right whatever
+	// address the API is reached at; the paths are relative to it.
+	if got := openAPIBase(t, doc, "https://esp.example/api/v1/openapi.json"); got != "https://esp.example/api/v1" {
+		t.Fatalf("the server URL resolves to %q, want https://esp.example/api/v1", got)
+	}
 	var got []string
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {
@@ -48,21 +72,22 @@ func TestAPIOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 	sort.Strings(got)
 	want := []string{
-		"GET /api/v1/openapi.json",
-		"GET /api/v1/plans",
-		"GET /api/v1/plans/{planID}",
-		"GET /api/v1/plans/{planID}/data",
-		"GET /api/v1/plans/{planID}/export",
-		"POST /api/v1/oauth/token",
-		"POST /api/v1/token/access-key",
+		"GET /openapi.json",
+		"GET /plans",
+		"GET /plans/{planID}",
+		"GET /plans/{planID}/data",
+		"GET /plans/{planID}/export",
+		"POST /oauth/token",
+		"POST /token/access-key",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("documented operations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	// Each documented operation exists (a method it does not document is 405).
+	// Each documented operation exists at the server URL plus its path (a
+	// method it does not document is 405).
 	for _, op := range want {
 		method, path, _ := strings.Cut(op, " ")
-		path = strings.ReplaceAll(path, "{planID}", "1")
+		path = "/api/v1" + strings.ReplaceAll(path, "{planID}", "1")
 		rec := env.do(httptest.NewRequest(method, path, nil))
 		if rec.Code == http.StatusNotFound && !strings.Contains(path, "/plans/") || rec.Code == http.StatusMethodNotAllowed {
 			t.Fatalf("%s %s: status %d", method, path, rec.Code)
@@ -72,9 +97,86 @@ func TestAPIOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 }
 
+// TestAPIOpenAPIDescribesForGenerators checks what code generators and
+// linters rely on, over the raw document: every number is a double and
+// every integer says its width (a generator otherwise picks float32 and
+// loses digits: 16777217 becomes 16777216), every operation has a declared
+// tag, a summary and a description, and the licence is named.
+func TestAPIOpenAPIDescribesForGenerators(t *testing.T) {
+	env := newTestEnv(t)
+	rec := apiGet(env, "", "/api/v1/openapi.json")
+	mustStatus(t, rec, http.StatusOK)
+	var raw map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &raw); err != nil {
+		t.Fatal(err)
+	}
+	var numbers, integers int
+	var walk func(at string, v any)
+	walk = func(at string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			switch v["type"] {
+			case "number":
+				numbers++
+				if v["format"] != "double" {
+					t.Errorf("%s: type number with format %v, want double", at, v["format"])
+				}
+			case "integer":
+				integers++
+				if f := v["format"]; f != "int64" && f != "int32" {
+					t.Errorf("%s: type integer with format %v, want int64 or int32", at, f)
+				}
+			}
+			for k, e := range v {
+				walk(at+"/"+k, e)
+			}
+		case []any:
+			for i, e := range v {
+				walk(at+"/"+itoa(int64(i)), e)
+			}
+		}
+	}
+	walk("#", raw)
+	if numbers < 7 || integers < 6 {
+		t.Fatalf("found %d numbers and %d integers: the walk missed the schemas", numbers, integers)
+	}
+
+	doc := loadOpenAPI(t, env)
+	if doc.Info.License == nil || doc.Info.License.Name == "" {
+		t.Error("info.license is missing")
+	}
+	declared := map[string]bool{}
+	for _, tag := range doc.Tags {
+		if tag.Description == "" {
+			t.Errorf("tag %s has no description", tag.Name)
+		}
+		declared[tag.Name] = true
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.Summary == "" || op.Description == "" {
+				t.Errorf("%s %s: summary %q, description %q", method, path, op.Summary, op.Description)
+			}
+			if len(op.Tags) == 0 {
+				t.Errorf("%s %s has no tag", method, path)
+			}
+			for _, tag := range op.Tags {
+				if !declared[tag] {
+					t.Errorf("%s %s: tag %s is not declared", method, path, tag)
+				}
+			}
+		}
+	}
+}
+
+// TestAPIAnswersMatchOpenAPI sends requests that reach every status and
+// every error code the API has and checks each answer, headers included,
+// against the document; the codes seen must be exactly the documented enum.
 func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	env := newTestEnv(t)
 	doc := loadOpenAPI(t, env)
+	const host = "http://example.com"
+	doc.Servers[0].URL = openAPIBase(t, doc, host+"/api/v1/openapi.json")
 	router, err := legacy.NewRouter(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -89,42 +191,104 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	token := exchange(t, env, keys)
 	id := itoa(plan.ID)
 	cursor := cursorAfterFirstRow(t, env, token, plan.ID)
+	globexKeys := activatedKeys(t, env, env.Globex.ID) // its tenant's public API is off
+
+	// An address that has used up its failed authentications.
+	const limitedAddr = "198.51.100.9:1"
+	badToken := "esptk_" + strings.Repeat("A", 43)
+	for range 20 {
+		req := newGet("/api/v1/plans", badToken)
+		req.RemoteAddr = limitedAddr
+		mustAPIError(t, env.do(req), http.StatusUnauthorized, "invalid_token")
+	}
+	// A server whose database has gone away answers 500.
+	broken := newTestEnv(t)
+	broken.Store.Close()
 
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {keys.AccessKey}, "client_secret": {keys.SecretKey}}
+	post := func(path, contentType, body string) func() *http.Request {
+		return func() *http.Request {
+			req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+			if contentType != "" {
+				req.Header.Set("Content-Type", contentType)
+			}
+			return req
+		}
+	}
+	withAuth := func(value string, req func() *http.Request) func() *http.Request {
+		return func() *http.Request {
+			r := req()
+			r.Header.Set("Authorization", value)
+			return r
+		}
+	}
+	from := func(addr string, req func() *http.Request) func() *http.Request {
+		return func() *http.Request {
+			r := req()
+			r.RemoteAddr = addr
+			return r
+		}
+	}
+	get := func(path string) func() *http.Request { return func() *http.Request { return newGet(path, token) } }
+	big := strings.Repeat("A", 70<<10)
+	seenCodes := map[string]bool{}
 	for _, tc := range []struct {
 		name   string
 		req    func() *http.Request
 		status int
+		env    *testEnv // default env
+		route  string   // the documented method to check the answer against, when the request's is not documented
 	}{
-		{"token", func() *http.Request { return keyRequest(keys.AccessKey, keys.SecretKey) }, 200},
-		{"OAuth token", func() *http.Request { return oauthRequest(keys.AccessKey, keys.SecretKey, false) }, 200},
-		{"OAuth error", func() *http.Request {
-			req := httptest.NewRequest(http.MethodPost, "/api/v1/oauth/token", strings.NewReader(form.Encode()+"&grant_type=x"))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		{name: "token", req: func() *http.Request { return keyRequest(keys.AccessKey, keys.SecretKey) }, status: 200},
+		{name: "OAuth token", req: func() *http.Request { return oauthRequest(keys.AccessKey, keys.SecretKey, false) }, status: 200},
+		{name: "OAuth error", req: post("/api/v1/oauth/token", "application/x-www-form-urlencoded", form.Encode()+"&grant_type=x"), status: 400},
+		{name: "OAuth invalid client", req: func() *http.Request { return oauthRequest(keys.AccessKey, lifecycle.NewSecretKey(), true) }, status: 401},
+		{name: "OAuth feature off", req: func() *http.Request { return oauthRequest(globexKeys.AccessKey, globexKeys.SecretKey, true) }, status: 400},
+		{name: "OAuth body too large", req: post("/api/v1/oauth/token", "application/x-www-form-urlencoded", "grant_type="+big), status: 413},
+		{name: "OAuth wrong type", req: post("/api/v1/oauth/token", "application/json", "{}"), status: 415},
+		{name: "OAuth rate limited", req: from(limitedAddr, func() *http.Request { return oauthRequest(keys.AccessKey, lifecycle.NewSecretKey(), true) }), status: 429},
+		{name: "token bad JSON", req: post("/api/v1/token/access-key", "application/json", "{"), status: 400},
+		{name: "token bad keys", req: func() *http.Request { return keyRequest(keys.AccessKey, lifecycle.NewSecretKey()) }, status: 401},
+		{name: "token feature off", req: func() *http.Request { return keyRequest(globexKeys.AccessKey, globexKeys.SecretKey) }, status: 403},
+		{name: "token body too large", req: post("/api/v1/token/access-key", "application/json", `{"accessKeyId":"`+big+`"}`), status: 413},
+		{name: "token wrong type", req: post("/api/v1/token/access-key", "text/plain", "{}"), status: 415},
+		{name: "token rate limited", req: from(limitedAddr, func() *http.Request { return keyRequest(keys.AccessKey, lifecycle.NewSecretKey()) }), status: 429},
+		{name: "list", req: get("/api/v1/plans"), status: 200},
+		{name: "list without token", req: func() *http.Request { return newGet("/api/v1/plans", "") }, status: 401},
+		{name: "list malformed Authorization", req: withAuth("Bearer", get("/api/v1/plans")), status: 401},
+		{name: "list unknown token", req: func() *http.Request { return newGet("/api/v1/plans", badToken) }, status: 401},
+		{name: "list rate limited", req: from(limitedAddr, func() *http.Request { return newGet("/api/v1/plans", badToken) }), status: 429},
+		{name: "list internal error", req: func() *http.Request { return newGet("/api/v1/plans", badToken) }, status: 500, env: broken},
+		{name: "one plan", req: get("/api/v1/plans/" + id), status: 200},
+		{name: "no such plan", req: get("/api/v1/plans/424242"), status: 404},
+		{name: "data first page", req: get("/api/v1/plans/" + id + "/data?limit=3"), status: 200},
+		{name: "data last page", req: get("/api/v1/plans/" + id + "/data?cursor=" + cursor), status: 200},
+		{name: "data bad limit", req: get("/api/v1/plans/" + id + "/data?limit=0"), status: 400},
+		{name: "data bad cursor", req: get("/api/v1/plans/" + id + "/data?cursor=AgEB"), status: 400},
+		{name: "data query twice", req: get("/api/v1/plans/" + id + "/data?limit=1&limit=2"), status: 400},
+		{name: "export CSV", req: get("/api/v1/plans/" + id + "/export"), status: 200},
+		{name: "export NDJSON", req: get("/api/v1/plans/" + id + "/export?format=ndjson"), status: 200},
+		{name: "export bad format", req: get("/api/v1/plans/" + id + "/export?format=xlsx"), status: 400},
+		{name: "openapi", req: func() *http.Request { return newGet("/api/v1/openapi.json", "") }, status: 200},
+		{name: "openapi with a body too large", req: func() *http.Request {
+			req := newGet("/api/v1/openapi.json", "")
+			req.Body, req.ContentLength = io.NopCloser(strings.NewReader(big)), int64(len(big))
 			return req
-		}, 400},
-		{"OAuth invalid client", func() *http.Request { return oauthRequest(keys.AccessKey, lifecycle.NewSecretKey(), true) }, 401},
-		{"token bad JSON", func() *http.Request {
-			req := httptest.NewRequest(http.MethodPost, "/api/v1/token/access-key", strings.NewReader("{"))
-			req.Header.Set("Content-Type", "application/json")
+		}, status: 413},
+		{name: "list with a body too large", req: func() *http.Request {
+			req := newGet("/api/v1/plans", token)
+			req.Body, req.ContentLength = io.NopCloser(strings.NewReader(big)), int64(len(big))
 			return req
-		}, 400},
-		{"token bad keys", func() *http.Request { return keyRequest(keys.AccessKey, lifecycle.NewSecretKey()) }, 401},
-		{"token wrong type", func() *http.Request {
-			req := keyRequest(keys.AccessKey, keys.SecretKey)
-			req.Header.Set("Content-Type", "text/plain")
-			return req
-		}, 415},
-		{"list", func() *http.Request { return newGet("/api/v1/plans", token) }, 200},
-		{"list without token", func() *http.Request { return newGet("/api/v1/plans", "") }, 401},
-		{"one plan", func() *http.Request { return newGet("/api/v1/plans/"+id, token) }, 200},
-		{"no such plan", func() *http.Request { return newGet("/api/v1/plans/424242", token) }, 404},
-		{"data first page", func() *http.Request { return newGet("/api/v1/plans/"+id+"/data?limit=3", token) }, 200},
-		{"data last page", func() *http.Request { return newGet("/api/v1/plans/"+id+"/data?cursor="+cursor, token) }, 200},
-		{"data bad limit", func() *http.Request { return newGet("/api/v1/plans/"+id+"/data?limit=0", token) }, 400},
-		{"export CSV", func() *http.Request { return newGet("/api/v1/plans/"+id+"/export", token) }, 200},
-		{"export NDJSON", func() *http.Request { return newGet("/api/v1/plans/"+id+"/export?format=ndjson", token) }, 200},
-		{"openapi", func() *http.Request { return newGet("/api/v1/openapi.json", "") }, 200},
+		}, status: 413},
+		{name: "PUT openapi", req: func() *http.Request { return httptest.NewRequest(http.MethodPut, "/api/v1/openapi.json", nil) }, status: 405, route: http.MethodGet},
+		{name: "GET the token route", req: get("/api/v1/token/access-key"), status: 405, route: http.MethodPost},
+		{name: "GET the OAuth route", req: get("/api/v1/oauth/token"), status: 405, route: http.MethodPost},
+		{name: "DELETE a plan", req: func() *http.Request {
+			return httptest.NewRequest(http.MethodDelete, "/api/v1/plans/"+id, nil)
+		}, status: 405, route: http.MethodGet},
+		{name: "POST the export", req: func() *http.Request {
+			return httptest.NewRequest(http.MethodPost, "/api/v1/plans/"+id+"/export", nil)
+		}, status: 405, route: http.MethodGet},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := tc.req()
@@ -133,7 +297,11 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 				body, _ = io.ReadAll(req.Body)
 				req.Body = io.NopCloser(bytes.NewReader(body))
 			}
-			rec := env.do(req)
+			e := env
+			if tc.env != nil {
+				e = tc.env
+			}
+			rec := e.do(req)
 			mustStatus(t, rec, tc.status)
 
 			// Route against a copy of the request with an absolute URL.
@@ -141,9 +309,12 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 			rreq.URL.Scheme, rreq.URL.Host = "http", "example.com"
 			rreq.Host = "example.com"
 			rreq.Body = io.NopCloser(bytes.NewReader(body))
+			if tc.route != "" {
+				rreq.Method = tc.route
+			}
 			route, params, err := router.FindRoute(rreq)
 			if err != nil {
-				t.Fatalf("no documented route for %s %s: %v", req.Method, req.URL, err)
+				t.Fatalf("no documented route for %s %s: %v", rreq.Method, req.URL, err)
 			}
 			in := &openapi3filter.ResponseValidationInput{
 				RequestValidationInput: &openapi3filter.RequestValidationInput{Request: rreq, PathParams: params, Route: route},
@@ -153,8 +324,30 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 				Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
 			}
 			if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
-				t.Fatalf("answer %d %s does not match the document: %v", rec.Code, rec.Body, err)
+				t.Fatalf("answer %d %v %s does not match the document: %v", rec.Code, rec.Header(), rec.Body, err)
+			}
+			var envelope struct {
+				Error struct {
+					Code string `json:"code"`
+				} `json:"error"`
+			}
+			if json.Unmarshal(rec.Body.Bytes(), &envelope) == nil && envelope.Error.Code != "" {
+				seenCodes[envelope.Error.Code] = true
 			}
 		})
+	}
+
+	var documented []string
+	for _, c := range doc.Components.Schemas["Error"].Value.Properties["error"].Value.Properties["code"].Value.Enum {
+		documented = append(documented, c.(string))
+	}
+	var seen []string
+	for c := range seenCodes {
+		seen = append(seen, c)
+	}
+	sort.Strings(documented)
+	sort.Strings(seen)
+	if strings.Join(seen, " ") != strings.Join(documented, " ") {
+		t.Fatalf("error codes answered:\n%s\ndocumented:\n%s", strings.Join(seen, " "), strings.Join(documented, " "))
 	}
 }
