@@ -20,10 +20,12 @@ test:
 	  echo "*** BROWSER TESTS WILL BE SKIPPED: no Chromium found; install chromium or set CHROME_PATH (under CI=true they fail) ***"
 	@[ -n "$$ESP_REDOCLY" ] || [ -x .ci/node_modules/.bin/redocly ] || \
 	  echo "*** THE OPENAPI LINT WILL BE SKIPPED: run make test-tools first (needs Node.js and npm; under CI=true it fails) ***"
+	@[ -n "$$ESP_AXE_JS" ] || [ -f .ci/node_modules/axe-core/axe.min.js ] || \
+	  echo "*** AXE CHECKS WILL BE SKIPPED: run make test-tools first (needs Node.js and npm; under CI=true they fail) ***"
 	$(GO) vet ./...
 	$(GO) test $(RACE) -count=1 -timeout 20m ./...
 
-# Test-only tools from npm (the OpenAPI linter), pinned by .ci/package-lock.json.
+# Test-only tools from npm (the OpenAPI linter, axe-core), pinned by .ci/package-lock.json.
 test-tools:
 	npm ci --prefix .ci --no-audit --no-fund
 

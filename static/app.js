@@ -58,6 +58,15 @@
     document.addEventListener('click', function (e) {
       if (isOpen() && !button.contains(e.target) && !list.contains(e.target)) close(false);
     });
+
+    // The window's Close (and Escape) come back to "/#user-menu": the focus
+    // returns to the menu the window was opened from, and the fragment goes.
+    if (window.location.hash === '#' + button.id && !document.getElementById('credentials-window')) {
+      button.focus();
+      if (window.history && window.history.replaceState) {
+        window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search);
+      }
+    }
   }
 
   // --- Dialog --------------------------------------------------------------
@@ -97,6 +106,29 @@
     });
   }
 
+  // --- Boxes that scroll ------------------------------------------------------
+  // The plans table on a narrow screen, the dialog's body on a short one: a
+  // box marked data-focus-if-scrolls that scrolls takes the focus, so that
+  // the keyboard can scroll it even where it holds no control; a box that
+  // fits stays out of the Tab order.
+
+  var scrollers = [];
+
+  function syncScrolling() {
+    scrollers.forEach(function (el) {
+      var scrolls = el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1;
+      if (scrolls) el.setAttribute('tabindex', '0');
+      else el.removeAttribute('tabindex');
+    });
+  }
+
+  function initScrollers() {
+    scrollers = toArray(document.querySelectorAll('[data-focus-if-scrolls]'));
+    if (!scrollers.length) return;
+    syncScrolling();
+    window.addEventListener('resize', syncScrolling);
+  }
+
   // --- Copy buttons ----------------------------------------------------------
   // navigator.clipboard exists only in secure contexts (HTTPS, localhost), and
   // the full keys are shown exactly once, so there is a fallback and the user
@@ -120,6 +152,7 @@
     if (msg) msg.textContent = text;
     if (copied) button.setAttribute('data-copied', 'true');
     else button.removeAttribute('data-copied');
+    syncScrolling();
   }
 
   function selectText(el) {
@@ -163,6 +196,9 @@
 
   function setText(el, text) { if (el && typeof text === 'string') el.textContent = text; }
 
+  // An empty Created or Last used reads "—", as the server renders it.
+  var NONE = '\u2014';
+
   function setDisabled(dialog, button, disabled) {
     if (!button || typeof disabled !== 'boolean') return;
     if (disabled && document.activeElement === button) {
@@ -176,7 +212,7 @@
     var cell = dialog.querySelector('[data-testid="credential-created"]');
     if (!cell || typeof text !== 'string') return;
     var time = cell.querySelector('time');
-    if (text === '') { cell.textContent = ''; return; }
+    if (text === '') { cell.textContent = NONE; return; }
     if (!time) { cell.textContent = ''; time = cell.appendChild(document.createElement('time')); }
     time.textContent = text;
     if (typeof iso === 'string' && iso !== '') time.setAttribute('datetime', iso);
@@ -198,9 +234,10 @@
     }
     setDisabled(dialog, dialog.querySelector('[data-testid="generate"]'), data.canGenerate === undefined ? undefined : !data.canGenerate);
     setDisabled(dialog, dialog.querySelector('[data-testid="deactivate"]'), data.canDeactivate === undefined ? undefined : !data.canDeactivate);
-    setText(dialog.querySelector('[data-testid="credential-last-used"]'), data.lastUsed);
+    setText(dialog.querySelector('[data-testid="credential-last-used"]'), data.lastUsed === '' ? NONE : data.lastUsed);
     setCreated(dialog, data.created, data.createdISO);
     dialog.setAttribute('data-pending', data.pending ? 'true' : 'false');
+    syncScrolling();
   }
 
   function initLiveStatus(dialog) {
@@ -228,6 +265,7 @@
   }
 
   initUserMenu();
+  initScrollers();
   initCopyButtons();
   var dialog = document.getElementById('credentials-window');
   if (dialog) {

@@ -1,5 +1,6 @@
-// Package static holds the admin console's stylesheet and script, embedded in
-// the binary. The web package serves FS under /static/ (app.css, app.js).
+// Package static holds the admin console's stylesheet, script and icon,
+// embedded in the binary. The web package serves FS under /static/ (app.css,
+// app.js, favicon.svg), and the icon at /favicon.ico too.
 //
 // Both are same-origin files on purpose: the Content-Security-Policy allows no
 // inline script or style, so everything the pages do lives here.
@@ -7,7 +8,7 @@ package static
 
 import "embed"
 
-// FS holds app.css and app.js at its root.
+// FS holds app.css, app.js and favicon.svg at its root.
 //
-//go:embed app.css app.js
+//go:embed app.css app.js favicon.svg
 var FS embed.FS

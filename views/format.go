@@ -1,6 +1,12 @@
 package views
 
-import "strconv"
+import (
+	"context"
+	"io"
+	"strconv"
+
+	"github.com/a-h/templ"
+)
 
 // pageTitle keeps the product name in every tab title.
 func pageTitle(title string) string {
@@ -29,18 +35,51 @@ func intervalLabel(p PlanSummary) string {
 	}
 }
 
-// planPeriod is "first – last", one date when they are equal, "—" when unknown.
-func planPeriod(p PlanSummary) string {
+// periodDates is a plan's period as its dates: first and last, one when
+// they are equal or one is unknown, none when both are unknown (shown as a
+// dash). Each date is shown whole, never broken over two lines.
+func periodDates(p PlanSummary) []string {
 	switch {
 	case p.First == "" && p.Last == "":
-		return "—"
+		return nil
 	case p.First == p.Last || p.Last == "":
-		return p.First
+		return []string{p.First}
 	case p.First == "":
-		return p.Last
+		return []string{p.Last}
 	default:
-		return p.First + " – " + p.Last
+		return []string{p.First, p.Last}
 	}
+}
+
+// planPeriod writes a plan's period: "—", one date, or "first – last", each
+// date a <time> element that never breaks in the middle, the dash kept on
+// the first date's line. It is Go rather than templ because templ would
+// put spaces around the dash.
+func planPeriod(p PlanSummary) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		dates := periodDates(p)
+		out := ""
+		if len(dates) == 0 {
+			out = "—"
+		}
+		for i, d := range dates {
+			if i > 0 {
+				out += "\u00a0– "
+			}
+			d = templ.EscapeString(d)
+			out += `<time datetime="` + d + `">` + d + `</time>`
+		}
+		_, err := io.WriteString(w, out)
+		return err
+	})
+}
+
+// orDash shows an empty value as "—".
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
 }
 
 // formatCount writes n with thousands separators: 1234567 → "1,234,567".

@@ -29,6 +29,7 @@ type LoginVM struct {
 	Page
 	Username string // re-filled after a failed attempt
 	Error    string // e.g. "Wrong username or password." shown in role=alert
+	Notice   string // e.g. "You have been logged out." shown in role=status
 }
 
 // HomeVM is the app's start page: the tenant's plans.
@@ -44,9 +45,9 @@ type CredentialsVM struct {
 	StatusCode    string        // machine value: "none","pending_activation","activated","activation_failed","pending_deactivation","deactivated","deactivation_failed"
 	StatusLabel   string        // "No Credentials", "Pending Activation", ...
 	Description   []string      // the seed's description paragraphs for this status
-	Created       string        // preformatted "2026-11-26 09:14:02 UTC" or "" when none
+	Created       string        // preformatted "2026-11-26 09:14:02 UTC" or "" when none (shown as "—")
 	CreatedISO    string        // RFC 3339 for a <time datetime>, or ""
-	LastUsed      string        // preformatted, or "Never" ; "" when no credential
+	LastUsed      string        // preformatted, or "Never" ; "" when no credential (shown as "—")
 	AccessKey     string        // full key right after Generate, else masked like "••••••••WXYZ", "" when none
 	SecretKey     string        // same
 	FullKeys      bool          // true only in the Generate answer: shows Copy buttons + the one-time warning
@@ -63,6 +64,10 @@ type ErrorVM struct {
 	Code    int
 	Message string
 }
+
+// CloseURL is where the window's Close goes: the home page, its fragment
+// naming the user menu, which takes the focus back.
+const CloseURL = "/#user-menu"
 
 // StatusURL is where the live-status script of the credentials window polls.
 const StatusURL = "/api-credentials/status"

@@ -91,6 +91,7 @@ func everyPage() map[string]templ.Component {
 	return map[string]templ.Component{
 		"login":              views.Login(views.LoginVM{Page: views.Page{Title: "Log in", CSRFToken: token}}),
 		"login failed":       views.Login(login),
+		"logged out":         views.Login(views.LoginVM{Page: views.Page{Title: "Log in", CSRFToken: token}, Notice: "You have been logged out."}),
 		"home":               views.Home(views.HomeVM{Page: adminPage("Plans"), Plans: demoPlans}),
 		"home empty":         views.Home(views.HomeVM{Page: adminPage("Plans")}),
 		"credentials masked": views.CredentialsWindow(credentialsVM()),
@@ -181,6 +182,15 @@ func TestEveryPageLinksTheStaticCSSAndDeferredJS(t *testing.T) {
 	}
 }
 
+func TestEveryPageLinksTheFavicon(t *testing.T) {
+	for name, c := range everyPage() {
+		t.Run(name, func(t *testing.T) {
+			doc, _ := render(t, c)
+			one(t, doc, `head link[rel=icon][type="image/svg+xml"][href="/static/favicon.svg"]`)
+		})
+	}
+}
+
 func TestEveryPostFormCarriesTheCSRFToken(t *testing.T) {
 	for name, c := range everyPage() {
 		t.Run(name, func(t *testing.T) {
@@ -232,6 +242,16 @@ func TestLoginFailureShowsAlertAndKeepsUsername(t *testing.T) {
 	}
 }
 
+func TestLoginShowsItsNotice(t *testing.T) {
+	doc, _ := render(t, views.Login(views.LoginVM{Page: views.Page{Title: "Log in", CSRFToken: token}, Notice: "You have been logged out."}))
+	if got, want := one(t, doc, `[role=status][data-testid=login-notice]`).Text(), "You have been logged out."; got != want {
+		t.Errorf("notice=%q, want %q", got, want)
+	}
+	none(t, doc, `[data-testid=login-error]`)
+	doc, _ = render(t, views.Login(views.LoginVM{Page: views.Page{Title: "Log in", CSRFToken: token}}))
+	none(t, doc, `[data-testid=login-notice]`)
+}
+
 func TestUserMenuShowsUsernameAndStartsClosed(t *testing.T) {
 	doc, _ := render(t, views.Home(views.HomeVM{Page: adminPage("Plans")}))
 	button := one(t, doc, `header button[data-testid=user-menu]`)
@@ -257,6 +277,21 @@ func TestUserMenuShowsUsernameAndStartsClosed(t *testing.T) {
 	}
 }
 
+func TestUserMenuSeparatesAPICredentialsFromLogOut(t *testing.T) {
+	doc, _ := render(t, views.Home(views.HomeVM{Page: adminPage("Plans")}))
+	var items []string
+	doc.Find(`#user-menu-list > li`).Each(func(_ int, li *goquery.Selection) {
+		if li.AttrOr("role", "") == "separator" {
+			items = append(items, "separator")
+			return
+		}
+		items = append(items, li.Find(`[role=menuitem]`).AttrOr("data-testid", "?"))
+	})
+	if got, want := strings.Join(items, " "), "menu-api-credentials separator logout"; got != want {
+		t.Errorf("menu=%q, want %q", got, want)
+	}
+}
+
 func TestUserMenuHidesAPICredentialsWhenNotAllowed(t *testing.T) {
 	p := adminPage("Plans")
 	p.ShowAPICredentials = false
@@ -271,6 +306,7 @@ func TestUserMenuHidesAPICredentialsWhenNotAllowed(t *testing.T) {
 			one(t, doc, `[data-testid=user-menu]`)
 			one(t, doc, `[data-testid=logout]`)
 			none(t, doc, `[data-testid=menu-api-credentials]`)
+			none(t, doc, `#user-menu-list [role=separator]`) // nothing to set Log out apart from
 			if strings.Contains(out, `href="/api-credentials"`) {
 				t.Error("page links /api-credentials")
 			}
@@ -286,8 +322,14 @@ func TestHomeListsPlans(t *testing.T) {
 	}
 	var cells []string
 	rows.First().Children().Each(func(_ int, s *goquery.Selection) { cells = append(cells, s.Text()) })
-	if got, want := strings.Join(cells, " | "), "FY27 Voice | Weekly | 2026-01-05 – 2026-12-28 | 1,234,567"; got != want {
+	if got, want := strings.Join(cells, " | "), "FY27 Voice | Weekly | 2026-01-05\u00a0– 2026-12-28 | 1,234,567"; got != want {
 		t.Errorf("first row=%q, want %q", got, want)
+	}
+	// Each date is a <time>, which the stylesheet keeps on one line.
+	var dates []string
+	rows.First().Find(`td time`).Each(func(_ int, s *goquery.Selection) { dates = append(dates, s.AttrOr("datetime", "")+"="+s.Text()) })
+	if got, want := strings.Join(dates, " "), "2026-01-05=2026-01-05 2026-12-28=2026-12-28"; got != want {
+		t.Errorf("period dates=%q, want %q", got, want)
 	}
 	if got, want := rows.First().AttrOr("data-plan-id", ""), "7"; got != want {
 		t.Errorf("data-plan-id=%q, want %q", got, want)
@@ -326,9 +368,25 @@ func TestCredentialsWindowIsAModalOverTheHomePage(t *testing.T) {
 			t.Errorf("data-testid=%s: found %d in the dialog, want %d", id, got, want)
 		}
 	}
+	// Close goes home, to the user menu the window was opened from.
 	closeLink := dialog.Find(`a[data-testid=close-window]`)
-	if got, want := closeLink.AttrOr("href", ""), "/"; got != want {
+	if got, want := closeLink.AttrOr("href", ""), "/#user-menu"; got != want {
 		t.Errorf("close href=%q, want %q", got, want)
+	}
+	one(t, doc, `#user-menu[data-testid=user-menu]`)
+	// The title, the body that scrolls, and the actions below it.
+	one(t, doc, `#credentials-window > h2#cred-title`)
+	body := one(t, doc, `#credentials-window > .dialog-body`)
+	for _, id := range []string{"credential-status", "access-key", "secret-key", "credential-last-used"} {
+		if body.Find(`[data-testid=`+id+`]`).Length() != 1 {
+			t.Errorf("data-testid=%s is not in the dialog's body", id)
+		}
+	}
+	footer := one(t, doc, `#credentials-window > .dialog-footer`)
+	for _, id := range []string{"generate", "deactivate", "close-window"} {
+		if footer.Find(`[data-testid=`+id+`]`).Length() != 1 {
+			t.Errorf("data-testid=%s is not in the dialog's footer", id)
+		}
 	}
 	one(t, doc, `form[method=post][action="/api-credentials/generate"] button[type=submit][data-testid=generate]`)
 	one(t, doc, `form[method=post][action="/api-credentials/deactivate"] button[data-testid=deactivate]`)
@@ -384,12 +442,12 @@ func TestKeyElementsHoldExactlyTheKey(t *testing.T) {
 	}
 }
 
-func TestNoCredentialsLeavesKeysAndCreatedBlank(t *testing.T) {
+func TestNoCredentialsLeavesKeysBlankAndDatesDashed(t *testing.T) {
 	vm := views.CredentialsVM{Page: adminPage("API Credentials"), StatusCode: "none", StatusLabel: "No Credentials", CanGenerate: true}
 	doc, _ := render(t, views.CredentialsWindow(vm))
-	for _, id := range []string{"access-key", "secret-key", "credential-created", "credential-last-used"} {
-		if got := one(t, doc, `[data-testid=`+id+`]`).Text(); got != "" {
-			t.Errorf("%s=%q, want blank", id, got)
+	for id, want := range map[string]string{"access-key": "", "secret-key": "", "credential-created": "—", "credential-last-used": "—"} {
+		if got := strings.TrimSpace(one(t, doc, `[data-testid=`+id+`]`).Text()); got != want {
+			t.Errorf("%s=%q, want %q", id, got, want)
 		}
 	}
 	none(t, doc, `[data-testid=credential-created] time`)

@@ -29,6 +29,7 @@ func TestSecurityHeadersOnEveryKindOfResponse(t *testing.T) {
 		{"error page", alice, "/no-such-page", http.StatusNotFound, true},
 		{"anonymous redirect", anon, "/", http.StatusSeeOther, true},
 		{"static", anon, "/static/app.css", http.StatusOK, false},
+		{"favicon", anon, "/favicon.ico", http.StatusOK, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := tt.c.get(tt.path)
@@ -96,5 +97,35 @@ func TestStaticFilesAreServedFromTheEmbeddedFilesOnly(t *testing.T) {
 		if rec := c.send(req); rec.Code != http.StatusNotFound {
 			t.Errorf("GET %s: status = %d, want 404", path, rec.Code)
 		}
+	}
+}
+
+// TestTheFaviconIsServed: pages link /static/favicon.svg, and /favicon.ico,
+// which browsers ask for anyway, answers the same icon rather than a 404.
+// The CSP lets pages load it (img-src 'self').
+func TestTheFaviconIsServed(t *testing.T) {
+	env := newTestEnv(t)
+	c := newAdminClient(env)
+	var bodies []string
+	for _, path := range []string{"/static/favicon.svg", "/favicon.ico"} {
+		rec := c.get(path)
+		wantStatus(t, rec, http.StatusOK)
+		if got := rec.Header().Get("Content-Type"); got != "image/svg+xml" {
+			t.Errorf("%s: Content-Type = %q, want image/svg+xml", path, got)
+		}
+		if !strings.HasPrefix(rec.Body.String(), "<svg ") {
+			t.Errorf("%s: body %.40q is not an SVG", path, rec.Body.String())
+		}
+		bodies = append(bodies, rec.Body.String())
+		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "img-src 'self'") {
+			t.Errorf("%s: CSP %q does not allow our own images", path, csp)
+		}
+	}
+	if bodies[0] != bodies[1] {
+		t.Error("/favicon.ico is not the linked icon")
+	}
+	doc := mustDoc(t, c.get("/login"))
+	if got := doc.Find(`head link[rel=icon]`).AttrOr("href", ""); got != "/static/favicon.svg" {
+		t.Errorf("the login page links the icon %q, want /static/favicon.svg", got)
 	}
 }

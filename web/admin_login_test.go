@@ -180,7 +180,7 @@ func TestHomeListsTheTenantsPlans(t *testing.T) {
 	if _, err := env.Store.ImportPlan(t.Context(), env.Acme.ID, "FY2027 Baseline", env.Clock.Now(), next); err != nil {
 		t.Fatal(err)
 	}
-	for user, want := range map[string][]string{"bob": {"FY2027 Baseline | Weekly | 2027-01-04 – 2027-01-11 | 2"}, "gina": nil} {
+	for user, want := range map[string][]string{"bob": {"FY2027 Baseline | Weekly | 2027-01-04\u00a0– 2027-01-11 | 2"}, "gina": nil} {
 		c := signedIn(t, env, user)
 		rec := c.get("/")
 		wantStatus(t, rec, http.StatusOK)
@@ -192,6 +192,35 @@ func TestHomeListsTheTenantsPlans(t *testing.T) {
 		})
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%s sees plans %q, want %q", user, got, want)
+		}
+	}
+}
+
+func TestLogoutSaysSoOnTheLoginPage(t *testing.T) {
+	env := newTestEnv(t)
+	c := signedIn(t, env, "alice")
+	rec := c.postForm(t, "/", "/logout", nil)
+	wantRedirect(t, rec, "/login?logged_out=1")
+	rec = c.get(rec.Header().Get("Location"))
+	wantStatus(t, rec, http.StatusOK)
+	doc := mustDoc(t, rec)
+	notice := doc.Find(`[data-testid=login-notice][role=status]`)
+	if got, want := strings.TrimSpace(notice.Text()), "You have been logged out."; got != want {
+		t.Fatalf("login page after Log out says %q, want %q", got, want)
+	}
+	if doc.Find(`[data-testid=login-form]`).Length() != 1 {
+		t.Fatal("the login page after Log out has no login form")
+	}
+	// The flag only picks the fixed sentence: nothing else shows it, and
+	// nothing from the address is echoed.
+	for _, path := range []string{"/login", "/login?logged_out=0", "/login?logged_out=%3Cb%3Ehi%3C%2Fb%3E", "/login?notice=You+have+been+logged+out."} {
+		rec := newAdminClient(env).get(path)
+		wantStatus(t, rec, http.StatusOK)
+		if n := mustDoc(t, rec).Find(`[data-testid=login-notice]`).Length(); n != 0 {
+			t.Errorf("GET %s shows %d notices, want none", path, n)
+		}
+		if strings.Contains(rec.Body.String(), "<b>hi") {
+			t.Errorf("GET %s echoes the query into the page", path)
 		}
 	}
 }

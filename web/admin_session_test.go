@@ -22,7 +22,7 @@ func TestLogoutEndsTheSessionOnTheServer(t *testing.T) {
 	stolen := c.cookieSnapshot()
 
 	rec := c.postForm(t, "/", "/logout", nil)
-	wantRedirect(t, rec, "/login")
+	wantRedirect(t, rec, "/login?logged_out=1")
 	if _, ok := c.cookies["esp_session"]; ok {
 		t.Fatal("logout did not delete the session cookie")
 	}

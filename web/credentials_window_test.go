@@ -87,14 +87,17 @@ func TestCredentialsWindowShowsEachStatusAsTheSeedSays(t *testing.T) {
 				t.Errorf("Close is %s", got)
 			}
 			created := text(doc, "credential-created")
-			if tt.showsCreatedAt != (created != "") {
+			if tt.showsCreatedAt != (created != "—") {
 				t.Errorf("Created = %q", created)
 			}
 			if !tt.showsCreatedAt {
-				for _, k := range []string{"access-key", "secret-key", "credential-last-used"} {
+				for _, k := range []string{"access-key", "secret-key"} {
 					if got := text(doc, k); got != "" {
 						t.Errorf("%s = %q, want blank with no credentials", k, got)
 					}
+				}
+				if got := text(doc, "credential-last-used"); got != "—" {
+					t.Errorf("Last used = %q, want \"—\" with no credentials", got)
 				}
 			}
 		})

@@ -21,7 +21,14 @@ const (
 	msgBadLogin     = "Wrong username or password."
 	msgLoginExpired = "The login form expired. Please try again."
 	msgLoginBusy    = "The server is busy checking other logins. Please try again in a moment."
+	msgLoggedOut    = "You have been logged out."
 )
+
+// loggedOutURL is where Log out lands. The flag only picks the fixed
+// sentence msgLoggedOut, so it keeps no state on the server and carries
+// nothing a link could abuse: a forged one shows a true-enough sentence on
+// our own login page, and nothing else.
+const loggedOutURL = "/login?logged_out=1"
 
 // Longest input worth checking: longer is a wrong login without a lookup.
 const (
@@ -48,20 +55,29 @@ func (s *Server) loginCSRF(c echo.Context, fresh bool) (string, error) {
 // renderLogin answers the login form with status, a message and the
 // username to fill in again.
 func (s *Server) renderLogin(c echo.Context, status int, username, msg string, freshToken bool) error {
+	return s.renderLoginVM(c, status, views.LoginVM{Username: username, Error: msg}, freshToken)
+}
+
+func (s *Server) renderLoginVM(c echo.Context, status int, vm views.LoginVM, freshToken bool) error {
 	token, err := s.loginCSRF(c, freshToken)
 	if err != nil {
 		return err
 	}
-	vm := views.LoginVM{Page: views.Page{Title: "Log in", CSRFToken: token}, Username: username, Error: msg}
+	vm.Page = views.Page{Title: "Log in", CSRFToken: token}
 	return s.render(c, status, views.Login(vm))
 }
 
-// loginPage is GET /login; a signed-in user goes straight home.
+// loginPage is GET /login; a signed-in user goes straight home. Right after
+// Log out it says so.
 func (s *Server) loginPage(c echo.Context) error {
 	if currentSession(c) != nil {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
-	return s.renderLogin(c, http.StatusOK, "", "", false)
+	var vm views.LoginVM
+	if c.QueryParam("logged_out") == "1" {
+		vm.Notice = msgLoggedOut
+	}
+	return s.renderLoginVM(c, http.StatusOK, vm, false)
 }
 
 // login is POST /login: the CSRF check, then the login limit per client
@@ -167,10 +183,10 @@ func (p *passwordChecks) run(ctx context.Context, check func() (store.User, erro
 }
 
 // logout is POST /logout: the session ends on the server, so a copy of the
-// old cookie no longer works either.
+// old cookie no longer works either. The login page it lands on says so.
 func (s *Server) logout(c echo.Context) error {
 	if err := s.endSession(c); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/login")
+	return c.Redirect(http.StatusSeeOther, loggedOutURL)
 }

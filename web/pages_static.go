@@ -53,7 +53,19 @@ func loadStatic() (map[string]staticFile, error) {
 // browsers keep a copy but revalidate it each time (a cheap 304 thanks to the
 // content-hash ETag): a new release is never hidden behind a stale script.
 func (s *Server) staticFile(c echo.Context) error {
-	f, ok := s.admin.static[c.Param("*")]
+	return s.serveStatic(c, c.Param("*"))
+}
+
+// favicon serves the icon at /favicon.ico too: pages link
+// /static/favicon.svg, but browsers still ask for /favicon.ico on their own
+// (for the API's JSON, say), and a 404 there fills the log.
+func (s *Server) favicon(c echo.Context) error {
+	return s.serveStatic(c, "favicon.svg")
+}
+
+// serveStatic answers with the embedded file name, or 404.
+func (s *Server) serveStatic(c echo.Context, name string) error {
+	f, ok := s.admin.static[name]
 	if !ok {
 		return echo.ErrNotFound
 	}

@@ -54,8 +54,9 @@ func (s *Server) routes() {
 	api.GET("/plans/:planID/data", s.apiPlanData, s.requireToken)
 	api.GET("/plans/:planID/export", s.apiPlanExport, s.requireToken)
 
-	// Embedded CSS and JS.
+	// Embedded CSS, JS and icon.
 	e.Match(get, "/static/*", s.staticFile)
+	e.Match(get, "/favicon.ico", s.favicon)
 
 	// Health.
 	e.Match(get, "/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })

@@ -29,9 +29,30 @@ const (
 	stepTimeout = 15 * time.Second
 )
 
-// The viewport of every tab: a laptop screen, tall enough for the whole
-// window with the new keys in the screenshots.
-const viewportWidth, viewportHeight = 1280, 860
+// device is a screen the tests emulate: its CSS viewport, its pixel density
+// and whether it is a phone (mobile viewport rules, touch).
+type device struct {
+	name          string
+	width, height int64
+	scale         float64
+	mobile        bool
+}
+
+// The two screens every journey runs on: a laptop and a phone.
+var (
+	desktop = device{name: "desktop", width: 1280, height: 800, scale: 1}
+	phone   = device{name: "mobile", width: 390, height: 844, scale: 3, mobile: true}
+	devices = []device{desktop, phone}
+)
+
+// emulate sets the tab's viewport to the device.
+func (d device) emulate() chromedp.Action[chromedp.Void] {
+	opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(d.scale)}
+	if d.mobile {
+		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)
+	}
+	return chromedp.EmulateViewport(d.width, d.height, opts...)
+}
 
 const skipMessage = "BROWSER TESTS SKIPPED: no Chromium found; install chromium or set CHROME_PATH"
 
@@ -74,10 +95,17 @@ func requireChrome(t *testing.T) string {
 	return ""
 }
 
-// startBrowser starts a headless Chromium with a fresh profile and returns
-// the context of its first tab. The browser dies when the test ends or when
-// testTimeout passes, whichever comes first.
+// startBrowser starts a headless Chromium on the desktop screen; see
+// startBrowserOn.
 func startBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *tab {
+	t.Helper()
+	return startBrowserOn(t, desktop, extra...)
+}
+
+// startBrowserOn starts a headless Chromium with a fresh profile, emulating
+// dev, and returns the context of its first tab. The browser dies when the
+// test ends or when testTimeout passes, whichever comes first.
+func startBrowserOn(t *testing.T, dev device, extra ...chromedp.ExecAllocatorOption) *tab {
 	t.Helper()
 	path := requireChrome(t)
 	if espBinary == "" {
@@ -114,16 +142,17 @@ func startBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *tab {
 		}
 	})
 	// The first Do starts the browser and opens the first tab.
-	if err := chromedp.Do(browserCtx, chromedp.EmulateViewport(viewportWidth, viewportHeight)); err != nil {
+	if err := chromedp.Do(browserCtx, dev.emulate()); err != nil {
 		t.Fatalf("starting %s: %v\n%s", path, err, out.String())
 	}
-	return watchTab(t, browserCtx)
+	return watchTab(t, browserCtx, dev)
 }
 
 // tab is one browser tab driven by a test.
 type tab struct {
 	t   *testing.T
 	ctx context.Context
+	dev device
 
 	mu       sync.Mutex
 	problems []string // uncaught exceptions and CSP violations seen on its pages
@@ -134,17 +163,17 @@ func newTab(t *testing.T, parent *tab) *tab {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(parent.ctx)
 	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(viewportWidth, viewportHeight)); err != nil {
+	if err := chromedp.Do(ctx, parent.dev.emulate()); err != nil {
 		t.Fatalf("opening a tab: %v", err)
 	}
-	return watchTab(t, ctx)
+	return watchTab(t, ctx, parent.dev)
 }
 
 // watchTab wraps ctx and fails the test, when it ends, if a page in the tab
 // threw an uncaught exception or broke the Content-Security-Policy: broken
 // browser code must not pass quietly.
-func watchTab(t *testing.T, ctx context.Context) *tab {
-	tb := &tab{t: t, ctx: ctx}
+func watchTab(t *testing.T, ctx context.Context, dev device) *tab {
+	tb := &tab{t: t, ctx: ctx, dev: dev}
 	messages := chromedp.Console(ctx)
 	go func() {
 		for m, err := range messages {
@@ -314,9 +343,11 @@ func (tb *tab) readClipboard() string {
 	return eval[string](tb, "navigator.clipboard.readText()", chromedp.EvalAwaitPromise)
 }
 
-// screenshot writes a full-page PNG of the tab to the screenshot folder.
+// screenshot writes a full-page PNG of the tab to the screenshot folder,
+// named for the device and name: desktop-window-1-no-credentials.png.
 func (tb *tab) screenshot(name string) {
 	tb.t.Helper()
+	name = tb.dev.name + "-" + name
 	ctx, cancel := tb.stepCtx()
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

@@ -5,10 +5,17 @@
 // open, a Copy button that silently fails or a status that never refreshes
 // are invisible to tests that only parse HTML.
 //
+// The journeys run on a 1280 × 800 laptop screen and on an emulated
+// 390 × 844 phone. On every page they check what a careful admin notices:
+// no sideways scrolling, dates never broken over two lines, the window's
+// actions on screen without scrolling the page, focus rings of at least
+// 3:1, and no axe-core violation.
+//
 // The tests find Chromium through $CHROME_PATH, then chromium,
-// chromium-browser or google-chrome on PATH. Without one they skip with a
-// loud message, except under CI=true, where a missing browser fails the run.
-// Screenshots of the window in each status go to the folder named by
+// chromium-browser or google-chrome on PATH, and axe-core through
+// $ESP_AXE_JS, then .ci/node_modules/ (`make test-tools`). Without them they skip
+// with a loud message, except under CI=true, where a missing one fails the
+// run. Screenshots of every page, at both sizes, go to the folder named by
 // $ESP_SCREENSHOTS (default: a new temporary folder, logged by the tests).
 //
 // The package has no code outside its tests; this file exists so that it is

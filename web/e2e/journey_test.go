@@ -26,33 +26,63 @@ const (
 )
 
 // TestAdminJourney walks an ESP admin through the seed's steps in a real
-// browser: open the window from the user menu, Generate, copy both keys, see
-// the status turn Activated by itself, close and reopen to find the keys
-// masked, Deactivate and see it through to Deactivated. The activation
-// webhook holds each call until the test lets it through, so every pending
-// status stays on screen exactly as long as the test looks at it.
+// browser, on a laptop and on a phone: open the window from the user menu,
+// Generate, copy both keys, see the status turn Activated by itself, close
+// and reopen to find the keys masked, Deactivate and see it through to
+// Deactivated, then log out. The activation webhook holds each call until
+// the test lets it through, so every pending status stays on screen exactly
+// as long as the test looks at it. Every page is checked for what a careful
+// admin would notice (checkPage: no sideways scrolling, unbroken dates, the
+// window's buttons on screen, no axe-core violation).
 func TestAdminJourney(t *testing.T) {
+	for _, dev := range devices {
+		t.Run(dev.name, func(t *testing.T) { adminJourney(t, dev) })
+	}
+}
+
+func adminJourney(t *testing.T, dev device) {
 	hook := startGatedHook(t)
 	srv := startServer(t, "--activator", "webhook", "--webhook-url", hook.URL)
-	tb := startBrowser(t)
+	tb := startBrowserOn(t, dev)
 	base := srv.LocalURL()
 	tb.grantClipboard(base)
 
 	// 1. Log in; the username is in the top corner; open the user menu and
 	// pick API Credentials: the window opens with No Credentials.
+	if code := tb.navigate(base + "/login"); code != 200 {
+		t.Fatalf("GET /login: %d, want 200", code)
+	}
+	tb.checkPage("the login page")
+	tb.checkFavicon()
+	tb.screenshot("login")
 	tb.login(base, "admin", srv.Passwords["admin"])
 	checkUserMenuTopRight(t, tb, "admin")
+	tb.checkPage("the home page")
+	tb.checkWideTableStaysInItsBox()
+	tb.screenshot("home")
+	tb.checkFocusRing("the home page", tb.tabTo("user-menu"))
+	tb.click("user-menu")
+	tb.waitVisible("logout")
+	tb.checkMenuSeparator()
+	tb.checkPage("the open user menu")
+	tb.screenshot("home-menu")
+	tb.escape()
 	s := tb.openWindowFromMenu()
 	if s.Status != "No Credentials" || !s.Generate || s.Deactivate {
 		t.Fatalf("a new tenant's window: %v; want No Credentials with only Generate enabled", s)
 	}
-	if s.AccessKey != "" || s.SecretKey != "" || s.Created != "" || s.CopyAccessKey || s.CopySecretKey {
-		t.Fatalf("No Credentials shows keys, a date or Copy buttons: %v", s)
+	if s.AccessKey != "" || s.SecretKey != "" || s.CopyAccessKey || s.CopySecretKey {
+		t.Fatalf("No Credentials shows keys or Copy buttons: %v", s)
 	}
+	if s.Created != "—" || s.LastUsed != "—" {
+		t.Errorf("No Credentials: Created %q and Last used %q, want both \"—\"", s.Created, s.LastUsed)
+	}
+	tb.checkPage("the window, No Credentials")
 	tb.screenshot("window-1-no-credentials")
+	tb.checkFocusRing("the window", tb.tabTo("generate"))
 
 	// 2. Generate: Pending Activation with both full keys, each copied by
-	// its Copy button.
+	// its Copy button. Saying "Copied" moves neither key.
 	if code := tb.clickAndLoad("generate"); code != 200 {
 		t.Fatalf("Generate answered %d, want 200", code)
 	}
@@ -68,6 +98,10 @@ func TestAdminJourney(t *testing.T) {
 		t.Fatalf("after Generate: %v; want both keys on screen with Copy buttons, the one-time warning and the creation time", s)
 	}
 	tb.markPage("the Generate answer")
+	pendingTop := tb.checkPage("the Generate answer").DialogTop
+	tb.checkStatusLooks()
+	tb.screenshot("window-2-pending-activation")
+	boxes := tb.checkKeysWrapEvenly("the Generate answer")
 	for _, c := range []struct {
 		button, key string
 		msg         func(screen) string
@@ -82,11 +116,17 @@ func TestAdminJourney(t *testing.T) {
 		if got := tb.readClipboard(); got != c.key {
 			t.Fatalf("after %s the clipboard holds %q, want the key %q", c.button, got, c.key)
 		}
+		for id, after := range tb.keyBoxes() {
+			if b := boxes[id]; after.Width != b.Width || after.Height != b.Height {
+				t.Errorf("after %s says Copied, %s is %.1f×%.1f px, was %.1f×%.1f: the key moved", c.button, id, after.Width, after.Height, b.Width, b.Height)
+			}
+		}
 	}
-	tb.screenshot("window-2-pending-activation")
+	tb.checkPage("the Generate answer, both keys copied")
+	tb.screenshot("window-2-pending-activation-copied")
 
 	// 3. Without a reload the status turns Activated, and the one-time keys
-	// stay on screen.
+	// stay on screen; the window's top does not move.
 	hook.letThrough("activate")
 	s = tb.waitFor("Activated, live", func(s screen) bool { return s.Status == "Activated" })
 	if s.Mark != "the Generate answer" {
@@ -98,13 +138,19 @@ func TestAdminJourney(t *testing.T) {
 	if s.Generate || !s.Deactivate {
 		t.Fatalf("Activated: %v; want only Deactivate enabled", s)
 	}
+	if top := tb.checkPage("Activated, with the new keys").DialogTop; top != pendingTop {
+		t.Errorf("the window's top moved from %.1f to %.1f px when the status turned Activated", pendingTop, top)
+	}
 	tb.screenshot("window-3-activated-new-keys")
 
 	// 4. Close and reopen: Activated, keys masked to the last 4, no Copy.
+	// Close gives the focus back to the user menu it was opened from.
 	if code := tb.clickAndLoad("close-window"); code != 200 {
 		t.Fatalf("Close answered %d, want 200", code)
 	}
-	tb.waitFor("the home page after Close", func(s screen) bool { return s.Path == "/" && !s.WindowOpen })
+	tb.waitFor("the home page after Close, the user menu focused", func(s screen) bool {
+		return s.Path == "/" && !s.WindowOpen && s.Focused == "user-menu"
+	})
 	s = tb.openWindowFromMenu()
 	if s.Status != "Activated" || s.Generate || !s.Deactivate {
 		t.Fatalf("reopened: %v; want Activated with only Deactivate enabled", s)
@@ -115,11 +161,17 @@ func TestAdminJourney(t *testing.T) {
 	if s.CopyAccessKey || s.CopySecretKey || s.OneTimeWarning {
 		t.Fatalf("reopened: %v; want no Copy buttons and no one-time warning", s)
 	}
+	if s.LastUsed != "Never" {
+		t.Errorf("reopened: Last used %q, want Never", s.LastUsed)
+	}
+	tb.checkPage("the window, Activated")
 	tb.screenshot("window-4-activated")
 
-	// Escape closes the window too.
+	// Escape closes the window too, and gives the focus back to the menu.
 	tb.escape()
-	tb.waitFor("the home page after Escape", func(s screen) bool { return s.Path == "/" && !s.WindowOpen })
+	tb.waitFor("the home page after Escape, the user menu focused", func(s screen) bool {
+		return s.Path == "/" && !s.WindowOpen && s.Focused == "user-menu"
+	})
 	tb.openWindowFromMenu()
 
 	// 5. Deactivate: Pending Deactivation, then Deactivated by itself;
@@ -134,6 +186,7 @@ func TestAdminJourney(t *testing.T) {
 	if s.AccessKey != mask(accessKey) || s.SecretKey != mask(secretKey) {
 		t.Fatalf("Pending Deactivation keys %q and %q, want them masked", s.AccessKey, s.SecretKey)
 	}
+	pendingTop = tb.checkPage("the window, Pending Deactivation").DialogTop
 	tb.screenshot("window-5-pending-deactivation")
 	tb.markPage("Pending Deactivation")
 	hook.letThrough("deactivate")
@@ -144,6 +197,9 @@ func TestAdminJourney(t *testing.T) {
 	if !s.Generate || s.Deactivate {
 		t.Fatalf("Deactivated: %v; want only Generate enabled", s)
 	}
+	if top := tb.checkPage("the window, Deactivated").DialogTop; top != pendingTop {
+		t.Errorf("the window's top moved from %.1f to %.1f px when the status turned Deactivated", pendingTop, top)
+	}
 	tb.screenshot("window-6-deactivated")
 
 	if code := tb.clickAndLoad("close-window"); code != 200 {
@@ -152,6 +208,73 @@ func TestAdminJourney(t *testing.T) {
 	s = tb.openWindowFromMenu()
 	if s.Status != "Deactivated" || !s.Generate || s.Deactivate {
 		t.Fatalf("reopened after deactivation: %v; want Deactivated with only Generate enabled", s)
+	}
+
+	// 6. Log out from the menu: the login page says so.
+	if code := tb.clickAndLoad("close-window"); code != 200 {
+		t.Fatalf("Close answered %d, want 200", code)
+	}
+	tb.click("user-menu")
+	tb.waitVisible("logout")
+	if code := tb.clickAndLoad("logout"); code != 200 {
+		t.Fatalf("Log out answered %d, want 200 after its redirect", code)
+	}
+	s = tb.waitFor("the login page after Log out", func(s screen) bool { return s.Path == "/login" })
+	if s.LoginNotice != "You have been logged out." {
+		t.Errorf("after Log out the login page says %q, want \"You have been logged out.\"", s.LoginNotice)
+	}
+	tb.checkPage("the login page after Log out")
+	tb.screenshot("logged-out")
+}
+
+// TestFailedStatuses reaches Activation Failed and Deactivation Failed, on a
+// laptop and on a phone, with a webhook that refuses the action and a
+// timeout of a second, and checks each page as the journey does.
+func TestFailedStatuses(t *testing.T) {
+	for _, dev := range devices {
+		t.Run(dev.name, func(t *testing.T) {
+			t.Run("activation", func(t *testing.T) {
+				hook := startFailingHook(t, "activate")
+				srv := startServer(t, "--activator", "webhook", "--webhook-url", hook.URL, "--activation-timeout", "1s")
+				tb := startBrowserOn(t, dev)
+				tb.login(srv.LocalURL(), "admin", srv.Passwords["admin"])
+				tb.openWindowFromMenu()
+				if code := tb.clickAndLoad("generate"); code != 200 {
+					t.Fatalf("Generate answered %d, want 200", code)
+				}
+				s := tb.waitFor("Activation Failed, live", func(s screen) bool { return s.Status == "Activation Failed" })
+				if !s.KeysShown || !s.Generate || s.Deactivate {
+					t.Fatalf("Activation Failed after Generate: %v; want the keys still shown and only Generate enabled", s)
+				}
+				tb.checkPage("the Generate answer, Activation Failed")
+				tb.clickAndLoad("close-window")
+				tb.openWindowFromMenu()
+				tb.checkPage("the window, Activation Failed")
+				tb.screenshot("window-7-activation-failed")
+			})
+			t.Run("deactivation", func(t *testing.T) {
+				hook := startFailingHook(t, "deactivate")
+				srv := startServer(t, "--activator", "webhook", "--webhook-url", hook.URL, "--deactivation-timeout", "1s")
+				tb := startBrowserOn(t, dev)
+				tb.login(srv.LocalURL(), "admin", srv.Passwords["admin"])
+				tb.openWindowFromMenu()
+				if code := tb.clickAndLoad("generate"); code != 200 {
+					t.Fatalf("Generate answered %d, want 200", code)
+				}
+				tb.waitFor("Activated, live", func(s screen) bool { return s.Status == "Activated" })
+				tb.clickAndLoad("close-window")
+				tb.openWindowFromMenu()
+				if code := tb.clickAndLoad("deactivate"); code != 200 {
+					t.Fatalf("Deactivate answered %d, want 200 after its redirect", code)
+				}
+				s := tb.waitFor("Deactivation Failed, live", func(s screen) bool { return s.Status == "Deactivation Failed" })
+				if !s.Generate || s.Deactivate {
+					t.Fatalf("Deactivation Failed: %v; want only Generate enabled", s)
+				}
+				tb.checkPage("the window, Deactivation Failed")
+				tb.screenshot("window-8-deactivation-failed")
+			})
+		})
 	}
 }
 
@@ -217,26 +340,35 @@ func TestCopyOnPlainHTTP(t *testing.T) {
 // TestViewerHasNoAPICredentials: a user who is not an ESP admin finds no API
 // Credentials item in the user menu, and the window's address is a 404 page.
 func TestViewerHasNoAPICredentials(t *testing.T) {
-	srv := startServer(t, "--activator", "local")
-	tb := startBrowser(t)
-	base := srv.LocalURL()
+	for _, dev := range devices {
+		t.Run(dev.name, func(t *testing.T) {
+			srv := startServer(t, "--activator", "local")
+			tb := startBrowserOn(t, dev)
+			base := srv.LocalURL()
 
-	tb.login(base, "viewer", srv.Passwords["viewer"])
-	checkUserMenuTopRight(t, tb, "viewer")
-	tb.click("user-menu")
-	tb.waitVisible("logout") // the menu is open
-	if eval[bool](tb, `document.querySelector('[data-testid="menu-api-credentials"]') !== null`) {
-		t.Fatal("the viewer's menu has an API Credentials item")
-	}
+			tb.login(base, "viewer", srv.Passwords["viewer"])
+			checkUserMenuTopRight(t, tb, "viewer")
+			tb.click("user-menu")
+			tb.waitVisible("logout") // the menu is open
+			if eval[bool](tb, `document.querySelector('[data-testid="menu-api-credentials"]') !== null`) {
+				t.Fatal("the viewer's menu has an API Credentials item")
+			}
+			if n := eval[int](tb, `document.querySelectorAll('#user-menu-list [role="separator"]').length`); n != 0 {
+				t.Errorf("the viewer's menu has %d separators and one item: want none", n)
+			}
+			tb.checkPage("the viewer's open user menu")
 
-	if code := tb.navigate(base + "/api-credentials"); code != 404 {
-		t.Fatalf("GET /api-credentials as the viewer: %d, want 404", code)
-	}
-	tb.waitVisible("error-page")
-	if got := eval[string](tb, `document.querySelector('[data-testid="error-code"]').textContent.trim()`); got != "404" {
-		t.Fatalf("error page code %q, want 404", got)
-	}
-	if s := tb.waitFor("the 404 page", func(s screen) bool { return true }); s.WindowOpen || s.Generate {
-		t.Fatalf("the viewer sees the window: %v", s)
+			if code := tb.navigate(base + "/api-credentials"); code != 404 {
+				t.Fatalf("GET /api-credentials as the viewer: %d, want 404", code)
+			}
+			tb.waitVisible("error-page")
+			if got := eval[string](tb, `document.querySelector('[data-testid="error-code"]').textContent.trim()`); got != "404" {
+				t.Fatalf("error page code %q, want 404", got)
+			}
+			if s := tb.waitFor("the 404 page", func(s screen) bool { return true }); s.WindowOpen || s.Generate {
+				t.Fatalf("the viewer sees the window: %v", s)
+			}
+			tb.checkPage("the 404 page")
+		})
 	}
 }

@@ -214,6 +214,42 @@ func (h *gatedHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// failingHook is an activation webhook that refuses the actions it was told
+// to fail (503, so the scheduler retries until the credential's timeout) and
+// accepts every other one at once.
+type failingHook struct {
+	URL  string
+	fail map[string]bool
+}
+
+// startFailingHook serves a failing webhook until the test ends.
+func startFailingHook(t *testing.T, failing ...string) *failingHook {
+	t.Helper()
+	h := &failingHook{fail: map[string]bool{}}
+	for _, a := range failing {
+		h.fail[a] = true
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	h.URL = srv.URL + "/hook"
+	return h
+}
+
+func (h *failingHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var ev struct {
+		Action string `json:"action"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&ev); err != nil || ev.Action == "" {
+		http.Error(w, "bad event", http.StatusBadRequest)
+		return
+	}
+	if h.fail[ev.Action] {
+		http.Error(w, "refused by the test", http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // lockedBuffer collects a process's or a browser's output while a test may
 // read it.
 type lockedBuffer struct {

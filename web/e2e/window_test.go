@@ -34,6 +34,8 @@ type screen struct {
 	Generate       bool   `json:"generate"`   // shown and enabled
 	Deactivate     bool   `json:"deactivate"` // shown and enabled
 	Selection      string `json:"selection"`  // the text the user has selected
+	Focused        string `json:"focused"`    // the data-testid of the focused element
+	LoginNotice    string `json:"loginNotice"`
 }
 
 func (s screen) String() string {
@@ -78,6 +80,8 @@ const screenJS = `(() => {
     generate: usable('generate'),
     deactivate: usable('deactivate'),
     selection: String(window.getSelection()),
+    focused: (document.activeElement && document.activeElement.getAttribute('data-testid')) || '',
+    loginNotice: text('login-notice'),
   };
 })()`
 
