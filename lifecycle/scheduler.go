@@ -3,7 +3,6 @@ package lifecycle
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -214,7 +213,7 @@ func (s *Scheduler) callActivator(ctx context.Context, ids []int64, byID map[int
 			action = ActionDeactivate // a deactivation, or removing a failed activation
 		}
 		ev := Event{CredentialID: c.ID, TenantID: c.TenantID, AccessKey: c.AccessKey, Action: action,
-			IdempotencyKey: fmt.Sprintf("esp-credential-%d-%s", c.ID, action), Attempt: c.Attempts + 1}
+			IdempotencyKey: IdempotencyKey(c.ID, c.AccessKey, action), Attempt: c.Attempts + 1}
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()

@@ -238,11 +238,11 @@ func TestKill9DuringActivationsLosesNothing(t *testing.T) {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
 	assertAuditTrail(t, dir, ids)
+	keys := activationKeys(t, dir, ids)
 	gw.mu.Lock()
 	defer gw.mu.Unlock()
 	for _, id := range ids {
-		key := "esp-credential-" + itoa(id) + "-activate"
-		if gw.seen[key] == 0 {
+		if gw.seen[keys[id]] == 0 {
 			t.Fatalf("credential %d never reached the gateway", id)
 		}
 	}
@@ -262,7 +262,17 @@ func TestSecondServeOnSameFolderActivatesOnce(t *testing.T) {
 	assertAuditTrail(t, dir, ids)
 }
 
-func itoa(n int64) string {
-	b, _ := json.Marshal(n)
-	return string(b)
+// activationKeys is the idempotency key of each credential's activation.
+func activationKeys(t *testing.T, dir string, ids []int64) map[int64]string {
+	t.Helper()
+	st := mustStore(t, dir)
+	keys := make(map[int64]string, len(ids))
+	for _, id := range ids {
+		c, err := st.CredentialByID(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[id] = lifecycle.IdempotencyKey(c.ID, c.AccessKey, lifecycle.ActionActivate)
+	}
+	return keys
 }
