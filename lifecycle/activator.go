@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -30,6 +31,15 @@ type Event struct {
 	Action         Action `json:"action"`
 	IdempotencyKey string `json:"idempotency_key"`
 	Attempt        int    `json:"attempt"`
+}
+
+// IdempotencyKey names one action on one credential for the gateway, e.g.
+// esp-credential-12-MZXW6YTBOI4DQNRXGQ2DAMBS-activate. Beside the id it
+// carries the random part of the credential's access key, so no two
+// credentials ever share a key, also where ids repeat (a database restored
+// from a backup, two installations on one gateway).
+func IdempotencyKey(credentialID int64, accessKey string, action Action) string {
+	return fmt.Sprintf("esp-credential-%d-%s-%s", credentialID, strings.TrimPrefix(accessKey, AccessKeyPrefix), action)
 }
 
 // ErrPermanent marks an activator failure that retrying cannot fix: the

@@ -3,7 +3,6 @@ package lifecycle
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -26,6 +25,10 @@ type Scheduler struct {
 	Batch int
 	// Actor names the scheduler in the audit trail.
 	Actor string
+	// beats, when set, replaces the heartbeat's ticker, and renewed is
+	// called after each renewal (export_test.go).
+	beats   <-chan time.Time
+	renewed func()
 }
 
 // NewScheduler returns a scheduler; now is the clock Run uses.
@@ -89,11 +92,6 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) (TickResult, error)
 	return res, nil
 }
 
-type outcome struct {
-	cred store.Credential
-	err  error
-}
-
 // work handles one batch of due credentials: time-outs fail at once; the
 // rest go to the activator a few at a time, each group claimed just before
 // its calls so that no claim's lease runs out while it waits its turn.
@@ -120,38 +118,62 @@ func (s *Scheduler) work(ctx context.Context, now time.Time, due []store.Credent
 }
 
 // activateGroup claims a group of due credentials, passes the claimed ones
-// to the activator and writes the results back in one transaction.
+// to the activator and writes the results back in one transaction. While
+// the calls run, a heartbeat renews the claims every third of the lease, so
+// a slow call keeps its credential however long it takes (up to the
+// credential's deadline) while a dead process's claims lapse within one
+// lease. A claim that could not be renewed was taken over (or the
+// credential changed): its call is cancelled and its outcome dropped.
 func (s *Scheduler) activateGroup(ctx context.Context, now time.Time, group []store.Credential, res *TickResult) error {
 	claims := make([]store.Claim, 0, len(group))
 	byID := make(map[int64]store.Credential, len(group))
 	for _, c := range group {
-		until := now.Add(s.cfg.Lease)
-		if until.After(c.DeadlineAt) {
-			until = c.DeadlineAt
-		}
-		claims = append(claims, store.Claim{CredentialID: c.ID, Status: c.Status, DueAt: c.DueAt, Until: until})
+		claims = append(claims, store.Claim{CredentialID: c.ID, Status: c.Status, DueAt: c.DueAt, Until: s.leaseEnd(c, now)})
 		byID[c.ID] = c
 	}
-	won, err := s.store.ClaimDue(ctx, claims)
+	held, err := s.store.ClaimDue(ctx, claims)
 	if err != nil {
 		return err
 	}
-	// No call outlives the lease, after which another scheduler may take
-	// the credential over.
-	callCtx, cancel := context.WithTimeout(ctx, s.cfg.Lease)
-	outcomes := s.callActivator(callCtx, won, byID)
-	cancel()
+	if len(held) == 0 {
+		return nil
+	}
+	calls := make([]call, len(held))
+	for i, cl := range held {
+		c := byID[cl.CredentialID]
+		// A call may run as long as the credential's deadline allows; at
+		// the deadline the credential times out anyway.
+		callCtx, cancel := context.WithTimeout(ctx, c.DeadlineAt.Sub(now))
+		calls[i] = call{cred: c, claim: cl, ctx: callCtx, cancel: cancel}
+	}
+	hbCtx, stopHeartbeat := context.WithCancel(ctx)
+	hbDone := make(chan map[int64]bool, 1)
+	go func() { hbDone <- s.heartbeat(hbCtx, calls) }()
+	s.callActivator(calls)
+	stopHeartbeat()
+	lost := <-hbDone
+	for _, c := range calls {
+		c.cancel()
+	}
 	// Results are written even if ctx ends meanwhile: the activator has acted.
 	wctx := context.WithoutCancel(ctx)
 	var ts []store.Transition
-	for _, o := range outcomes {
+	for _, o := range calls {
 		c := o.cred
 		switch {
+		case lost[c.ID]:
+			// Another scheduler holds the credential now, or it changed:
+			// whatever this call did is that holder's to find out.
+			continue
 		case o.err == nil:
-			ts = append(ts, s.succeeded(c, now))
+			t := s.succeeded(c, now)
+			t.Claim = o.claim.Token // only while this claim still holds
+			ts = append(ts, t)
 		case errors.Is(o.err, ErrPermanent):
 			s.log.Warn("activator failed for good", "credential", c.ID, "status", c.Status, "err", o.err)
-			ts = append(ts, s.failed(c, now, o.err.Error()))
+			t := s.failed(c, now, o.err.Error())
+			t.Claim = o.claim.Token
+			ts = append(ts, t)
 		default:
 			attempts := c.Attempts + 1
 			next := now.Add(s.backoff(attempts))
@@ -159,13 +181,83 @@ func (s *Scheduler) activateGroup(ctx context.Context, now time.Time, group []st
 				next = c.DeadlineAt
 			}
 			s.log.Warn("activator failed; will retry", "credential", c.ID, "status", c.Status, "attempt", attempts, "retry_at", next, "err", o.err)
-			if err := s.store.Reschedule(wctx, c.ID, c.Status, next); err != nil {
+			if err := s.store.Reschedule(wctx, o.claim, next); err != nil {
 				return err
 			}
 			res.Retried++
 		}
 	}
 	return s.apply(wctx, ts, res)
+}
+
+// leaseEnd is when a claim taken or renewed at now lapses: one lease on,
+// but never after the credential's deadline.
+func (s *Scheduler) leaseEnd(c store.Credential, now time.Time) time.Time {
+	until := now.Add(s.cfg.Lease)
+	if until.After(c.DeadlineAt) {
+		until = c.DeadlineAt
+	}
+	return until
+}
+
+// call is one claimed credential's activator call and its outcome.
+type call struct {
+	cred   store.Credential
+	claim  store.Claim
+	ctx    context.Context
+	cancel context.CancelFunc
+	err    error
+}
+
+// heartbeat renews the claims of calls every third of the lease until ctx
+// ends, cancels the call of each claim that no longer holds and returns
+// their credential ids. A renewal that fails (the database busy, say) is
+// tried again at the next beat; the lease leaves room for two misses.
+func (s *Scheduler) heartbeat(ctx context.Context, calls []call) map[int64]bool {
+	lost := map[int64]bool{}
+	beats, stop := s.renewBeats(max(s.cfg.Lease/3, time.Millisecond))
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return lost
+		case <-beats:
+		}
+		now := s.now().UTC()
+		renew := make([]store.Claim, 0, len(calls))
+		for _, c := range calls {
+			if !lost[c.cred.ID] {
+				cl := c.claim
+				cl.Until = s.leaseEnd(c.cred, now)
+				renew = append(renew, cl)
+			}
+		}
+		gone, err := s.store.RenewClaims(ctx, renew)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("renewing claims failed; will try again", "claims", len(renew), "err", err)
+		}
+		for _, id := range gone {
+			lost[id] = true
+			for _, c := range calls {
+				if c.cred.ID == id {
+					c.cancel()
+				}
+			}
+			s.log.Warn("claim lost to another scheduler or a change; its call is abandoned", "credential", id)
+		}
+		if s.renewed != nil {
+			s.renewed()
+		}
+	}
+}
+
+// renewBeats ticks every interval; tests replace it to renew on demand.
+func (s *Scheduler) renewBeats(every time.Duration) (<-chan time.Time, func()) {
+	if s.beats != nil {
+		return s.beats, func() {}
+	}
+	t := time.NewTicker(every)
+	return t.C, t.Stop
 }
 
 // apply writes transitions in one transaction and counts those that took
@@ -203,26 +295,30 @@ func (s *Scheduler) apply(ctx context.Context, ts []store.Transition, res *TickR
 	return nil
 }
 
-func (s *Scheduler) callActivator(ctx context.Context, ids []int64, byID map[int64]store.Credential) []outcome {
-	out := make([]outcome, len(ids))
+// callActivator runs the calls, at most Workers at a time, and records
+// each one's error.
+func (s *Scheduler) callActivator(calls []call) {
 	sem := make(chan struct{}, max(s.Workers, 1))
 	var wg sync.WaitGroup
-	for i, id := range ids {
-		c := byID[id]
+	for i := range calls {
+		c := &calls[i]
 		action := ActionActivate
-		if st := Status(c.Status); st == PendingDeactivation || st == ActivationFailed {
+		if st := Status(c.cred.Status); st == PendingDeactivation || st == ActivationFailed {
 			action = ActionDeactivate // a deactivation, or removing a failed activation
 		}
-		ev := Event{CredentialID: c.ID, TenantID: c.TenantID, AccessKey: c.AccessKey, Action: action,
-			IdempotencyKey: fmt.Sprintf("esp-credential-%d-%s", c.ID, action), Attempt: c.Attempts + 1}
+		ev := Event{CredentialID: c.cred.ID, TenantID: c.cred.TenantID, AccessKey: c.cred.AccessKey, Action: action,
+			IdempotencyKey: IdempotencyKey(c.cred.ID, c.cred.AccessKey, action), Attempt: c.cred.Attempts + 1}
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			out[i] = outcome{cred: c, err: s.activator.Apply(ctx, ev)}
+			if err := c.ctx.Err(); err != nil {
+				c.err = err // its claim was lost while it waited its turn
+				return
+			}
+			c.err = s.activator.Apply(c.ctx, ev)
 		})
 	}
 	wg.Wait()
-	return out
 }
 
 func (s *Scheduler) succeeded(c store.Credential, now time.Time) store.Transition {

@@ -15,7 +15,7 @@ type Config struct {
 	DeactivationTimeout time.Duration // pending deactivation longer than this fails (24h)
 	PurgeAfter          time.Duration // deactivated at least this long are purged (24h)
 	PurgeEvery          time.Duration // how often the purge runs (7 days)
-	Lease               time.Duration // how long a scheduler owns a due credential while calling the activator (1m)
+	Lease               time.Duration // how long a claim on a due credential lasts unless its holder renews it (5s)
 	RetryBase           time.Duration // first retry delay after a failed activator call (1s)
 	RetryMax            time.Duration // longest retry delay (5m)
 }
@@ -27,7 +27,7 @@ func DefaultConfig() Config {
 		DeactivationTimeout: 24 * time.Hour,
 		PurgeAfter:          24 * time.Hour,
 		PurgeEvery:          7 * 24 * time.Hour,
-		Lease:               time.Minute,
+		Lease:               5 * time.Second,
 		RetryBase:           time.Second,
 		RetryMax:            5 * time.Minute,
 	}

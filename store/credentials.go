@@ -125,9 +125,12 @@ type Transition struct {
 	DeadlineAt time.Time
 	// Deactivated stamps deactivated_at with At.
 	Deactivated bool
-	Actor       string
-	Action      string
-	Detail      string
+	// Claim, when not zero, applies the change only while the row still
+	// carries this claim token (a scheduler writing its own call's outcome).
+	Claim  int64
+	Actor  string
+	Action string
+	Detail string
 }
 
 // ApplyTransitions applies each transition as one conditional UPDATE plus its
@@ -167,7 +170,7 @@ func applyTransition(ctx context.Context, tx *sql.Tx, t Transition) (bool, error
 		deactivated = "?"
 		args = append(args, t.At.UnixNano())
 	}
-	args = append(args, t.CredentialID)
+	args = append(args, t.CredentialID, t.Claim, t.Claim)
 	for _, f := range t.From {
 		args = append(args, f)
 	}
@@ -184,7 +187,7 @@ func applyTransition(ctx context.Context, tx *sql.Tx, t Transition) (bool, error
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE credentials SET status = ?, changed_at = ?, due_at = ?, deadline_at = ?,
 		attempts = 0, deactivated_at = `+deactivated+`
-		WHERE id = ? AND status IN (`+placeholders(len(t.From))+`)`, args...)
+		WHERE id = ? AND (? = 0 OR claim = ?) AND status IN (`+placeholders(len(t.From))+`)`, args...)
 	if err != nil {
 		return false, fmt.Errorf("store: transition credential %d to %s: %w", t.CredentialID, t.To, err)
 	}
@@ -258,45 +261,77 @@ func (s *Store) DueCredentials(ctx context.Context, now time.Time, limit int) ([
 
 // Claim is a lease on a due credential: its due time moves to Until so that
 // no other scheduler (or a restart within the lease) acts on it meanwhile.
+// The holder renews it (RenewClaims) while its activator call runs, and
+// writes the outcome with its Token, so a holder that lost the claim
+// changes nothing.
 type Claim struct {
 	CredentialID int64
 	Status       string
 	DueAt        time.Time // the due time read; the claim holds only if unchanged
 	Until        time.Time
+	Token        int64 // set by ClaimDue: the row's claim number while this claim holds
 }
 
-// ClaimDue moves each claimed row's due time forward and counts the attempt,
-// in one transaction; it returns the ids whose claim held.
-func (s *Store) ClaimDue(ctx context.Context, claims []Claim) ([]int64, error) {
-	var won []int64
+// ClaimDue moves each claimed row's due time forward, counts the attempt
+// and gives the row its next claim number, in one transaction; it returns
+// the claims that held, with their tokens.
+func (s *Store) ClaimDue(ctx context.Context, claims []Claim) ([]Claim, error) {
+	var won []Claim
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		won = won[:0]
-		stmt, err := tx.PrepareContext(ctx, `UPDATE credentials SET due_at = ?, attempts = attempts + 1
-			WHERE id = ? AND status = ? AND due_at = ?`)
+		stmt, err := tx.PrepareContext(ctx, `UPDATE credentials SET due_at = ?, attempts = attempts + 1, claim = claim + 1
+			WHERE id = ? AND status = ? AND due_at = ? RETURNING claim`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		for _, c := range claims {
-			res, err := stmt.ExecContext(ctx, c.Until.UnixNano(), c.CredentialID, c.Status, c.DueAt.UnixNano())
+			err := stmt.QueryRowContext(ctx, c.Until.UnixNano(), c.CredentialID, c.Status, c.DueAt.UnixNano()).Scan(&c.Token)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("store: claim credential %d: %w", c.CredentialID, err)
 			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				won = append(won, c.CredentialID)
-			}
+			won = append(won, c)
 		}
 		return nil
 	})
 	return won, err
 }
 
-// Reschedule sets the next due time of a credential still in status,
-// after a failed attempt that will be retried.
-func (s *Store) Reschedule(ctx context.Context, id int64, status string, due time.Time) error {
-	_, err := s.DB.ExecContext(ctx, `UPDATE credentials SET due_at = ? WHERE id = ? AND status = ?`, due.UnixNano(), id, status)
+// RenewClaims moves each claim's lease on to its Until, in one
+// transaction, where the row still carries the claim's token and status;
+// it returns the ids of the claims that no longer hold.
+func (s *Store) RenewClaims(ctx context.Context, claims []Claim) (lost []int64, err error) {
+	err = s.Tx(ctx, func(tx *sql.Tx) error {
+		lost = lost[:0]
+		stmt, err := tx.PrepareContext(ctx, `UPDATE credentials SET due_at = ? WHERE id = ? AND status = ? AND claim = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, c := range claims {
+			res, err := stmt.ExecContext(ctx, c.Until.UnixNano(), c.CredentialID, c.Status, c.Token)
+			if err != nil {
+				return fmt.Errorf("store: renew claim of credential %d: %w", c.CredentialID, err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				lost = append(lost, c.CredentialID)
+			}
+		}
+		return nil
+	})
+	return lost, err
+}
+
+// Reschedule sets the next due time of a claimed credential after a failed
+// attempt that will be retried, if the claim still holds.
+func (s *Store) Reschedule(ctx context.Context, c Claim, due time.Time) error {
+	_, err := s.DB.ExecContext(ctx, `UPDATE credentials SET due_at = ? WHERE id = ? AND status = ? AND claim = ?`,
+		due.UnixNano(), c.CredentialID, c.Status, c.Token)
 	if err != nil {
-		return fmt.Errorf("store: reschedule credential %d: %w", id, err)
+		return fmt.Errorf("store: reschedule credential %d: %w", c.CredentialID, err)
 	}
 	return nil
 }

@@ -11,6 +11,12 @@ func (s *Store) PlanBlockEnd(ctx context.Context, planID, after int64) (int64, b
 	return s.planBlockEnd(ctx, planID, after)
 }
 
+// OpenFileMigratedTo opens the database at path with the migrations up to
+// and including last only: a database as an older ESP left it.
+func OpenFileMigratedTo(ctx context.Context, path, last string) (*Store, error) {
+	return openFile(ctx, path, last)
+}
+
 // Hooks for the black-box tests.
 var (
 	ParsePlanLine       = parsePlanLine

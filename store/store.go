@@ -80,6 +80,12 @@ func OpenExisting(ctx context.Context, dir string) (*Store, error) {
 
 // OpenFile opens the database at path and applies pending migrations.
 func OpenFile(ctx context.Context, path string) (*Store, error) {
+	return openFile(ctx, path, "")
+}
+
+// openFile opens the database at path and applies the pending migrations
+// up to and including the one named last ("": all of them).
+func openFile(ctx context.Context, path, last string) (*Store, error) {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -101,7 +107,7 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %s", path, describe(err))
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, last); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -131,7 +137,7 @@ func (s *Store) Path() string { return s.path }
 // Close closes the database.
 func (s *Store) Close() error { return s.DB.Close() }
 
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context, last string) error {
 	if _, err := s.DB.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("store: open database: %s", describe(err))
@@ -145,6 +151,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := s.applyMigration(ctx, name); err != nil {
 			return err
 		}
+		if filepath.Base(name) == last {
+			break
+		}
 	}
 	return nil
 }
@@ -155,20 +164,71 @@ func (s *Store) applyMigration(ctx context.Context, name string) error {
 		return fmt.Errorf("store: read migration %s: %w", name, err)
 	}
 	base := filepath.Base(name)
-	return s.Tx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = ?`, base).Scan(&n); err != nil {
-			return fmt.Errorf("store: migration %s: %w", base, err)
-		}
-		if n > 0 {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			return fmt.Errorf("store: migration %s: %w", base, err)
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, strftime('%s','now'))`, base)
-		return err
-	})
+	// A migration that rebuilds a table (create the new one, copy, drop the
+	// old, rename) must not let the drop's implicit DELETE cascade into the
+	// rows that reference it. SQLite ignores PRAGMA foreign_keys inside a
+	// transaction, so the migration's connection turns enforcement off
+	// before BEGIN, checks every key with foreign_key_check before COMMIT,
+	// and turns enforcement on again before it goes back to the pool.
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migration %s: %s", base, describe(err))
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		return fmt.Errorf("store: migration %s: %w", base, err)
+	}
+	err = migrateTx(ctx, conn, base, string(body))
+	if _, onErr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`); onErr != nil && err == nil {
+		// Open fails and closes the pool: no connection stays unenforced.
+		err = fmt.Errorf("store: migration %s: enable foreign keys: %w", base, onErr)
+	}
+	return err
+}
+
+// migrateTx applies one migration in one write transaction on conn and
+// records it, unless it is recorded already.
+func migrateTx(ctx context.Context, conn *sql.Conn, base, body string) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: migration %s: begin: %w", base, err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = ?`, base).Scan(&n); err != nil {
+		return fmt.Errorf("store: migration %s: %w", base, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return fmt.Errorf("store: migration %s: %w", base, err)
+	}
+	rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		return fmt.Errorf("store: migration %s: check foreign keys: %w", base, err)
+	}
+	broken := rows.Next()
+	var table, parent string
+	if broken {
+		var rowid, fkid sql.NullInt64
+		rows.Scan(&table, &rowid, &parent, &fkid)
+	}
+	rowsErr := rows.Err()
+	rows.Close()
+	if rowsErr != nil {
+		return fmt.Errorf("store: migration %s: check foreign keys: %w", base, rowsErr)
+	}
+	if broken {
+		return fmt.Errorf("store: migration %s: a row of %s references a missing row of %s", base, table, parent)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, strftime('%s','now'))`, base); err != nil {
+		return fmt.Errorf("store: migration %s: %w", base, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: migration %s: commit: %w", base, err)
+	}
+	return nil
 }
 
 // Tx runs fn in one write transaction (BEGIN IMMEDIATE), committing when fn

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -238,12 +239,104 @@ func TestKill9DuringActivationsLosesNothing(t *testing.T) {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
 	assertAuditTrail(t, dir, ids)
+	keys := activationKeys(t, dir, ids)
 	gw.mu.Lock()
 	defer gw.mu.Unlock()
 	for _, id := range ids {
-		key := "esp-credential-" + itoa(id) + "-activate"
-		if gw.seen[key] == 0 {
+		if gw.seen[keys[id]] == 0 {
 			t.Fatalf("credential %d never reached the gateway", id)
+		}
+	}
+}
+
+// hangingGateway is a webhook receiver that holds every call until the
+// caller gives up, until answer is set; then it answers 200.
+type hangingGateway struct {
+	mu     sync.Mutex
+	answer bool
+	calls  int
+}
+
+func (g *hangingGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Reading the body to its end lets the server notice the caller's
+	// connection closing (the request's context ends).
+	io.Copy(io.Discard, r.Body)
+	g.mu.Lock()
+	g.calls++
+	answer := g.answer
+	g.mu.Unlock()
+	if !answer {
+		<-r.Context().Done()
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (g *hangingGateway) seen() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.calls
+}
+
+// kill -9 while a webhook call hangs, then a restart with the default
+// lease: the interrupted activation is retried and completes within
+// seconds, and is recorded once.
+func TestKill9DuringHangingActivationResumesWithinSeconds(t *testing.T) {
+	dir := t.TempDir()
+	ids := pendingCredentials(t, dir, 1)
+	gw := &hangingGateway{}
+	hook := httptest.NewServer(gw)
+	defer hook.Close()
+	args := []string{"--activator", "webhook", "--webhook-url", hook.URL, "--tick", "500ms"}
+
+	p := startServe(t, dir, args...)
+	deadline := time.Now().Add(10 * time.Second)
+	for gw.seen() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no activation reached the gateway")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+	p.done <- nil
+
+	gw.mu.Lock()
+	gw.answer = true
+	gw.mu.Unlock()
+	again := startServe(t, dir, args...)
+	waitStatuses(t, dir, ids, lifecycle.Activated, 10*time.Second)
+	if err := again.stop(t); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	assertAuditTrail(t, dir, ids)
+}
+
+// Two servers on one folder and a gateway slower than the lease: the
+// holder of each claim renews it while its call runs, so neither server
+// takes over the other's call and each credential reaches the gateway once.
+func TestTwoServesWithAGatewaySlowerThanTheLeaseCallOnce(t *testing.T) {
+	dir := t.TempDir()
+	ids := pendingCredentials(t, dir, 10)
+	gw := &slowGateway{delay: 4 * time.Second, seen: map[string]int{}}
+	hook := httptest.NewServer(gw)
+	defer hook.Close()
+	args := []string{"--activator", "webhook", "--webhook-url", hook.URL, "--tick", "100ms", "--claim-lease", "3s"}
+	first := startServe(t, dir, args...)
+	second := startServe(t, dir, args...)
+	waitStatuses(t, dir, ids, lifecycle.Activated, 60*time.Second)
+	for _, p := range []*serveProc{first, second} {
+		if err := p.stop(t); err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	}
+	assertAuditTrail(t, dir, ids)
+	keys := activationKeys(t, dir, ids)
+	gw.mu.Lock()
+	defer gw.mu.Unlock()
+	for _, id := range ids {
+		if n := gw.seen[keys[id]]; n != 1 {
+			t.Errorf("credential %d reached the gateway %d times, want 1", id, n)
 		}
 	}
 }
@@ -262,7 +355,17 @@ func TestSecondServeOnSameFolderActivatesOnce(t *testing.T) {
 	assertAuditTrail(t, dir, ids)
 }
 
-func itoa(n int64) string {
-	b, _ := json.Marshal(n)
-	return string(b)
+// activationKeys is the idempotency key of each credential's activation.
+func activationKeys(t *testing.T, dir string, ids []int64) map[int64]string {
+	t.Helper()
+	st := mustStore(t, dir)
+	keys := make(map[int64]string, len(ids))
+	for _, id := range ids {
+		c, err := st.CredentialByID(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[id] = lifecycle.IdempotencyKey(c.ID, c.AccessKey, lifecycle.ActionActivate)
+	}
+	return keys
 }

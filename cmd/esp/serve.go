@@ -45,7 +45,7 @@ func parseServe(e env, args []string) (serveConfig, error) {
 		{"session-idle", "ESP_SESSION_IDLE", 30 * time.Minute, &c.web.SessionIdle, "end web sessions unused this long"},
 		{"session-max", "ESP_SESSION_MAX", 12 * time.Hour, &c.web.SessionMax, "end any web session this old"},
 		{"read-timeout", "ESP_READ_TIMEOUT", 30 * time.Second, &c.readTimeout, "longest time a client may take to send a whole request"},
-		{"claim-lease", "ESP_CLAIM_LEASE", def.Lease, &c.lc.Lease, "how long a scheduler owns a credential while its activator runs"},
+		{"claim-lease", "ESP_CLAIM_LEASE", def.Lease, &c.lc.Lease, "how long a claim on a credential lasts unless its holder renews it (every third of it while the activator runs)"},
 	}
 	for _, d := range durs {
 		v, err := durationEnv(e, d.env, d.def)

@@ -194,3 +194,34 @@ func TestStalledRequestBodyIsAnswered408(t *testing.T) {
 		}
 	}
 }
+
+// The claim lease is short by default, so a crashed server's pending work
+// resumes within seconds, and --claim-lease or ESP_CLAIM_LEASE set it.
+func TestClaimLeaseDefaultAndSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want time.Duration
+	}{
+		{"default", nil, nil, 5 * time.Second},
+		{"flag", nil, []string{"--claim-lease", "7s"}, 7 * time.Second},
+		{"environment", map[string]string{"ESP_CLAIM_LEASE": "8s"}, nil, 8 * time.Second},
+		{"flag over environment", map[string]string{"ESP_CLAIM_LEASE": "8s"}, []string{"--claim-lease", "9s"}, 9 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := parseServe(env{getenv: func(k string) string { return tc.env[k] }}, tc.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.lc.Lease != tc.want {
+				t.Fatalf("lease %s, want %s", cfg.lc.Lease, tc.want)
+			}
+		})
+	}
+	for _, args := range [][]string{{"--claim-lease", "0s"}, {"--claim-lease", "soon"}} {
+		if _, err := parseServe(env{getenv: func(string) string { return "" }}, args); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}

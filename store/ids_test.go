@@ -1,0 +1,196 @@
+package store_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"esp/store"
+)
+
+// idTables are the tables whose ids leave the process (in events, the
+// audit trail, URLs and API answers), with an insert of one row each.
+var idTables = []struct {
+	table, insert string
+}{
+	{"tenants", `INSERT INTO tenants (name, created_at) VALUES ('t' || hex(randomblob(8)), 0)`},
+	{"users", `INSERT INTO users (tenant_id, username, password_hash, created_at)
+		VALUES ((SELECT min(id) FROM tenants), 'u' || hex(randomblob(8)), 'x', 0)`},
+	{"credentials", `INSERT INTO credentials (tenant_id, status, access_key, secret_hash, access_last4, secret_last4,
+		created_at, changed_at) VALUES ((SELECT min(id) FROM tenants), 'deactivated', 'ESPAK' || hex(randomblob(12)),
+		randomblob(32), 'AAAA', 'aaaa', 0, 0)`},
+	{"audit", `INSERT INTO audit (at, tenant_id, actor, action) VALUES (0, 1, 'test', 'test')`},
+	{"plans", `INSERT INTO plans (tenant_id, name, created_at) VALUES ((SELECT min(id) FROM tenants), 'p' || hex(randomblob(8)), 0)`},
+}
+
+func insertID(tb testing.TB, db *sql.DB, q string) int64 {
+	tb.Helper()
+	res, err := db.Exec(q)
+	if err != nil {
+		tb.Fatalf("%.60s: %v", q, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return id
+}
+
+// Deleting a table's highest row does not hand its id to the next insert.
+func TestIdsAreNotReusedAfterDeletingTheHighestRow(t *testing.T) {
+	st, _, _ := openPlanStore(t)
+	for _, tc := range idTables {
+		t.Run(tc.table, func(t *testing.T) {
+			insertID(t, st.DB, tc.insert)
+			highest := insertID(t, st.DB, tc.insert)
+			if _, err := st.DB.Exec(`DELETE FROM `+tc.table+` WHERE id = ?`, highest); err != nil {
+				t.Fatal(err)
+			}
+			if next := insertID(t, st.DB, tc.insert); next <= highest {
+				t.Fatalf("%s: the next id is %d after deleting id %d", tc.table, next, highest)
+			}
+		})
+	}
+}
+
+// A database an older ESP left (ids without AUTOINCREMENT) keeps every row
+// and every rule through the migration, and its next ids follow the highest
+// ever given, also those only the audit trail still remembers.
+func TestMigrationMakesIdsMonotonicAndKeepsEveryRow(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), store.DBFile)
+	old, err := store.OpenFileMigratedTo(ctx, path, "0006_change_counter.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	acme, err := old.CreateTenant(ctx, "acme", true, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	globex, err := old.CreateTenant(ctx, "globex", false, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, err := old.CreateUser(ctx, acme.ID, "alice", "hash", true, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.CreateSession(ctx, store.Session{IDHash: tokenHash("session"), UserID: alice.ID, CreatedAt: now, LastSeenAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.ImportPlan(ctx, acme.ID, "Plan", now, genRows(3)); err != nil {
+		t.Fatal(err)
+	}
+	kept := newCredential(t, old, acme.ID, now)
+	if err := old.InsertToken(ctx, store.Token{Hash: tokenHash("tok"), CredentialID: kept.ID, TenantID: acme.ID,
+		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	// globex's credential is the newest, deactivated and purged: only the
+	// audit trail still names its id.
+	purged := newCredential(t, old, globex.ID, now.Add(time.Nanosecond))
+	// Raw SQL where the current store's statements may name later columns.
+	if _, err := old.DB.Exec(`UPDATE credentials SET status = 'deactivated', deactivated_at = ? WHERE id = ?`,
+		now.UnixNano(), purged.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := old.PurgeDeactivated(ctx, now, now, "test"); err != nil || n != 1 {
+		t.Fatalf("purge: %d, %v", n, err)
+	}
+	before := dumpTables(t, old.DB)
+	old.Close()
+
+	migrated, err := store.OpenFileMigratedTo(ctx, path, "0007_monotonic_ids.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := dumpTables(t, migrated.DB)
+	migrated.Close()
+	if after != before {
+		t.Fatalf("rows changed by the migration:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	st, err := store.OpenFile(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+
+	next := newCredential(t, st, globex.ID, now.Add(2*time.Nanosecond))
+	if next.ID <= purged.ID {
+		t.Fatalf("new credential id %d after purged id %d", next.ID, purged.ID)
+	}
+	if trail, _ := st.Audit(ctx, next.ID); len(trail) != 1 || trail[0].Action != "generate" {
+		t.Fatalf("the new credential's trail is %+v, want its generate only", trail)
+	}
+
+	// The rules hold on the rebuilt tables: one live credential per tenant,
+	// CHECKs, foreign keys with their actions, the change counter.
+	h := sha256.Sum256([]byte("x"))
+	_, err = st.InsertCredential(ctx, store.Credential{TenantID: acme.ID, Status: "pending_activation", AccessKey: "ESPAKSECOND",
+		SecretHash: h[:], AccessLast4: "COND", SecretLast4: "xxxx", CreatedAt: now}, "test")
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("a second live credential: %v, want ErrConflict", err)
+	}
+	for _, q := range []string{
+		`UPDATE credentials SET status = 'bogus' WHERE id = ` + fmt.Sprint(kept.ID),
+		`INSERT INTO users (tenant_id, username, password_hash, created_at) VALUES (999, 'bob', 'x', 0)`,
+		`INSERT INTO plans (tenant_id, name, created_at, interval) VALUES (1, 'bad', 0, 'hour')`,
+		`INSERT INTO tenants (name, created_at) VALUES ('acme', 0)`,
+	} {
+		if _, err := st.DB.Exec(q); !store.IsConstraint(err) {
+			t.Errorf("%.60s: %v, want a constraint error", q, err)
+		}
+	}
+	counter, _ := st.ChangeCounter(ctx)
+	if err := st.SetPublicAPI(ctx, "globex", true); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := st.ChangeCounter(ctx); c <= counter {
+		t.Fatalf("changing a tenant left the change counter at %d", c)
+	}
+	if _, err := st.DB.Exec(`DELETE FROM credentials WHERE id = ?`, kept.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, st, "api_tokens"); n != 0 {
+		t.Fatalf("%d tokens left after deleting their credential", n)
+	}
+	var current sql.NullInt64
+	st.DB.QueryRow(`SELECT current_credential_id FROM tenants WHERE id = ?`, acme.ID).Scan(&current)
+	if current.Valid {
+		t.Fatalf("tenant still points at deleted credential %d", current.Int64)
+	}
+}
+
+// dumpTables renders every row of the tables the migration touches or
+// whose rows reference them.
+func dumpTables(tb testing.TB, db *sql.DB) string {
+	tb.Helper()
+	var out string
+	for _, table := range []string{"tenants", "users", "credentials", "audit", "plans", "plan_rows", "api_tokens", "sessions"} {
+		rows, err := db.Query(`SELECT * FROM ` + table + ` ORDER BY 1`)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		out += fmt.Sprintf("== %s %v\n", table, cols)
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				tb.Fatal(err)
+			}
+			out += fmt.Sprintf("%v\n", vals)
+		}
+		rows.Close()
+	}
+	return out
+}
