@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -34,6 +35,7 @@ type AuditEntry struct {
 	At           time.Time
 	TenantID     int64
 	CredentialID int64
+	AccessLast4  string // the last 4 characters of the credential's access key, kept past its purge
 	Actor        string
 	Action       string
 	FromStatus   string
@@ -105,7 +107,7 @@ func (s *Store) InsertCredential(ctx context.Context, c Credential, actor string
 			return fmt.Errorf("store: set current credential: %w", err)
 		}
 		return insertAudit(ctx, tx, AuditEntry{At: c.CreatedAt, TenantID: c.TenantID, CredentialID: c.ID,
-			Actor: actor, Action: "generate", ToStatus: c.Status})
+			AccessLast4: c.AccessLast4, Actor: actor, Action: "generate", ToStatus: c.Status})
 	})
 	if err != nil {
 		return Credential{}, err
@@ -174,8 +176,9 @@ func applyTransition(ctx context.Context, tx *sql.Tx, t Transition) (bool, error
 	// The write transaction holds the lock, so the status read here is the
 	// one the conditional UPDATE below sees.
 	var tenantID int64
-	var from string
-	err := tx.QueryRowContext(ctx, `SELECT tenant_id, status FROM credentials WHERE id = ?`, t.CredentialID).Scan(&tenantID, &from)
+	var from, last4 string
+	err := tx.QueryRowContext(ctx, `SELECT tenant_id, status, access_last4 FROM credentials WHERE id = ?`, t.CredentialID).
+		Scan(&tenantID, &from, &last4)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -192,7 +195,7 @@ func applyTransition(ctx context.Context, tx *sql.Tx, t Transition) (bool, error
 		return false, nil
 	}
 	err = insertAudit(ctx, tx, AuditEntry{At: t.At, TenantID: tenantID, CredentialID: t.CredentialID,
-		Actor: t.Actor, Action: t.Action, FromStatus: from, ToStatus: t.To, Detail: t.Detail})
+		AccessLast4: last4, Actor: t.Actor, Action: t.Action, FromStatus: from, ToStatus: t.To, Detail: t.Detail})
 	return err == nil, err
 }
 
@@ -205,36 +208,78 @@ func insertAudit(ctx context.Context, tx *sql.Tx, e AuditEntry) error {
 	if e.CredentialID != 0 {
 		cred = sql.NullInt64{Int64: e.CredentialID, Valid: true}
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit (at, tenant_id, credential_id, actor, action, from_status, to_status, detail)
-		VALUES (?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?)`,
-		e.At.UnixNano(), e.TenantID, cred, e.Actor, e.Action, e.FromStatus, e.ToStatus, e.Detail)
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action,
+		from_status, to_status, detail)
+		VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?)`,
+		e.At.UnixNano(), e.TenantID, cred, e.AccessLast4, e.Actor, e.Action, e.FromStatus, e.ToStatus, e.Detail)
 	if err != nil {
 		return fmt.Errorf("store: write audit: %w", err)
 	}
 	return nil
 }
 
-// Audit lists the audit trail of a credential (credentialID > 0) or of every
-// credential (0), oldest first.
-func (s *Store) Audit(ctx context.Context, credentialID int64) ([]AuditEntry, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, at, tenant_id, coalesce(credential_id, 0), actor, action,
-		coalesce(from_status, ''), coalesce(to_status, ''), detail
-		FROM audit WHERE ? = 0 OR credential_id = ? ORDER BY id`, credentialID, credentialID)
-	if err != nil {
-		return nil, fmt.Errorf("store: audit: %w", err)
-	}
+// auditColumns are the columns scanAudit reads, in its order.
+const auditColumns = `id, at, tenant_id, coalesce(credential_id, 0), access_last4, actor, action,
+	coalesce(from_status, ''), coalesce(to_status, ''), detail`
+
+func scanAudit(rows *sql.Rows) ([]AuditEntry, error) {
 	defer rows.Close()
 	var out []AuditEntry
 	for rows.Next() {
 		var e AuditEntry
 		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.TenantID, &e.CredentialID, &e.Actor, &e.Action, &e.FromStatus, &e.ToStatus, &e.Detail); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.TenantID, &e.CredentialID, &e.AccessLast4, &e.Actor, &e.Action,
+			&e.FromStatus, &e.ToStatus, &e.Detail); err != nil {
 			return nil, err
 		}
 		e.At = fromNanos(at)
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// Audit lists the audit trail of a credential (credentialID > 0) or of every
+// credential (0), oldest first.
+func (s *Store) Audit(ctx context.Context, credentialID int64) ([]AuditEntry, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT `+auditColumns+`
+		FROM audit WHERE ? = 0 OR credential_id = ? ORDER BY id`, credentialID, credentialID)
+	if err != nil {
+		return nil, fmt.Errorf("store: audit: %w", err)
+	}
+	out, err := scanAudit(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: audit: %w", err)
+	}
+	return out, nil
+}
+
+// TenantAudit lists up to limit of a tenant's audit rows whose action is one
+// of actions, newest first, starting below the id beforeID (0: from the
+// newest). Ids only grow, so paging by the last id seen is stable while
+// rows are added.
+func (s *Store) TenantAudit(ctx context.Context, tenantID, beforeID int64, actions []string, limit int) ([]AuditEntry, error) {
+	if len(actions) == 0 {
+		return nil, nil
+	}
+	if beforeID <= 0 {
+		beforeID = math.MaxInt64
+	}
+	args := []any{tenantID, beforeID}
+	for _, a := range actions {
+		args = append(args, a)
+	}
+	args = append(args, limit)
+	rows, err := s.DB.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit
+		WHERE tenant_id = ? AND id < ? AND action IN (`+placeholders(len(actions))+`)
+		ORDER BY id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: audit of tenant %d: %w", tenantID, err)
+	}
+	out, err := scanAudit(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: audit of tenant %d: %w", tenantID, err)
+	}
+	return out, nil
 }
 
 // DueCredentials lists up to limit credentials whose due time has come.
@@ -344,8 +389,9 @@ func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, la
 }
 
 func purgeTx(ctx context.Context, tx *sql.Tx, cutoff, now time.Time, actor string) (int, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO audit (at, tenant_id, credential_id, actor, action, from_status, to_status, detail)
-		SELECT ?, tenant_id, id, ?, 'purge', status, NULL, '' FROM credentials
+	res, err := tx.ExecContext(ctx, `INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action,
+		from_status, to_status, detail)
+		SELECT ?, tenant_id, id, access_last4, ?, 'purge', status, NULL, '' FROM credentials
 		WHERE status = 'deactivated' AND deactivated_at <= ?`, now.UnixNano(), actor, cutoff.UnixNano())
 	if err != nil {
 		return 0, fmt.Errorf("store: purge audit: %w", err)
