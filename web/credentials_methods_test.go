@@ -15,7 +15,8 @@ func TestWindowPathsCheckAccessBeforeMethod(t *testing.T) {
 	bob := signedIn(t, env, "bob")
 	gina := signedIn(t, env, "gina")
 	alice := signedIn(t, env, "alice")
-	paths := []string{"/api-credentials", "/api-credentials/generate", "/api-credentials/deactivate", "/api-credentials/status"}
+	paths := []string{"/api-credentials", "/api-credentials/generate", "/api-credentials/deactivate", "/api-credentials/status",
+		"/api-credentials/history", "/api-credentials/history.csv"}
 	for _, path := range paths {
 		for _, method := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch} {
 			rec := anon.send(httptest.NewRequest(method, path, nil))

@@ -7,7 +7,8 @@ import (
 )
 
 // windowPaths are the API Credentials window's addresses.
-var windowPaths = []string{"/api-credentials", "/api-credentials/generate", "/api-credentials/deactivate", "/api-credentials/status"}
+var windowPaths = []string{"/api-credentials", "/api-credentials/generate", "/api-credentials/deactivate", "/api-credentials/status",
+	historyPath, historyCSVPath}
 
 // routes lists the whole HTTP surface. Middleware that applies to every
 // request (security headers, body limits, panic recovery) is set in New,
@@ -38,6 +39,8 @@ func (s *Server) routes() {
 	e.POST("/api-credentials/generate", s.credentialsGenerate, session, signedIn, window, csrf)
 	e.POST("/api-credentials/deactivate", s.credentialsDeactivate, session, signedIn, window, csrf)
 	e.GET("/api-credentials/status", s.credentialsStatus, session, signedIn, window)
+	e.Match(get, historyPath, s.credentialsHistory, session, signedIn, window)
+	e.Match(get, historyCSVPath, s.credentialsHistoryCSV, session, signedIn, window)
 	// Reloading or bookmarking the address a form posted to shows the window.
 	e.GET("/api-credentials/generate", backToWindow, session, signedIn, window)
 	e.GET("/api-credentials/deactivate", backToWindow, session, signedIn, window)
