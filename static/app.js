@@ -227,10 +227,37 @@
     schedule();
   }
 
+  // --- One-time keys ---------------------------------------------------------
+  // The page after Generate is the answer to a POST, and the only page that
+  // shows the full keys. Giving its history entry the window's own address
+  // makes reload load the window (keys masked) with a GET rather than send
+  // Generate again; the same goes for a refusal's page. The server also
+  // answers a resent Generate form with the window as it now is.
+  // Chromium keeps even no-store pages in its back-forward cache, so Back and
+  // Forward could show a window as it was (keys included): a window page
+  // wipes its full keys when it is put there, and reloads when it is shown
+  // from there.
+
+  function initOneTimeKeys(dialog) {
+    var windowURL = dialog.getAttribute('data-window-url');
+    if (windowURL && window.history && history.replaceState && location.pathname !== windowURL) {
+      history.replaceState(null, '', windowURL);
+    }
+    window.addEventListener('pageshow', function (e) { if (e.persisted) window.location.reload(); });
+    if (dialog.getAttribute('data-full-keys') !== 'true') return;
+    window.addEventListener('pagehide', function (e) {
+      if (!e.persisted) return;
+      toArray(dialog.querySelectorAll('[data-testid="access-key"], [data-testid="secret-key"]')).forEach(function (el) {
+        el.textContent = '';
+      });
+    });
+  }
+
   initUserMenu();
   initCopyButtons();
   var dialog = document.getElementById('credentials-window');
   if (dialog) {
+    initOneTimeKeys(dialog);
     initDialog(dialog);
     initLiveStatus(dialog);
   }

@@ -27,6 +27,10 @@ type Credential struct {
 	Attempts      int
 	DeactivatedAt time.Time
 	LastUsedAt    time.Time
+	// GenerateRequest is the SHA-256 of the request id of the Generate form
+	// that made the credential (nil without one). InsertCredential writes
+	// it; lookups do not read it back (see GeneratedByRequest).
+	GenerateRequest []byte
 }
 
 // AuditEntry is one line of the audit trail.
@@ -86,14 +90,19 @@ func (s *Store) CredentialByID(ctx context.Context, id int64) (Credential, error
 
 // InsertCredential stores a new credential, makes it the tenant's current one
 // and writes the audit row, in one transaction. A second live credential for
-// the tenant is refused by the database's partial unique index: ErrConflict.
+// the tenant, or a second credential from one Generate request, is refused
+// by the database's unique indexes: ErrConflict.
 func (s *Store) InsertCredential(ctx context.Context, c Credential, actor string) (Credential, error) {
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		var request any // NULL, not an empty blob
+		if c.GenerateRequest != nil {
+			request = c.GenerateRequest
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
-			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, generate_request)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.TenantID, c.Status, c.AccessKey, c.SecretHash, c.AccessLast4, c.SecretLast4,
-			c.CreatedAt.UnixNano(), c.CreatedAt.UnixNano(), toNull(c.DueAt), toNull(c.DeadlineAt))
+			c.CreatedAt.UnixNano(), c.CreatedAt.UnixNano(), toNull(c.DueAt), toNull(c.DeadlineAt), request)
 		if err != nil {
 			if IsConstraint(err) {
 				return fmt.Errorf("store: tenant %d already has live credentials: %w", c.TenantID, ErrConflict)
@@ -114,6 +123,18 @@ func (s *Store) InsertCredential(ctx context.Context, c Credential, actor string
 	}
 	c.ChangedAt = c.CreatedAt
 	return c, nil
+}
+
+// GeneratedByRequest reports whether one of the tenant's credentials was
+// made by the Generate request whose id hashes to request.
+func (s *Store) GeneratedByRequest(ctx context.Context, tenantID int64, request []byte) (bool, error) {
+	var n int
+	err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM credentials WHERE tenant_id = ? AND generate_request = ?`,
+		tenantID, request).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: generate request of tenant %d: %w", tenantID, err)
+	}
+	return n > 0, nil
 }
 
 // Transition is one conditional status change of one credential.

@@ -55,6 +55,9 @@ type CredentialsVM struct {
 	Pending       bool   // status is pending_*: the live-status script polls
 	Notice        string // an info/error message, e.g. "Another admin generated credentials at the same time." (role=status/alert)
 	NoticeIsError bool
+	// GenerateRequest is the Generate form's one-time request id: the
+	// server carries out each one once (a resent form shows the window).
+	GenerateRequest string
 }
 
 // ErrorVM is an error page; the shell is shown only when Username is set.
@@ -63,6 +66,11 @@ type ErrorVM struct {
 	Code    int
 	Message string
 }
+
+// WindowURL is the API Credentials window's address: the page after
+// Generate puts it in the browser's history, so that reload and Back load
+// the window instead of sending Generate again.
+const WindowURL = "/api-credentials"
 
 // StatusURL is where the live-status script of the credentials window polls.
 const StatusURL = "/api-credentials/status"

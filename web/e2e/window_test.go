@@ -34,14 +34,16 @@ type screen struct {
 	Generate       bool   `json:"generate"`   // shown and enabled
 	Deactivate     bool   `json:"deactivate"` // shown and enabled
 	Selection      string `json:"selection"`  // the text the user has selected
+	Notice         string `json:"notice"`     // the window's notice (an error or a message), if shown
+	Download       bool   `json:"download"`   // Download of the one-time keys, shown and enabled
 }
 
 func (s screen) String() string {
 	return fmt.Sprintf("%+v", struct {
-		Path, Status, AccessKey, SecretKey, AccessKeyMsg, SecretKeyMsg string
-		WindowOpen, Generate, Deactivate, CopyAccessKey, CopySecretKey bool
-	}{s.Path, s.Status, s.AccessKey, s.SecretKey, s.AccessKeyMsg, s.SecretKeyMsg,
-		s.WindowOpen, s.Generate, s.Deactivate, s.CopyAccessKey, s.CopySecretKey})
+		Path, Status, AccessKey, SecretKey, AccessKeyMsg, SecretKeyMsg, Notice   string
+		WindowOpen, Generate, Deactivate, CopyAccessKey, CopySecretKey, Download bool
+	}{s.Path, s.Status, s.AccessKey, s.SecretKey, s.AccessKeyMsg, s.SecretKeyMsg, s.Notice,
+		s.WindowOpen, s.Generate, s.Deactivate, s.CopyAccessKey, s.CopySecretKey, s.Download})
 }
 
 const screenJS = `(() => {
@@ -78,6 +80,8 @@ const screenJS = `(() => {
     generate: usable('generate'),
     deactivate: usable('deactivate'),
     selection: String(window.getSelection()),
+    notice: text('credential-notice'),
+    download: usable('download-keys'),
   };
 })()`
 
