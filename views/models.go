@@ -58,6 +58,7 @@ type CredentialsVM struct {
 	// GenerateRequest is the Generate form's one-time request id: the
 	// server carries out each one once (a resent form shows the window).
 	GenerateRequest string
+	Tenant          string // the tenant's name, for the downloaded keys file
 }
 
 // ErrorVM is an error page; the shell is shown only when Username is set.
@@ -71,6 +72,10 @@ type ErrorVM struct {
 // Generate puts it in the browser's history, so that reload and Back load
 // the window instead of sending Generate again.
 const WindowURL = "/api-credentials"
+
+// APIBaseURL is where the public API is served, relative to the site; the
+// downloaded keys file names it in full, as the browser sees the site.
+const APIBaseURL = "/api/v1"
 
 // StatusURL is where the live-status script of the credentials window polls.
 const StatusURL = "/api-credentials/status"

@@ -43,8 +43,8 @@ func TestGenerateFormSentAgainShowsTheWindowMasked(t *testing.T) {
 		if got, want := text(doc, "access-key"), "••••••••"+access[len(access)-4:]; got != want {
 			t.Errorf("access key %q, want %q", got, want)
 		}
-		if n := doc.Find(`[data-testid=credential-notice], [data-testid=one-time-warning]`).Length(); n != 0 {
-			t.Errorf("the window shows a notice or the one-time warning")
+		if n := doc.Find(`[data-testid=credential-notice], [data-testid=one-time-warning], [data-testid=download-keys]`).Length(); n != 0 {
+			t.Errorf("the window shows a notice or the one-time keys' warning or Download")
 		}
 		if n := generateCount(t, env); n != 1 {
 			t.Fatalf("%d Generates carried out, want 1", n)
@@ -107,5 +107,49 @@ func TestGenerateWithoutAValidRequestIDChangesNothing(t *testing.T) {
 				t.Fatalf("%d Generates carried out, want none", n)
 			}
 		})
+	}
+}
+
+// The one-time keys come with Download and what it needs on the window
+// element; a masked window has neither.
+func TestDownloadHooksComeOnlyWithTheOneTimeKeys(t *testing.T) {
+	env := newTestEnv(t)
+	alice := signedIn(t, env, "alice")
+	rec := alice.postForm(t, "/api-credentials", "/api-credentials/generate", nil)
+	wantStatus(t, rec, http.StatusOK)
+	doc := mustDoc(t, rec)
+	if got := buttonState(doc, "download-keys"); got != "enabled" {
+		t.Fatalf("Download is %s", got)
+	}
+	if got := doc.Find(`[data-testid=download-keys]`).AttrOr("type", ""); got != "button" {
+		t.Errorf("Download is a %q button, want type=button (it sends nothing)", got)
+	}
+	w := doc.Find(`[data-testid=credentials-window]`)
+	for attr, want := range map[string]string{
+		"data-full-keys":    "true",
+		"data-tenant":       "acme",
+		"data-created":      "2026-11-26 09:00:00 UTC",
+		"data-api-base-url": "/api/v1",
+		"data-window-url":   "/api-credentials",
+	} {
+		if got := w.AttrOr(attr, "(none)"); got != want {
+			t.Errorf("%s = %q, want %q", attr, got, want)
+		}
+	}
+
+	rec = alice.get("/api-credentials")
+	wantStatus(t, rec, http.StatusOK)
+	doc = mustDoc(t, rec)
+	if got := buttonState(doc, "download-keys"); got != "absent" {
+		t.Errorf("the masked window has Download (%s)", got)
+	}
+	w = doc.Find(`[data-testid=credentials-window]`)
+	for _, attr := range []string{"data-full-keys", "data-tenant", "data-created", "data-api-base-url"} {
+		if _, ok := w.Attr(attr); ok {
+			t.Errorf("the masked window has %s", attr)
+		}
+	}
+	if got := w.AttrOr("data-window-url", ""); got != "/api-credentials" {
+		t.Errorf("data-window-url = %q", got)
 	}
 }

@@ -78,5 +78,6 @@ func (s *Server) windowVM(c echo.Context, plans []views.PlanSummary, cur lifecyc
 		Pending:       f.Pending,
 		// A new id for every rendering: each Generate form is carried out once.
 		GenerateRequest: randomRequestID(),
+		Tenant:          currentSession(c).tenant.Name,
 	}
 }
