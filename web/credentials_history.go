@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"esp/lifecycle"
 	"esp/views"
 )
 
@@ -52,12 +51,8 @@ func (s *Server) credentialsHistory(c echo.Context) error {
 		vm.NewestURL = historyPath
 	}
 	for _, e := range entries {
-		credential := "—"
-		if e.AccessLast4 != "" {
-			credential = lifecycle.Mask(e.AccessLast4)
-		}
 		vm.Rows = append(vm.Rows, views.HistoryRow{When: formatTime(e.At), WhenISO: e.At.UTC().Format(time.RFC3339),
-			Credential: credential, Event: e.Event, Actor: e.Actor})
+			Credential: e.AccessLast4, Event: e.Event, Actor: e.Actor})
 	}
 	return s.render(c, http.StatusOK, views.CredentialHistory(vm))
 }

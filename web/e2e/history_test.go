@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // historyEntry is one row of the history page as a person reads it.
@@ -81,6 +83,26 @@ func TestHistoryAfterAFullCycle(t *testing.T) {
 		}
 	}
 	tb.screenshot("history")
+
+	// On a phone the page does not scroll sideways, nor does the table
+	// inside its box: every column is in view.
+	if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
+		t.Fatal(err)
+	}
+	fit := eval[struct {
+		Page, Viewport, Table, Box float64
+	}](tb, `(() => {
+  const table = document.querySelector('[data-testid="history-table"]');
+  return {Page: document.documentElement.scrollWidth, Viewport: window.innerWidth,
+          Table: table.scrollWidth, Box: table.parentElement.clientWidth};
+})()`)
+	if fit.Page > fit.Viewport || fit.Table > fit.Box {
+		t.Errorf("at 390 px: page %v px wide in a %v px viewport, table %v px in a %v px box", fit.Page, fit.Viewport, fit.Table, fit.Box)
+	}
+	tb.screenshot("history-mobile")
+	if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(viewportWidth, viewportHeight)); err != nil {
+		t.Fatal(err)
+	}
 
 	tb.click("history-csv")
 	path := saved.next(tb)
