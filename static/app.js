@@ -264,11 +264,82 @@
     schedule();
   }
 
+  // --- One-time keys ---------------------------------------------------------
+  // The page after Generate is the answer to a POST, and the only page that
+  // shows the full keys. Giving its history entry the window's own address
+  // makes reload load the window (keys masked) with a GET rather than send
+  // Generate again; the same goes for a refusal's page. The server also
+  // answers a resent Generate form with the window as it now is.
+  // Chromium keeps even no-store pages in its back-forward cache, so Back and
+  // Forward could show a window as it was (keys included): a window page
+  // wipes its full keys when it is put there, and reloads when it is shown
+  // from there.
+
+  function initOneTimeKeys(dialog) {
+    var windowURL = dialog.getAttribute('data-window-url');
+    if (windowURL && window.history && history.replaceState && location.pathname !== windowURL) {
+      history.replaceState(null, '', windowURL);
+    }
+    window.addEventListener('pageshow', function (e) { if (e.persisted) window.location.reload(); });
+    if (dialog.getAttribute('data-full-keys') !== 'true') return;
+    window.addEventListener('pagehide', function (e) {
+      if (!e.persisted) return;
+      toArray(dialog.querySelectorAll('[data-testid="access-key"], [data-testid="secret-key"]')).forEach(function (el) {
+        el.textContent = '';
+      });
+    });
+    var button = dialog.querySelector('[data-testid="download-keys"]');
+    if (button) button.addEventListener('click', function () { downloadKeys(dialog, button); });
+  }
+
+  // --- Download --------------------------------------------------------------
+  // Saves the keys on screen as a .env file, made here from the page (the
+  // server never sends the secret twice). A Blob URL and <a download> need no
+  // secure context, so it works on plain HTTP too.
+
+  function oneLine(text) { return String(text).replace(/[\r\n\u2028\u2029]+/g, ' '); }
+
+  function fileNamePart(text) {
+    return String(text).replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '');
+  }
+
+  function downloadKeys(dialog, button) {
+    var key = function (id) {
+      var el = dialog.querySelector('[data-testid="' + id + '"]');
+      return el ? el.textContent.trim() : '';
+    };
+    var access = key('access-key'), secret = key('secret-key');
+    var msg = button.parentElement ? button.parentElement.querySelector('[role="status"]') : null;
+    if (!access || !secret) { if (msg) msg.textContent = 'The keys are not on the page; copy them instead.'; return; }
+    var tenant = dialog.getAttribute('data-tenant') || '';
+    var created = dialog.getAttribute('data-created') || '';
+    var base = new URL(dialog.getAttribute('data-api-base-url') || '/', window.location.href).href;
+    var text = '# ESP API credentials of tenant ' + oneLine(tenant) + ', created ' + oneLine(created) + '.\n' +
+      '# Keep this file private. The secret key cannot be shown again; if it is lost, deactivate\n' +
+      '# these credentials and generate new ones.\n' +
+      'ESP_API_BASE_URL=' + base + '\n' +
+      'ESP_ACCESS_KEY=' + access + '\n' +
+      'ESP_SECRET_KEY=' + secret + '\n';
+    var name = ['esp-api-credentials', fileNamePart(tenant), access.slice(-4)].filter(Boolean).join('-') + '.env';
+    var url = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
+    var link = document.createElement('a');
+    link.href = url;
+    link.download = name;
+    link.hidden = true;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    // The download has read the Blob by the next task; do not keep the keys.
+    window.setTimeout(function () { URL.revokeObjectURL(url); }, 0);
+    if (msg) msg.textContent = 'Downloaded ' + name;
+  }
+
   initUserMenu();
   initScrollers();
   initCopyButtons();
   var dialog = document.getElementById('credentials-window');
   if (dialog) {
+    initOneTimeKeys(dialog);
     initDialog(dialog);
     initLiveStatus(dialog);
   }

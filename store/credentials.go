@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -26,6 +27,10 @@ type Credential struct {
 	Attempts      int
 	DeactivatedAt time.Time
 	LastUsedAt    time.Time
+	// GenerateRequest is the SHA-256 of the request id of the Generate form
+	// that made the credential (nil without one). InsertCredential writes
+	// it; lookups do not read it back (see GeneratedByRequest).
+	GenerateRequest []byte
 }
 
 // AuditEntry is one line of the audit trail.
@@ -34,6 +39,7 @@ type AuditEntry struct {
 	At           time.Time
 	TenantID     int64
 	CredentialID int64
+	AccessLast4  string // the last 4 characters of the credential's access key, kept past its purge
 	Actor        string
 	Action       string
 	FromStatus   string
@@ -84,14 +90,19 @@ func (s *Store) CredentialByID(ctx context.Context, id int64) (Credential, error
 
 // InsertCredential stores a new credential, makes it the tenant's current one
 // and writes the audit row, in one transaction. A second live credential for
-// the tenant is refused by the database's partial unique index: ErrConflict.
+// the tenant, or a second credential from one Generate request, is refused
+// by the database's unique indexes: ErrConflict.
 func (s *Store) InsertCredential(ctx context.Context, c Credential, actor string) (Credential, error) {
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		var request any // NULL, not an empty blob
+		if c.GenerateRequest != nil {
+			request = c.GenerateRequest
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
-			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, generate_request)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.TenantID, c.Status, c.AccessKey, c.SecretHash, c.AccessLast4, c.SecretLast4,
-			c.CreatedAt.UnixNano(), c.CreatedAt.UnixNano(), toNull(c.DueAt), toNull(c.DeadlineAt))
+			c.CreatedAt.UnixNano(), c.CreatedAt.UnixNano(), toNull(c.DueAt), toNull(c.DeadlineAt), request)
 		if err != nil {
 			if IsConstraint(err) {
 				return fmt.Errorf("store: tenant %d already has live credentials: %w", c.TenantID, ErrConflict)
@@ -105,13 +116,25 @@ func (s *Store) InsertCredential(ctx context.Context, c Credential, actor string
 			return fmt.Errorf("store: set current credential: %w", err)
 		}
 		return insertAudit(ctx, tx, AuditEntry{At: c.CreatedAt, TenantID: c.TenantID, CredentialID: c.ID,
-			Actor: actor, Action: "generate", ToStatus: c.Status})
+			AccessLast4: c.AccessLast4, Actor: actor, Action: "generate", ToStatus: c.Status})
 	})
 	if err != nil {
 		return Credential{}, err
 	}
 	c.ChangedAt = c.CreatedAt
 	return c, nil
+}
+
+// GeneratedByRequest reports whether one of the tenant's credentials was
+// made by the Generate request whose id hashes to request.
+func (s *Store) GeneratedByRequest(ctx context.Context, tenantID int64, request []byte) (bool, error) {
+	var n int
+	err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM credentials WHERE tenant_id = ? AND generate_request = ?`,
+		tenantID, request).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: generate request of tenant %d: %w", tenantID, err)
+	}
+	return n > 0, nil
 }
 
 // Transition is one conditional status change of one credential.
@@ -177,8 +200,9 @@ func applyTransition(ctx context.Context, tx *sql.Tx, t Transition) (bool, error
 	// The write transaction holds the lock, so the status read here is the
 	// one the conditional UPDATE below sees.
 	var tenantID int64
-	var from string
-	err := tx.QueryRowContext(ctx, `SELECT tenant_id, status FROM credentials WHERE id = ?`, t.CredentialID).Scan(&tenantID, &from)
+	var from, last4 string
+	err := tx.QueryRowContext(ctx, `SELECT tenant_id, status, access_last4 FROM credentials WHERE id = ?`, t.CredentialID).
+		Scan(&tenantID, &from, &last4)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -195,7 +219,7 @@ func applyTransition(ctx context.Context, tx *sql.Tx, t Transition) (bool, error
 		return false, nil
 	}
 	err = insertAudit(ctx, tx, AuditEntry{At: t.At, TenantID: tenantID, CredentialID: t.CredentialID,
-		Actor: t.Actor, Action: t.Action, FromStatus: from, ToStatus: t.To, Detail: t.Detail})
+		AccessLast4: last4, Actor: t.Actor, Action: t.Action, FromStatus: from, ToStatus: t.To, Detail: t.Detail})
 	return err == nil, err
 }
 
@@ -208,36 +232,78 @@ func insertAudit(ctx context.Context, tx *sql.Tx, e AuditEntry) error {
 	if e.CredentialID != 0 {
 		cred = sql.NullInt64{Int64: e.CredentialID, Valid: true}
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit (at, tenant_id, credential_id, actor, action, from_status, to_status, detail)
-		VALUES (?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?)`,
-		e.At.UnixNano(), e.TenantID, cred, e.Actor, e.Action, e.FromStatus, e.ToStatus, e.Detail)
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action,
+		from_status, to_status, detail)
+		VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?)`,
+		e.At.UnixNano(), e.TenantID, cred, e.AccessLast4, e.Actor, e.Action, e.FromStatus, e.ToStatus, e.Detail)
 	if err != nil {
 		return fmt.Errorf("store: write audit: %w", err)
 	}
 	return nil
 }
 
-// Audit lists the audit trail of a credential (credentialID > 0) or of every
-// credential (0), oldest first.
-func (s *Store) Audit(ctx context.Context, credentialID int64) ([]AuditEntry, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, at, tenant_id, coalesce(credential_id, 0), actor, action,
-		coalesce(from_status, ''), coalesce(to_status, ''), detail
-		FROM audit WHERE ? = 0 OR credential_id = ? ORDER BY id`, credentialID, credentialID)
-	if err != nil {
-		return nil, fmt.Errorf("store: audit: %w", err)
-	}
+// auditColumns are the columns scanAudit reads, in its order.
+const auditColumns = `id, at, tenant_id, coalesce(credential_id, 0), access_last4, actor, action,
+	coalesce(from_status, ''), coalesce(to_status, ''), detail`
+
+func scanAudit(rows *sql.Rows) ([]AuditEntry, error) {
 	defer rows.Close()
 	var out []AuditEntry
 	for rows.Next() {
 		var e AuditEntry
 		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.TenantID, &e.CredentialID, &e.Actor, &e.Action, &e.FromStatus, &e.ToStatus, &e.Detail); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.TenantID, &e.CredentialID, &e.AccessLast4, &e.Actor, &e.Action,
+			&e.FromStatus, &e.ToStatus, &e.Detail); err != nil {
 			return nil, err
 		}
 		e.At = fromNanos(at)
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// Audit lists the audit trail of a credential (credentialID > 0) or of every
+// credential (0), oldest first.
+func (s *Store) Audit(ctx context.Context, credentialID int64) ([]AuditEntry, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT `+auditColumns+`
+		FROM audit WHERE ? = 0 OR credential_id = ? ORDER BY id`, credentialID, credentialID)
+	if err != nil {
+		return nil, fmt.Errorf("store: audit: %w", err)
+	}
+	out, err := scanAudit(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: audit: %w", err)
+	}
+	return out, nil
+}
+
+// TenantAudit lists up to limit of a tenant's audit rows whose action is one
+// of actions, newest first, starting below the id beforeID (0: from the
+// newest). Ids only grow, so paging by the last id seen is stable while
+// rows are added.
+func (s *Store) TenantAudit(ctx context.Context, tenantID, beforeID int64, actions []string, limit int) ([]AuditEntry, error) {
+	if len(actions) == 0 {
+		return nil, nil
+	}
+	if beforeID <= 0 {
+		beforeID = math.MaxInt64
+	}
+	args := []any{tenantID, beforeID}
+	for _, a := range actions {
+		args = append(args, a)
+	}
+	args = append(args, limit)
+	rows, err := s.DB.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit
+		WHERE tenant_id = ? AND id < ? AND action IN (`+placeholders(len(actions))+`)
+		ORDER BY id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: audit of tenant %d: %w", tenantID, err)
+	}
+	out, err := scanAudit(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: audit of tenant %d: %w", tenantID, err)
+	}
+	return out, nil
 }
 
 // DueCredentials lists up to limit credentials whose due time has come.
@@ -379,8 +445,9 @@ func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, la
 }
 
 func purgeTx(ctx context.Context, tx *sql.Tx, cutoff, now time.Time, actor string) (int, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO audit (at, tenant_id, credential_id, actor, action, from_status, to_status, detail)
-		SELECT ?, tenant_id, id, ?, 'purge', status, NULL, '' FROM credentials
+	res, err := tx.ExecContext(ctx, `INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action,
+		from_status, to_status, detail)
+		SELECT ?, tenant_id, id, access_last4, ?, 'purge', status, NULL, '' FROM credentials
 		WHERE status = 'deactivated' AND deactivated_at <= ?`, now.UnixNano(), actor, cutoff.UnixNano())
 	if err != nil {
 		return 0, fmt.Errorf("store: purge audit: %w", err)

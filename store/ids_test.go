@@ -87,21 +87,24 @@ func TestMigrationMakesIdsMonotonicAndKeepsEveryRow(t *testing.T) {
 	if _, err := old.ImportPlan(ctx, acme.ID, "Plan", now, genRows(3)); err != nil {
 		t.Fatal(err)
 	}
-	kept := newCredential(t, old, acme.ID, now)
+	kept := oldCredential(t, old.DB, acme.ID, "ESPAKKEPT", now)
 	if err := old.InsertToken(ctx, store.Token{Hash: tokenHash("tok"), CredentialID: kept.ID, TenantID: acme.ID,
 		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	// globex's credential is the newest, deactivated and purged: only the
 	// audit trail still names its id.
-	purged := newCredential(t, old, globex.ID, now.Add(time.Nanosecond))
-	// Raw SQL where the current store's statements may name later columns.
-	if _, err := old.DB.Exec(`UPDATE credentials SET status = 'deactivated', deactivated_at = ? WHERE id = ?`,
-		now.UnixNano(), purged.ID); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := old.PurgeDeactivated(ctx, now, now, "test"); err != nil || n != 1 {
-		t.Fatalf("purge: %d, %v", n, err)
+	// Raw SQL: the current store's statements name later columns.
+	purged := oldCredential(t, old.DB, globex.ID, "ESPAKPURGED", now.Add(time.Nanosecond))
+	for _, q := range []string{
+		`UPDATE credentials SET status = 'deactivated', deactivated_at = ?2 WHERE id = ?1`,
+		`INSERT INTO audit (at, tenant_id, credential_id, actor, action, from_status)
+			SELECT ?2, tenant_id, id, 'test', 'purge', status FROM credentials WHERE id = ?1`,
+		`DELETE FROM credentials WHERE id = ?1`,
+	} {
+		if _, err := old.DB.Exec(q, purged.ID, now.UnixNano()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	before := dumpTables(t, old.DB)
 	old.Close()
@@ -165,6 +168,29 @@ func TestMigrationMakesIdsMonotonicAndKeepsEveryRow(t *testing.T) {
 	if current.Valid {
 		t.Fatalf("tenant still points at deleted credential %d", current.Int64)
 	}
+}
+
+// oldCredential inserts an Activated credential and its generate audit row
+// as the schema of migration 0006 has them, and makes it its tenant's
+// current one.
+func oldCredential(tb testing.TB, db *sql.DB, tenantID int64, accessKey string, now time.Time) store.Credential {
+	tb.Helper()
+	h := sha256.Sum256([]byte("secret"))
+	c := store.Credential{TenantID: tenantID, AccessKey: accessKey}
+	err := db.QueryRow(`INSERT INTO credentials (tenant_id, status, access_key, secret_hash, access_last4, secret_last4, created_at, changed_at)
+		VALUES (?, 'activated', ?, ?, 'TEST', 'cret', ?, ?) RETURNING id`, tenantID, accessKey, h[:], now.UnixNano(), now.UnixNano()).Scan(&c.ID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, q := range []string{
+		`UPDATE tenants SET current_credential_id = ?2 WHERE id = ?1`,
+		`INSERT INTO audit (at, tenant_id, credential_id, actor, action, to_status) VALUES (?3, ?1, ?2, 'test', 'generate', 'pending_activation')`,
+	} {
+		if _, err := db.Exec(q, tenantID, c.ID, now.UnixNano()); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return c
 }
 
 // dumpTables renders every row of the tables the migration touches or

@@ -56,6 +56,10 @@ type CredentialsVM struct {
 	Pending       bool   // status is pending_*: the live-status script polls
 	Notice        string // an info/error message, e.g. "Another admin generated credentials at the same time." (role=status/alert)
 	NoticeIsError bool
+	// GenerateRequest is the Generate form's one-time request id: the
+	// server carries out each one once (a resent form shows the window).
+	GenerateRequest string
+	Tenant          string // the tenant's name, for the downloaded keys file
 }
 
 // ErrorVM is an error page; the shell is shown only when Username is set.
@@ -68,6 +72,15 @@ type ErrorVM struct {
 // CloseURL is where the window's Close goes: the home page, its fragment
 // naming the user menu, which takes the focus back.
 const CloseURL = "/#user-menu"
+
+// WindowURL is the API Credentials window's address: the page after
+// Generate puts it in the browser's history, so that reload and Back load
+// the window instead of sending Generate again.
+const WindowURL = "/api-credentials"
+
+// APIBaseURL is where the public API is served, relative to the site; the
+// downloaded keys file names it in full, as the browser sees the site.
+const APIBaseURL = "/api/v1"
 
 // StatusURL is where the live-status script of the credentials window polls.
 const StatusURL = "/api-credentials/status"

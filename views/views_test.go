@@ -97,8 +97,12 @@ func everyPage() map[string]templ.Component {
 		"credentials masked": views.CredentialsWindow(credentialsVM()),
 		"credentials full":   views.CredentialsWindow(fullKeysVM()),
 		"credentials none":   views.CredentialsWindow(noCreds),
-		"error signed in":    views.ErrorPage(views.ErrorVM{Page: adminPage("Not found"), Code: 404, Message: "Page not found."}),
-		"error anonymous":    views.ErrorPage(views.ErrorVM{Page: views.Page{Title: "Error"}, Code: 403, Message: "Forbidden."}),
+		"history": views.CredentialHistory(views.HistoryVM{Page: adminPage("API credential history"),
+			Rows:     []views.HistoryRow{{When: "2026-11-26 09:14:02 UTC", WhenISO: "2026-11-26T09:14:02Z", Credential: "WXYZ", Event: "Generated", Actor: "ada"}},
+			OlderURL: "/api-credentials/history?before=7", NewestURL: "/api-credentials/history", CSVURL: "/api-credentials/history.csv", WindowURL: "/api-credentials"}),
+		"history empty":   views.CredentialHistory(views.HistoryVM{Page: adminPage("API credential history")}),
+		"error signed in": views.ErrorPage(views.ErrorVM{Page: adminPage("Not found"), Code: 404, Message: "Page not found."}),
+		"error anonymous": views.ErrorPage(views.ErrorVM{Page: views.Page{Title: "Error"}, Code: 403, Message: "Forbidden."}),
 	}
 }
 

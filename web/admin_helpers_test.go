@@ -81,13 +81,38 @@ func (c *adminClient) csrf(tb testing.TB, path string) string {
 	return token
 }
 
-// postForm posts a form with the session's CSRF token taken from the page at from.
+// formFields are the hidden fields (the CSRF token, Generate's request id)
+// of the form posting to action on the page at from, as a browser would
+// send them; a page without that form gives its first _csrf field.
+func (c *adminClient) formFields(tb testing.TB, from, action string) url.Values {
+	tb.Helper()
+	rec := c.get(from)
+	wantStatus(tb, rec, http.StatusOK)
+	doc := mustDoc(tb, rec)
+	fields := url.Values{}
+	doc.Find(`form[action="` + action + `"] input[type=hidden]`).Each(func(_ int, in *goquery.Selection) {
+		fields.Add(in.AttrOr("name", ""), in.AttrOr("value", ""))
+	})
+	if len(fields) == 0 {
+		token, ok := doc.Find(`input[name=_csrf]`).First().Attr("value")
+		if !ok || token == "" {
+			tb.Fatalf("GET %s: no _csrf field", from)
+		}
+		fields.Set("_csrf", token)
+	}
+	return fields
+}
+
+// postForm posts form to path with the hidden fields of path's form on the
+// page at from (see formFields) added.
 func (c *adminClient) postForm(tb testing.TB, from, path string, form url.Values) *httptest.ResponseRecorder {
 	tb.Helper()
 	if form == nil {
 		form = url.Values{}
 	}
-	form.Set("_csrf", c.csrf(tb, from))
+	for name, vals := range c.formFields(tb, from, path) {
+		form[name] = vals
+	}
 	return c.post(path, form)
 }
 

@@ -13,6 +13,8 @@ var credentialRoutes = []struct{ method, path string }{
 	{http.MethodPost, "/api-credentials/generate"},
 	{http.MethodPost, "/api-credentials/deactivate"},
 	{http.MethodGet, "/api-credentials/status"},
+	{http.MethodGet, "/api-credentials/history"},
+	{http.MethodGet, "/api-credentials/history.csv"},
 }
 
 func TestMenuShowsAPICredentialsOnlyToAdminsOfTenantsWithThePublicAPI(t *testing.T) {
@@ -76,6 +78,8 @@ func TestCredentialRoutesDisappearWhenThePublicAPIIsTurnedOff(t *testing.T) {
 	}
 	wantStatus(t, c.get("/api-credentials"), http.StatusNotFound)
 	wantStatus(t, c.get("/api-credentials/status"), http.StatusNotFound)
+	wantStatus(t, c.get("/api-credentials/history"), http.StatusNotFound)
+	wantStatus(t, c.get("/api-credentials/history.csv"), http.StatusNotFound)
 }
 
 func TestCredentialRoutesSendAnonymousVisitorsToLogin(t *testing.T) {

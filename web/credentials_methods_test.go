@@ -21,10 +21,12 @@ func TestWindowPathsCheckAccessBeforeMethod(t *testing.T) {
 	// What an admin gets for the methods each path takes (no CSRF token
 	// here, so the forms are refused with 403 and change nothing).
 	routed := map[string]map[string]int{
-		"/api-credentials":            {http.MethodGet: http.StatusOK, http.MethodHead: http.StatusOK},
-		"/api-credentials/generate":   {http.MethodGet: http.StatusSeeOther, http.MethodHead: http.StatusSeeOther, http.MethodPost: http.StatusForbidden},
-		"/api-credentials/deactivate": {http.MethodGet: http.StatusSeeOther, http.MethodHead: http.StatusSeeOther, http.MethodPost: http.StatusForbidden},
-		"/api-credentials/status":     {http.MethodGet: http.StatusOK, http.MethodHead: http.StatusOK},
+		"/api-credentials":             {http.MethodGet: http.StatusOK, http.MethodHead: http.StatusOK},
+		"/api-credentials/generate":    {http.MethodGet: http.StatusSeeOther, http.MethodHead: http.StatusSeeOther, http.MethodPost: http.StatusForbidden},
+		"/api-credentials/deactivate":  {http.MethodGet: http.StatusSeeOther, http.MethodHead: http.StatusSeeOther, http.MethodPost: http.StatusForbidden},
+		"/api-credentials/status":      {http.MethodGet: http.StatusOK, http.MethodHead: http.StatusOK},
+		"/api-credentials/history":     {http.MethodGet: http.StatusOK, http.MethodHead: http.StatusOK},
+		"/api-credentials/history.csv": {http.MethodGet: http.StatusOK, http.MethodHead: http.StatusOK},
 	}
 	methods := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete,
 		http.MethodPatch, http.MethodOptions, http.MethodTrace, "PROPFIND", "REPORT", "FOO", "get"}

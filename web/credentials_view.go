@@ -76,5 +76,8 @@ func (s *Server) windowVM(c echo.Context, plans []views.PlanSummary, cur lifecyc
 		CanGenerate:   f.CanGenerate,
 		CanDeactivate: f.CanDeactivate,
 		Pending:       f.Pending,
+		// A new id for every rendering: each Generate form is carried out once.
+		GenerateRequest: randomRequestID(),
+		Tenant:          currentSession(c).tenant.Name,
 	}
 }

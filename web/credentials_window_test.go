@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -276,13 +277,14 @@ func TestTwoAdminsGeneratingAtOnceGetOneCredentialAndOneClearRefusal(t *testing.
 		t.Fatal(err)
 	}
 	alice, ann := signedIn(t, env, "alice"), signedIn(t, env, "ann")
-	forms := [2]string{alice.csrf(t, "/api-credentials"), ann.csrf(t, "/api-credentials")}
+	forms := [2]url.Values{alice.formFields(t, "/api-credentials", "/api-credentials/generate"),
+		ann.formFields(t, "/api-credentials", "/api-credentials/generate")}
 	var wg sync.WaitGroup
 	var codes [2]int
 	var bodies [2]string
 	for i, c := range []*adminClient{alice, ann} {
 		wg.Go(func() {
-			rec := c.post("/api-credentials/generate", map[string][]string{"_csrf": {forms[i]}})
+			rec := c.post("/api-credentials/generate", forms[i])
 			codes[i], bodies[i] = rec.Code, rec.Body.String()
 		})
 	}

@@ -24,7 +24,8 @@ func crossSite(req *http.Request) *http.Request {
 func TestCrossSiteGenerateIsRefusedEvenWithAValidToken(t *testing.T) {
 	env := newTestEnv(t)
 	alice := signedIn(t, env, "alice")
-	token := alice.csrf(t, "/api-credentials")
+	form := alice.formFields(t, "/api-credentials", "/api-credentials/generate")
+	token := form.Get("_csrf")
 
 	for _, site := range []string{"cross-site", "same-site"} {
 		req := newFormRequest("/api-credentials/generate", url.Values{"_csrf": {token}})
@@ -51,7 +52,7 @@ func TestCrossSiteGenerateIsRefusedEvenWithAValidToken(t *testing.T) {
 	}
 
 	// The same post from our own page is Generate as usual.
-	req = newFormRequest("/api-credentials/generate", url.Values{"_csrf": {token}})
+	req = newFormRequest("/api-credentials/generate", form)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	req.Header.Set("Origin", "http://example.com")
 	rec := alice.send(req)

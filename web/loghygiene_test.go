@@ -149,9 +149,10 @@ func TestLogsNeverCarryKeysTokensPasswordsOrCookies(t *testing.T) {
 	send(c.login(t, "mallory", "mallory-secret-pw"))
 	// Log in, open the window, generate.
 	wantRedirect(t, send(c.login(t, "alice", "password-alice")), "/")
-	csrf := c.csrf(t, "/api-credentials")
+	form := c.formFields(t, "/api-credentials", "/api-credentials/generate")
+	csrf := form.Get("_csrf")
 	secrets.add(csrf)
-	rec := send(c.post("/api-credentials/generate", url.Values{"_csrf": {csrf}}))
+	rec := send(c.post("/api-credentials/generate", form))
 	wantStatus(t, rec, http.StatusOK)
 	doc := mustDoc(t, rec)
 	access, secret := text(doc, "access-key"), text(doc, "secret-key")

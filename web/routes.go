@@ -7,7 +7,8 @@ import (
 )
 
 // windowPaths are the API Credentials window's addresses.
-var windowPaths = []string{"/api-credentials", "/api-credentials/generate", "/api-credentials/deactivate", "/api-credentials/status"}
+var windowPaths = []string{"/api-credentials", "/api-credentials/generate", "/api-credentials/deactivate", "/api-credentials/status",
+	historyPath, historyCSVPath}
 
 // routes lists the whole HTTP surface. Middleware that applies to every
 // request (security headers, body limits, panic recovery) is set in New,
@@ -36,6 +37,8 @@ func (s *Server) routes() {
 	// Reloading or bookmarking the address a form posted to shows the window.
 	e.Match(get, "/api-credentials/generate", backToWindow, session, signedIn, window)
 	e.Match(get, "/api-credentials/deactivate", backToWindow, session, signedIn, window)
+	e.Match(get, historyPath, s.credentialsHistory, session, signedIn, window)
+	e.Match(get, historyCSVPath, s.credentialsHistoryCSV, session, signedIn, window)
 	// Any other method on its paths, however it is spelled, passes the same
 	// checks first, so a visitor who may not see the window gets /login or
 	// 404 rather than a 405 that gives it away.

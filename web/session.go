@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
+	"esp/lifecycle"
 	"esp/store"
 )
 
@@ -40,7 +41,7 @@ type userSession struct {
 func (u *userSession) canManageCredentials() bool { return u.user.IsAdmin && u.tenant.PublicAPI }
 
 // actor names the user in the audit trail.
-func (u *userSession) actor() string { return "user:" + u.user.Username }
+func (u *userSession) actor() string { return lifecycle.UserActor(u.user.Username) }
 
 // currentSession is the request's signed-in user, or nil.
 func currentSession(c echo.Context) *userSession {

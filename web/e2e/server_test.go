@@ -53,6 +53,8 @@ type server struct {
 	URL string
 	// Port is the port it listens on.
 	Port string
+	// Data is its data folder (the SQLite database is there).
+	Data string
 	// Passwords are the demo users' one-time passwords from the first-run
 	// banner, by username ("admin", "viewer").
 	Passwords map[string]string
@@ -111,7 +113,7 @@ func startServer(t *testing.T, extra ...string) *server {
 		}
 	})
 
-	s := &server{Passwords: map[string]string{}}
+	s := &server{Passwords: map[string]string{}, Data: data}
 	deadline := time.After(30 * time.Second)
 	for s.URL == "" {
 		select {

@@ -36,14 +36,16 @@ type screen struct {
 	Selection      string `json:"selection"`  // the text the user has selected
 	Focused        string `json:"focused"`    // the data-testid of the focused element
 	LoginNotice    string `json:"loginNotice"`
+	Notice         string `json:"notice"`   // the window's notice (an error or a message), if shown
+	Download       bool   `json:"download"` // Download of the one-time keys, shown and enabled
 }
 
 func (s screen) String() string {
 	return fmt.Sprintf("%+v", struct {
-		Path, Status, AccessKey, SecretKey, AccessKeyMsg, SecretKeyMsg string
-		WindowOpen, Generate, Deactivate, CopyAccessKey, CopySecretKey bool
-	}{s.Path, s.Status, s.AccessKey, s.SecretKey, s.AccessKeyMsg, s.SecretKeyMsg,
-		s.WindowOpen, s.Generate, s.Deactivate, s.CopyAccessKey, s.CopySecretKey})
+		Path, Status, AccessKey, SecretKey, AccessKeyMsg, SecretKeyMsg, Notice   string
+		WindowOpen, Generate, Deactivate, CopyAccessKey, CopySecretKey, Download bool
+	}{s.Path, s.Status, s.AccessKey, s.SecretKey, s.AccessKeyMsg, s.SecretKeyMsg, s.Notice,
+		s.WindowOpen, s.Generate, s.Deactivate, s.CopyAccessKey, s.CopySecretKey, s.Download})
 }
 
 const screenJS = `(() => {
@@ -82,6 +84,8 @@ const screenJS = `(() => {
     selection: String(window.getSelection()),
     focused: (document.activeElement && document.activeElement.getAttribute('data-testid')) || '',
     loginNotice: text('login-notice'),
+    notice: text('credential-notice'),
+    download: usable('download-keys'),
   };
 })()`
 

@@ -1,0 +1,68 @@
+package lifecycle
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// HistoryEntry is one line of a tenant's credential history: one status
+// change of one credential, told for people.
+type HistoryEntry struct {
+	ID          int64 // the audit row's id: a stable paging cursor
+	At          time.Time
+	AccessLast4 string // the last 4 characters of the credential's access key ("" if unknown)
+	Event       string // "Generated", "Activated", ...
+	Actor       string // the admin's username, or "ESP" for the scheduler and the operator's tools
+}
+
+// historyEvents are the audit actions that change a credential's status, in
+// the words of the history. The other audit rows (the gateway removing a
+// failed activation, which leaves the status as it is) are not part of it.
+var historyEvents = []struct{ action, words string }{
+	{"generate", "Generated"},
+	{"activate", "Activated"},
+	{"fail_activation", "Activation failed"},
+	{"deactivate", "Deactivation requested"},
+	{"confirm_deactivation", "Deactivated"},
+	{"fail_deactivation", "Deactivation failed"},
+	{"purge", "Purged"},
+}
+
+// userActorPrefix marks an audit actor that is a signed-in user.
+const userActorPrefix = "user:"
+
+// UserActor names the user username in the audit trail.
+func UserActor(username string) string { return userActorPrefix + username }
+
+// ESPActor is how the history names every actor that is not a user: the
+// scheduler and the `esp purge` command act for ESP.
+const ESPActor = "ESP"
+
+// actorName is the audit actor as the history shows it.
+func actorName(actor string) string {
+	if name, ok := strings.CutPrefix(actor, userActorPrefix); ok && name != "" {
+		return name
+	}
+	return ESPActor
+}
+
+// History lists up to limit entries of the tenant's credential history,
+// newest first, older than the entry beforeID (0: from the newest). Purged
+// credentials' entries stay in it.
+func (s *Service) History(ctx context.Context, tenantID, beforeID int64, limit int) ([]HistoryEntry, error) {
+	actions := make([]string, len(historyEvents))
+	words := make(map[string]string, len(historyEvents))
+	for i, e := range historyEvents {
+		actions[i], words[e.action] = e.action, e.words
+	}
+	rows, err := s.store.TenantAudit(ctx, tenantID, beforeID, actions, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]HistoryEntry, len(rows))
+	for i, r := range rows {
+		out[i] = HistoryEntry{ID: r.ID, At: r.At, AccessLast4: r.AccessLast4, Event: words[r.Action], Actor: actorName(r.Actor)}
+	}
+	return out, nil
+}
