@@ -15,7 +15,7 @@ func (s *Server) credentialsDeactivate(c echo.Context) error {
 	u := currentSession(c)
 	_, err := s.lc.Deactivate(c.Request().Context(), u.tenant.ID, u.actor())
 	if msg := refusal(err); msg != "" {
-		return s.renderWindow(c, http.StatusConflict, msg)
+		return s.renderWindow(c, http.StatusConflict, window{refused: msg})
 	}
 	if err != nil {
 		return err

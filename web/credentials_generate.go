@@ -44,8 +44,8 @@ func (s *Server) credentialsGenerate(c echo.Context) error {
 	err := r.ParseForm() // done already by the CSRF check: the body is read once
 	request, ok := r.PostForm[generateRequestField]
 	if err != nil || !ok || len(request) != 1 || !generateRequestFormat.MatchString(request[0]) {
-		return s.renderWindow(c, http.StatusBadRequest,
-			"This Generate form is out of date and nothing was generated. Press Generate again.")
+		return s.renderWindow(c, http.StatusBadRequest, window{
+			refused: "This Generate form is out of date and nothing was generated. Press Generate again."})
 	}
 	// Everything the answer needs is loaded before the keys exist: once
 	// generated, they must reach the admin.
@@ -58,13 +58,10 @@ func (s *Server) credentialsGenerate(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, views.WindowURL)
 	}
 	if msg := refusal(err); msg != "" {
-		return s.renderWindow(c, http.StatusConflict, msg)
+		return s.renderWindow(c, http.StatusConflict, window{plans: plans, refused: msg})
 	}
 	if err != nil {
 		return err
 	}
-	vm := s.windowVM(c, plans, lifecycle.Current{Status: lifecycle.Status(keys.Credential.Status), Credential: keys.Credential})
-	vm.AccessKey, vm.SecretKey, vm.FullKeys = keys.AccessKey, keys.SecretKey, true
-	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-	return s.render(c, http.StatusOK, views.CredentialsWindow(vm))
+	return s.renderWindow(c, http.StatusOK, window{plans: plans, keys: &keys})
 }

@@ -3,10 +3,7 @@ package web
 import (
 	"time"
 
-	"github.com/labstack/echo/v4"
-
 	"esp/lifecycle"
-	"esp/views"
 )
 
 // Times in the window are UTC with the zone spelled out.
@@ -47,37 +44,4 @@ func fieldsOf(cur lifecycle.Current) credentialFields {
 		f.LastUsed = formatTime(c.LastUsedAt)
 	}
 	return f
-}
-
-// credentialsVM is the window over the home page for cur, with masked keys.
-func (s *Server) credentialsVM(c echo.Context, cur lifecycle.Current) (views.CredentialsVM, error) {
-	plans, err := s.admin.plans.PlanSummaries(c.Request().Context(), currentSession(c).tenant.ID)
-	if err != nil {
-		return views.CredentialsVM{}, err
-	}
-	return s.windowVM(c, plans, cur), nil
-}
-
-// windowVM builds the window from what is already loaded; it cannot fail,
-// so Generate can load everything first and lose no keys to an error after.
-func (s *Server) windowVM(c echo.Context, plans []views.PlanSummary, cur lifecycle.Current) views.CredentialsVM {
-	f := fieldsOf(cur)
-	return views.CredentialsVM{
-		Page:          s.page(c, "API Credentials"),
-		Plans:         plans,
-		StatusCode:    f.StatusCode,
-		StatusLabel:   f.StatusLabel,
-		Description:   f.Description,
-		Created:       f.Created,
-		CreatedISO:    f.CreatedISO,
-		LastUsed:      f.LastUsed,
-		AccessKey:     lifecycle.Mask(cur.Credential.AccessLast4),
-		SecretKey:     lifecycle.Mask(cur.Credential.SecretLast4),
-		CanGenerate:   f.CanGenerate,
-		CanDeactivate: f.CanDeactivate,
-		Pending:       f.Pending,
-		// A new id for every rendering: each Generate form is carried out once.
-		GenerateRequest: randomRequestID(),
-		Tenant:          currentSession(c).tenant.Name,
-	}
 }

@@ -15,21 +15,68 @@ const statusPath = views.StatusURL
 
 // credentialsWindow is GET /api-credentials: the window with masked keys.
 func (s *Server) credentialsWindow(c echo.Context) error {
-	return s.renderWindow(c, http.StatusOK, "")
+	return s.renderWindow(c, http.StatusOK, window{})
 }
 
-// renderWindow answers the window showing the tenant's current credential
-// and, when refused is not empty, why the last action was refused.
-func (s *Server) renderWindow(c echo.Context, status int, refused string) error {
-	cur, err := s.lc.Current(c.Request().Context(), currentSession(c).tenant.ID)
-	if err != nil {
-		return err
+// window is what one answer of the API Credentials window holds beyond the
+// tenant's current credential. A handler sets what it has already read or
+// made; renderWindow reads the rest.
+type window struct {
+	// plans are the tenant's plans, the page behind the window; nil when
+	// not read yet (a tenant without plans has an empty list).
+	plans []views.PlanSummary
+	// keys are the keys Generate has just made: the window shows them in
+	// full, this once, and reads nothing more once they exist.
+	keys *lifecycle.NewKeys
+	// refused says why the last action was refused.
+	refused string
+}
+
+// renderWindow is the one place the window is built: it reads what w does
+// not hold, turns it into the window's view model and answers with it.
+func (s *Server) renderWindow(c echo.Context, status int, w window) error {
+	ctx, tenant := c.Request().Context(), currentSession(c).tenant
+	var cur lifecycle.Current
+	if w.keys != nil {
+		cur = lifecycle.Current{Status: lifecycle.Status(w.keys.Credential.Status), Credential: w.keys.Credential}
+	} else {
+		var err error
+		if cur, err = s.lc.Current(ctx, tenant.ID); err != nil {
+			return err
+		}
 	}
-	vm, err := s.credentialsVM(c, cur)
-	if err != nil {
-		return err
+	if w.plans == nil {
+		plans, err := s.admin.plans.PlanSummaries(ctx, tenant.ID)
+		if err != nil {
+			return err
+		}
+		w.plans = plans
 	}
-	vm.Notice, vm.NoticeIsError = refused, refused != ""
+	f := fieldsOf(cur)
+	vm := views.CredentialsVM{
+		Page:          s.page(c, "API Credentials"),
+		Plans:         w.plans,
+		StatusCode:    f.StatusCode,
+		StatusLabel:   f.StatusLabel,
+		Description:   f.Description,
+		Created:       f.Created,
+		CreatedISO:    f.CreatedISO,
+		LastUsed:      f.LastUsed,
+		AccessKey:     lifecycle.Mask(cur.Credential.AccessLast4),
+		SecretKey:     lifecycle.Mask(cur.Credential.SecretLast4),
+		CanGenerate:   f.CanGenerate,
+		CanDeactivate: f.CanDeactivate,
+		Pending:       f.Pending,
+		Notice:        w.refused,
+		NoticeIsError: w.refused != "",
+		// A new id for every rendering: each Generate form is carried out once.
+		GenerateRequest: randomRequestID(),
+		Tenant:          tenant.Name,
+	}
+	if w.keys != nil {
+		vm.AccessKey, vm.SecretKey, vm.FullKeys = w.keys.AccessKey, w.keys.SecretKey, true
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	}
 	return s.render(c, status, views.CredentialsWindow(vm))
 }
 

@@ -4,15 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
 	"esp/lifecycle"
+	"esp/web"
 )
 
 // The seed's status table: status → label, description, which buttons work.
@@ -381,5 +384,34 @@ func TestLiveStatusJSON(t *testing.T) {
 	s = get()
 	if s.Status != "activated" || s.Label != "Activated" || *s.Pending || !*s.CanDeactivate {
 		t.Fatalf("activated status = %+v", s)
+	}
+}
+
+// Every answer of the window reads the tenant's plans once: a refused
+// Generate, which read them before it tried, does not read them again.
+func TestEveryWindowAnswerReadsThePlansOnce(t *testing.T) {
+	env := newTestEnv(t)
+	driveTo(t, env, lifecycle.PendingActivation)
+	c := signedIn(t, env, "alice")
+	var reads atomic.Int32
+	web.OnPlanRead(env.Server, func() { reads.Add(1) })
+	generate := c.formFields(t, "/api-credentials", "/api-credentials/generate")
+	outOfDate := url.Values{"_csrf": {generate.Get("_csrf")}}
+	for _, tt := range []struct {
+		name string
+		req  *http.Request
+		want int
+	}{
+		{"the window", httptest.NewRequest(http.MethodGet, "/api-credentials", nil), http.StatusOK},
+		{"a refused Generate", newFormRequest("/api-credentials/generate", generate), http.StatusConflict},
+		{"a Generate form out of date", newFormRequest("/api-credentials/generate", outOfDate), http.StatusBadRequest},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			reads.Store(0)
+			wantStatus(t, c.send(tt.req), tt.want)
+			if n := reads.Load(); n != 1 {
+				t.Fatalf("%d reads of the plans for one answer, want 1", n)
+			}
+		})
 	}
 }
