@@ -18,7 +18,7 @@ import (
 // IPExtractor for a trusted proxy (X-Forwarded-For is not trusted by default,
 // or anyone could dodge the limit by inventing addresses).
 func (s *Server) clientAddr(c echo.Context) string {
-	if s.echo.IPExtractor != nil {
+	if c.Echo().IPExtractor != nil {
 		return c.RealIP()
 	}
 	r := c.Request()

@@ -20,14 +20,10 @@ type apiState struct {
 	failures attemptLimit // failed authentications per client address
 }
 
-func (s *Server) initAPI() error {
+func (s *Server) initAPI() {
 	s.api.tokenTTL = s.cfg.TokenTTL
 	if s.api.tokenTTL <= 0 {
 		s.api.tokenTTL = defaultTokenTTL
 	}
 	s.api.failures = newMemoryLimit(apiFailEvery, apiFailBurst, s.now)
-	// Every request body is bounded, the pages' forms as well as the API's
-	// (middleware_limits.go).
-	s.echo.Use(s.limitBody)
-	return nil
 }

@@ -30,7 +30,8 @@ func oauthError(c echo.Context, status int, code, description string) error {
 
 // apiOAuthToken is the client-credentials grant of RFC 6749 §4.4: the
 // access key is the client id and the secret key the client secret, sent by
-// HTTP Basic or as client_id and client_secret form fields (§2.3.1).
+// HTTP Basic or as client_id and client_secret form fields (§2.3.1). Its
+// route answers errors in the RFC's shape (renderOAuthError).
 func (s *Server) apiOAuthToken(c echo.Context) error {
 	addr := s.clientAddr(c)
 	// A failure from an address that has used up its failures is 429, in
@@ -44,13 +45,8 @@ func (s *Server) apiOAuthToken(c echo.Context) error {
 		return err != nil, err
 	}
 	body, err := readAPIBody(c, "application/x-www-form-urlencoded")
-	if errors.Is(err, errRequestTimeout) {
-		s.requestTimedOut(c)
-		return oauthError(c, http.StatusRequestTimeout, "invalid_request", errRequestTimeout.Message.(string))
-	}
-	var ae *APIError
-	if errors.As(err, &ae) {
-		return oauthError(c, ae.Status, "invalid_request", ae.Message)
+	if err != nil {
+		return err // an invalid_request (renderOAuthError)
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {

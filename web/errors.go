@@ -85,62 +85,117 @@ func (s *Server) requestTimedOut(c echo.Context) {
 	s.log.Info("request body did not arrive in time", "method", c.Request().Method, "route", c.Path())
 }
 
-// errorHandler is the one place errors become answers: JSON under /api/,
-// an HTML page elsewhere. Only internal errors are logged, and never with
-// request data (keys, tokens, passwords and cookies stay out of logs).
-func (s *Server) errorHandler(err error, c echo.Context) {
-	if c.Response().Committed {
-		return
-	}
-	status, code, msg := http.StatusInternalServerError, "", "Something went wrong on our side."
+// problem is an error as its answer tells it: the status, the code of the
+// API's error envelope, and a message the user may see.
+type problem struct {
+	status  int
+	code    string
+	message string
+}
+
+// msgInternal is all an answer says about an internal error.
+const msgInternal = "Something went wrong on our side."
+
+// problemOf is the one mapping of errors to answers. What went wrong
+// inside stays in the log: every internal error says msgInternal.
+func problemOf(err error) problem {
+	p := problem{status: http.StatusInternalServerError, message: msgInternal}
 	var apiErr *APIError
 	var he *echo.HTTPError
 	var le *lifecycle.Error
 	switch {
 	case errors.As(err, &apiErr):
-		status, code, msg = apiErr.Status, apiErr.Code, apiErr.Message
+		p = problem{status: apiErr.Status, code: apiErr.Code, message: apiErr.Message}
 	case errors.As(err, &he):
-		status = he.Code
+		p.status = he.Code
 		if m, ok := he.Message.(string); ok {
-			msg = m
+			p.message = m
 		} else {
-			msg = http.StatusText(status)
+			p.message = http.StatusText(p.status)
 		}
 	case errors.As(err, &le):
-		status, msg = http.StatusConflict, le.Message
+		p.status, p.message = http.StatusConflict, le.Message
 		if errors.Is(le, store.ErrNotFound) {
-			status = http.StatusNotFound
+			p.status = http.StatusNotFound
 		}
 	case errors.Is(err, store.ErrNotFound):
-		status, msg = http.StatusNotFound, "Not found."
+		p.status, p.message = http.StatusNotFound, "Not found."
 	}
-	if status >= 500 {
-		s.log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "err", err)
-		msg = "Something went wrong on our side."
+	if p.status >= 500 {
+		p.message = msgInternal
 	}
-	if code == "" {
-		code = codeFor(status)
+	if p.code == "" {
+		p.code = codeFor(p.status)
 	}
-	if status == http.StatusRequestTimeout {
-		s.requestTimedOut(c)
-	}
-	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
-		if status == http.StatusUnauthorized && c.Response().Header().Get("WWW-Authenticate") == "" {
-			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="esp"`)
+	return p
+}
+
+// errorRenderer writes the answer to a problem in one shape: a page, the
+// API's JSON envelope, an RFC 6749 error.
+type errorRenderer func(c echo.Context, p problem) error
+
+// rendererCtxKey holds, in the echo.Context, the errorRenderer a route chose.
+const rendererCtxKey = "esp.errorRenderer"
+
+// renderErrorsWith makes render answer the errors of the routes it guards.
+func renderErrorsWith(render errorRenderer) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Set(rendererCtxKey, render)
+			return next(c)
 		}
-		if err := c.JSON(status, apiErrorBody{apiErrorDetail{Code: code, Message: msg}}); err != nil {
+	}
+}
+
+// errorHandler is the one place errors become answers: each is mapped by
+// problemOf and written by the renderer its route chose, or else by render
+// (the router's own shape). Only internal errors are logged, and never with
+// request data (keys, tokens, passwords and cookies stay out of logs).
+func (s *Server) errorHandler(render errorRenderer) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		p := problemOf(err)
+		if p.status >= 500 {
+			s.log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "err", err)
+		}
+		if p.status == http.StatusRequestTimeout {
+			s.requestTimedOut(c)
+		}
+		answer := render
+		if r, ok := c.Get(rendererCtxKey).(errorRenderer); ok {
+			answer = r
+		}
+		if err := answer(c, p); err != nil {
 			s.log.Error("writing error answer", "err", err)
 		}
-		return
 	}
-	if err := s.renderErrorPage(c, status, msg); err != nil {
-		s.log.Error("writing error page", "err", err)
+}
+
+// renderAPIError answers with the public API's error envelope.
+func (s *Server) renderAPIError(c echo.Context, p problem) error {
+	if p.status == http.StatusUnauthorized && c.Response().Header().Get("WWW-Authenticate") == "" {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="esp"`)
 	}
+	return c.JSON(p.status, apiErrorBody{apiErrorDetail{Code: p.code, Message: p.message}})
+}
+
+// renderOAuthError answers the OAuth token route's errors as RFC 6749 §5.2
+// does, invalid_request unless the handler chose another error itself. The
+// RFC has no error for a failure on the server's side: those get the API's
+// envelope.
+func (s *Server) renderOAuthError(c echo.Context, p problem) error {
+	if p.status >= 500 {
+		return s.renderAPIError(c, p)
+	}
+	return oauthError(c, p.status, "invalid_request", p.message)
 }
 
 // renderErrorPage answers a page request with an error page, inside the app
 // shell when the user is signed in.
-func (s *Server) renderErrorPage(c echo.Context, status int, msg string) error {
+func (s *Server) renderErrorPage(c echo.Context, p problem) error {
+	status, msg := p.status, p.message
 	if msg == "" || msg == http.StatusText(status) {
 		msg = errorMessage(status)
 	}

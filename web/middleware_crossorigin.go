@@ -17,18 +17,15 @@ var errCrossOrigin = echo.NewHTTPError(http.StatusForbidden, msgCrossOrigin)
 // but GET, HEAD and OPTIONS) that its browser marks as coming from another
 // origin (Sec-Fetch-Site, or else an Origin that is not this host) is
 // refused before anything reads its body or changes a thing. It guards the
-// API as well: API clients are not browsers and send neither header, so
-// they pass, while a page on another site cannot make a visitor's browser
-// spend the address's failed-authentication allowance. The refusal is the
-// route's usual 403: the error page, the API's JSON error, or an RFC 6749
-// error on the OAuth token route.
-func (s *Server) refuseCrossOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+// API's token routes as well: API clients are not browsers and send neither
+// header, so they pass, while a page on another site cannot make a
+// visitor's browser spend the address's failed-authentication allowance.
+// The refusal is a 403 in the route's own shape: the error page, the API's
+// JSON error, or an RFC 6749 error on the OAuth token route.
+func refuseCrossOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 	cop := http.NewCrossOriginProtection()
 	return func(c echo.Context) error {
 		if err := cop.Check(c.Request()); err != nil {
-			if c.Path() == oauthTokenPath {
-				return oauthError(c, http.StatusForbidden, "invalid_request", msgCrossOrigin)
-			}
 			return errCrossOrigin
 		}
 		return next(c)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -15,39 +14,44 @@ import (
 // figure). Plan data is imported from the command line, never over HTTP.
 const maxRequestBody = 64 << 10
 
-// The token routes (apiRoutes), which read their own bodies.
-const (
-	tokenAccessKeyPath = "/api/v1/token/access-key"
-	oauthTokenPath     = "/api/v1/oauth/token"
-)
-
-// errBodyTooLarge answers 413: JSON under /api/, the error page elsewhere.
+// errBodyTooLarge answers 413, in the route's own shape.
 var errBodyTooLarge = echo.NewHTTPError(http.StatusRequestEntityTooLarge,
 	fmt.Sprintf("The request body must be at most %d KiB.", maxRequestBody>>10))
 
-// limitBody bounds the request body at maxRequestBody bytes. A body that
-// says it is longer is refused before a byte is read; one that turns out
-// longer (chunked, or a lying Content-Length) stops at the limit, because
-// every read goes through http.MaxBytesReader. Form posts to the pages are
-// parsed here, so that a too-long form is a 413 rather than an empty form
-// (which the handlers would answer as a missing CSRF token).
-//
-// The token routes read their own bodies (readAPIBody) and answer a
-// too-long one in their own error shape, so for them only the reader is
-// bounded here.
-func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+// boundBody bounds the request body at maxRequestBody bytes: a body that
+// turns out longer (chunked, or a lying Content-Length) stops at the limit,
+// because every read goes through http.MaxBytesReader, which also tells the
+// server to close the connection rather than read the rest. It never
+// refuses a request itself: routes that read their own bodies answer a
+// too-long one in their own shape (readAPIBody), the others refuse it with
+// refuseLongBody or parseForms.
+func boundBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		r := c.Request()
-		api := strings.HasPrefix(r.URL.Path, "/api/")
-		readsOwnBody := r.Method == http.MethodPost && (c.Path() == tokenAccessKeyPath || c.Path() == oauthTokenPath)
-		if r.ContentLength > maxRequestBody && !readsOwnBody {
+		if r := c.Request(); r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(c.Response().Writer, r.Body, maxRequestBody)
+		}
+		return next(c)
+	}
+}
+
+// refuseLongBody refuses (413) a body that says it is longer than
+// maxRequestBody before a byte of it is read.
+func refuseLongBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().ContentLength > maxRequestBody {
 			return errBodyTooLarge
 		}
+		return next(c)
+	}
+}
+
+// parseForms parses the form posts to the pages, so that a too-long form
+// is a 413 rather than an empty form (which the handlers would answer as a
+// missing CSRF token).
+func parseForms(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
 		if r.Body == nil || r.Body == http.NoBody {
-			return next(c)
-		}
-		r.Body = http.MaxBytesReader(c.Response().Writer, r.Body, maxRequestBody)
-		if api {
 			return next(c)
 		}
 		if err := parseForm(r); err != nil {

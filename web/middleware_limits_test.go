@@ -136,3 +136,39 @@ func TestFailedKeyExchangesAreRateLimitedPerAddress(t *testing.T) {
 		t.Fatalf("%d tokens (err %v), want 1", n, err)
 	}
 }
+
+// A body found too long while it is read closes the connection after the
+// 413, so the rest of it is never read, on the pages and on the API.
+func TestBodyFoundTooLongClosesTheConnection(t *testing.T) {
+	env := newTestEnv(t)
+	srv := httptest.NewServer(env.Server)
+	defer srv.Close()
+	for _, tt := range []struct{ path, ctype string }{
+		{"/login", "application/x-www-form-urlencoded"},
+		{"/api/v1/token/access-key", "application/json"},
+		{"/api/v1/oauth/token", "application/x-www-form-urlencoded"},
+	} {
+		t.Run(tt.path, func(t *testing.T) {
+			// Longer than the limit, shorter than what the server would
+			// read on its own to keep the connection: only the limit's
+			// reader closes it. No length: only reading finds out.
+			body := io.MultiReader(strings.NewReader("pad="), strings.NewReader(strings.Repeat("x", 100<<10)))
+			req, err := http.NewRequest(http.MethodPost, srv.URL+tt.path, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", tt.ctype)
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusRequestEntityTooLarge {
+				t.Fatalf("status %d, want 413", resp.StatusCode)
+			}
+			if !resp.Close {
+				t.Error("the connection stays open after a body found too long")
+			}
+		})
+	}
+}

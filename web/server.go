@@ -28,7 +28,8 @@ type Config struct {
 	TokenTTL time.Duration
 }
 
-// Server is the Echo application.
+// Server is ESP's HTTP surface: one address, with a router for each of its
+// two parts (see routes).
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
@@ -36,7 +37,9 @@ type Server struct {
 	lc       *lifecycle.Service
 	accounts *lifecycle.Accounts
 	now      func() time.Time
-	echo     *echo.Echo
+	echo     *echo.Echo // hands each request to the router of its part
+	pages    *echo.Echo // the admin pages, the window, static files, health
+	public   *echo.Echo // the public API
 	admin    adminState // sessions, CSRF, login limiter (admin_*.go)
 	api      apiState   // tokens, API limiter (api_*.go)
 	// onKeyLookup, when set (only by tests), runs before each access-key
@@ -46,28 +49,47 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(cfg Config, log *slog.Logger, st *store.Store, lc *lifecycle.Service, accounts *lifecycle.Accounts, now func() time.Time) (*Server, error) {
+	s := &Server{cfg: cfg, log: log, store: st, lc: lc, accounts: accounts, now: now, echo: echo.New()}
+	s.echo.HideBanner, s.echo.HidePort = true, true
+	// Every answer, of either part, carries the browser protections, and
+	// every request body is bounded (here, where the writer is the server's
+	// own, so that a body found too long also closes the connection).
+	s.echo.Use(securityHeaders, boundBody)
+	s.pages = s.newRouter(s.renderErrorPage)
+	s.public = s.newRouter(s.renderAPIError)
+	if err := s.initAdmin(); err != nil {
+		return nil, err
+	}
+	s.initAPI()
+	s.routes()
+	return s, nil
+}
+
+// newRouter is an Echo router whose errors render answers, unless the
+// route chose its own renderer (renderErrorsWith).
+func (s *Server) newRouter(render errorRenderer) *echo.Echo {
 	e := echo.New()
-	e.HideBanner = true
-	e.HidePort = true
-	s := &Server{cfg: cfg, log: log, store: st, lc: lc, accounts: accounts, now: now, echo: e}
-	e.HTTPErrorHandler = s.errorHandler
+	e.HideBanner, e.HidePort = true, true
+	// Client addresses come from the connection only: X-Forwarded-For and
+	// X-Real-IP are set by whoever sends the request, so trusting them would
+	// let anyone dodge the failed-login and failed-authentication limits.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = s.errorHandler(render)
 	// A panic in a handler becomes a 500 answer through the error handler,
 	// logged without the request's data.
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true,
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			return fmt.Errorf("web: panic in %s %s: %w", c.Request().Method, c.Path(), err)
 		}}))
-	if err := s.initAdmin(); err != nil {
-		return nil, err
-	}
-	// After the security headers (the refusal carries them too), before
-	// any body is read.
-	e.Use(s.refuseCrossOrigin)
-	if err := s.initAPI(); err != nil {
-		return nil, err
-	}
-	s.routes()
-	return s, nil
+	return e
+}
+
+// mount hands every request that pattern matches, whatever its method, to
+// the router r.
+func mount(e *echo.Echo, pattern string, r *echo.Echo) {
+	h := echo.WrapHandler(r)
+	e.Any(pattern, h)
+	e.RouteNotFound(pattern, h) // the methods Any does not list
 }
 
 // ServeHTTP makes the server an http.Handler.

@@ -293,5 +293,17 @@ type statusError struct {
 	Error string `json:"error"`
 }
 
-// wantsJSON reports whether the route answers JSON (the live status).
-func wantsJSON(c echo.Context) bool { return c.Path() == statusPath }
+// jsonCtxKey marks, in the echo.Context, a route that answers JSON.
+const jsonCtxKey = "esp.answersJSON"
+
+// answersJSON marks the routes it guards as answering JSON (the live
+// status), so that the refusals above answer JSON too.
+func answersJSON(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(jsonCtxKey, true)
+		return next(c)
+	}
+}
+
+// wantsJSON reports whether the route answers JSON (see answersJSON).
+func wantsJSON(c echo.Context) bool { return c.Get(jsonCtxKey) == true }
