@@ -6,18 +6,19 @@ import (
 	"testing"
 
 	"esp/lifecycle"
+	"esp/web/internal/webtest"
 )
 
 const wantCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 func TestSecurityHeadersOnEveryKindOfResponse(t *testing.T) {
-	env := newTestEnv(t)
-	driveTo(t, env, lifecycle.PendingActivation)
-	alice := signedIn(t, env, "alice")
-	anon := newAdminClient(env)
+	env := webtest.NewEnv(t)
+	webtest.DriveTo(t, env, lifecycle.PendingActivation)
+	alice := webtest.SignedIn(t, env, "alice")
+	anon := webtest.NewClient(env)
 	for _, tt := range []struct {
 		name        string
-		c           *adminClient
+		c           *webtest.Client
 		path        string
 		status      int
 		wantNoStore bool
@@ -32,8 +33,8 @@ func TestSecurityHeadersOnEveryKindOfResponse(t *testing.T) {
 		{"favicon", anon, "/favicon.ico", http.StatusOK, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := tt.c.get(tt.path)
-			wantStatus(t, rec, tt.status)
+			rec := tt.c.Get(tt.path)
+			webtest.WantStatus(t, rec, tt.status)
 			h := rec.Header()
 			for k, want := range map[string]string{
 				"Content-Security-Policy": wantCSP,
@@ -53,21 +54,21 @@ func TestSecurityHeadersOnEveryKindOfResponse(t *testing.T) {
 }
 
 func TestErrorPageIsAPageInsideTheShell(t *testing.T) {
-	env := newTestEnv(t)
-	c := signedIn(t, env, "bob")
-	rec := c.get("/api-credentials")
-	wantStatus(t, rec, http.StatusNotFound)
-	doc := mustDoc(t, rec)
-	if got := text(doc, "error-code"); got != "404" {
+	env := webtest.NewEnv(t)
+	c := webtest.SignedIn(t, env, "bob")
+	rec := c.Get("/api-credentials")
+	webtest.WantStatus(t, rec, http.StatusNotFound)
+	doc := webtest.MustDoc(t, rec)
+	if got := webtest.Text(doc, "error-code"); got != "404" {
 		t.Errorf("error code = %q", got)
 	}
-	if got := text(doc, "user-menu"); got != "bob" {
+	if got := webtest.Text(doc, "user-menu"); got != "bob" {
 		t.Errorf("user menu = %q, want bob's shell", got)
 	}
 	// Exactly what an unknown page says: nothing tells the window exists.
-	other := c.get("/no-such-page")
-	wantStatus(t, other, http.StatusNotFound)
-	if a, b := text(doc, "error-message"), text(mustDoc(t, other), "error-message"); a != b || a == "" {
+	other := c.Get("/no-such-page")
+	webtest.WantStatus(t, other, http.StatusNotFound)
+	if a, b := webtest.Text(doc, "error-message"), webtest.Text(webtest.MustDoc(t, other), "error-message"); a != b || a == "" {
 		t.Errorf("messages %q and %q differ", a, b)
 	}
 	if !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
@@ -76,11 +77,11 @@ func TestErrorPageIsAPageInsideTheShell(t *testing.T) {
 }
 
 func TestStaticFilesAreServedFromTheEmbeddedFilesOnly(t *testing.T) {
-	env := newTestEnv(t)
-	c := newAdminClient(env)
+	env := webtest.NewEnv(t)
+	c := webtest.NewClient(env)
 	for path, ctype := range map[string]string{"/static/app.css": "text/css", "/static/app.js": "javascript"} {
-		rec := c.get(path)
-		wantStatus(t, rec, http.StatusOK)
+		rec := c.Get(path)
+		webtest.WantStatus(t, rec, http.StatusOK)
 		if got := rec.Header().Get("Content-Type"); !strings.Contains(got, ctype) {
 			t.Errorf("%s: Content-Type = %q, want %s", path, got, ctype)
 		}
@@ -90,11 +91,11 @@ func TestStaticFilesAreServedFromTheEmbeddedFilesOnly(t *testing.T) {
 		}
 		req, _ := http.NewRequest(http.MethodGet, path, nil)
 		req.Header.Set("If-None-Match", etag)
-		wantStatus(t, c.send(req), http.StatusNotModified)
+		webtest.WantStatus(t, c.Send(req), http.StatusNotModified)
 	}
 	for _, path := range []string{"/static/", "/static", "/static/static.go", "/static/../go.mod", "/static/%2e%2e/go.mod", "/static/..%2fstatic.go", "/static/nope.js"} {
 		req, _ := http.NewRequest(http.MethodGet, "http://esp.test"+path, nil)
-		if rec := c.send(req); rec.Code != http.StatusNotFound {
+		if rec := c.Send(req); rec.Code != http.StatusNotFound {
 			t.Errorf("GET %s: status = %d, want 404", path, rec.Code)
 		}
 	}
@@ -104,12 +105,12 @@ func TestStaticFilesAreServedFromTheEmbeddedFilesOnly(t *testing.T) {
 // which browsers ask for anyway, answers the same icon rather than a 404.
 // The CSP lets pages load it (img-src 'self').
 func TestTheFaviconIsServed(t *testing.T) {
-	env := newTestEnv(t)
-	c := newAdminClient(env)
+	env := webtest.NewEnv(t)
+	c := webtest.NewClient(env)
 	var bodies []string
 	for _, path := range []string{"/static/favicon.svg", "/favicon.ico"} {
-		rec := c.get(path)
-		wantStatus(t, rec, http.StatusOK)
+		rec := c.Get(path)
+		webtest.WantStatus(t, rec, http.StatusOK)
 		if got := rec.Header().Get("Content-Type"); got != "image/svg+xml" {
 			t.Errorf("%s: Content-Type = %q, want image/svg+xml", path, got)
 		}
@@ -124,7 +125,7 @@ func TestTheFaviconIsServed(t *testing.T) {
 	if bodies[0] != bodies[1] {
 		t.Error("/favicon.ico is not the linked icon")
 	}
-	doc := mustDoc(t, c.get("/login"))
+	doc := webtest.MustDoc(t, c.Get("/login"))
 	if got := doc.Find(`head link[rel=icon]`).AttrOr("href", ""); got != "/static/favicon.svg" {
 		t.Errorf("the login page links the icon %q, want /static/favicon.svg", got)
 	}

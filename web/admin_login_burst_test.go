@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"esp/web/internal/webtest"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -44,7 +45,7 @@ func (g *checkGate) onCheck(context.Context) {
 
 // loginAnswer is one login's outcome.
 type loginAnswer struct {
-	client *adminClient
+	client *webtest.Client
 	code   int
 	header http.Header
 }
@@ -52,17 +53,17 @@ type loginAnswer struct {
 // startLogins makes one client per address (each holding the login form's
 // cookie and token) and, once all are ready, posts every login at once.
 // The answers arrive on the returned channel.
-func startLogins(t *testing.T, env *testEnv, addrs []string, username, password string) <-chan loginAnswer {
+func startLogins(t *testing.T, env *webtest.Env, addrs []string, username, password string) <-chan loginAnswer {
 	t.Helper()
 	answers := make(chan loginAnswer, len(addrs))
 	start := make(chan struct{})
 	for _, addr := range addrs {
-		c := newAdminClient(env)
-		c.addr = addr
-		form := url.Values{"username": {username}, "password": {password}, "_csrf": {c.csrf(t, "/login")}}
+		c := webtest.NewClient(env)
+		c.Addr = addr
+		form := url.Values{"username": {username}, "password": {password}, "_csrf": {c.CSRF(t, "/login")}}
 		go func() {
 			<-start
-			rec := c.post("/login", form)
+			rec := c.Post("/login", form)
 			answers <- loginAnswer{c, rec.Code, rec.Header()}
 		}()
 	}
@@ -129,7 +130,7 @@ func wantRetryAfter(t *testing.T, h http.Header) {
 // that 60 in a row would get, and 50 answers of 429. The checks are held
 // until every login is accounted for, so all 60 are in flight together.
 func TestSimultaneousWrongLoginsGetNoMoreChecksThanSequentialOnes(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	const n = 60
 	g := newCheckGate(n)
 	env.Server.SetPasswordChecks(n, time.Minute, g.onQueue, g.onCheck)
@@ -160,7 +161,7 @@ func TestSimultaneousWrongLoginsGetNoMoreChecksThanSequentialOnes(t *testing.T) 
 // one arrives, so it is refused like any other, and works once the
 // allowance refills.
 func TestBurstEndingWithTheRightPasswordDoesNotLogIn(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	const wrong = 39
 	g := newCheckGate(wrong + 1)
 	env.Server.SetPasswordChecks(wrong+1, time.Minute, g.onQueue, g.onCheck)
@@ -168,11 +169,11 @@ func TestBurstEndingWithTheRightPasswordDoesNotLogIn(t *testing.T) {
 	answers := startLogins(t, env, repeatAddr(addr, wrong), "alice", "wrong")
 	checked, refused := holdUntilAccounted(t, g, answers, wrong)
 
-	right := newAdminClient(env)
-	right.addr = addr
-	form := url.Values{"username": {"alice"}, "password": {"password-alice"}, "_csrf": {right.csrf(t, "/login")}}
+	right := webtest.NewClient(env)
+	right.Addr = addr
+	form := url.Values{"username": {"alice"}, "password": {"password-alice"}, "_csrf": {right.CSRF(t, "/login")}}
 	rightAnswer := make(chan *httptest.ResponseRecorder, 1)
-	go func() { rightAnswer <- right.post("/login", form) }()
+	go func() { rightAnswer <- right.Post("/login", form) }()
 	var rec *httptest.ResponseRecorder
 	select {
 	case rec = <-rightAnswer:
@@ -190,37 +191,37 @@ func TestBurstEndingWithTheRightPasswordDoesNotLogIn(t *testing.T) {
 	if checked != 10 {
 		t.Fatalf("%d password checks for %d wrong logins and a right one at once, want 10", checked, wrong)
 	}
-	wantStatus(t, rec, http.StatusTooManyRequests)
+	webtest.WantStatus(t, rec, http.StatusTooManyRequests)
 	wantRetryAfter(t, rec.Header())
-	if _, ok := right.cookies["esp_session"]; ok {
+	if _, ok := right.Cookies["esp_session"]; ok {
 		t.Fatal("the right password logged in after the allowance was spent")
 	}
 	env.Clock.Add(6 * time.Second)
-	wantRedirect(t, right.login(t, "alice", "password-alice"), "/")
+	webtest.WantRedirect(t, right.Login(t, "alice", "password-alice"), "/")
 }
 
 // A right password does not count against the address: nine wrong ones, a
 // right one, then the tenth wrong one is still checked.
 func TestRightPasswordGivesItsAttemptBack(t *testing.T) {
-	env := newTestEnv(t)
-	c := newAdminClient(env)
+	env := webtest.NewEnv(t)
+	c := webtest.NewClient(env)
 	for i := range 9 {
-		if rec := c.login(t, "alice", "wrong"); rec.Code != http.StatusUnauthorized {
+		if rec := c.Login(t, "alice", "wrong"); rec.Code != http.StatusUnauthorized {
 			t.Fatalf("failure %d: status %d, want 401", i+1, rec.Code)
 		}
 	}
-	wantRedirect(t, c.login(t, "alice", "password-alice"), "/")
-	other := newAdminClient(env) // same address, not signed in
-	wantStatus(t, other.login(t, "alice", "wrong"), http.StatusUnauthorized)
-	wantStatus(t, other.login(t, "alice", "wrong"), http.StatusTooManyRequests)
+	webtest.WantRedirect(t, c.Login(t, "alice", "password-alice"), "/")
+	other := webtest.NewClient(env) // same address, not signed in
+	webtest.WantStatus(t, other.Login(t, "alice", "wrong"), http.StatusUnauthorized)
+	webtest.WantStatus(t, other.Login(t, "alice", "wrong"), http.StatusTooManyRequests)
 }
 
 // Password checks are bounded: with 100 wrong logins from 100 addresses in
 // flight, at most 2 (the bound set here) are checked at once, the others
 // queue, and the API answers meanwhile; every login is answered in the end.
 func TestLoginStormIsBoundedAndTheAPIStillAnswers(t *testing.T) {
-	env := newTestEnv(t)
-	token := exchange(t, env, activatedKeys(t, env, env.Acme.ID))
+	env := webtest.NewEnv(t)
+	token := webtest.Exchange(t, env, webtest.ActivatedKeys(t, env, env.Acme.ID))
 	const n, bound = 100, 2
 	g := newCheckGate(n)
 	env.Server.SetPasswordChecks(bound, time.Minute, g.onQueue, g.onCheck)
@@ -238,9 +239,9 @@ func TestLoginStormIsBoundedAndTheAPIStillAnswers(t *testing.T) {
 	// Every login is now in a check or queued for one: the API answers.
 	api := make(chan int, 1)
 	go func() {
-		req := newGet("/api/v1/plans", token)
+		req := webtest.NewGet("/api/v1/plans", token)
 		req.RemoteAddr = "198.51.100.20:2000"
-		api <- env.do(req).Code
+		api <- env.Do(req).Code
 	}()
 	select {
 	case code := <-api:
@@ -271,7 +272,7 @@ func TestLoginStormIsBoundedAndTheAPIStillAnswers(t *testing.T) {
 // and Retry-After rather than left waiting, and the attempt it never made
 // does not count against its address.
 func TestLoginThatCannotGetAPasswordCheckIsRefusedNotHung(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	g := newCheckGate(20)
 	env.Server.SetPasswordChecks(1, time.Millisecond, g.onQueue, g.onCheck)
 
@@ -281,11 +282,11 @@ func TestLoginThatCannotGetAPasswordCheckIsRefusedNotHung(t *testing.T) {
 	case <-time.After(burstWait):
 		t.Fatal("the first login was never checked")
 	}
-	late := newAdminClient(env)
-	late.addr = "192.0.2.60:1"
-	form := url.Values{"username": {"alice"}, "password": {"password-alice"}, "_csrf": {late.csrf(t, "/login")}}
+	late := webtest.NewClient(env)
+	late.Addr = "192.0.2.60:1"
+	form := url.Values{"username": {"alice"}, "password": {"password-alice"}, "_csrf": {late.CSRF(t, "/login")}}
 	answer := make(chan *httptest.ResponseRecorder, 1)
-	go func() { answer <- late.post("/login", form) }()
+	go func() { answer <- late.Post("/login", form) }()
 	var rec *httptest.ResponseRecorder
 	select {
 	case rec = <-answer:
@@ -295,11 +296,11 @@ func TestLoginThatCannotGetAPasswordCheckIsRefusedNotHung(t *testing.T) {
 	case <-time.After(burstWait):
 		t.Fatal("the login waiting for a password check was never answered")
 	}
-	wantStatus(t, rec, http.StatusServiceUnavailable)
+	webtest.WantStatus(t, rec, http.StatusServiceUnavailable)
 	if rec.Header().Get("Retry-After") != "1" {
 		t.Fatalf("Retry-After = %q, want 1", rec.Header().Get("Retry-After"))
 	}
-	if _, ok := late.cookies["esp_session"]; ok {
+	if _, ok := late.Cookies["esp_session"]; ok {
 		t.Fatal("a refused login set a session cookie")
 	}
 	close(g.release)
@@ -308,10 +309,10 @@ func TestLoginThatCannotGetAPasswordCheckIsRefusedNotHung(t *testing.T) {
 	// The refused login cost its address nothing: ten wrong ones still get
 	// checked.
 	for i := range 10 {
-		if rec := late.login(t, "alice", "wrong"); rec.Code != http.StatusUnauthorized {
+		if rec := late.Login(t, "alice", "wrong"); rec.Code != http.StatusUnauthorized {
 			t.Fatalf("wrong login %d after the refusal: %d, want 401", i+1, rec.Code)
 		}
 		<-g.checked
 	}
-	wantStatus(t, late.login(t, "alice", "wrong"), http.StatusTooManyRequests)
+	webtest.WantStatus(t, late.Login(t, "alice", "wrong"), http.StatusTooManyRequests)
 }

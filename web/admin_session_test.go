@@ -14,97 +14,98 @@ import (
 	"time"
 
 	"esp/web"
+	"esp/web/internal/webtest"
 )
 
 func TestLogoutEndsTheSessionOnTheServer(t *testing.T) {
-	env := newTestEnv(t)
-	c := signedIn(t, env, "alice")
-	stolen := c.cookieSnapshot()
+	env := webtest.NewEnv(t)
+	c := webtest.SignedIn(t, env, "alice")
+	stolen := c.CookieSnapshot()
 
-	rec := c.postForm(t, "/", "/logout", nil)
-	wantRedirect(t, rec, "/login?logged_out=1")
-	if _, ok := c.cookies["esp_session"]; ok {
+	rec := c.PostForm(t, "/", "/logout", nil)
+	webtest.WantRedirect(t, rec, "/login?logged_out=1")
+	if _, ok := c.Cookies["esp_session"]; ok {
 		t.Fatal("logout did not delete the session cookie")
 	}
 
-	replay := newAdminClient(env)
-	replay.cookies = stolen
-	wantRedirect(t, replay.get("/"), "/login")
-	wantRedirect(t, replay.get("/api-credentials"), "/login")
+	replay := webtest.NewClient(env)
+	replay.Cookies = stolen
+	webtest.WantRedirect(t, replay.Get("/"), "/login")
+	webtest.WantRedirect(t, replay.Get("/api-credentials"), "/login")
 }
 
 func TestSessionEndsAfterIdleTime(t *testing.T) {
-	env := newTestEnv(t)
-	c := signedIn(t, env, "alice")
+	env := webtest.NewEnv(t)
+	c := webtest.SignedIn(t, env, "alice")
 	// Each visit restarts the idle clock.
 	for range 3 {
 		env.Clock.Add(29 * time.Minute)
-		wantStatus(t, c.get("/"), http.StatusOK)
+		webtest.WantStatus(t, c.Get("/"), http.StatusOK)
 	}
 	env.Clock.Add(30 * time.Minute)
-	wantRedirect(t, c.get("/"), "/login")
+	webtest.WantRedirect(t, c.Get("/"), "/login")
 	// Expired means gone: coming back in time does not revive it.
 	env.Clock.Add(-30 * time.Minute)
-	wantRedirect(t, c.get("/"), "/login")
+	webtest.WantRedirect(t, c.Get("/"), "/login")
 }
 
 func TestSessionEndsAfterMaximumAgeEvenWhenActive(t *testing.T) {
-	env := newTestEnv(t, func(c *web.Config) { c.SessionMax = 2 * time.Hour })
-	c := signedIn(t, env, "alice")
+	env := webtest.NewEnv(t, func(c *web.Config) { c.SessionMax = 2 * time.Hour })
+	c := webtest.SignedIn(t, env, "alice")
 	for range 5 {
 		env.Clock.Add(20 * time.Minute)
-		wantStatus(t, c.get("/"), http.StatusOK)
+		webtest.WantStatus(t, c.Get("/"), http.StatusOK)
 	}
 	env.Clock.Add(20 * time.Minute) // 2 h after login
-	wantRedirect(t, c.get("/"), "/login")
+	webtest.WantRedirect(t, c.Get("/"), "/login")
 }
 
 func TestSessionDefaultMaximumAgeIs12Hours(t *testing.T) {
-	env := newTestEnv(t)
-	c := signedIn(t, env, "alice")
+	env := webtest.NewEnv(t)
+	c := webtest.SignedIn(t, env, "alice")
 	for range 35 {
 		env.Clock.Add(20 * time.Minute)
-		wantStatus(t, c.get("/"), http.StatusOK)
+		webtest.WantStatus(t, c.Get("/"), http.StatusOK)
 	}
 	env.Clock.Add(20 * time.Minute)
-	wantRedirect(t, c.get("/"), "/login")
+	webtest.WantRedirect(t, c.Get("/"), "/login")
 }
 
 func TestSessionCookieSignedWithAnotherKeyIsRefused(t *testing.T) {
-	env := newTestEnv(t)
-	c := signedIn(t, env, "alice")
-	sid := sessionID(t, env, c.cookies["esp_session"])
-	hash, block := readSessionKeys(t, env.Cfg.DataDir)
+	env := webtest.NewEnv(t)
+	c := webtest.SignedIn(t, env, "alice")
+	sid := webtest.SessionID(t, env, c.Cookies["esp_session"])
+	hash, block := webtest.ReadSessionKeys(t, env.Cfg.DataDir)
 
 	// The same session id sealed with the server's keys works (the test
 	// builds cookies correctly)...
-	same := newAdminClient(env)
-	same.cookies["esp_session"] = sealSessionID(t, sid, hash, block)
-	wantStatus(t, same.get("/"), http.StatusOK)
+	same := webtest.NewClient(env)
+	same.Cookies["esp_session"] = webtest.SealSessionID(t, sid, hash, block)
+	webtest.WantStatus(t, same.Get("/"), http.StatusOK)
 
 	// ...and sealed with other keys it does not.
 	otherHash, otherBlock := make([]byte, 64), make([]byte, 32)
 	rand.Read(otherHash)
 	rand.Read(otherBlock)
-	forged := newAdminClient(env)
-	forged.cookies["esp_session"] = sealSessionID(t, sid, otherHash, otherBlock)
-	wantRedirect(t, forged.get("/"), "/login")
-	signedOnly := newAdminClient(env)
-	signedOnly.cookies["esp_session"] = sealSessionID(t, sid, otherHash, block)
-	wantRedirect(t, signedOnly.get("/"), "/login")
+	forged := webtest.NewClient(env)
+	forged.Cookies["esp_session"] = webtest.SealSessionID(t, sid, otherHash, otherBlock)
+	webtest.WantRedirect(t, forged.Get("/"), "/login")
+	signedOnly := webtest.NewClient(env)
+	signedOnly.Cookies["esp_session"] = webtest.SealSessionID(t, sid, otherHash, block)
+	webtest.WantRedirect(t, signedOnly.Get("/"), "/login")
 }
 
 func TestSessionCookieAttributes(t *testing.T) {
-	login := func(t *testing.T, env *testEnv, tlsConn bool) *http.Cookie {
+	login := func(t *testing.T, env *webtest.Env, tlsConn bool) *http.Cookie {
 		t.Helper()
-		c := newAdminClient(env)
-		token := c.csrf(t, "/login")
-		req := newFormRequest("/login", map[string][]string{"username": {"alice"}, "password": {"password-alice"}, "_csrf": {token}})
+		c := webtest.NewClient(env)
+		token := c.CSRF(t, "/login")
+		req := webtest.NewFormRequest("/login", map[string][]string{"username": {"alice"}, "password": {"password-alice"}, "_csrf": {token}})
 		if tlsConn {
 			req.TLS = &tls.ConnectionState{}
 		}
-		rec := c.send(req)
-		wantRedirect(t, rec, "/")
+		rec := c.Send(req)
+		webtest.WantRedirect(t, rec, "/")
 		for _, ck := range rec.Result().Cookies() {
 			if ck.Name == "esp_session" {
 				return ck
@@ -124,7 +125,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 		{"SecureCookies", true, false, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			env := newTestEnv(t, func(c *web.Config) { c.SecureCookies = tt.secure })
+			env := webtest.NewEnv(t, func(c *web.Config) { c.SecureCookies = tt.secure })
 			ck := login(t, env, tt.tls)
 			if !ck.HttpOnly {
 				t.Error("session cookie is not HttpOnly")
@@ -143,7 +144,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 }
 
 func TestSessionKeyFileIsPrivateAndKept(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	path := filepath.Join(env.Cfg.DataDir, web.SessionKeyFile)
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -152,7 +153,7 @@ func TestSessionKeyFileIsPrivateAndKept(t *testing.T) {
 	if got := fi.Mode().Perm(); got != 0o600 {
 		t.Fatalf("session key file mode = %v, want 0600", got)
 	}
-	c := signedIn(t, env, "alice")
+	c := webtest.SignedIn(t, env, "alice")
 
 	// A restart with a file others can read narrows it and keeps the keys:
 	// sessions survive.
@@ -166,11 +167,11 @@ func TestSessionKeyFileIsPrivateAndKept(t *testing.T) {
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
 		t.Fatalf("session key file mode after restart = %v, want 0600", fi.Mode().Perm())
 	}
-	wantStatus(t, c.get("/"), http.StatusOK)
+	webtest.WantStatus(t, c.Get("/"), http.StatusOK)
 }
 
 func TestDamagedSessionKeyFileStopsTheStart(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	path := filepath.Join(env.Cfg.DataDir, web.SessionKeyFile)
 	if err := os.WriteFile(path, []byte("not keys\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -182,7 +183,7 @@ func TestDamagedSessionKeyFileStopsTheStart(t *testing.T) {
 }
 
 func TestSymlinkedSessionKeyFileIsRefusedAndItsTargetLeftAlone(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	path := filepath.Join(env.Cfg.DataDir, web.SessionKeyFile)
 	keys, err := os.ReadFile(path)
 	if err != nil {
@@ -223,10 +224,10 @@ func TestSymlinkedSessionKeyFileIsRefusedAndItsTargetLeftAlone(t *testing.T) {
 }
 
 func TestDeletedUserSessionEnds(t *testing.T) {
-	env := newTestEnv(t)
-	c := signedIn(t, env, "bob")
+	env := webtest.NewEnv(t)
+	c := webtest.SignedIn(t, env, "bob")
 	if _, err := env.Store.DB.ExecContext(context.Background(), `DELETE FROM users WHERE username = 'bob'`); err != nil {
 		t.Fatal(err)
 	}
-	wantRedirect(t, c.get("/"), "/login")
+	webtest.WantRedirect(t, c.Get("/"), "/login")
 }

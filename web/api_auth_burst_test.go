@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"esp/lifecycle"
+	"esp/web/internal/webtest"
 )
 
 // Counting a failed authentication and deciding its answer are one step:
@@ -19,12 +20,12 @@ func TestSimultaneousAPIFailuresGetNoMoreAnswersThanSequentialOnes(t *testing.T)
 		request func() *http.Request
 		failed  int
 	}{
-		{"access-key token route", func() *http.Request { return keyRequest(wrongKeys()) }, http.StatusUnauthorized},
-		{"OAuth token route", func() *http.Request { a, s := wrongKeys(); return oauthRequest(a, s, true) }, http.StatusUnauthorized},
-		{"bearer token", func() *http.Request { return newGet("/api/v1/plans", "esptk_"+strings.Repeat("A", 43)) }, http.StatusUnauthorized},
+		{"access-key token route", func() *http.Request { return webtest.KeyRequest(wrongKeys()) }, http.StatusUnauthorized},
+		{"OAuth token route", func() *http.Request { a, s := wrongKeys(); return webtest.OAuthRequest(a, s, true) }, http.StatusUnauthorized},
+		{"bearer token", func() *http.Request { return webtest.NewGet("/api/v1/plans", "esptk_"+strings.Repeat("A", 43)) }, http.StatusUnauthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := newTestEnv(t)
+			env := webtest.NewEnv(t)
 			const n = 60
 			reqs := make([]*http.Request, n)
 			for i := range reqs {
@@ -36,7 +37,7 @@ func TestSimultaneousAPIFailuresGetNoMoreAnswersThanSequentialOnes(t *testing.T)
 			for _, req := range reqs {
 				go func() {
 					<-start
-					codes <- env.do(req).Code
+					codes <- env.Do(req).Code
 				}()
 			}
 			close(start)

@@ -7,16 +7,17 @@ import (
 	"testing"
 
 	"esp/lifecycle"
+	"esp/web/internal/webtest"
 )
 
 func TestAPIMalformedInputsGetTheirStatus(t *testing.T) {
-	env := newTestEnv(t)
-	keys := activatedKeys(t, env, env.Acme.ID)
-	token := exchange(t, env, keys)
-	plan := importCSV(t, env, env.Acme.ID, "p", planCSV(5))
-	other := importCSV(t, env, env.Acme.ID, "q", planCSV(5))
-	id := itoa(plan.ID)
-	otherCursor := cursorAfterFirstRow(t, env, token, other.ID)
+	env := webtest.NewEnv(t)
+	keys := webtest.ActivatedKeys(t, env, env.Acme.ID)
+	token := webtest.Exchange(t, env, keys)
+	plan := webtest.ImportCSV(t, env, env.Acme.ID, "p", webtest.PlanCSV(5))
+	other := webtest.ImportCSV(t, env, env.Acme.ID, "q", webtest.PlanCSV(5))
+	id := webtest.Itoa(plan.ID)
+	otherCursor := webtest.CursorAfterFirstRow(t, env, token, other.ID)
 
 	jsonPost := func(body, contentType string) func() *http.Request {
 		return func() *http.Request {
@@ -29,7 +30,7 @@ func TestAPIMalformedInputsGetTheirStatus(t *testing.T) {
 	}
 	a, s := keys.AccessKey, keys.SecretKey
 	get := func(path string) func() *http.Request {
-		return func() *http.Request { return newGet(path, token) }
+		return func() *http.Request { return webtest.NewGet(path, token) }
 	}
 	for _, tc := range []struct {
 		name   string
@@ -99,27 +100,14 @@ func TestAPIMalformedInputsGetTheirStatus(t *testing.T) {
 			if strings.Contains(tc.name, "secret") || strings.Contains(tc.name, "access key") {
 				req.RemoteAddr = "203.0.113.51:1"
 			}
-			rec := env.do(req)
+			rec := env.Do(req)
 			if rec.Code >= 500 {
 				t.Fatalf("status %d for bad input: %s", rec.Code, rec.Body)
 			}
-			mustAPIError(t, rec, tc.status, tc.code)
+			webtest.MustAPIError(t, rec, tc.status, tc.code)
 		})
 	}
 	if strings.Contains(env.Logs.String(), s) || strings.Contains(env.Logs.String(), token) {
 		t.Fatal("a secret or token reached the log")
 	}
-}
-
-// cursorAfterFirstRow pages one row into a plan and returns the cursor.
-func cursorAfterFirstRow(tb testing.TB, env *testEnv, token string, planID int64) string {
-	tb.Helper()
-	rec := apiGet(env, token, "/api/v1/plans/"+itoa(planID)+"/data?limit=1")
-	mustStatus(tb, rec, http.StatusOK)
-	_, after, ok := strings.Cut(rec.Body.String(), `"next_cursor":"`)
-	cursor, _, ok2 := strings.Cut(after, `"`)
-	if !ok || !ok2 || cursor == "" {
-		tb.Fatalf("no next_cursor in %s", rec.Body)
-	}
-	return cursor
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bufio"
+	"esp/web/internal/webtest"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,10 +16,10 @@ import (
 // every row to a client that keeps reading: the export moves its own
 // deadline as it streams.
 func TestExportOutlastsTheServerWriteTimeout(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	const rows = 20_000
-	p := importCSV(t, env, env.Acme.ID, "Long", planCSV(rows))
-	token := exchange(t, env, activatedKeys(t, env, env.Acme.ID))
+	p := webtest.ImportCSV(t, env, env.Acme.ID, "Long", webtest.PlanCSV(rows))
+	token := webtest.Exchange(t, env, webtest.ActivatedKeys(t, env, env.Acme.ID))
 
 	srv := httptest.NewUnstartedServer(env.Server)
 	srv.Config.WriteTimeout = 300 * time.Millisecond

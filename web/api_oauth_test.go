@@ -13,12 +13,13 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"esp/lifecycle"
+	"esp/web/internal/webtest"
 )
 
 func TestAPIStockOAuth2ClientGetsTokenAndCallsAPI(t *testing.T) {
-	env := newTestEnv(t)
-	importCSV(t, env, env.Acme.ID, "FY2027 Baseline", planCSV(4))
-	keys := activatedKeys(t, env, env.Acme.ID)
+	env := webtest.NewEnv(t)
+	webtest.ImportCSV(t, env, env.Acme.ID, "FY2027 Baseline", webtest.PlanCSV(4))
+	keys := webtest.ActivatedKeys(t, env, env.Acme.ID)
 	srv := httptest.NewServer(env.Server)
 	defer srv.Close()
 
@@ -63,8 +64,8 @@ func TestAPIStockOAuth2ClientGetsTokenAndCallsAPI(t *testing.T) {
 }
 
 func TestAPIOAuthTokenErrorsFollowRFC6749(t *testing.T) {
-	env := newTestEnv(t)
-	keys := activatedKeys(t, env, env.Acme.ID)
+	env := webtest.NewEnv(t)
+	keys := webtest.ActivatedKeys(t, env, env.Acme.ID)
 	a, s := keys.AccessKey, keys.SecretKey
 	post := func(form, contentType string, basic ...string) func() *http.Request {
 		return func() *http.Request {
@@ -111,16 +112,16 @@ func TestAPIOAuthTokenErrorsFollowRFC6749(t *testing.T) {
 		}, 401, "invalid_client"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := env.do(tc.req())
-			mustStatus(t, rec, tc.status)
+			rec := env.Do(tc.req())
+			webtest.MustStatus(t, rec, tc.status)
 			if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
 				t.Fatalf("Cache-Control %q, want no-store", cc)
 			}
 			if tc.status == 200 {
-				tokenOf(t, rec)
+				webtest.TokenOf(t, rec)
 				return
 			}
-			if got := oauthErrorCode(t, rec); got != tc.error {
+			if got := webtest.OAuthErrorCode(t, rec); got != tc.error {
 				t.Fatalf("error %q, want %q", got, tc.error)
 			}
 			if tc.status == 401 && rec.Header().Get("WWW-Authenticate") != `Basic realm="esp"` {
@@ -133,25 +134,25 @@ func TestAPIOAuthTokenErrorsFollowRFC6749(t *testing.T) {
 		if err := env.Accounts.SetPublicAPI(context.Background(), "acme", false); err != nil {
 			t.Fatal(err)
 		}
-		rec := env.do(oauthRequest(a, s, true))
-		mustStatus(t, rec, http.StatusBadRequest)
-		if got := oauthErrorCode(t, rec); got != "unauthorized_client" {
+		rec := env.Do(webtest.OAuthRequest(a, s, true))
+		webtest.MustStatus(t, rec, http.StatusBadRequest)
+		if got := webtest.OAuthErrorCode(t, rec); got != "unauthorized_client" {
 			t.Fatalf("error %q, want unauthorized_client", got)
 		}
 	})
 }
 
 func TestAPIOAuthRateLimitAnswersInOAuthShape(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	for range 20 {
-		mustStatus(t, env.do(oauthRequest(lifecycle.NewAccessKey(), lifecycle.NewSecretKey(), true)), http.StatusUnauthorized)
+		webtest.MustStatus(t, env.Do(webtest.OAuthRequest(lifecycle.NewAccessKey(), lifecycle.NewSecretKey(), true)), http.StatusUnauthorized)
 	}
-	rec := env.do(oauthRequest(lifecycle.NewAccessKey(), lifecycle.NewSecretKey(), true))
-	mustStatus(t, rec, http.StatusTooManyRequests)
+	rec := env.Do(webtest.OAuthRequest(lifecycle.NewAccessKey(), lifecycle.NewSecretKey(), true))
+	webtest.MustStatus(t, rec, http.StatusTooManyRequests)
 	if rec.Header().Get("Retry-After") == "" {
 		t.Fatal("429 without Retry-After")
 	}
-	if got := oauthErrorCode(t, rec); got != "temporarily_unavailable" {
+	if got := webtest.OAuthErrorCode(t, rec); got != "temporarily_unavailable" {
 		t.Fatalf("error %q", got)
 	}
 }
@@ -159,22 +160,22 @@ func TestAPIOAuthRateLimitAnswersInOAuthShape(t *testing.T) {
 // Basic credentials with the same client_id in the body (RFC 6749 §3.2.1)
 // are accepted; a different client_id or a secret in the body is not.
 func TestAPIOAuthBasicWithClientIDInTheBody(t *testing.T) {
-	env := newTestEnv(t)
-	k := activatedKeys(t, env, env.Acme.ID)
+	env := webtest.NewEnv(t)
+	k := webtest.ActivatedKeys(t, env, env.Acme.ID)
 	send := func(body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/api/v1/oauth/token", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.SetBasicAuth(url.QueryEscape(k.AccessKey), url.QueryEscape(k.SecretKey))
-		return env.do(req)
+		return env.Do(req)
 	}
-	mustStatus(t, send("grant_type=client_credentials&client_id="+k.AccessKey), http.StatusOK)
+	webtest.MustStatus(t, send("grant_type=client_credentials&client_id="+k.AccessKey), http.StatusOK)
 	for _, body := range []string{
 		"grant_type=client_credentials&client_id=" + lifecycle.NewAccessKey(),
 		"grant_type=client_credentials&client_secret=" + k.SecretKey,
 	} {
 		rec := send(body)
-		mustStatus(t, rec, http.StatusBadRequest)
-		if got := oauthErrorCode(t, rec); got != "invalid_request" {
+		webtest.MustStatus(t, rec, http.StatusBadRequest)
+		if got := webtest.OAuthErrorCode(t, rec); got != "invalid_request" {
 			t.Fatalf("%s: error %q, want invalid_request", body, got)
 		}
 	}

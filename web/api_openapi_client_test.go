@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"esp/web/internal/apiclient"
+	"esp/web/internal/webtest"
 )
 
 // clientPlanCSV is a plan file in the export's own form, with numbers that a
@@ -69,9 +70,9 @@ func mustSameRows(tb testing.TB, what string, got []apiclient.PlanRow, want []cl
 // exchanges, the plan list, one plan, every page of data, both exports and
 // an error, with every number decoded exactly.
 func TestAPIJourneyThroughGeneratedClient(t *testing.T) {
-	env := newTestEnv(t)
-	plan := importCSV(t, env, env.Acme.ID, "FY2027 Exact", clientPlanCSV)
-	keys := activatedKeys(t, env, env.Acme.ID)
+	env := webtest.NewEnv(t)
+	plan := webtest.ImportCSV(t, env, env.Acme.ID, "FY2027 Exact", clientPlanCSV)
+	keys := webtest.ActivatedKeys(t, env, env.Acme.ID)
 	srv := httptest.NewServer(env.Server)
 	defer srv.Close()
 	ctx := context.Background()
@@ -192,7 +193,7 @@ func TestAPIJourneyThroughGeneratedClient(t *testing.T) {
 	if csv.StatusCode() != http.StatusOK || string(csv.Body) != clientPlanCSV {
 		t.Fatalf("CSV export: %d\n%s\nwant\n%s", csv.StatusCode(), csv.Body, clientPlanCSV)
 	}
-	if h := csv.Headers200; h.ContentDisposition != `attachment; filename="plan-`+itoa(plan.ID)+`.csv"` || h.Vary != "Accept" || h.CacheControl != "no-store" {
+	if h := csv.Headers200; h.ContentDisposition != `attachment; filename="plan-`+webtest.Itoa(plan.ID)+`.csv"` || h.Vary != "Accept" || h.CacheControl != "no-store" {
 		t.Fatalf("CSV export headers %+v", *h)
 	}
 
@@ -202,7 +203,7 @@ func TestAPIJourneyThroughGeneratedClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if nd.StatusCode() != http.StatusOK || nd.Headers200.ContentDisposition != `attachment; filename="plan-`+itoa(plan.ID)+`.ndjson"` {
+	if nd.StatusCode() != http.StatusOK || nd.Headers200.ContentDisposition != `attachment; filename="plan-`+webtest.Itoa(plan.ID)+`.ndjson"` {
 		t.Fatalf("NDJSON export: %d %+v", nd.StatusCode(), nd.Headers200)
 	}
 	for _, digits := range []string{`"volume":16777217,`, `"fte_required":12.50,`, `"fte_planned":1e3,`, `"volume":123456789.125,`} {

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"encoding/json"
+	"esp/web/internal/webtest"
 	"net/http"
 	"os"
 	"os/exec"
@@ -55,9 +56,9 @@ func redoclyCLI(tb testing.TB, root string) string {
 func TestAPIOpenAPIPassesRedoclyLint(t *testing.T) {
 	root := moduleRoot(t)
 	cli := redoclyCLI(t, root)
-	env := newTestEnv(t)
-	rec := apiGet(env, "", "/api/v1/openapi.json")
-	mustStatus(t, rec, http.StatusOK)
+	env := webtest.NewEnv(t)
+	rec := webtest.APIGet(env, "", "/api/v1/openapi.json")
+	webtest.MustStatus(t, rec, http.StatusOK)
 	file := filepath.Join(t.TempDir(), "openapi.json")
 	if err := os.WriteFile(file, rec.Body.Bytes(), 0o600); err != nil {
 		t.Fatal(err)

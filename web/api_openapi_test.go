@@ -17,13 +17,14 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"esp/lifecycle"
+	"esp/web/internal/webtest"
 )
 
 // loadOpenAPI fetches the served document and validates it as OpenAPI 3.
-func loadOpenAPI(tb testing.TB, env *testEnv) *openapi3.T {
+func loadOpenAPI(tb testing.TB, env *webtest.Env) *openapi3.T {
 	tb.Helper()
-	rec := apiGet(env, "", "/api/v1/openapi.json")
-	mustStatus(tb, rec, http.StatusOK)
+	rec := webtest.APIGet(env, "", "/api/v1/openapi.json")
+	webtest.MustStatus(tb, rec, http.StatusOK)
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		tb.Fatalf("Content-Type %q", ct)
 	}
@@ -57,7 +58,7 @@ func openAPIBase(tb testing.TB, doc *openapi3.T, docURL string) string {
 }
 
 func TestAPIOpenAPIDocumentsEveryRoute(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	doc := loadOpenAPI(t, env)
 	// The server URL is relative, so that the document is right whatever
 	// address the API is reached at; the paths are relative to it.
@@ -88,12 +89,12 @@ func TestAPIOpenAPIDocumentsEveryRoute(t *testing.T) {
 	for _, op := range want {
 		method, path, _ := strings.Cut(op, " ")
 		path = "/api/v1" + strings.ReplaceAll(path, "{planID}", "1")
-		rec := env.do(httptest.NewRequest(method, path, nil))
+		rec := env.Do(httptest.NewRequest(method, path, nil))
 		if rec.Code == http.StatusNotFound && !strings.Contains(path, "/plans/") || rec.Code == http.StatusMethodNotAllowed {
 			t.Fatalf("%s %s: status %d", method, path, rec.Code)
 		}
 		other := http.MethodPut
-		mustAPIError(t, env.do(httptest.NewRequest(other, path, nil)), http.StatusMethodNotAllowed, "method_not_allowed")
+		webtest.MustAPIError(t, env.Do(httptest.NewRequest(other, path, nil)), http.StatusMethodNotAllowed, "method_not_allowed")
 	}
 }
 
@@ -103,9 +104,9 @@ func TestAPIOpenAPIDocumentsEveryRoute(t *testing.T) {
 // loses digits: 16777217 becomes 16777216), every operation has a declared
 // tag, a summary and a description, and the licence is named.
 func TestAPIOpenAPIDescribesForGenerators(t *testing.T) {
-	env := newTestEnv(t)
-	rec := apiGet(env, "", "/api/v1/openapi.json")
-	mustStatus(t, rec, http.StatusOK)
+	env := webtest.NewEnv(t)
+	rec := webtest.APIGet(env, "", "/api/v1/openapi.json")
+	webtest.MustStatus(t, rec, http.StatusOK)
 	var raw map[string]any
 	if err := json.Unmarshal(rec.Body.Bytes(), &raw); err != nil {
 		t.Fatal(err)
@@ -132,7 +133,7 @@ func TestAPIOpenAPIDescribesForGenerators(t *testing.T) {
 			}
 		case []any:
 			for i, e := range v {
-				walk(at+"/"+itoa(int64(i)), e)
+				walk(at+"/"+webtest.Itoa(int64(i)), e)
 			}
 		}
 	}
@@ -173,7 +174,7 @@ func TestAPIOpenAPIDescribesForGenerators(t *testing.T) {
 // every error code the API has and checks each answer, headers included,
 // against the document; the codes seen must be exactly the documented enum.
 func TestAPIAnswersMatchOpenAPI(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	doc := loadOpenAPI(t, env)
 	const host = "http://example.com"
 	doc.Servers[0].URL = openAPIBase(t, doc, host+"/api/v1/openapi.json")
@@ -186,23 +187,23 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 		return string(b), err
 	})
 
-	plan := importCSV(t, env, env.Acme.ID, "FY2027 Baseline", planCSV(7))
-	keys := activatedKeys(t, env, env.Acme.ID)
-	token := exchange(t, env, keys)
-	id := itoa(plan.ID)
-	cursor := cursorAfterFirstRow(t, env, token, plan.ID)
-	globexKeys := activatedKeys(t, env, env.Globex.ID) // its tenant's public API is off
+	plan := webtest.ImportCSV(t, env, env.Acme.ID, "FY2027 Baseline", webtest.PlanCSV(7))
+	keys := webtest.ActivatedKeys(t, env, env.Acme.ID)
+	token := webtest.Exchange(t, env, keys)
+	id := webtest.Itoa(plan.ID)
+	cursor := webtest.CursorAfterFirstRow(t, env, token, plan.ID)
+	globexKeys := webtest.ActivatedKeys(t, env, env.Globex.ID) // its tenant's public API is off
 
 	// An address that has used up its failed authentications.
 	const limitedAddr = "198.51.100.9:1"
 	badToken := "esptk_" + strings.Repeat("A", 43)
 	for range 20 {
-		req := newGet("/api/v1/plans", badToken)
+		req := webtest.NewGet("/api/v1/plans", badToken)
 		req.RemoteAddr = limitedAddr
-		mustAPIError(t, env.do(req), http.StatusUnauthorized, "invalid_token")
+		webtest.MustAPIError(t, env.Do(req), http.StatusUnauthorized, "invalid_token")
 	}
 	// A server whose database has gone away answers 500.
-	broken := newTestEnv(t)
+	broken := webtest.NewEnv(t)
 	broken.Store.Close()
 
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {keys.AccessKey}, "client_secret": {keys.SecretKey}}
@@ -229,36 +230,38 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 			return r
 		}
 	}
-	get := func(path string) func() *http.Request { return func() *http.Request { return newGet(path, token) } }
+	get := func(path string) func() *http.Request {
+		return func() *http.Request { return webtest.NewGet(path, token) }
+	}
 	big := strings.Repeat("A", 70<<10)
 	seenCodes := map[string]bool{}
 	for _, tc := range []struct {
 		name   string
 		req    func() *http.Request
 		status int
-		env    *testEnv // default env
-		route  string   // the documented method to check the answer against, when the request's is not documented
+		env    *webtest.Env // default env
+		route  string       // the documented method to check the answer against, when the request's is not documented
 	}{
-		{name: "token", req: func() *http.Request { return keyRequest(keys.AccessKey, keys.SecretKey) }, status: 200},
-		{name: "OAuth token", req: func() *http.Request { return oauthRequest(keys.AccessKey, keys.SecretKey, false) }, status: 200},
+		{name: "token", req: func() *http.Request { return webtest.KeyRequest(keys.AccessKey, keys.SecretKey) }, status: 200},
+		{name: "OAuth token", req: func() *http.Request { return webtest.OAuthRequest(keys.AccessKey, keys.SecretKey, false) }, status: 200},
 		{name: "OAuth error", req: post("/api/v1/oauth/token", "application/x-www-form-urlencoded", form.Encode()+"&grant_type=x"), status: 400},
-		{name: "OAuth invalid client", req: func() *http.Request { return oauthRequest(keys.AccessKey, lifecycle.NewSecretKey(), true) }, status: 401},
-		{name: "OAuth feature off", req: func() *http.Request { return oauthRequest(globexKeys.AccessKey, globexKeys.SecretKey, true) }, status: 400},
+		{name: "OAuth invalid client", req: func() *http.Request { return webtest.OAuthRequest(keys.AccessKey, lifecycle.NewSecretKey(), true) }, status: 401},
+		{name: "OAuth feature off", req: func() *http.Request { return webtest.OAuthRequest(globexKeys.AccessKey, globexKeys.SecretKey, true) }, status: 400},
 		{name: "OAuth body too large", req: post("/api/v1/oauth/token", "application/x-www-form-urlencoded", "grant_type="+big), status: 413},
 		{name: "OAuth wrong type", req: post("/api/v1/oauth/token", "application/json", "{}"), status: 415},
-		{name: "OAuth rate limited", req: from(limitedAddr, func() *http.Request { return oauthRequest(keys.AccessKey, lifecycle.NewSecretKey(), true) }), status: 429},
+		{name: "OAuth rate limited", req: from(limitedAddr, func() *http.Request { return webtest.OAuthRequest(keys.AccessKey, lifecycle.NewSecretKey(), true) }), status: 429},
 		{name: "token bad JSON", req: post("/api/v1/token/access-key", "application/json", "{"), status: 400},
-		{name: "token bad keys", req: func() *http.Request { return keyRequest(keys.AccessKey, lifecycle.NewSecretKey()) }, status: 401},
-		{name: "token feature off", req: func() *http.Request { return keyRequest(globexKeys.AccessKey, globexKeys.SecretKey) }, status: 403},
+		{name: "token bad keys", req: func() *http.Request { return webtest.KeyRequest(keys.AccessKey, lifecycle.NewSecretKey()) }, status: 401},
+		{name: "token feature off", req: func() *http.Request { return webtest.KeyRequest(globexKeys.AccessKey, globexKeys.SecretKey) }, status: 403},
 		{name: "token body too large", req: post("/api/v1/token/access-key", "application/json", `{"accessKeyId":"`+big+`"}`), status: 413},
 		{name: "token wrong type", req: post("/api/v1/token/access-key", "text/plain", "{}"), status: 415},
-		{name: "token rate limited", req: from(limitedAddr, func() *http.Request { return keyRequest(keys.AccessKey, lifecycle.NewSecretKey()) }), status: 429},
+		{name: "token rate limited", req: from(limitedAddr, func() *http.Request { return webtest.KeyRequest(keys.AccessKey, lifecycle.NewSecretKey()) }), status: 429},
 		{name: "list", req: get("/api/v1/plans"), status: 200},
-		{name: "list without token", req: func() *http.Request { return newGet("/api/v1/plans", "") }, status: 401},
+		{name: "list without token", req: func() *http.Request { return webtest.NewGet("/api/v1/plans", "") }, status: 401},
 		{name: "list malformed Authorization", req: withAuth("Bearer", get("/api/v1/plans")), status: 401},
-		{name: "list unknown token", req: func() *http.Request { return newGet("/api/v1/plans", badToken) }, status: 401},
-		{name: "list rate limited", req: from(limitedAddr, func() *http.Request { return newGet("/api/v1/plans", badToken) }), status: 429},
-		{name: "list internal error", req: func() *http.Request { return newGet("/api/v1/plans", badToken) }, status: 500, env: broken},
+		{name: "list unknown token", req: func() *http.Request { return webtest.NewGet("/api/v1/plans", badToken) }, status: 401},
+		{name: "list rate limited", req: from(limitedAddr, func() *http.Request { return webtest.NewGet("/api/v1/plans", badToken) }), status: 429},
+		{name: "list internal error", req: func() *http.Request { return webtest.NewGet("/api/v1/plans", badToken) }, status: 500, env: broken},
 		{name: "one plan", req: get("/api/v1/plans/" + id), status: 200},
 		{name: "no such plan", req: get("/api/v1/plans/424242"), status: 404},
 		{name: "data first page", req: get("/api/v1/plans/" + id + "/data?limit=3"), status: 200},
@@ -269,14 +272,14 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 		{name: "export CSV", req: get("/api/v1/plans/" + id + "/export"), status: 200},
 		{name: "export NDJSON", req: get("/api/v1/plans/" + id + "/export?format=ndjson"), status: 200},
 		{name: "export bad format", req: get("/api/v1/plans/" + id + "/export?format=xlsx"), status: 400},
-		{name: "openapi", req: func() *http.Request { return newGet("/api/v1/openapi.json", "") }, status: 200},
+		{name: "openapi", req: func() *http.Request { return webtest.NewGet("/api/v1/openapi.json", "") }, status: 200},
 		{name: "openapi with a body too large", req: func() *http.Request {
-			req := newGet("/api/v1/openapi.json", "")
+			req := webtest.NewGet("/api/v1/openapi.json", "")
 			req.Body, req.ContentLength = io.NopCloser(strings.NewReader(big)), int64(len(big))
 			return req
 		}, status: 413},
 		{name: "list with a body too large", req: func() *http.Request {
-			req := newGet("/api/v1/plans", token)
+			req := webtest.NewGet("/api/v1/plans", token)
 			req.Body, req.ContentLength = io.NopCloser(strings.NewReader(big)), int64(len(big))
 			return req
 		}, status: 413},
@@ -301,8 +304,8 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 			if tc.env != nil {
 				e = tc.env
 			}
-			rec := e.do(req)
-			mustStatus(t, rec, tc.status)
+			rec := e.Do(req)
+			webtest.MustStatus(t, rec, tc.status)
 
 			// Route against a copy of the request with an absolute URL.
 			rreq := req.Clone(context.Background())

@@ -7,12 +7,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"esp/store"
+	"esp/web/internal/webtest"
 )
 
 type pageJSON struct {
@@ -22,18 +22,18 @@ type pageJSON struct {
 }
 
 func TestAPIFullPathFromKeysToExport(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	ctx := context.Background()
 	const rows = 257
-	csv := planCSV(rows)
-	plan := importCSV(t, env, env.Acme.ID, "FY2027 Baseline", csv)
+	csv := webtest.PlanCSV(rows)
+	plan := webtest.ImportCSV(t, env, env.Acme.ID, "FY2027 Baseline", csv)
 
-	keys := activatedKeys(t, env, env.Acme.ID)
-	token := exchange(t, env, keys)
+	keys := webtest.ActivatedKeys(t, env, env.Acme.ID)
+	token := webtest.Exchange(t, env, keys)
 
 	// List.
-	rec := apiGet(env, token, "/api/v1/plans")
-	mustStatus(t, rec, http.StatusOK)
+	rec := webtest.APIGet(env, token, "/api/v1/plans")
+	webtest.MustStatus(t, rec, http.StatusOK)
 	var list struct {
 		Plans []struct {
 			ID    int64  `json:"id"`
@@ -61,12 +61,12 @@ func TestAPIFullPathFromKeysToExport(t *testing.T) {
 		if pages > rows {
 			t.Fatal("paging does not end")
 		}
-		path := "/api/v1/plans/" + itoa(plan.ID) + "/data?limit=50"
+		path := "/api/v1/plans/" + webtest.Itoa(plan.ID) + "/data?limit=50"
 		if cursor != "" {
 			path += "&cursor=" + url.QueryEscape(cursor)
 		}
-		rec := apiGet(env, token, path)
-		mustStatus(t, rec, http.StatusOK)
+		rec := webtest.APIGet(env, token, path)
+		webtest.MustStatus(t, rec, http.StatusOK)
 		var page pageJSON
 		if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
 			t.Fatalf("page %d: %v: %s", pages, err, rec.Body)
@@ -75,7 +75,7 @@ func TestAPIFullPathFromKeysToExport(t *testing.T) {
 			t.Fatalf("page %d: plan %d with %d rows", pages, page.PlanID, len(page.Rows))
 		}
 		got = append(got, page.Rows...)
-		importCSV(t, env, env.Acme.ID, "inserted between pages "+itoa(int64(pages)), planCSV(3))
+		webtest.ImportCSV(t, env, env.Acme.ID, "inserted between pages "+webtest.Itoa(int64(pages)), webtest.PlanCSV(3))
 		if page.NextCursor == nil {
 			break
 		}
@@ -92,12 +92,12 @@ func TestAPIFullPathFromKeysToExport(t *testing.T) {
 	}
 
 	// Export as CSV: the imported file, byte for byte.
-	rec = apiGet(env, token, "/api/v1/plans/"+itoa(plan.ID)+"/export")
-	mustStatus(t, rec, http.StatusOK)
+	rec = webtest.APIGet(env, token, "/api/v1/plans/"+webtest.Itoa(plan.ID)+"/export")
+	webtest.MustStatus(t, rec, http.StatusOK)
 	if ct := rec.Header().Get("Content-Type"); ct != "text/csv; charset=utf-8" {
 		t.Fatalf("Content-Type %q", ct)
 	}
-	if cd, want := rec.Header().Get("Content-Disposition"), `attachment; filename="plan-`+itoa(plan.ID)+`.csv"`; cd != want {
+	if cd, want := rec.Header().Get("Content-Disposition"), `attachment; filename="plan-`+webtest.Itoa(plan.ID)+`.csv"`; cd != want {
 		t.Fatalf("Content-Disposition %q, want %q", cd, want)
 	}
 	if rec.Body.String() != csv {
@@ -105,8 +105,8 @@ func TestAPIFullPathFromKeysToExport(t *testing.T) {
 	}
 
 	// Export as NDJSON: the same rows.
-	rec = apiGet(env, token, "/api/v1/plans/"+itoa(plan.ID)+"/export", "Accept", "application/x-ndjson")
-	mustStatus(t, rec, http.StatusOK)
+	rec = webtest.APIGet(env, token, "/api/v1/plans/"+webtest.Itoa(plan.ID)+"/export", "Accept", "application/x-ndjson")
+	webtest.MustStatus(t, rec, http.StatusOK)
 	if ct := rec.Header().Get("Content-Type"); ct != "application/x-ndjson" {
 		t.Fatalf("Content-Type %q", ct)
 	}
@@ -133,10 +133,10 @@ func TestAPIFullPathFromKeysToExport(t *testing.T) {
 }
 
 func TestAPIExportFormatChoice(t *testing.T) {
-	env := newTestEnv(t)
-	plan := importCSV(t, env, env.Acme.ID, "p", planCSV(3))
-	token := exchange(t, env, activatedKeys(t, env, env.Acme.ID))
-	base := "/api/v1/plans/" + itoa(plan.ID) + "/export"
+	env := webtest.NewEnv(t)
+	plan := webtest.ImportCSV(t, env, env.Acme.ID, "p", webtest.PlanCSV(3))
+	token := webtest.Exchange(t, env, webtest.ActivatedKeys(t, env, env.Acme.ID))
+	base := "/api/v1/plans/" + webtest.Itoa(plan.ID) + "/export"
 	for _, tc := range []struct {
 		name, query, accept, wantType string
 	}{
@@ -151,8 +151,8 @@ func TestAPIExportFormatChoice(t *testing.T) {
 			if tc.accept != "" {
 				hdr = []string{"Accept", tc.accept}
 			}
-			rec := apiGet(env, token, base+tc.query, hdr...)
-			mustStatus(t, rec, http.StatusOK)
+			rec := webtest.APIGet(env, token, base+tc.query, hdr...)
+			webtest.MustStatus(t, rec, http.StatusOK)
 			if ct := rec.Header().Get("Content-Type"); ct != tc.wantType {
 				t.Fatalf("Content-Type %q, want %q", ct, tc.wantType)
 			}
@@ -164,23 +164,23 @@ func TestAPIExportFormatChoice(t *testing.T) {
 }
 
 func TestAPIPlanOfAnotherTenantIsNotFound(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	ctx := context.Background()
 	if err := env.Accounts.SetPublicAPI(ctx, "globex", true); err != nil {
 		t.Fatal(err)
 	}
-	acmePlan := importCSV(t, env, env.Acme.ID, "Acme plan", planCSV(2))
-	globexPlan := importCSV(t, env, env.Globex.ID, "Globex plan", planCSV(2))
-	acme := exchange(t, env, activatedKeys(t, env, env.Acme.ID))
-	globex := exchange(t, env, activatedKeys(t, env, env.Globex.ID))
+	acmePlan := webtest.ImportCSV(t, env, env.Acme.ID, "Acme plan", webtest.PlanCSV(2))
+	globexPlan := webtest.ImportCSV(t, env, env.Globex.ID, "Globex plan", webtest.PlanCSV(2))
+	acme := webtest.Exchange(t, env, webtest.ActivatedKeys(t, env, env.Acme.ID))
+	globex := webtest.Exchange(t, env, webtest.ActivatedKeys(t, env, env.Globex.ID))
 
 	for _, tc := range []struct {
 		token string
 		own   store.Plan
 		other store.Plan
 	}{{acme, acmePlan, globexPlan}, {globex, globexPlan, acmePlan}} {
-		rec := apiGet(env, tc.token, "/api/v1/plans")
-		mustStatus(t, rec, http.StatusOK)
+		rec := webtest.APIGet(env, tc.token, "/api/v1/plans")
+		webtest.MustStatus(t, rec, http.StatusOK)
 		var list struct {
 			Plans []struct {
 				ID int64 `json:"id"`
@@ -191,16 +191,16 @@ func TestAPIPlanOfAnotherTenantIsNotFound(t *testing.T) {
 			t.Fatalf("list = %s, want only plan %d", rec.Body, tc.own.ID)
 		}
 		for _, suffix := range []string{"", "/data", "/export"} {
-			mustStatus(t, apiGet(env, tc.token, "/api/v1/plans/"+itoa(tc.own.ID)+suffix), http.StatusOK)
-			mustAPIError(t, apiGet(env, tc.token, "/api/v1/plans/"+itoa(tc.other.ID)+suffix), http.StatusNotFound, "not_found")
+			webtest.MustStatus(t, webtest.APIGet(env, tc.token, "/api/v1/plans/"+webtest.Itoa(tc.own.ID)+suffix), http.StatusOK)
+			webtest.MustAPIError(t, webtest.APIGet(env, tc.token, "/api/v1/plans/"+webtest.Itoa(tc.other.ID)+suffix), http.StatusNotFound, "not_found")
 		}
 	}
 }
 
 func TestAPILastUsedWrittenAtMostOncePerMinute(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	ctx := context.Background()
-	keys := activatedKeys(t, env, env.Acme.ID)
+	keys := webtest.ActivatedKeys(t, env, env.Acme.ID)
 	lastUsed := func() time.Time {
 		t.Helper()
 		c, err := env.Store.CredentialByID(ctx, keys.Credential.ID)
@@ -213,17 +213,17 @@ func TestAPILastUsedWrittenAtMostOncePerMinute(t *testing.T) {
 		t.Fatal("a new credential has a last use")
 	}
 	t0 := env.Clock.Now()
-	token := exchange(t, env, keys)
+	token := webtest.Exchange(t, env, keys)
 	if got := lastUsed(); !got.Equal(t0) {
 		t.Fatalf("after the exchange last used = %v, want %v", got, t0)
 	}
 	env.Clock.Add(30 * time.Second)
-	mustStatus(t, apiGet(env, token, "/api/v1/plans"), http.StatusOK)
+	webtest.MustStatus(t, webtest.APIGet(env, token, "/api/v1/plans"), http.StatusOK)
 	if got := lastUsed(); !got.Equal(t0) {
 		t.Fatalf("30 s later last used = %v, want it unchanged at %v", got, t0)
 	}
 	env.Clock.Add(31 * time.Second)
-	mustStatus(t, apiGet(env, token, "/api/v1/plans"), http.StatusOK)
+	webtest.MustStatus(t, webtest.APIGet(env, token, "/api/v1/plans"), http.StatusOK)
 	if got, want := lastUsed(), env.Clock.Now(); !got.Equal(want) {
 		t.Fatalf("61 s later last used = %v, want %v", got, want)
 	}
@@ -284,10 +284,8 @@ func firstDiff(got, want string) string {
 	gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
 	for i := range min(len(gl), len(wl)) {
 		if gl[i] != wl[i] {
-			return "line " + itoa(int64(i+1)) + ": got  " + gl[i] + "\n        want " + wl[i]
+			return "line " + webtest.Itoa(int64(i+1)) + ": got  " + gl[i] + "\n        want " + wl[i]
 		}
 	}
-	return "lengths differ: " + itoa(int64(len(gl))) + " vs " + itoa(int64(len(wl))) + " lines"
+	return "lengths differ: " + webtest.Itoa(int64(len(gl))) + " vs " + webtest.Itoa(int64(len(wl))) + " lines"
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

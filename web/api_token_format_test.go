@@ -10,6 +10,7 @@ import (
 
 	"esp/lifecycle"
 	"esp/web"
+	"esp/web/internal/webtest"
 )
 
 // A key that does not have the documented format is refused by its format
@@ -17,8 +18,8 @@ import (
 // what the format is, and without any database lookup: not even for a
 // real, Activated access key paired with a mistyped secret.
 func TestMalformedKeysAreRefusedBeforeAnyLookup(t *testing.T) {
-	env := newTestEnv(t)
-	keys := activatedKeys(t, env, env.Acme.ID)
+	env := webtest.NewEnv(t)
+	keys := webtest.ActivatedKeys(t, env, env.Acme.ID)
 	var lookups atomic.Int32
 	web.OnKeyLookup(env.Server, func() { lookups.Add(1) })
 	a, s := keys.AccessKey, keys.SecretKey
@@ -72,8 +73,8 @@ func TestMalformedKeysAreRefusedBeforeAnyLookup(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			before := lookups.Load()
-			rec := env.do(send(keyRequest(c.access, c.secret)))
-			mustAPIError(t, rec, http.StatusUnauthorized, "invalid_credentials")
+			rec := env.Do(send(webtest.KeyRequest(c.access, c.secret)))
+			webtest.MustAPIError(t, rec, http.StatusUnauthorized, "invalid_credentials")
 			var body struct {
 				Error struct{ Message string } `json:"error"`
 			}
@@ -82,8 +83,8 @@ func TestMalformedKeysAreRefusedBeforeAnyLookup(t *testing.T) {
 				t.Errorf("JSON route: message %q, want %q", body.Error.Message, c.message)
 			}
 			for _, basic := range []bool{false, true} {
-				rec := env.do(send(oauthRequest(c.access, c.secret, basic)))
-				mustStatus(t, rec, http.StatusUnauthorized)
+				rec := env.Do(send(webtest.OAuthRequest(c.access, c.secret, basic)))
+				webtest.MustStatus(t, rec, http.StatusUnauthorized)
 				var e struct {
 					Error       string `json:"error"`
 					Description string `json:"error_description"`
@@ -100,8 +101,8 @@ func TestMalformedKeysAreRefusedBeforeAnyLookup(t *testing.T) {
 	}
 	// The count is real: well-formed keys are looked up, once per exchange.
 	before := lookups.Load()
-	mustStatus(t, env.do(send(keyRequest(a, lifecycle.NewSecretKey()))), http.StatusUnauthorized)
-	mustStatus(t, env.do(send(oauthRequest(a, s, true))), http.StatusOK)
+	webtest.MustStatus(t, env.Do(send(webtest.KeyRequest(a, lifecycle.NewSecretKey()))), http.StatusUnauthorized)
+	webtest.MustStatus(t, env.Do(send(webtest.OAuthRequest(a, s, true))), http.StatusOK)
 	if got := lookups.Load() - before; got != 2 {
 		t.Fatalf("well-formed keys: %d lookups, want 2", got)
 	}

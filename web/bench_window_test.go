@@ -9,6 +9,7 @@ import (
 
 	"esp/lifecycle"
 	"esp/views"
+	"esp/web/internal/webtest"
 )
 
 // BenchmarkWindowRequest is GET /api-credentials as a signed-in admin
@@ -17,18 +18,18 @@ import (
 // row 1 measures the same over HTTP). Each request has a cancellable
 // context, as requests of the real server do.
 func BenchmarkWindowRequest(b *testing.B) {
-	env := newTestEnv(b)
-	admin := signedIn(b, env, "alice")
+	env := webtest.NewEnv(b)
+	admin := webtest.SignedIn(b, env, "alice")
 	if _, err := env.Service.Generate(context.Background(), env.Acme.ID, "user:alice"); err != nil {
 		b.Fatal(err)
 	}
-	env.tick(b)
-	wantStatus(b, admin.get("/api-credentials"), http.StatusOK)
+	env.Tick(b)
+	webtest.WantStatus(b, admin.Get("/api-credentials"), http.StatusOK)
 	for b.Loop() {
 		req := httptest.NewRequest(http.MethodGet, "/api-credentials", nil)
 		cctx, cancel := context.WithCancel(context.Background())
 		req = req.WithContext(cctx)
-		rec := admin.send(req)
+		rec := admin.Send(req)
 		cancel()
 		if rec.Code != http.StatusOK {
 			b.Fatalf("status %d", rec.Code)

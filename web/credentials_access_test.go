@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"esp/lifecycle"
+	"esp/web/internal/webtest"
 )
 
 var credentialRoutes = []struct{ method, path string }{
@@ -18,17 +19,17 @@ var credentialRoutes = []struct{ method, path string }{
 }
 
 func TestMenuShowsAPICredentialsOnlyToAdminsOfTenantsWithThePublicAPI(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	for _, tt := range []struct {
 		user     string
 		wantItem bool
 	}{{"alice", true}, {"bob", false}, {"gina", false}} {
 		t.Run(tt.user, func(t *testing.T) {
-			c := signedIn(t, env, tt.user)
-			rec := c.get("/")
-			wantStatus(t, rec, http.StatusOK)
-			doc := mustDoc(t, rec)
-			if got := text(doc, "user-menu"); got != tt.user {
+			c := webtest.SignedIn(t, env, tt.user)
+			rec := c.Get("/")
+			webtest.WantStatus(t, rec, http.StatusOK)
+			doc := webtest.MustDoc(t, rec)
+			if got := webtest.Text(doc, "user-menu"); got != tt.user {
 				t.Errorf("user menu = %q, want %q", got, tt.user)
 			}
 			item := doc.Find(`[data-testid=menu-api-credentials]`)
@@ -49,15 +50,15 @@ func TestCredentialRoutesAreNotFoundForNonAdminsAndTenantsWithoutThePublicAPI(t 
 	for _, user := range []string{"bob", "gina"} {
 		for _, r := range credentialRoutes {
 			t.Run(user+" "+r.method+" "+r.path, func(t *testing.T) {
-				env := newTestEnv(t)
-				c := signedIn(t, env, user)
-				var rec = c.get(r.path)
+				env := webtest.NewEnv(t)
+				c := webtest.SignedIn(t, env, user)
+				var rec = c.Get(r.path)
 				if r.method == http.MethodPost {
 					// With a valid token: the refusal is about who, not how.
-					rec = c.postForm(t, "/", r.path, url.Values{})
+					rec = c.PostForm(t, "/", r.path, url.Values{})
 				}
-				wantStatus(t, rec, http.StatusNotFound)
-				if got := currentStatus(t, env); got != lifecycle.None {
+				webtest.WantStatus(t, rec, http.StatusNotFound)
+				if got := webtest.CurrentStatus(t, env); got != lifecycle.None {
 					t.Fatalf("acme's status = %s, want unchanged", got)
 				}
 				n := 0
@@ -70,34 +71,34 @@ func TestCredentialRoutesAreNotFoundForNonAdminsAndTenantsWithoutThePublicAPI(t 
 }
 
 func TestCredentialRoutesDisappearWhenThePublicAPIIsTurnedOff(t *testing.T) {
-	env := newTestEnv(t)
-	c := signedIn(t, env, "alice")
-	wantStatus(t, c.get("/api-credentials"), http.StatusOK)
+	env := webtest.NewEnv(t)
+	c := webtest.SignedIn(t, env, "alice")
+	webtest.WantStatus(t, c.Get("/api-credentials"), http.StatusOK)
 	if err := env.Accounts.SetPublicAPI(t.Context(), "acme", false); err != nil {
 		t.Fatal(err)
 	}
-	wantStatus(t, c.get("/api-credentials"), http.StatusNotFound)
-	wantStatus(t, c.get("/api-credentials/status"), http.StatusNotFound)
-	wantStatus(t, c.get("/api-credentials/history"), http.StatusNotFound)
-	wantStatus(t, c.get("/api-credentials/history.csv"), http.StatusNotFound)
+	webtest.WantStatus(t, c.Get("/api-credentials"), http.StatusNotFound)
+	webtest.WantStatus(t, c.Get("/api-credentials/status"), http.StatusNotFound)
+	webtest.WantStatus(t, c.Get("/api-credentials/history"), http.StatusNotFound)
+	webtest.WantStatus(t, c.Get("/api-credentials/history.csv"), http.StatusNotFound)
 }
 
 func TestCredentialRoutesSendAnonymousVisitorsToLogin(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	for _, r := range credentialRoutes {
-		c := newAdminClient(env)
-		var rec = c.get(r.path)
+		c := webtest.NewClient(env)
+		var rec = c.Get(r.path)
 		if r.method == http.MethodPost {
-			rec = c.post(r.path, url.Values{})
+			rec = c.Post(r.path, url.Values{})
 		}
 		if r.path == "/api-credentials/status" {
 			// A script cannot follow a login redirect: it is told plainly.
-			wantStatus(t, rec, http.StatusUnauthorized)
+			webtest.WantStatus(t, rec, http.StatusUnauthorized)
 			continue
 		}
-		wantRedirect(t, rec, "/login")
+		webtest.WantRedirect(t, rec, "/login")
 	}
-	if got := currentStatus(t, env); got != lifecycle.None {
+	if got := webtest.CurrentStatus(t, env); got != lifecycle.None {
 		t.Fatalf("status = %s", got)
 	}
 }

@@ -8,10 +8,11 @@ import (
 	"testing"
 
 	"esp/lifecycle"
+	"esp/web/internal/webtest"
 )
 
 // generateCount is how many Generates the server carried out for anyone.
-func generateCount(tb testing.TB, env *testEnv) int {
+func generateCount(tb testing.TB, env *webtest.Env) int {
 	tb.Helper()
 	var n int
 	if err := env.Store.DB.QueryRow(`SELECT count(*) FROM audit WHERE action = 'generate'`).Scan(&n); err != nil {
@@ -24,23 +25,23 @@ func generateCount(tb testing.TB, env *testEnv) int {
 // Generate, without the page's script) is sent to the window, which shows
 // the keys masked and no error, however often and in whatever status.
 func TestGenerateFormSentAgainShowsTheWindowMasked(t *testing.T) {
-	env := newTestEnv(t)
-	alice := signedIn(t, env, "alice")
-	form := alice.formFields(t, "/api-credentials", "/api-credentials/generate")
-	rec := alice.post("/api-credentials/generate", form)
-	wantStatus(t, rec, http.StatusOK)
-	access := text(mustDoc(t, rec), "access-key")
+	env := webtest.NewEnv(t)
+	alice := webtest.SignedIn(t, env, "alice")
+	form := alice.FormFields(t, "/api-credentials", "/api-credentials/generate")
+	rec := alice.Post("/api-credentials/generate", form)
+	webtest.WantStatus(t, rec, http.StatusOK)
+	access := webtest.Text(webtest.MustDoc(t, rec), "access-key")
 
 	check := func(status string) {
 		t.Helper()
-		wantRedirect(t, alice.post("/api-credentials/generate", form), "/api-credentials")
-		rec := alice.get("/api-credentials")
-		wantStatus(t, rec, http.StatusOK)
-		doc := mustDoc(t, rec)
-		if got := text(doc, "credential-status"); got != status {
+		webtest.WantRedirect(t, alice.Post("/api-credentials/generate", form), "/api-credentials")
+		rec := alice.Get("/api-credentials")
+		webtest.WantStatus(t, rec, http.StatusOK)
+		doc := webtest.MustDoc(t, rec)
+		if got := webtest.Text(doc, "credential-status"); got != status {
 			t.Errorf("status %q, want %q", got, status)
 		}
-		if got, want := text(doc, "access-key"), "••••••••"+access[len(access)-4:]; got != want {
+		if got, want := webtest.Text(doc, "access-key"), "••••••••"+access[len(access)-4:]; got != want {
 			t.Errorf("access key %q, want %q", got, want)
 		}
 		if n := doc.Find(`[data-testid=credential-notice], [data-testid=one-time-warning], [data-testid=download-keys]`).Length(); n != 0 {
@@ -51,37 +52,37 @@ func TestGenerateFormSentAgainShowsTheWindowMasked(t *testing.T) {
 		}
 	}
 	check("Pending Activation")
-	env.tick(t)
+	env.Tick(t)
 	check("Activated")
-	wantRedirect(t, alice.postForm(t, "/api-credentials", "/api-credentials/deactivate", nil), "/api-credentials")
-	env.tick(t)
+	webtest.WantRedirect(t, alice.PostForm(t, "/api-credentials", "/api-credentials/deactivate", nil), "/api-credentials")
+	env.Tick(t)
 	check("Deactivated") // Generate is available again, and still not done twice
 }
 
 func TestEveryWindowHasItsOwnGenerateRequest(t *testing.T) {
-	env := newTestEnv(t)
-	alice := signedIn(t, env, "alice")
+	env := webtest.NewEnv(t)
+	alice := webtest.SignedIn(t, env, "alice")
 	format := regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
 	seen := map[string]bool{}
 	for range 3 {
-		id := alice.formFields(t, "/api-credentials", "/api-credentials/generate").Get("generate_request")
+		id := alice.FormFields(t, "/api-credentials", "/api-credentials/generate").Get("generate_request")
 		if !format.MatchString(id) || seen[id] {
 			t.Fatalf("generate_request %q: want a new 22-character id each time (seen %v)", id, seen)
 		}
 		seen[id] = true
 	}
 	// The answer to Generate has one too, for the next Generate.
-	rec := alice.postForm(t, "/api-credentials", "/api-credentials/generate", nil)
-	wantStatus(t, rec, http.StatusOK)
-	id := mustDoc(t, rec).Find(`form[action="/api-credentials/generate"] input[name=generate_request]`).AttrOr("value", "")
+	rec := alice.PostForm(t, "/api-credentials", "/api-credentials/generate", nil)
+	webtest.WantStatus(t, rec, http.StatusOK)
+	id := webtest.MustDoc(t, rec).Find(`form[action="/api-credentials/generate"] input[name=generate_request]`).AttrOr("value", "")
 	if !format.MatchString(id) || seen[id] {
 		t.Fatalf("the Generate answer's generate_request %q", id)
 	}
 }
 
 func TestGenerateWithoutAValidRequestIDChangesNothing(t *testing.T) {
-	env := newTestEnv(t)
-	alice := signedIn(t, env, "alice")
+	env := webtest.NewEnv(t)
+	alice := webtest.SignedIn(t, env, "alice")
 	for name, request := range map[string][]string{
 		"missing":   nil,
 		"empty":     {""},
@@ -90,20 +91,20 @@ func TestGenerateWithoutAValidRequestIDChangesNothing(t *testing.T) {
 		"doubled":   {"AAAAAAAAAAAAAAAAAAAAAA", "BBBBBBBBBBBBBBBBBBBBBB"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			form := url.Values{"_csrf": {alice.csrf(t, "/api-credentials")}}
+			form := url.Values{"_csrf": {alice.CSRF(t, "/api-credentials")}}
 			if request != nil {
 				form["generate_request"] = request
 			}
-			rec := alice.post("/api-credentials/generate", form)
-			wantStatus(t, rec, http.StatusBadRequest)
-			doc := mustDoc(t, rec)
-			if got := text(doc, "credential-notice"); !strings.Contains(got, "nothing was generated") {
+			rec := alice.Post("/api-credentials/generate", form)
+			webtest.WantStatus(t, rec, http.StatusBadRequest)
+			doc := webtest.MustDoc(t, rec)
+			if got := webtest.Text(doc, "credential-notice"); !strings.Contains(got, "nothing was generated") {
 				t.Errorf("notice %q", got)
 			}
-			if text(doc, "credential-status") != "No Credentials" || buttonState(doc, "generate") != "enabled" {
+			if webtest.Text(doc, "credential-status") != "No Credentials" || webtest.ButtonState(doc, "generate") != "enabled" {
 				t.Errorf("the answer is not the window as it stands")
 			}
-			if n := generateCount(t, env); n != 0 || currentStatus(t, env) != lifecycle.None {
+			if n := generateCount(t, env); n != 0 || webtest.CurrentStatus(t, env) != lifecycle.None {
 				t.Fatalf("%d Generates carried out, want none", n)
 			}
 		})
@@ -113,12 +114,12 @@ func TestGenerateWithoutAValidRequestIDChangesNothing(t *testing.T) {
 // The one-time keys come with Download and what it needs on the window
 // element; a masked window has neither.
 func TestDownloadHooksComeOnlyWithTheOneTimeKeys(t *testing.T) {
-	env := newTestEnv(t)
-	alice := signedIn(t, env, "alice")
-	rec := alice.postForm(t, "/api-credentials", "/api-credentials/generate", nil)
-	wantStatus(t, rec, http.StatusOK)
-	doc := mustDoc(t, rec)
-	if got := buttonState(doc, "download-keys"); got != "enabled" {
+	env := webtest.NewEnv(t)
+	alice := webtest.SignedIn(t, env, "alice")
+	rec := alice.PostForm(t, "/api-credentials", "/api-credentials/generate", nil)
+	webtest.WantStatus(t, rec, http.StatusOK)
+	doc := webtest.MustDoc(t, rec)
+	if got := webtest.ButtonState(doc, "download-keys"); got != "enabled" {
 		t.Fatalf("Download is %s", got)
 	}
 	if got := doc.Find(`[data-testid=download-keys]`).AttrOr("type", ""); got != "button" {
@@ -137,10 +138,10 @@ func TestDownloadHooksComeOnlyWithTheOneTimeKeys(t *testing.T) {
 		}
 	}
 
-	rec = alice.get("/api-credentials")
-	wantStatus(t, rec, http.StatusOK)
-	doc = mustDoc(t, rec)
-	if got := buttonState(doc, "download-keys"); got != "absent" {
+	rec = alice.Get("/api-credentials")
+	webtest.WantStatus(t, rec, http.StatusOK)
+	doc = webtest.MustDoc(t, rec)
+	if got := webtest.ButtonState(doc, "download-keys"); got != "absent" {
 		t.Errorf("the masked window has Download (%s)", got)
 	}
 	w = doc.Find(`[data-testid=credentials-window]`)

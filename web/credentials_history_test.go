@@ -12,6 +12,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"esp/lifecycle"
+	"esp/web/internal/webtest"
 )
 
 // historyRows is the history page's rows as "when|credential|event|actor".
@@ -26,25 +27,25 @@ func historyRows(doc *goquery.Document) []string {
 
 // cycle takes acme through Generate, activation, Deactivate and
 // deactivation as actor, and returns the access key.
-func cycle(tb testing.TB, env *testEnv, actor string) string {
+func cycle(tb testing.TB, env *webtest.Env, actor string) string {
 	tb.Helper()
 	k, err := env.Service.Generate(context.Background(), env.Acme.ID, actor)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	env.tick(tb)
+	env.Tick(tb)
 	if _, err := env.Service.Deactivate(context.Background(), env.Acme.ID, actor); err != nil {
 		tb.Fatal(err)
 	}
-	env.tick(tb)
+	env.Tick(tb)
 	return k.AccessKey
 }
 
 func TestWindowLinksToTheHistory(t *testing.T) {
-	env := newTestEnv(t)
-	rec := signedIn(t, env, "alice").get("/api-credentials")
-	wantStatus(t, rec, http.StatusOK)
-	link := mustDoc(t, rec).Find(`[data-testid=credentials-window] a[data-testid=credential-history-link]`)
+	env := webtest.NewEnv(t)
+	rec := webtest.SignedIn(t, env, "alice").Get("/api-credentials")
+	webtest.WantStatus(t, rec, http.StatusOK)
+	link := webtest.MustDoc(t, rec).Find(`[data-testid=credentials-window] a[data-testid=credential-history-link]`)
 	if link.Length() != 1 || link.AttrOr("href", "") != "/api-credentials/history" {
 		t.Fatalf("history link: %d found, href %q", link.Length(), link.AttrOr("href", ""))
 	}
@@ -55,7 +56,7 @@ func TestWindowLinksToTheHistory(t *testing.T) {
 // its time and zone, the credential's last 4 (the purged one's too) and
 // who did it. Another tenant's history is not in it.
 func TestHistoryShowsEveryStatusChangeWithCredentialAndActor(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	ctx := context.Background()
 	initech, err := env.Accounts.AddTenant(ctx, "initech")
 	if err != nil {
@@ -64,29 +65,29 @@ func TestHistoryShowsEveryStatusChangeWithCredentialAndActor(t *testing.T) {
 	if _, err := env.Service.Generate(ctx, initech.ID, lifecycle.UserActor("ivan")); err != nil {
 		t.Fatal(err)
 	}
-	alice := signedIn(t, env, "alice")
-	rec := alice.postForm(t, "/api-credentials", "/api-credentials/generate", nil)
-	wantStatus(t, rec, http.StatusOK)
-	first := text(mustDoc(t, rec), "access-key")
+	alice := webtest.SignedIn(t, env, "alice")
+	rec := alice.PostForm(t, "/api-credentials", "/api-credentials/generate", nil)
+	webtest.WantStatus(t, rec, http.StatusOK)
+	first := webtest.Text(webtest.MustDoc(t, rec), "access-key")
 	env.Clock.Add(time.Minute)
-	env.tick(t)
+	env.Tick(t)
 	env.Clock.Add(time.Minute)
-	wantRedirect(t, alice.postForm(t, "/api-credentials", "/api-credentials/deactivate", nil), "/api-credentials")
+	webtest.WantRedirect(t, alice.PostForm(t, "/api-credentials", "/api-credentials/deactivate", nil), "/api-credentials")
 	env.Clock.Add(time.Minute)
-	env.tick(t)
+	env.Tick(t)
 	env.Clock.Add(25 * time.Hour)
 	if n, err := env.Scheduler.Purge(ctx, env.Clock.Now()); err != nil || n != 1 {
 		t.Fatalf("purge: %d, %v", n, err)
 	}
 	env.Clock.Add(time.Minute)
-	alice = signedIn(t, env, "alice") // the first session has timed out meanwhile
-	rec = alice.postForm(t, "/api-credentials", "/api-credentials/generate", nil)
-	wantStatus(t, rec, http.StatusOK)
-	second := text(mustDoc(t, rec), "access-key")
+	alice = webtest.SignedIn(t, env, "alice") // the first session has timed out meanwhile
+	rec = alice.PostForm(t, "/api-credentials", "/api-credentials/generate", nil)
+	webtest.WantStatus(t, rec, http.StatusOK)
+	second := webtest.Text(webtest.MustDoc(t, rec), "access-key")
 
-	rec = alice.get("/api-credentials/history")
-	wantStatus(t, rec, http.StatusOK)
-	doc := mustDoc(t, rec)
+	rec = alice.Get("/api-credentials/history")
+	webtest.WantStatus(t, rec, http.StatusOK)
+	doc := webtest.MustDoc(t, rec)
 	m1, m2 := "••••••••"+first[len(first)-4:], "••••••••"+second[len(second)-4:]
 	want := []string{
 		"2026-11-27 10:04:00 UTC|" + m2 + "|Generated|alice",
@@ -117,14 +118,14 @@ func TestHistoryShowsEveryStatusChangeWithCredentialAndActor(t *testing.T) {
 }
 
 func TestHistoryOfATenantWithoutCredentialsSaysSo(t *testing.T) {
-	env := newTestEnv(t)
-	rec := signedIn(t, env, "alice").get("/api-credentials/history")
-	wantStatus(t, rec, http.StatusOK)
-	doc := mustDoc(t, rec)
+	env := webtest.NewEnv(t)
+	rec := webtest.SignedIn(t, env, "alice").Get("/api-credentials/history")
+	webtest.WantStatus(t, rec, http.StatusOK)
+	doc := webtest.MustDoc(t, rec)
 	if n := doc.Find(`[data-testid=history-event]`).Length(); n != 0 {
 		t.Fatalf("%d rows", n)
 	}
-	if text(doc, "history-empty") == "" {
+	if webtest.Text(doc, "history-empty") == "" {
 		t.Fatal("an empty history says nothing")
 	}
 }
@@ -132,15 +133,15 @@ func TestHistoryOfATenantWithoutCredentialsSaysSo(t *testing.T) {
 // 15 cycles are 60 entries: a first page of 50 with a link to the older
 // ones, a second of 10 that stays the same when new entries arrive.
 func TestHistoryPagesNewestFirstWithAStableCursor(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	for range 15 {
 		cycle(t, env, lifecycle.UserActor("alice"))
 		env.Clock.Add(time.Minute)
 	}
-	alice := signedIn(t, env, "alice")
-	rec := alice.get("/api-credentials/history")
-	wantStatus(t, rec, http.StatusOK)
-	doc := mustDoc(t, rec)
+	alice := webtest.SignedIn(t, env, "alice")
+	rec := alice.Get("/api-credentials/history")
+	webtest.WantStatus(t, rec, http.StatusOK)
+	doc := webtest.MustDoc(t, rec)
 	page1 := historyRows(doc)
 	if len(page1) != 50 {
 		t.Fatalf("first page: %d rows, want 50", len(page1))
@@ -154,9 +155,9 @@ func TestHistoryPagesNewestFirstWithAStableCursor(t *testing.T) {
 	}
 
 	cycle(t, env, lifecycle.UserActor("alice")) // four newer entries meanwhile
-	rec = alice.get(older)
-	wantStatus(t, rec, http.StatusOK)
-	doc = mustDoc(t, rec)
+	rec = alice.Get(older)
+	webtest.WantStatus(t, rec, http.StatusOK)
+	doc = webtest.MustDoc(t, rec)
 	page2 := historyRows(doc)
 	if len(page2) != 10 {
 		t.Fatalf("second page: %d rows, want the 10 oldest", len(page2))
@@ -176,12 +177,12 @@ func TestHistoryPagesNewestFirstWithAStableCursor(t *testing.T) {
 }
 
 func TestHistoryRefusesACursorItDidNotMake(t *testing.T) {
-	env := newTestEnv(t)
-	alice := signedIn(t, env, "alice")
+	env := webtest.NewEnv(t)
+	alice := webtest.SignedIn(t, env, "alice")
 	for _, q := range []string{"abc", "0", "-1", "01", "1e3", "9223372036854775808", "", "1&before=2"} {
-		rec := alice.get("/api-credentials/history?before=" + q)
-		wantStatus(t, rec, http.StatusBadRequest)
-		if msg := text(mustDoc(t, rec), "error-message"); !strings.Contains(msg, "not valid") {
+		rec := alice.Get("/api-credentials/history?before=" + q)
+		webtest.WantStatus(t, rec, http.StatusBadRequest)
+		if msg := webtest.Text(webtest.MustDoc(t, rec), "error-message"); !strings.Contains(msg, "not valid") {
 			t.Errorf("before=%q: message %q", q, msg)
 		}
 	}
@@ -190,7 +191,7 @@ func TestHistoryRefusesACursorItDidNotMake(t *testing.T) {
 // The CSV holds every entry, newest first, in the page's order, escaped as
 // CSV, with usernames that a spreadsheet would run as formulas made text.
 func TestHistoryCSVHasEveryEntryAndIsSafeInASpreadsheet(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	for i := range 14 {
 		cycle(t, env, lifecycle.UserActor(fmt.Sprint("alice", i)))
 	}
@@ -198,9 +199,9 @@ func TestHistoryCSVHasEveryEntryAndIsSafeInASpreadsheet(t *testing.T) {
 	for _, name := range risky {
 		cycle(t, env, lifecycle.UserActor(name))
 	}
-	alice := signedIn(t, env, "alice")
-	rec := alice.get("/api-credentials/history.csv")
-	wantStatus(t, rec, http.StatusOK)
+	alice := webtest.SignedIn(t, env, "alice")
+	rec := alice.Get("/api-credentials/history.csv")
+	webtest.WantStatus(t, rec, http.StatusOK)
 	if ct := rec.Header().Get("Content-Type"); ct != "text/csv; charset=utf-8" {
 		t.Errorf("Content-Type = %q", ct)
 	}
@@ -248,7 +249,7 @@ func TestHistoryCSVHasEveryEntryAndIsSafeInASpreadsheet(t *testing.T) {
 	}
 
 	// The page shows the same entries in the same order.
-	page := historyRows(mustDoc(t, alice.get("/api-credentials/history")))
+	page := historyRows(webtest.MustDoc(t, alice.Get("/api-credentials/history")))
 	for i, row := range page {
 		r := records[1+i]
 		at, _ := time.Parse(time.RFC3339, r[0])

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"esp/web/internal/webtest"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -13,11 +14,11 @@ import (
 // answers 401), users without the window get 404, and only an admin who may
 // use the window learns which methods a path takes (405 with Allow).
 func TestWindowPathsCheckAccessBeforeMethod(t *testing.T) {
-	env := newTestEnv(t)
-	anon := newAdminClient(env)
-	bob := signedIn(t, env, "bob")   // not an admin
-	gina := signedIn(t, env, "gina") // an admin of a tenant without the public API
-	alice := signedIn(t, env, "alice")
+	env := webtest.NewEnv(t)
+	anon := webtest.NewClient(env)
+	bob := webtest.SignedIn(t, env, "bob")   // not an admin
+	gina := webtest.SignedIn(t, env, "gina") // an admin of a tenant without the public API
+	alice := webtest.SignedIn(t, env, "alice")
 	// What an admin gets for the methods each path takes (no CSRF token
 	// here, so the forms are refused with 403 and change nothing).
 	routed := map[string]map[string]int{
@@ -33,28 +34,28 @@ func TestWindowPathsCheckAccessBeforeMethod(t *testing.T) {
 	for path, allowed := range routed {
 		for _, method := range methods {
 			t.Run(method+" "+path, func(t *testing.T) {
-				rec := anon.send(httptest.NewRequest(method, path, nil))
+				rec := anon.Send(httptest.NewRequest(method, path, nil))
 				if path == "/api-credentials/status" {
-					wantStatus(t, rec, http.StatusUnauthorized) // the poller's JSON answer
+					webtest.WantStatus(t, rec, http.StatusUnauthorized) // the poller's JSON answer
 				} else {
-					wantRedirect(t, rec, "/login")
+					webtest.WantRedirect(t, rec, "/login")
 				}
 				if got := rec.Header().Get("Allow"); got != "" {
 					t.Errorf("anonymous: Allow = %q, want none", got)
 				}
-				for _, c := range []*adminClient{bob, gina} {
-					rec = c.send(httptest.NewRequest(method, path, nil))
-					wantStatus(t, rec, http.StatusNotFound)
+				for _, c := range []*webtest.Client{bob, gina} {
+					rec = c.Send(httptest.NewRequest(method, path, nil))
+					webtest.WantStatus(t, rec, http.StatusNotFound)
 					if got := rec.Header().Get("Allow"); got != "" {
 						t.Errorf("no access: Allow = %q, want none", got)
 					}
 				}
-				rec = alice.send(httptest.NewRequest(method, path, nil))
+				rec = alice.Send(httptest.NewRequest(method, path, nil))
 				if want, ok := allowed[method]; ok {
-					wantStatus(t, rec, want)
+					webtest.WantStatus(t, rec, want)
 					return
 				}
-				wantStatus(t, rec, http.StatusMethodNotAllowed)
+				webtest.WantStatus(t, rec, http.StatusMethodNotAllowed)
 				var want []string
 				for m := range allowed {
 					want = append(want, m)
@@ -66,7 +67,7 @@ func TestWindowPathsCheckAccessBeforeMethod(t *testing.T) {
 			})
 		}
 	}
-	if got := currentStatus(t, env); got != "none" {
+	if got := webtest.CurrentStatus(t, env); got != "none" {
 		t.Fatalf("a refused method changed the status to %s", got)
 	}
 }
@@ -74,22 +75,22 @@ func TestWindowPathsCheckAccessBeforeMethod(t *testing.T) {
 // Reloading the address the Generate or Deactivate form posted to shows
 // the window instead of an error.
 func TestGETOnFormAddressesReturnsToTheWindow(t *testing.T) {
-	env := newTestEnv(t)
-	alice := signedIn(t, env, "alice")
+	env := webtest.NewEnv(t)
+	alice := webtest.SignedIn(t, env, "alice")
 	for _, path := range []string{"/api-credentials/generate", "/api-credentials/deactivate"} {
-		wantRedirect(t, alice.get(path), "/api-credentials")
-		wantRedirect(t, newAdminClient(env).get(path), "/login")
-		wantStatus(t, signedIn(t, env, "bob").get(path), http.StatusNotFound)
+		webtest.WantRedirect(t, alice.Get(path), "/api-credentials")
+		webtest.WantRedirect(t, webtest.NewClient(env).Get(path), "/login")
+		webtest.WantStatus(t, webtest.SignedIn(t, env, "bob").Get(path), http.StatusNotFound)
 	}
-	if got := currentStatus(t, env); got != "none" {
+	if got := webtest.CurrentStatus(t, env); got != "none" {
 		t.Fatalf("a GET changed the status to %s", got)
 	}
 }
 
 func TestHEADWorksWhereGETDoes(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	for path, want := range map[string]int{"/login": http.StatusOK, "/healthz": http.StatusOK, "/": http.StatusSeeOther} {
-		rec := env.do(httptest.NewRequest(http.MethodHead, path, nil))
-		wantStatus(t, rec, want)
+		rec := env.Do(httptest.NewRequest(http.MethodHead, path, nil))
+		webtest.WantStatus(t, rec, want)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"esp/lifecycle"
 	"esp/web"
+	"esp/web/internal/webtest"
 )
 
 // The seed's status table: status → label, description, which buttons work.
@@ -62,16 +63,16 @@ func TestCredentialsWindowShowsEachStatusAsTheSeedSays(t *testing.T) {
 		}, "enabled", "disabled", true},
 	} {
 		t.Run(tt.label, func(t *testing.T) {
-			env := newTestEnv(t)
-			driveTo(t, env, tt.status)
-			c := signedIn(t, env, "alice")
-			rec := c.get("/api-credentials")
-			wantStatus(t, rec, http.StatusOK)
-			doc := mustDoc(t, rec)
+			env := webtest.NewEnv(t)
+			webtest.DriveTo(t, env, tt.status)
+			c := webtest.SignedIn(t, env, "alice")
+			rec := c.Get("/api-credentials")
+			webtest.WantStatus(t, rec, http.StatusOK)
+			doc := webtest.MustDoc(t, rec)
 			if doc.Find(`[data-testid=credentials-window]`).Length() != 1 {
 				t.Fatal("no credentials window")
 			}
-			if got := text(doc, "credential-status"); got != tt.label {
+			if got := webtest.Text(doc, "credential-status"); got != tt.label {
 				t.Errorf("status = %q, want %q", got, tt.label)
 			}
 			var desc []string
@@ -81,26 +82,26 @@ func TestCredentialsWindowShowsEachStatusAsTheSeedSays(t *testing.T) {
 			if strings.Join(desc, "\n") != strings.Join(tt.description, "\n") {
 				t.Errorf("description = %q, want %q", desc, tt.description)
 			}
-			if got := buttonState(doc, "generate"); got != tt.generate {
+			if got := webtest.ButtonState(doc, "generate"); got != tt.generate {
 				t.Errorf("Generate is %s, want %s", got, tt.generate)
 			}
-			if got := buttonState(doc, "deactivate"); got != tt.deactivate {
+			if got := webtest.ButtonState(doc, "deactivate"); got != tt.deactivate {
 				t.Errorf("Deactivate is %s, want %s", got, tt.deactivate)
 			}
-			if got := buttonState(doc, "close-window"); got != "enabled" {
+			if got := webtest.ButtonState(doc, "close-window"); got != "enabled" {
 				t.Errorf("Close is %s", got)
 			}
-			created := text(doc, "credential-created")
+			created := webtest.Text(doc, "credential-created")
 			if tt.showsCreatedAt != (created != "—") {
 				t.Errorf("Created = %q", created)
 			}
 			if !tt.showsCreatedAt {
 				for _, k := range []string{"access-key", "secret-key"} {
-					if got := text(doc, k); got != "" {
+					if got := webtest.Text(doc, k); got != "" {
 						t.Errorf("%s = %q, want blank with no credentials", k, got)
 					}
 				}
-				if got := text(doc, "credential-last-used"); got != "—" {
+				if got := webtest.Text(doc, "credential-last-used"); got != "—" {
 					t.Errorf("Last used = %q, want \"—\" with no credentials", got)
 				}
 			}
@@ -109,59 +110,59 @@ func TestCredentialsWindowShowsEachStatusAsTheSeedSays(t *testing.T) {
 }
 
 func TestCreatedAndLastUsedAreShownWithTheirZone(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	env.Clock.Add(14*time.Minute + 2*time.Second) // 2026-11-26 09:14:02 UTC
-	driveTo(t, env, lifecycle.Activated)
-	c := signedIn(t, env, "alice")
-	doc := mustDoc(t, c.get("/api-credentials"))
-	if got, want := text(doc, "credential-created"), "2026-11-26 09:14:02 UTC"; got != want {
+	webtest.DriveTo(t, env, lifecycle.Activated)
+	c := webtest.SignedIn(t, env, "alice")
+	doc := webtest.MustDoc(t, c.Get("/api-credentials"))
+	if got, want := webtest.Text(doc, "credential-created"), "2026-11-26 09:14:02 UTC"; got != want {
 		t.Errorf("Created = %q, want %q", got, want)
 	}
 	if got, want := doc.Find(`[data-testid=credential-created] time`).AttrOr("datetime", ""), "2026-11-26T09:14:02Z"; got != want {
 		t.Errorf("Created datetime = %q, want %q", got, want)
 	}
-	if got, want := text(doc, "credential-last-used"), "Never"; got != want {
+	if got, want := webtest.Text(doc, "credential-last-used"), "Never"; got != want {
 		t.Errorf("Last used = %q, want %q", got, want)
 	}
 	used := time.Date(2026, 11, 27, 8, 30, 5, 0, time.UTC)
 	if _, err := env.Store.DB.ExecContext(context.Background(), `UPDATE credentials SET last_used_at = ?`, used.UnixNano()); err != nil {
 		t.Fatal(err)
 	}
-	rec := c.get("/api-credentials")
-	wantStatus(t, rec, http.StatusOK)
-	if got, want := text(mustDoc(t, rec), "credential-last-used"), "2026-11-27 08:30:05 UTC"; got != want {
+	rec := c.Get("/api-credentials")
+	webtest.WantStatus(t, rec, http.StatusOK)
+	if got, want := webtest.Text(webtest.MustDoc(t, rec), "credential-last-used"), "2026-11-27 08:30:05 UTC"; got != want {
 		t.Errorf("Last used = %q, want %q", got, want)
 	}
 }
 
 func TestGenerateShowsTheFullKeysOnlyOnce(t *testing.T) {
-	env := newTestEnv(t)
-	c := signedIn(t, env, "alice")
-	rec := c.postForm(t, "/api-credentials", "/api-credentials/generate", nil)
-	wantStatus(t, rec, http.StatusOK)
+	env := webtest.NewEnv(t)
+	c := webtest.SignedIn(t, env, "alice")
+	rec := c.PostForm(t, "/api-credentials", "/api-credentials/generate", nil)
+	webtest.WantStatus(t, rec, http.StatusOK)
 	if got := rec.Header().Get("Cache-Control"); got != "no-store" {
 		t.Errorf("Cache-Control = %q, want no-store", got)
 	}
-	doc := mustDoc(t, rec)
-	access, secret := text(doc, "access-key"), text(doc, "secret-key")
+	doc := webtest.MustDoc(t, rec)
+	access, secret := webtest.Text(doc, "access-key"), webtest.Text(doc, "secret-key")
 	if err := lifecycle.CheckAccessKey(access); err != nil {
 		t.Fatalf("access key %q: %v", access, err)
 	}
 	if err := lifecycle.CheckSecretKey(secret); err != nil {
 		t.Fatalf("secret key does not check: %v", err)
 	}
-	if got := text(doc, "credential-status"); got != "Pending Activation" {
+	if got := webtest.Text(doc, "credential-status"); got != "Pending Activation" {
 		t.Errorf("status = %q, want Pending Activation", got)
 	}
 	for _, id := range []string{"copy-access-key", "copy-secret-key"} {
-		if buttonState(doc, id) != "enabled" {
+		if webtest.ButtonState(doc, id) != "enabled" {
 			t.Errorf("no %s button after Generate", id)
 		}
 	}
 	if doc.Find(`[data-testid=one-time-warning]`).Length() != 1 {
 		t.Error("no warning that the secret will not be shown again")
 	}
-	if got := text(doc, "credential-last-used"); got != "Never" {
+	if got := webtest.Text(doc, "credential-last-used"); got != "Never" {
 		t.Errorf("Last used = %q, want Never", got)
 	}
 	if strings.Contains(env.Logs.String(), secret) || strings.Contains(env.Logs.String(), access) {
@@ -178,14 +179,14 @@ func TestGenerateShowsTheFullKeysOnlyOnce(t *testing.T) {
 	}
 
 	// Reopening shows only the last 4 characters and no copy buttons.
-	env.tick(t)
-	rec = c.get("/api-credentials")
-	wantStatus(t, rec, http.StatusOK)
-	again := mustDoc(t, rec)
-	if got, want := text(again, "access-key"), "••••••••"+access[len(access)-4:]; got != want {
+	env.Tick(t)
+	rec = c.Get("/api-credentials")
+	webtest.WantStatus(t, rec, http.StatusOK)
+	again := webtest.MustDoc(t, rec)
+	if got, want := webtest.Text(again, "access-key"), "••••••••"+access[len(access)-4:]; got != want {
 		t.Errorf("access key = %q, want %q", got, want)
 	}
-	if got, want := text(again, "secret-key"), "••••••••"+secret[len(secret)-4:]; got != want {
+	if got, want := webtest.Text(again, "secret-key"), "••••••••"+secret[len(secret)-4:]; got != want {
 		t.Errorf("secret key = %q, want %q", got, want)
 	}
 	body := rec.Body.String()
@@ -197,17 +198,17 @@ func TestGenerateShowsTheFullKeysOnlyOnce(t *testing.T) {
 			t.Errorf("%s still shown after reopening", id)
 		}
 	}
-	if got := text(again, "credential-status"); got != "Activated" {
+	if got := webtest.Text(again, "credential-status"); got != "Activated" {
 		t.Errorf("status = %q, want Activated", got)
 	}
 }
 
 func TestGenerateIsAuditedAsTheUser(t *testing.T) {
-	env := newTestEnv(t)
-	c := signedIn(t, env, "alice")
-	wantStatus(t, c.postForm(t, "/api-credentials", "/api-credentials/generate", nil), http.StatusOK)
-	env.tick(t)
-	wantRedirect(t, c.postForm(t, "/api-credentials", "/api-credentials/deactivate", nil), "/api-credentials")
+	env := webtest.NewEnv(t)
+	c := webtest.SignedIn(t, env, "alice")
+	webtest.WantStatus(t, c.PostForm(t, "/api-credentials", "/api-credentials/generate", nil), http.StatusOK)
+	env.Tick(t)
+	webtest.WantRedirect(t, c.PostForm(t, "/api-credentials", "/api-credentials/deactivate", nil), "/api-credentials")
 	entries, err := env.Store.Audit(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -224,16 +225,16 @@ func TestGenerateIsAuditedAsTheUser(t *testing.T) {
 }
 
 func TestGenerateRefusedAnswers409WithTheWindow(t *testing.T) {
-	env := newTestEnv(t)
-	driveTo(t, env, lifecycle.Activated)
-	c := signedIn(t, env, "alice")
-	rec := c.postForm(t, "/api-credentials", "/api-credentials/generate", nil)
-	wantStatus(t, rec, http.StatusConflict)
-	doc := mustDoc(t, rec)
-	if got := text(doc, "credential-status"); got != "Activated" {
+	env := webtest.NewEnv(t)
+	webtest.DriveTo(t, env, lifecycle.Activated)
+	c := webtest.SignedIn(t, env, "alice")
+	rec := c.PostForm(t, "/api-credentials", "/api-credentials/generate", nil)
+	webtest.WantStatus(t, rec, http.StatusConflict)
+	doc := webtest.MustDoc(t, rec)
+	if got := webtest.Text(doc, "credential-status"); got != "Activated" {
 		t.Errorf("status = %q, want Activated", got)
 	}
-	if got := text(doc, "credential-notice"); !strings.Contains(got, "Generate is not available") {
+	if got := webtest.Text(doc, "credential-notice"); !strings.Contains(got, "Generate is not available") {
 		t.Errorf("notice = %q", got)
 	}
 	if doc.Find(`[data-testid=copy-access-key]`).Length() != 0 {
@@ -242,52 +243,52 @@ func TestGenerateRefusedAnswers409WithTheWindow(t *testing.T) {
 }
 
 func TestDeactivateRedirectsToTheWindowInPendingDeactivation(t *testing.T) {
-	env := newTestEnv(t)
-	driveTo(t, env, lifecycle.Activated)
-	c := signedIn(t, env, "alice")
-	wantRedirect(t, c.postForm(t, "/api-credentials", "/api-credentials/deactivate", nil), "/api-credentials")
-	rec := c.get("/api-credentials")
-	wantStatus(t, rec, http.StatusOK)
-	doc := mustDoc(t, rec)
-	if got := text(doc, "credential-status"); got != "Pending Deactivation" {
+	env := webtest.NewEnv(t)
+	webtest.DriveTo(t, env, lifecycle.Activated)
+	c := webtest.SignedIn(t, env, "alice")
+	webtest.WantRedirect(t, c.PostForm(t, "/api-credentials", "/api-credentials/deactivate", nil), "/api-credentials")
+	rec := c.Get("/api-credentials")
+	webtest.WantStatus(t, rec, http.StatusOK)
+	doc := webtest.MustDoc(t, rec)
+	if got := webtest.Text(doc, "credential-status"); got != "Pending Deactivation" {
 		t.Fatalf("status = %q, want Pending Deactivation", got)
 	}
-	if buttonState(doc, "generate") != "disabled" || buttonState(doc, "deactivate") != "disabled" {
+	if webtest.ButtonState(doc, "generate") != "disabled" || webtest.ButtonState(doc, "deactivate") != "disabled" {
 		t.Fatal("buttons are not both disabled in Pending Deactivation")
 	}
 }
 
 func TestDeactivateRefusedAnswers409WithTheWindow(t *testing.T) {
-	env := newTestEnv(t)
-	c := signedIn(t, env, "alice")
-	rec := c.postForm(t, "/api-credentials", "/api-credentials/deactivate", nil)
-	wantStatus(t, rec, http.StatusConflict)
-	doc := mustDoc(t, rec)
-	if got := text(doc, "credential-status"); got != "No Credentials" {
+	env := webtest.NewEnv(t)
+	c := webtest.SignedIn(t, env, "alice")
+	rec := c.PostForm(t, "/api-credentials", "/api-credentials/deactivate", nil)
+	webtest.WantStatus(t, rec, http.StatusConflict)
+	doc := webtest.MustDoc(t, rec)
+	if got := webtest.Text(doc, "credential-status"); got != "No Credentials" {
 		t.Errorf("status = %q", got)
 	}
-	if got := text(doc, "credential-notice"); !strings.Contains(got, "Deactivate is not available") {
+	if got := webtest.Text(doc, "credential-notice"); !strings.Contains(got, "Deactivate is not available") {
 		t.Errorf("notice = %q", got)
 	}
-	if got := currentStatus(t, env); got != lifecycle.None {
+	if got := webtest.CurrentStatus(t, env); got != lifecycle.None {
 		t.Fatalf("status = %s", got)
 	}
 }
 
 func TestTwoAdminsGeneratingAtOnceGetOneCredentialAndOneClearRefusal(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	if _, err := env.Accounts.AddUser(context.Background(), "acme", "ann", "password-ann", true); err != nil {
 		t.Fatal(err)
 	}
-	alice, ann := signedIn(t, env, "alice"), signedIn(t, env, "ann")
-	forms := [2]url.Values{alice.formFields(t, "/api-credentials", "/api-credentials/generate"),
-		ann.formFields(t, "/api-credentials", "/api-credentials/generate")}
+	alice, ann := webtest.SignedIn(t, env, "alice"), webtest.SignedIn(t, env, "ann")
+	forms := [2]url.Values{alice.FormFields(t, "/api-credentials", "/api-credentials/generate"),
+		ann.FormFields(t, "/api-credentials", "/api-credentials/generate")}
 	var wg sync.WaitGroup
 	var codes [2]int
 	var bodies [2]string
-	for i, c := range []*adminClient{alice, ann} {
+	for i, c := range []*webtest.Client{alice, ann} {
 		wg.Go(func() {
-			rec := c.post("/api-credentials/generate", forms[i])
+			rec := c.Post("/api-credentials/generate", forms[i])
 			codes[i], bodies[i] = rec.Code, rec.Body.String()
 		})
 	}
@@ -308,13 +309,13 @@ func TestTwoAdminsGeneratingAtOnceGetOneCredentialAndOneClearRefusal(t *testing.
 	if err != nil {
 		t.Fatal(err)
 	}
-	if notice := text(refused, "credential-notice"); notice == "" {
+	if notice := webtest.Text(refused, "credential-notice"); notice == "" {
 		t.Fatal("the refused admin gets no notice")
 	}
 	if refused.Find(`[data-testid=copy-secret-key]`).Length() != 0 {
 		t.Fatal("the refused admin sees copy buttons")
 	}
-	if got := text(refused, "credential-status"); got != "Pending Activation" {
+	if got := webtest.Text(refused, "credential-status"); got != "Pending Activation" {
 		t.Errorf("refused window status = %q, want the winner's Pending Activation", got)
 	}
 	n := 0
@@ -327,12 +328,12 @@ func TestTwoAdminsGeneratingAtOnceGetOneCredentialAndOneClearRefusal(t *testing.
 }
 
 func TestLiveStatusJSON(t *testing.T) {
-	env := newTestEnv(t)
-	c := signedIn(t, env, "alice")
-	rec := c.postForm(t, "/api-credentials", "/api-credentials/generate", nil)
-	wantStatus(t, rec, http.StatusOK)
-	doc := mustDoc(t, rec)
-	access, secret := text(doc, "access-key"), text(doc, "secret-key")
+	env := webtest.NewEnv(t)
+	c := webtest.SignedIn(t, env, "alice")
+	rec := c.PostForm(t, "/api-credentials", "/api-credentials/generate", nil)
+	webtest.WantStatus(t, rec, http.StatusOK)
+	doc := webtest.MustDoc(t, rec)
+	access, secret := webtest.Text(doc, "access-key"), webtest.Text(doc, "secret-key")
 	if got := doc.Find(`[data-testid=credentials-window]`).AttrOr("data-pending", ""); got != "true" {
 		t.Fatalf("data-pending = %q, want true while pending", got)
 	}
@@ -350,8 +351,8 @@ func TestLiveStatusJSON(t *testing.T) {
 	}
 	get := func() status {
 		t.Helper()
-		rec := c.get("/api-credentials/status")
-		wantStatus(t, rec, http.StatusOK)
+		rec := c.Get("/api-credentials/status")
+		webtest.WantStatus(t, rec, http.StatusOK)
 		if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 			t.Fatalf("Content-Type = %q", ct)
 		}
@@ -380,7 +381,7 @@ func TestLiveStatusJSON(t *testing.T) {
 	if strings.Join(s.Description, " ") != strings.Join(lifecycle.PendingActivation.Description(), " ") {
 		t.Fatalf("description = %q", s.Description)
 	}
-	env.tick(t)
+	env.Tick(t)
 	s = get()
 	if s.Status != "activated" || s.Label != "Activated" || *s.Pending || !*s.CanDeactivate {
 		t.Fatalf("activated status = %+v", s)
@@ -390,12 +391,12 @@ func TestLiveStatusJSON(t *testing.T) {
 // Every answer of the window reads the tenant's plans once: a refused
 // Generate, which read them before it tried, does not read them again.
 func TestEveryWindowAnswerReadsThePlansOnce(t *testing.T) {
-	env := newTestEnv(t)
-	driveTo(t, env, lifecycle.PendingActivation)
-	c := signedIn(t, env, "alice")
+	env := webtest.NewEnv(t)
+	webtest.DriveTo(t, env, lifecycle.PendingActivation)
+	c := webtest.SignedIn(t, env, "alice")
 	var reads atomic.Int32
 	web.OnPlanRead(env.Server, func() { reads.Add(1) })
-	generate := c.formFields(t, "/api-credentials", "/api-credentials/generate")
+	generate := c.FormFields(t, "/api-credentials", "/api-credentials/generate")
 	outOfDate := url.Values{"_csrf": {generate.Get("_csrf")}}
 	for _, tt := range []struct {
 		name string
@@ -403,12 +404,12 @@ func TestEveryWindowAnswerReadsThePlansOnce(t *testing.T) {
 		want int
 	}{
 		{"the window", httptest.NewRequest(http.MethodGet, "/api-credentials", nil), http.StatusOK},
-		{"a refused Generate", newFormRequest("/api-credentials/generate", generate), http.StatusConflict},
-		{"a Generate form out of date", newFormRequest("/api-credentials/generate", outOfDate), http.StatusBadRequest},
+		{"a refused Generate", webtest.NewFormRequest("/api-credentials/generate", generate), http.StatusConflict},
+		{"a Generate form out of date", webtest.NewFormRequest("/api-credentials/generate", outOfDate), http.StatusBadRequest},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			reads.Store(0)
-			wantStatus(t, c.send(tt.req), tt.want)
+			webtest.WantStatus(t, c.Send(tt.req), tt.want)
 			if n := reads.Load(); n != 1 {
 				t.Fatalf("%d reads of the plans for one answer, want 1", n)
 			}

@@ -13,13 +13,14 @@ import (
 	"time"
 
 	"esp/web"
+	"esp/web/internal/webtest"
 )
 
 // fuzzAddr gives every fuzzed request its own client address and moves the
 // clock a minute on, so that the failure limits (tested elsewhere) never
 // decide an answer and their memory is swept as it would be in production.
 type fuzzAddr struct {
-	env *testEnv
+	env *webtest.Env
 	n   int
 }
 
@@ -38,8 +39,8 @@ func longTokens(c *web.Config) { c.TokenTTL = 100 * 365 * 24 * time.Hour }
 // is a 401 in the JSON envelope with a Bearer challenge that echoes nothing
 // of the request.
 func FuzzAuthorizationHeader(f *testing.F) {
-	env := newTestEnv(f, longTokens)
-	token := exchange(f, env, activatedKeys(f, env, env.Acme.ID))
+	env := webtest.NewEnv(f, longTokens)
+	token := webtest.Exchange(f, env, webtest.ActivatedKeys(f, env, env.Acme.ID))
 	for _, s := range []string{
 		"Bearer " + token, "bearer " + token, "BEARER " + token, "Bearer  " + token, "Bearer " + token + " ",
 		"Bearer\t" + token, "Bearer " + token + "\r\nX-Injected: 1", "Bearer " + token[:len(token)-1],
@@ -55,7 +56,7 @@ func FuzzAuthorizationHeader(f *testing.F) {
 		req := httptest.NewRequest(http.MethodGet, "/api/v1/plans", nil)
 		req.Header["Authorization"] = []string{header}
 		req.RemoteAddr = addr.next()
-		rec := env.do(req)
+		rec := env.Do(req)
 		valid := len(header) == len("Bearer ")+len(token) && strings.EqualFold(header[:6], "Bearer") &&
 			header[6] == ' ' && header[7:] == token
 		switch {
@@ -83,17 +84,17 @@ func FuzzAuthorizationHeader(f *testing.F) {
 // not signed: one a client makes up is either refused or read as "after
 // row N" of the token's own plan, which gives nothing away.)
 func FuzzPageCursor(f *testing.F) {
-	env := newTestEnv(f)
-	token := exchange(f, env, activatedKeys(f, env, env.Acme.ID))
-	plan := importCSV(f, env, env.Acme.ID, "p", planCSV(7))
-	other := importCSV(f, env, env.Acme.ID, "q", planCSV(3))
-	base := "/api/v1/plans/" + itoa(plan.ID) + "/data"
+	env := webtest.NewEnv(f)
+	token := webtest.Exchange(f, env, webtest.ActivatedKeys(f, env, env.Acme.ID))
+	plan := webtest.ImportCSV(f, env, env.Acme.ID, "p", webtest.PlanCSV(7))
+	other := webtest.ImportCSV(f, env, env.Acme.ID, "q", webtest.PlanCSV(3))
+	base := "/api/v1/plans/" + webtest.Itoa(plan.ID) + "/data"
 	all, _ := fuzzPage(f, env, token, base+"?limit=1000")
 	if len(all) != 7 {
 		f.Fatalf("plan has %d rows", len(all))
 	}
 	_, second := fuzzPage(f, env, token, base+"?limit=2")
-	_, otherCursor := fuzzPage(f, env, token, "/api/v1/plans/"+itoa(other.ID)+"/data?limit=1")
+	_, otherCursor := fuzzPage(f, env, token, "/api/v1/plans/"+webtest.Itoa(other.ID)+"/data?limit=1")
 	for _, s := range []struct{ cursor, limit string }{
 		{second, "2"}, {second, "100"}, {otherCursor, "2"}, {"", "2"}, {"AQEB", "1"}, {"AQEBAA", "3"},
 		{"AQGAAQ", "3"}, {second + "=", "2"}, {second[:len(second)-1], "2"}, {"AQ", "1"},
@@ -105,7 +106,7 @@ func FuzzPageCursor(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, cursor, limit string) {
 		q := url.Values{"cursor": {cursor}, "limit": {limit}}.Encode()
-		rec := apiGet(env, token, base+"?"+q)
+		rec := webtest.APIGet(env, token, base+"?"+q)
 		if rec.Code != http.StatusOK {
 			mustFuzzAPIError(t, rec, http.StatusBadRequest, "bad_cursor", "bad_limit", "bad_request")
 			return
@@ -136,10 +137,10 @@ func FuzzPageCursor(f *testing.F) {
 }
 
 // fuzzPage fetches one page and returns its rows and next_cursor.
-func fuzzPage(tb testing.TB, env *testEnv, token, path string) ([]string, string) {
+func fuzzPage(tb testing.TB, env *webtest.Env, token, path string) ([]string, string) {
 	tb.Helper()
-	rec := apiGet(env, token, path)
-	mustStatus(tb, rec, http.StatusOK)
+	rec := webtest.APIGet(env, token, path)
+	webtest.MustStatus(tb, rec, http.StatusOK)
 	return decodePage(tb, rec)
 }
 
@@ -203,10 +204,10 @@ func mustFuzzAPIError(tb testing.TB, rec *httptest.ResponseRecorder, status int,
 // a session starts (303, a session cookie, a new row) only for a user's
 // own password with the form's token, and nothing is written otherwise.
 func FuzzLoginForm(f *testing.F) {
-	env := newTestEnv(f)
-	visitor := newAdminClient(env)
-	token := visitor.csrf(f, "/login")
-	loginCookie := visitor.cookies["esp_login"]
+	env := webtest.NewEnv(f)
+	visitor := webtest.NewClient(env)
+	token := visitor.CSRF(f, "/login")
+	loginCookie := visitor.Cookies["esp_login"]
 	if loginCookie == nil {
 		f.Fatal("no login cookie")
 	}
@@ -243,7 +244,7 @@ func FuzzLoginForm(f *testing.F) {
 		req.AddCookie(loginCookie)
 		req.RemoteAddr = addr.next()
 		before := countSessions(t)
-		rec := env.do(req)
+		rec := env.Do(req)
 		want, known := passwords[username]
 		right := csrf == token && known && password == want
 		var session *http.Cookie

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"esp/lifecycle"
+	"esp/web/internal/webtest"
 )
 
 // captureProcessOutput sends os.Stdout, os.Stderr and the standard logger
@@ -59,7 +60,7 @@ func (s *secretSet) add(values ...string) {
 
 // cookies records every cookie value a response sets, and the session id
 // sealed inside the session cookie.
-func (s *secretSet) cookies(tb testing.TB, env *testEnv, rec *httptest.ResponseRecorder) {
+func (s *secretSet) cookies(tb testing.TB, env *webtest.Env, rec *httptest.ResponseRecorder) {
 	tb.Helper()
 	for _, ck := range rec.Result().Cookies() {
 		if ck.Value == "" {
@@ -67,7 +68,7 @@ func (s *secretSet) cookies(tb testing.TB, env *testEnv, rec *httptest.ResponseR
 		}
 		s.add(ck.Value)
 		if ck.Name == "esp_session" && ck.MaxAge >= 0 {
-			s.add(sessionID(tb, env, ck))
+			s.add(webtest.SessionID(tb, env, ck))
 		}
 	}
 }
@@ -104,7 +105,7 @@ func TestLogsNeverCarryKeysTokensPasswordsOrCookies(t *testing.T) {
 		}
 	}()
 
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	ctx := context.Background()
 	var secrets secretSet
 	// Passwords, right and wrong.
@@ -138,24 +139,24 @@ func TestLogsNeverCarryKeysTokensPasswordsOrCookies(t *testing.T) {
 		}
 	}
 
-	c := newAdminClient(env)
+	c := webtest.NewClient(env)
 	send := func(rec *httptest.ResponseRecorder) *httptest.ResponseRecorder {
 		secrets.cookies(t, env, rec)
 		return rec
 	}
 	// Failed logins: a wrong password, an unknown user.
-	secrets.add(c.csrf(t, "/login"))
-	send(c.login(t, "alice", "hunter2-wrong-password"))
-	send(c.login(t, "mallory", "mallory-secret-pw"))
+	secrets.add(c.CSRF(t, "/login"))
+	send(c.Login(t, "alice", "hunter2-wrong-password"))
+	send(c.Login(t, "mallory", "mallory-secret-pw"))
 	// Log in, open the window, generate.
-	wantRedirect(t, send(c.login(t, "alice", "password-alice")), "/")
-	form := c.formFields(t, "/api-credentials", "/api-credentials/generate")
+	webtest.WantRedirect(t, send(c.Login(t, "alice", "password-alice")), "/")
+	form := c.FormFields(t, "/api-credentials", "/api-credentials/generate")
 	csrf := form.Get("_csrf")
 	secrets.add(csrf)
-	rec := send(c.post("/api-credentials/generate", form))
-	wantStatus(t, rec, http.StatusOK)
-	doc := mustDoc(t, rec)
-	access, secret := text(doc, "access-key"), text(doc, "secret-key")
+	rec := send(c.Post("/api-credentials/generate", form))
+	webtest.WantStatus(t, rec, http.StatusOK)
+	doc := webtest.MustDoc(t, rec)
+	access, secret := webtest.Text(doc, "access-key"), webtest.Text(doc, "secret-key")
 	if lifecycle.CheckAccessKey(access) != nil || lifecycle.CheckSecretKey(secret) != nil {
 		t.Fatalf("no full keys after Generate: %q %q", access, secret)
 	}
@@ -165,18 +166,18 @@ func TestLogsNeverCarryKeysTokensPasswordsOrCookies(t *testing.T) {
 	tick()
 	env.Clock.Add(2 * time.Second)
 	tick()
-	if got := currentStatus(t, env); got != lifecycle.Activated {
+	if got := webtest.CurrentStatus(t, env); got != lifecycle.Activated {
 		t.Fatalf("status %s, want Activated", got)
 	}
 
 	// Exchanges on both routes, and failed ones with real-looking keys.
-	token1 := exchange(t, env, lifecycle.NewKeys{AccessKey: access, SecretKey: secret})
-	rec = env.do(oauthRequest(access, secret, true))
-	mustStatus(t, rec, http.StatusOK)
-	token2 := tokenOf(t, rec)
-	rec = env.do(oauthRequest(access, secret, false))
-	mustStatus(t, rec, http.StatusOK)
-	token3 := tokenOf(t, rec)
+	token1 := webtest.Exchange(t, env, lifecycle.NewKeys{AccessKey: access, SecretKey: secret})
+	rec = env.Do(webtest.OAuthRequest(access, secret, true))
+	webtest.MustStatus(t, rec, http.StatusOK)
+	token2 := webtest.TokenOf(t, rec)
+	rec = env.Do(webtest.OAuthRequest(access, secret, false))
+	webtest.MustStatus(t, rec, http.StatusOK)
+	token3 := webtest.TokenOf(t, rec)
 	secrets.add(token1, token2, token3)
 	for _, tok := range []string{token1, token2, token3} {
 		secrets.add(strings.TrimPrefix(tok, "esptk_"))
@@ -185,42 +186,42 @@ func TestLogsNeverCarryKeysTokensPasswordsOrCookies(t *testing.T) {
 	mistyped := secret[:len(secret)-1] + map[bool]string{true: "b", false: "a"}[strings.HasSuffix(secret, "a")]
 	secrets.add(otherAccess, otherSecret, mistyped)
 	for _, keys := range [][2]string{{otherAccess, otherSecret}, {access, otherSecret}, {access, mistyped}, {otherAccess, secret}} {
-		mustStatus(t, env.do(keyRequest(keys[0], keys[1])), http.StatusUnauthorized)
-		mustStatus(t, env.do(oauthRequest(keys[0], keys[1], true)), http.StatusUnauthorized)
+		webtest.MustStatus(t, env.Do(webtest.KeyRequest(keys[0], keys[1])), http.StatusUnauthorized)
+		webtest.MustStatus(t, env.Do(webtest.OAuthRequest(keys[0], keys[1], true)), http.StatusUnauthorized)
 	}
 	forged := token1[:len(token1)-2] + "AA"
 	secrets.add(forged)
-	mustStatus(t, apiGet(env, forged, "/api/v1/plans"), http.StatusUnauthorized)
+	webtest.MustStatus(t, webtest.APIGet(env, forged, "/api/v1/plans"), http.StatusUnauthorized)
 
 	// Read: list, a page, the next page, both exports.
-	plan := importCSV(t, env, env.Acme.ID, "plan", planCSV(5))
-	mustStatus(t, apiGet(env, token1, "/api/v1/plans"), http.StatusOK)
-	cursor := cursorAfterFirstRow(t, env, token2, plan.ID)
-	mustStatus(t, apiGet(env, token2, "/api/v1/plans/"+itoa(plan.ID)+"/data?limit=2&cursor="+cursor), http.StatusOK)
-	mustStatus(t, apiGet(env, token3, "/api/v1/plans/"+itoa(plan.ID)+"/export"), http.StatusOK)
-	mustStatus(t, apiGet(env, token3, "/api/v1/plans/"+itoa(plan.ID)+"/export?format=ndjson"), http.StatusOK)
+	plan := webtest.ImportCSV(t, env, env.Acme.ID, "plan", webtest.PlanCSV(5))
+	webtest.MustStatus(t, webtest.APIGet(env, token1, "/api/v1/plans"), http.StatusOK)
+	cursor := webtest.CursorAfterFirstRow(t, env, token2, plan.ID)
+	webtest.MustStatus(t, webtest.APIGet(env, token2, "/api/v1/plans/"+webtest.Itoa(plan.ID)+"/data?limit=2&cursor="+cursor), http.StatusOK)
+	webtest.MustStatus(t, webtest.APIGet(env, token3, "/api/v1/plans/"+webtest.Itoa(plan.ID)+"/export"), http.StatusOK)
+	webtest.MustStatus(t, webtest.APIGet(env, token3, "/api/v1/plans/"+webtest.Itoa(plan.ID)+"/export?format=ndjson"), http.StatusOK)
 
 	// Deactivate; the gateway confirms; the tokens stop working.
-	wantRedirect(t, send(c.post("/api-credentials/deactivate", url.Values{"_csrf": {csrf}})), "/api-credentials")
+	webtest.WantRedirect(t, send(c.Post("/api-credentials/deactivate", url.Values{"_csrf": {csrf}})), "/api-credentials")
 	tick()
-	if got := currentStatus(t, env); got != lifecycle.Deactivated {
+	if got := webtest.CurrentStatus(t, env); got != lifecycle.Deactivated {
 		t.Fatalf("status %s, want Deactivated", got)
 	}
-	mustStatus(t, apiGet(env, token1, "/api/v1/plans"), http.StatusUnauthorized)
-	mustStatus(t, env.do(keyRequest(access, secret)), http.StatusUnauthorized)
+	webtest.MustStatus(t, webtest.APIGet(env, token1, "/api/v1/plans"), http.StatusUnauthorized)
+	webtest.MustStatus(t, env.Do(webtest.KeyRequest(access, secret)), http.StatusUnauthorized)
 
 	// An internal failure while a token and a session cookie are on the
 	// request: it is logged, without them.
-	bob := signedIn(t, env, "bob")
-	for _, ck := range bob.cookies {
+	bob := webtest.SignedIn(t, env, "bob")
+	for _, ck := range bob.Cookies {
 		secrets.add(ck.Value)
 	}
-	secrets.add(sessionID(t, env, bob.cookies["esp_session"]))
+	secrets.add(webtest.SessionID(t, env, bob.Cookies["esp_session"]))
 	if err := env.Store.Close(); err != nil {
 		t.Fatal(err)
 	}
-	mustStatus(t, apiGet(env, token2, "/api/v1/plans"), http.StatusInternalServerError)
-	wantStatus(t, bob.get("/"), http.StatusInternalServerError)
+	webtest.MustStatus(t, webtest.APIGet(env, token2, "/api/v1/plans"), http.StatusInternalServerError)
+	webtest.WantStatus(t, bob.Get("/"), http.StatusInternalServerError)
 
 	captured = stopCapture()
 	logs := env.Logs.String()

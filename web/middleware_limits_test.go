@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"esp/lifecycle"
+	"esp/web/internal/webtest"
 )
 
 // endless is a body that never ends: only a bounded reader can stop it.
@@ -24,10 +25,10 @@ func (e *endless) Read(p []byte) (int, error) {
 }
 
 func TestOversizedBodiesAreRefusedWith413AndNeverReadWhole(t *testing.T) {
-	env := newTestEnv(t)
-	alice := signedIn(t, env, "alice")
-	csrf := alice.csrf(t, "/")
-	token := exchange(t, env, activatedKeys(t, env, env.Acme.ID))
+	env := webtest.NewEnv(t)
+	alice := webtest.SignedIn(t, env, "alice")
+	csrf := alice.CSRF(t, "/")
+	token := webtest.Exchange(t, env, webtest.ActivatedKeys(t, env, env.Acme.ID))
 	const limit = 64 << 10
 
 	for _, tt := range []struct {
@@ -70,20 +71,20 @@ func TestOversizedBodiesAreRefusedWith413AndNeverReadWhole(t *testing.T) {
 				if tt.api {
 					req.Header.Set("Authorization", "Bearer "+token)
 				}
-				rec := alice.send(req)
+				rec := alice.Send(req)
 				if chunked && !readsBody {
 					// Nothing reads it, so nothing finds out it is too long:
 					// the answer ignores it, and not a byte of it is read.
-					mustStatus(t, rec, http.StatusOK)
+					webtest.MustStatus(t, rec, http.StatusOK)
 					if body.read != 0 {
 						t.Fatalf("read %d bytes of an ignored body", body.read)
 					}
 					return
 				}
 				if tt.api {
-					mustAPIError(t, rec, http.StatusRequestEntityTooLarge, "payload_too_large")
+					webtest.MustAPIError(t, rec, http.StatusRequestEntityTooLarge, "payload_too_large")
 				} else {
-					wantStatus(t, rec, http.StatusRequestEntityTooLarge)
+					webtest.WantStatus(t, rec, http.StatusRequestEntityTooLarge)
 					if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 						t.Fatalf("Content-Type %q, want the error page", ct)
 					}
@@ -95,42 +96,42 @@ func TestOversizedBodiesAreRefusedWith413AndNeverReadWhole(t *testing.T) {
 			})
 		}
 	}
-	if got := currentStatus(t, env); got != lifecycle.Activated {
+	if got := webtest.CurrentStatus(t, env); got != lifecycle.Activated {
 		t.Fatalf("status = %s after refused posts, want Activated", got)
 	}
 	// The session survived the refused logout.
-	wantStatus(t, alice.get("/"), http.StatusOK)
+	webtest.WantStatus(t, alice.Get("/"), http.StatusOK)
 }
 
 func TestBodiesUpToTheLimitAreAccepted(t *testing.T) {
-	env := newTestEnv(t)
-	c := newAdminClient(env)
-	form := url.Values{"username": {"alice"}, "password": {"password-alice"}, "_csrf": {c.csrf(t, "/login")}}
+	env := webtest.NewEnv(t)
+	c := webtest.NewClient(env)
+	form := url.Values{"username": {"alice"}, "password": {"password-alice"}, "_csrf": {c.CSRF(t, "/login")}}
 	body := form.Encode() + "&pad="
 	body += strings.Repeat("x", 64<<10-len(body))
 	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	wantRedirect(t, c.send(req), "/")
+	webtest.WantRedirect(t, c.Send(req), "/")
 }
 
 func TestFailedKeyExchangesAreRateLimitedPerAddress(t *testing.T) {
-	env := newTestEnv(t)
-	keys := activatedKeys(t, env, env.Acme.ID)
+	env := webtest.NewEnv(t)
+	keys := webtest.ActivatedKeys(t, env, env.Acme.ID)
 	// Real-looking keys that match nothing: each one is a failure.
 	for range 20 {
-		mustAPIError(t, env.do(keyRequest(lifecycle.NewAccessKey(), lifecycle.NewSecretKey())), http.StatusUnauthorized, "invalid_credentials")
+		webtest.MustAPIError(t, env.Do(webtest.KeyRequest(lifecycle.NewAccessKey(), lifecycle.NewSecretKey())), http.StatusUnauthorized, "invalid_credentials")
 	}
 	// Further failures from this address wait; other addresses do not.
-	rec := env.do(keyRequest(lifecycle.NewAccessKey(), lifecycle.NewSecretKey()))
-	mustAPIError(t, rec, http.StatusTooManyRequests, "rate_limited")
+	rec := env.Do(webtest.KeyRequest(lifecycle.NewAccessKey(), lifecycle.NewSecretKey()))
+	webtest.MustAPIError(t, rec, http.StatusTooManyRequests, "rate_limited")
 	if rec.Header().Get("Retry-After") == "" {
 		t.Fatal("429 without Retry-After")
 	}
-	other := keyRequest(lifecycle.NewAccessKey(), lifecycle.NewSecretKey())
+	other := webtest.KeyRequest(lifecycle.NewAccessKey(), lifecycle.NewSecretKey())
 	other.RemoteAddr = "198.51.100.7:5555"
-	mustAPIError(t, env.do(other), http.StatusUnauthorized, "invalid_credentials")
+	webtest.MustAPIError(t, env.Do(other), http.StatusUnauthorized, "invalid_credentials")
 	// The right keys still get their token.
-	mustStatus(t, env.do(keyRequest(keys.AccessKey, keys.SecretKey)), http.StatusOK)
+	webtest.MustStatus(t, env.Do(webtest.KeyRequest(keys.AccessKey, keys.SecretKey)), http.StatusOK)
 	n := 0
 	if err := env.Store.DB.QueryRowContext(context.Background(), `SELECT count(*) FROM api_tokens`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d tokens (err %v), want 1", n, err)
@@ -140,7 +141,7 @@ func TestFailedKeyExchangesAreRateLimitedPerAddress(t *testing.T) {
 // A body found too long while it is read closes the connection after the
 // 413, so the rest of it is never read, on the pages and on the API.
 func TestBodyFoundTooLongClosesTheConnection(t *testing.T) {
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	srv := httptest.NewServer(env.Server)
 	defer srv.Close()
 	for _, tt := range []struct{ path, ctype string }{

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bufio"
 	"encoding/json"
+	"esp/web/internal/webtest"
 	"io"
 	"log"
 	"net"
@@ -27,7 +28,7 @@ func TestStalledRequestBodyIsAnswered408(t *testing.T) {
 		{"/api/v1/oauth/token", "application/x-www-form-urlencoded", "invalid_request"},
 	} {
 		t.Run(tt.path, func(t *testing.T) {
-			env := newTestEnv(t)
+			env := webtest.NewEnv(t)
 			srv := httptest.NewUnstartedServer(env.Server)
 			srv.Config.ReadTimeout = 200 * time.Millisecond
 			srv.Config.ErrorLog = log.New(env.Logs, "http: ", 0)

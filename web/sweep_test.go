@@ -18,14 +18,15 @@ import (
 
 	"esp/lifecycle"
 	"esp/store"
+	"esp/web/internal/webtest"
 )
 
 // sweepFixture is the world the bad-input sweep runs in: acme (public API
 // on) with an activated credential, a token and a plan; initech, a second
 // tenant with the public API on, with the same; globex (public API off).
 type sweepFixture struct {
-	env                   *testEnv
-	clients               map[string]*adminClient // signed in: alice, alice2 (a second session), bob, gina, ivan
+	env                   *webtest.Env
+	clients               map[string]*webtest.Client // signed in: alice, alice2 (a second session), bob, gina, ivan
 	acmeToken, ivanToken  string
 	expiredToken          string
 	acmeKeys, initechKeys lifecycle.NewKeys
@@ -38,7 +39,7 @@ type sweepFixture struct {
 
 func newSweepFixture(t *testing.T) *sweepFixture {
 	t.Helper()
-	env := newTestEnv(t)
+	env := webtest.NewEnv(t)
 	ctx := context.Background()
 	initech, err := env.Accounts.AddTenant(ctx, "initech")
 	if err != nil {
@@ -50,16 +51,16 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 	if _, err := env.Accounts.AddUser(ctx, "initech", "ivan", "password-ivan", true); err != nil {
 		t.Fatal(err)
 	}
-	fx := &sweepFixture{env: env, clients: map[string]*adminClient{}}
-	fx.acmeKeys = activatedKeys(t, env, env.Acme.ID)
-	fx.initechKeys = activatedKeys(t, env, initech.ID)
-	fx.acmeToken = exchange(t, env, fx.acmeKeys)
-	fx.ivanToken = exchange(t, env, fx.initechKeys)
-	fx.acmePlan = itoa(importCSV(t, env, env.Acme.ID, "acme plan", planCSV(5)).ID)
-	initechPlan := importCSV(t, env, initech.ID, "initech plan", planCSV(5))
-	fx.initechPlan = itoa(initechPlan.ID)
-	fx.initechCursor = cursorAfterFirstRow(t, env, fx.ivanToken, initechPlan.ID)
-	fx.acmeCursor = cursorAfterFirstRow(t, env, fx.acmeToken, mustInt(t, fx.acmePlan))
+	fx := &sweepFixture{env: env, clients: map[string]*webtest.Client{}}
+	fx.acmeKeys = webtest.ActivatedKeys(t, env, env.Acme.ID)
+	fx.initechKeys = webtest.ActivatedKeys(t, env, initech.ID)
+	fx.acmeToken = webtest.Exchange(t, env, fx.acmeKeys)
+	fx.ivanToken = webtest.Exchange(t, env, fx.initechKeys)
+	fx.acmePlan = webtest.Itoa(webtest.ImportCSV(t, env, env.Acme.ID, "acme plan", webtest.PlanCSV(5)).ID)
+	initechPlan := webtest.ImportCSV(t, env, initech.ID, "initech plan", webtest.PlanCSV(5))
+	fx.initechPlan = webtest.Itoa(initechPlan.ID)
+	fx.initechCursor = webtest.CursorAfterFirstRow(t, env, fx.ivanToken, initechPlan.ID)
+	fx.acmeCursor = webtest.CursorAfterFirstRow(t, env, fx.acmeToken, mustInt(t, fx.acmePlan))
 
 	// A token that expired an hour ago, stored as the exchange stores one.
 	b := make([]byte, 32)
@@ -73,14 +74,14 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 	}
 
 	for _, u := range []string{"alice", "bob", "gina", "ivan"} {
-		fx.clients[u] = signedIn(t, env, u)
+		fx.clients[u] = webtest.SignedIn(t, env, u)
 	}
-	fx.clients["alice2"] = signedIn(t, env, "alice")
-	fx.loginToken = newAdminClient(env).csrf(t, "/login")
+	fx.clients["alice2"] = webtest.SignedIn(t, env, "alice")
+	fx.loginToken = webtest.NewClient(env).CSRF(t, "/login")
 	hash, block := make([]byte, 64), make([]byte, 32)
 	rand.Read(hash)
 	rand.Read(block)
-	fx.foreignSession = sealSessionID(t, sessionID(t, env, fx.clients["alice"].cookies["esp_session"]), hash, block)
+	fx.foreignSession = webtest.SealSessionID(t, webtest.SessionID(t, env, fx.clients["alice"].Cookies["esp_session"]), hash, block)
 	return fx
 }
 
@@ -327,9 +328,9 @@ func TestBadInputSweep(t *testing.T) {
 	before := snapshotDB(t, env.Store.DB)
 	sent, pageLoads := 0, 0
 	for i, tt := range table {
-		var c *adminClient
+		var c *webtest.Client
 		if tt.as == "" {
-			c = newAdminClient(env)
+			c = webtest.NewClient(env)
 		} else if c = fx.clients[tt.as]; c == nil {
 			t.Fatalf("%s: no client %q", tt.name, tt.as)
 		}
@@ -339,13 +340,13 @@ func TestBadInputSweep(t *testing.T) {
 			form = cloneValues(form)
 			switch tt.csrf {
 			case "own":
-				form.Add("_csrf", c.csrf(t, "/"))
+				form.Add("_csrf", c.CSRF(t, "/"))
 			case "login":
-				form.Add("_csrf", c.csrf(t, "/login"))
+				form.Add("_csrf", c.CSRF(t, "/login"))
 			case "loginOther":
 				form.Add("_csrf", fx.loginToken)
 			default: // another signed-in client's session token
-				form.Add("_csrf", fx.clients[tt.csrf].csrf(t, "/"))
+				form.Add("_csrf", fx.clients[tt.csrf].CSRF(t, "/"))
 			}
 		}
 		body, ctype := tt.body, tt.ctype
@@ -365,8 +366,8 @@ func TestBadInputSweep(t *testing.T) {
 		}
 		// Each request from its own address: the failure limits are
 		// tested elsewhere and would otherwise decide some answers here.
-		c.addr = fmt.Sprintf("10.%d.%d.%d:4000", i/65536, i/256%256, i%256)
-		rec := c.send(req)
+		c.Addr = fmt.Sprintf("10.%d.%d.%d:4000", i/65536, i/256%256, i%256)
+		rec := c.Send(req)
 		sent++
 		checkSweepAnswer(t, tt, rec)
 	}
@@ -375,7 +376,7 @@ func TestBadInputSweep(t *testing.T) {
 		t.Errorf("the sweep changed the database:\n%s", firstDifference(before, after))
 	}
 	// The refused logouts did not end alice's session.
-	wantStatus(t, fx.clients["alice"].get("/api-credentials"), http.StatusOK)
+	webtest.WantStatus(t, fx.clients["alice"].Get("/api-credentials"), http.StatusOK)
 	t.Logf("bad-input sweep: %d requests (and %d page loads for CSRF tokens)", sent, pageLoads)
 }
 

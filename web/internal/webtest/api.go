@@ -1,4 +1,4 @@
-package web_test
+package webtest
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,32 +15,32 @@ import (
 	"esp/store"
 )
 
-// activatedKeys generates API credentials for the tenant and runs the
+// ActivatedKeys generates API credentials for the tenant and runs the
 // scheduler so that they are Activated.
-func activatedKeys(tb testing.TB, env *testEnv, tenantID int64) lifecycle.NewKeys {
+func ActivatedKeys(tb testing.TB, env *Env, tenantID int64) lifecycle.NewKeys {
 	tb.Helper()
 	keys, err := env.Service.Generate(context.Background(), tenantID, "alice")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if r := env.tick(tb); r.Activated != 1 {
+	if r := env.Tick(tb); r.Activated != 1 {
 		tb.Fatalf("tick activated %d credentials, want 1", r.Activated)
 	}
 	return keys
 }
 
-// keyRequest is POST /api/v1/token/access-key with a JSON body.
-func keyRequest(access, secret string) *http.Request {
+// KeyRequest is POST /api/v1/token/access-key with a JSON body.
+func KeyRequest(access, secret string) *http.Request {
 	body, _ := json.Marshal(map[string]string{"accessKeyId": access, "accessKeySecret": secret})
 	req := httptest.NewRequest(http.MethodPost, "/api/v1/token/access-key", strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/json")
 	return req
 }
 
-// exchange trades activated keys for a token through the JSON route.
-func exchange(tb testing.TB, env *testEnv, keys lifecycle.NewKeys) string {
+// Exchange trades activated keys for a token through the JSON route.
+func Exchange(tb testing.TB, env *Env, keys lifecycle.NewKeys) string {
 	tb.Helper()
-	rec := env.do(keyRequest(keys.AccessKey, keys.SecretKey))
+	rec := env.Do(KeyRequest(keys.AccessKey, keys.SecretKey))
 	if rec.Code != http.StatusOK {
 		tb.Fatalf("exchange: status %d, want 200: %s", rec.Code, rec.Body)
 	}
@@ -57,8 +58,8 @@ func exchange(tb testing.TB, env *testEnv, keys lifecycle.NewKeys) string {
 	return t.AccessToken
 }
 
-// apiGet sends GET path with the token (none when empty).
-func apiGet(env *testEnv, token, path string, header ...string) *httptest.ResponseRecorder {
+// APIGet sends GET path with the token (none when empty).
+func APIGet(env *Env, token, path string, header ...string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -66,21 +67,21 @@ func apiGet(env *testEnv, token, path string, header ...string) *httptest.Respon
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Add(header[i], header[i+1])
 	}
-	return env.do(req)
+	return env.Do(req)
 }
 
-// mustStatus fails unless the answer has the status.
-func mustStatus(tb testing.TB, rec *httptest.ResponseRecorder, want int) {
+// MustStatus fails unless the answer has the status.
+func MustStatus(tb testing.TB, rec *httptest.ResponseRecorder, want int) {
 	tb.Helper()
 	if rec.Code != want {
 		tb.Fatalf("status %d, want %d: %s", rec.Code, want, rec.Body)
 	}
 }
 
-// mustAPIError checks the status and the JSON error envelope's code.
-func mustAPIError(tb testing.TB, rec *httptest.ResponseRecorder, status int, code string) {
+// MustAPIError checks the status and the JSON error envelope's code.
+func MustAPIError(tb testing.TB, rec *httptest.ResponseRecorder, status int, code string) {
 	tb.Helper()
-	mustStatus(tb, rec, status)
+	MustStatus(tb, rec, status)
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		tb.Fatalf("Content-Type %q, want JSON", ct)
 	}
@@ -98,8 +99,8 @@ func mustAPIError(tb testing.TB, rec *httptest.ResponseRecorder, status int, cod
 	}
 }
 
-// importCSV loads a plan for the tenant from CSV text.
-func importCSV(tb testing.TB, env *testEnv, tenantID int64, name, csv string) store.Plan {
+// ImportCSV loads a plan for the tenant from CSV text.
+func ImportCSV(tb testing.TB, env *Env, tenantID int64, name, csv string) store.Plan {
 	tb.Helper()
 	r, err := store.NewPlanCSVReader(strings.NewReader(csv))
 	if err != nil {
@@ -112,10 +113,10 @@ func importCSV(tb testing.TB, env *testEnv, tenantID int64, name, csv string) st
 	return p
 }
 
-// planCSV is a plan file of n rows in the canonical form the export writes,
+// PlanCSV is a plan file of n rows in the canonical form the export writes,
 // with values that need care: quoted labels, non-ASCII text, trailing
 // zeros and exponents in numbers.
-func planCSV(n int) string {
+func PlanCSV(n int) string {
 	var b strings.Builder
 	b.WriteString(store.PlanCSVHeader)
 	skills := []string{"Billing", `Tech "Gold" Support`, "Sales, Inbound", "Retention"}
@@ -136,8 +137,8 @@ func planCSV(n int) string {
 	return b.String()
 }
 
-// newGet is GET path with the token (none when empty).
-func newGet(path, token string) *http.Request {
+// NewGet is GET path with the token (none when empty).
+func NewGet(path, token string) *http.Request {
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -145,8 +146,8 @@ func newGet(path, token string) *http.Request {
 	return req
 }
 
-// tokenOf reads access_token from a token answer.
-func tokenOf(tb testing.TB, rec *httptest.ResponseRecorder) string {
+// TokenOf reads access_token from a token answer.
+func TokenOf(tb testing.TB, rec *httptest.ResponseRecorder) string {
 	tb.Helper()
 	var t struct {
 		AccessToken string `json:"access_token"`
@@ -157,9 +158,9 @@ func tokenOf(tb testing.TB, rec *httptest.ResponseRecorder) string {
 	return t.AccessToken
 }
 
-// oauthRequest is a client-credentials grant, authenticated by HTTP Basic
+// OAuthRequest is a client-credentials grant, authenticated by HTTP Basic
 // or by form fields.
-func oauthRequest(id, secret string, basic bool) *http.Request {
+func OAuthRequest(id, secret string, basic bool) *http.Request {
 	form := url.Values{"grant_type": {"client_credentials"}}
 	if !basic {
 		form.Set("client_id", id)
@@ -173,8 +174,8 @@ func oauthRequest(id, secret string, basic bool) *http.Request {
 	return req
 }
 
-// oauthErrorCode reads an RFC 6749 §5.2 error answer.
-func oauthErrorCode(tb testing.TB, rec *httptest.ResponseRecorder) string {
+// OAuthErrorCode reads an RFC 6749 §5.2 error answer.
+func OAuthErrorCode(tb testing.TB, rec *httptest.ResponseRecorder) string {
 	tb.Helper()
 	var e struct {
 		Error       string `json:"error"`
@@ -185,3 +186,19 @@ func oauthErrorCode(tb testing.TB, rec *httptest.ResponseRecorder) string {
 	}
 	return e.Error
 }
+
+// CursorAfterFirstRow pages one row into a plan and returns the cursor.
+func CursorAfterFirstRow(tb testing.TB, env *Env, token string, planID int64) string {
+	tb.Helper()
+	rec := APIGet(env, token, "/api/v1/plans/"+Itoa(planID)+"/data?limit=1")
+	MustStatus(tb, rec, http.StatusOK)
+	_, after, ok := strings.Cut(rec.Body.String(), `"next_cursor":"`)
+	cursor, _, ok2 := strings.Cut(after, `"`)
+	if !ok || !ok2 || cursor == "" {
+		tb.Fatalf("no next_cursor in %s", rec.Body)
+	}
+	return cursor
+}
+
+// Itoa is n in decimal.
+func Itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,4 +1,7 @@
-package web_test
+// Package webtest is what the web packages' tests share: a real server
+// over a real store (Env), a browser of the admin pages (Client), and
+// helpers for the pages' HTML and the API's answers.
+package webtest
 
 import (
 	"context"
@@ -17,54 +20,60 @@ import (
 	"esp/web"
 )
 
-// fakeClock is a settable clock shared by the server and the scheduler.
-type fakeClock struct {
+// FakeClock is a settable clock shared by the server and the scheduler.
+type FakeClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
+// Now is the clock's time.
+func (c *FakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+// Add moves the clock on by d.
+func (c *FakeClock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
 
-// testEnv is a real server over a real store in a temporary folder, with
+// Env is a real server over a real store in a temporary folder, with
 // tenant "acme" (public API on) holding admin "alice" and non-admin "bob",
 // and tenant "globex" (public API off) holding admin "gina". Every
 // password is "password-<username>".
-type testEnv struct {
+type Env struct {
 	Store     *store.Store
 	Service   *lifecycle.Service
 	Accounts  *lifecycle.Accounts
 	Scheduler *lifecycle.Scheduler
 	Server    *web.Server
-	Clock     *fakeClock
-	Logs      *syncBuffer
+	Clock     *FakeClock
+	Logs      *SyncBuffer
 	Acme      store.Tenant
 	Globex    store.Tenant
 	Cfg       web.Config
 }
 
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
+// SyncBuffer collects log output from concurrent handlers.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  []byte
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.b = append(s.b, p...)
 	return len(p), nil
 }
 
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return string(s.b) }
+// String is everything written so far.
+func (s *SyncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return string(s.b) }
 
-var _ io.Writer = (*syncBuffer)(nil)
+var _ io.Writer = (*SyncBuffer)(nil)
 
-func newTestEnv(tb testing.TB, opts ...func(*web.Config)) *testEnv {
+// NewEnv starts an Env; opts change the server's configuration first.
+func NewEnv(tb testing.TB, opts ...func(*web.Config)) *Env {
 	tb.Helper()
 	ctx := context.Background()
 	dir := tb.TempDir()
@@ -73,13 +82,13 @@ func newTestEnv(tb testing.TB, opts ...func(*web.Config)) *testEnv {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { st.Close() })
-	clock := &fakeClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
-	logs := &syncBuffer{}
+	clock := &FakeClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	logs := &SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	accounts := lifecycle.NewAccounts(st, clock.Now)
 	accounts.BcryptCost = bcrypt.MinCost
 	svc := lifecycle.NewService(st, clock.Now, lifecycle.Config{})
-	env := &testEnv{Store: st, Service: svc, Accounts: accounts, Clock: clock, Logs: logs,
+	env := &Env{Store: st, Service: svc, Accounts: accounts, Clock: clock, Logs: logs,
 		Scheduler: lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{}, log, clock.Now)}
 	env.Cfg = web.Config{DataDir: dir}
 	for _, o := range opts {
@@ -109,8 +118,8 @@ func newTestEnv(tb testing.TB, opts ...func(*web.Config)) *testEnv {
 	return env
 }
 
-// tick runs the scheduler once at the fake clock's time.
-func (e *testEnv) tick(tb testing.TB) lifecycle.TickResult {
+// Tick runs the scheduler once at the fake clock's time.
+func (e *Env) Tick(tb testing.TB) lifecycle.TickResult {
 	tb.Helper()
 	r, err := e.Scheduler.Tick(context.Background(), e.Clock.Now())
 	if err != nil {
@@ -119,8 +128,8 @@ func (e *testEnv) tick(tb testing.TB) lifecycle.TickResult {
 	return r
 }
 
-// do sends one request through the real Echo handler.
-func (e *testEnv) do(req *http.Request) *httptest.ResponseRecorder {
+// Do sends one request through the real Echo handler.
+func (e *Env) Do(req *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	if req.RemoteAddr == "" || req.RemoteAddr == "192.0.2.1:1234" {
 		req.RemoteAddr = "192.0.2.1:1234"
