@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"esp/web/internal/webtest"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -10,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"esp/web/internal/webtest"
 )
 
 // burstWait bounds every wait of these tests, so that a broken server fails

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"esp/web/httpx"
+
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 )
@@ -16,7 +18,7 @@ type adminState struct {
 	verified   *verifiedCookies // decoded cookies, see session_cookiecache.go
 	csrfKey    []byte
 	idle, max  time.Duration
-	loginLimit attemptLimit
+	loginLimit httpx.AttemptLimit
 	checks     passwordChecks // bounds the password checks running at once
 	plans      planLister
 	static     map[string]staticFile
@@ -56,7 +58,7 @@ func (s *Server) initAdmin() error {
 	a.cookies.MaxAge(int(a.max / time.Second))
 	a.cookies.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies}
 	a.csrfKey = keys.CSRF
-	a.loginLimit = newMemoryLimit(loginEvery, loginBurst, s.now)
+	a.loginLimit = httpx.NewMemoryLimit(loginEvery, loginBurst, s.now)
 	a.checks = newPasswordChecks(defaultPasswordChecks(), passwordCheckWait)
 	a.plans = storePlans{s.store}
 	if a.static, err = loadStatic(); err != nil {

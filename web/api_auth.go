@@ -2,7 +2,6 @@ package web
 
 import (
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,27 +10,12 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"esp/lifecycle"
+	"esp/web/httpx"
 )
-
-// clientAddr is the address failed authentications are counted against:
-// the connection's peer, unless the server was configured with an
-// IPExtractor for a trusted proxy (X-Forwarded-For is not trusted by default,
-// or anyone could dodge the limit by inventing addresses).
-func (s *Server) clientAddr(c echo.Context) string {
-	if c.Echo().IPExtractor != nil {
-		return c.RealIP()
-	}
-	r := c.Request()
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
 
 // authFailed counts a failed authentication from addr, or, when the address
 // has used up its failures, answers 429 instead of the failure. Counting and
-// deciding are one step (attemptLimit.Take), so failures that arrive
+// deciding are one step (httpx.AttemptLimit.Take), so failures that arrive
 // together get no more answers than the same failures one after another.
 // Only failing requests are limited: keys and tokens are 256-bit random, so
 // nothing can be guessed by succeeding, and a client that got some calls
@@ -42,7 +26,7 @@ func (s *Server) authFailed(c echo.Context, addr string) error {
 		return err
 	}
 	c.Response().Header().Set("Retry-After", retryAfter(wait))
-	return &APIError{Status: http.StatusTooManyRequests, Code: "rate_limited",
+	return &httpx.Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
 		Message: "Too many failed authentications from this address; retry after " + retryAfter(wait) + " seconds."}
 }
 
@@ -70,7 +54,7 @@ func bearerError(c echo.Context, errCode, description string) error {
 	if code == "" {
 		code = "unauthorized"
 	}
-	return &APIError{Status: http.StatusUnauthorized, Code: code, Message: description}
+	return &httpx.Error{Status: http.StatusUnauthorized, Code: code, Message: description}
 }
 
 // requireToken lets a request through only with a live bearer token. Every
@@ -80,7 +64,7 @@ func bearerError(c echo.Context, errCode, description string) error {
 // credential or turning the feature off refuses the very next request.
 func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		addr := s.clientAddr(c)
+		addr := httpx.ClientAddr(c)
 		token, errCode, problem := bearerToken(c.Request())
 		if problem != "" {
 			if err := s.authFailed(c, addr); err != nil {
@@ -114,7 +98,7 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return bearerError(c, "invalid_token", "The access token was revoked: its API credentials are no longer activated.")
 		case !g.PublicAPI:
-			return &APIError{Status: http.StatusForbidden, Code: "feature_disabled", Message: errFeatureOff.message}
+			return &httpx.Error{Status: http.StatusForbidden, Code: "feature_disabled", Message: errFeatureOff.message}
 		}
 		if g.LastUsedAt.IsZero() || now.Sub(g.LastUsedAt) >= lastUsedEvery {
 			if _, err := s.store.TouchCredential(ctx, g.CredentialID, now, lastUsedEvery); err != nil {

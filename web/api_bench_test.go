@@ -1,11 +1,12 @@
 package web_test
 
 import (
-	"esp/web/internal/webtest"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"esp/web/internal/webtest"
 )
 
 // BenchmarkAPIKeyCheckMistyped is the exchange path for a secret with a bad

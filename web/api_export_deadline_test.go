@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"bufio"
-	"esp/web/internal/webtest"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"esp/web/internal/webtest"
 )
 
 // A server with a write timeout far shorter than an export still delivers

@@ -3,12 +3,13 @@ package web_test
 import (
 	"bytes"
 	"encoding/json"
-	"esp/web/internal/webtest"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"esp/web/internal/webtest"
 )
 
 // moduleRoot is the folder holding go.mod, above the test's working folder.

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"esp/store"
+	"esp/web/httpx"
 )
 
 // apiPlanData answers one page of a plan's rows:
@@ -62,7 +63,7 @@ func (s *Server) apiPlanData(c echo.Context) error {
 }
 
 func badRequest(code, msg string) error {
-	return &APIError{Status: http.StatusBadRequest, Code: code, Message: msg}
+	return &httpx.Error{Status: http.StatusBadRequest, Code: code, Message: msg}
 }
 
 // apiQuery parses the query string strictly: a malformed one is a 400,

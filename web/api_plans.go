@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"esp/store"
+	"esp/web/httpx"
 )
 
 // planJSON is a plan as the API shows it.
@@ -70,5 +71,5 @@ func (s *Server) apiPlan(c echo.Context) (store.Plan, error) {
 }
 
 func planNotFound(raw string) error {
-	return &APIError{Status: http.StatusNotFound, Code: "not_found", Message: "No plan " + strconv.Quote(raw) + "."}
+	return &httpx.Error{Status: http.StatusNotFound, Code: "not_found", Message: "No plan " + strconv.Quote(raw) + "."}
 }

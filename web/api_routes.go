@@ -1,11 +1,14 @@
 package web
 
-import "time"
+import (
+	"time"
+
+	"esp/web/httpx"
+)
 
 // The public API's limits.
 const (
 	defaultTokenTTL   = time.Hour
-	apiMaxBody        = 64 << 10        // bytes of a token request body
 	apiFailBurst      = 20              // failed authentications an address may make at once
 	apiFailEvery      = 3 * time.Second // then one more per this period
 	lastUsedEvery     = time.Minute     // at most one last_used_at write per credential per period
@@ -17,7 +20,7 @@ const (
 // apiState is what the public API keeps between requests.
 type apiState struct {
 	tokenTTL time.Duration
-	failures attemptLimit // failed authentications per client address
+	failures httpx.AttemptLimit // failed authentications per client address
 }
 
 func (s *Server) initAPI() {
@@ -25,5 +28,5 @@ func (s *Server) initAPI() {
 	if s.api.tokenTTL <= 0 {
 		s.api.tokenTTL = defaultTokenTTL
 	}
-	s.api.failures = newMemoryLimit(apiFailEvery, apiFailBurst, s.now)
+	s.api.failures = httpx.NewMemoryLimit(apiFailEvery, apiFailBurst, s.now)
 }

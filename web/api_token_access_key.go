@@ -12,19 +12,20 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"esp/store"
+	"esp/web/httpx"
 )
 
 // apiTokenAccessKey exchanges {"accessKeyId", "accessKeySecret"} for a
 // bearer token.
 func (s *Server) apiTokenAccessKey(c echo.Context) error {
-	addr := s.clientAddr(c)
+	addr := httpx.ClientAddr(c)
 	body, err := readAPIBody(c, "application/json")
 	if err != nil {
 		return err
 	}
 	access, secret, err := decodeKeyRequest(body)
 	if err != nil {
-		return &APIError{Status: http.StatusBadRequest, Code: "bad_request", Message: err.Error()}
+		return &httpx.Error{Status: http.StatusBadRequest, Code: "bad_request", Message: err.Error()}
 	}
 	t, err := s.issueToken(c.Request().Context(), access, secret)
 	var xe *exchangeError
@@ -34,7 +35,7 @@ func (s *Server) apiTokenAccessKey(c echo.Context) error {
 				return err
 			}
 		}
-		return &APIError{Status: xe.status, Code: xe.code, Message: xe.message}
+		return &httpx.Error{Status: xe.status, Code: xe.code, Message: xe.message}
 	}
 	if err != nil {
 		return err
@@ -43,31 +44,31 @@ func (s *Server) apiTokenAccessKey(c echo.Context) error {
 }
 
 // readAPIBody reads a request body of the given media type, at most
-// apiMaxBody bytes: another type is 415, a longer body 413.
+// httpx.MaxRequestBody bytes: another type is 415, a longer body 413.
 func readAPIBody(c echo.Context, mediaType string) ([]byte, error) {
 	r := c.Request()
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != mediaType {
-		return nil, &APIError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+		return nil, &httpx.Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
 			Message: "Send the body as " + mediaType + "."}
 	}
-	tooLarge := &APIError{Status: http.StatusRequestEntityTooLarge, Code: "payload_too_large",
-		Message: fmt.Sprintf("The body must be at most %d bytes.", apiMaxBody)}
-	if r.ContentLength > apiMaxBody {
+	tooLarge := &httpx.Error{Status: http.StatusRequestEntityTooLarge, Code: "payload_too_large",
+		Message: fmt.Sprintf("The body must be at most %d bytes.", httpx.MaxRequestBody)}
+	if r.ContentLength > httpx.MaxRequestBody {
 		return nil, tooLarge
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, apiMaxBody+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, httpx.MaxRequestBody+1))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return nil, tooLarge // limitBody's reader stopped it
 	}
-	if bodyTimedOut(err) {
-		return nil, errRequestTimeout
+	if httpx.BodyTimedOut(err) {
+		return nil, httpx.ErrRequestTimeout
 	}
 	if err != nil {
-		return nil, &APIError{Status: http.StatusBadRequest, Code: "bad_request", Message: "The body could not be read."}
+		return nil, &httpx.Error{Status: http.StatusBadRequest, Code: "bad_request", Message: "The body could not be read."}
 	}
-	if len(body) > apiMaxBody {
+	if len(body) > httpx.MaxRequestBody {
 		return nil, tooLarge
 	}
 	return body, nil

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 
+	"esp/web/httpx"
+
 	"github.com/labstack/echo/v4"
 )
 
@@ -33,12 +35,12 @@ func oauthError(c echo.Context, status int, code, description string) error {
 // HTTP Basic or as client_id and client_secret form fields (§2.3.1). Its
 // route answers errors in the RFC's shape (renderOAuthError).
 func (s *Server) apiOAuthToken(c echo.Context) error {
-	addr := s.clientAddr(c)
+	addr := httpx.ClientAddr(c)
 	// A failure from an address that has used up its failures is 429, in
 	// the OAuth shape.
 	failed := func() (answered bool, err error) {
 		err = s.authFailed(c, addr)
-		var ae *APIError
+		var ae *httpx.Error
 		if errors.As(err, &ae) {
 			return true, oauthError(c, ae.Status, "temporarily_unavailable", ae.Message)
 		}

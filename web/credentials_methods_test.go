@@ -1,12 +1,13 @@
 package web_test
 
 import (
-	"esp/web/internal/webtest"
 	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
+
+	"esp/web/internal/webtest"
 )
 
 // Every method on the window's paths, known or not, passes the same checks

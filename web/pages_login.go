@@ -14,6 +14,7 @@ import (
 	"esp/lifecycle"
 	"esp/store"
 	"esp/views"
+	"esp/web/httpx"
 )
 
 // Messages of the login form. A bad login never says which field was wrong.
@@ -91,7 +92,7 @@ func (s *Server) login(c echo.Context) error {
 	if t, _ := s.readCookie(c, loginCookie)[csrfValue].(string); !tokensMatch(r.PostFormValue(csrfField), t) {
 		return s.renderLogin(c, http.StatusForbidden, username, msgLoginExpired, true)
 	}
-	ctx, addr := r.Context(), c.RealIP()
+	ctx, addr := r.Context(), httpx.ClientAddr(c)
 	ok, wait, err := s.admin.loginLimit.Take(ctx, addr)
 	if err != nil {
 		return err

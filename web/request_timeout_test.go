@@ -3,7 +3,6 @@ package web_test
 import (
 	"bufio"
 	"encoding/json"
-	"esp/web/internal/webtest"
 	"io"
 	"log"
 	"net"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"esp/web/internal/webtest"
 )
 
 // A body that stops arriving is answered 408 in the route's own shape once

@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 
+	"esp/web/httpx"
+
 	"github.com/labstack/echo/v4"
 )
 
@@ -22,7 +24,7 @@ func (s *Server) routes() {
 	// cached (static files revalidate instead); a change sent from another
 	// site's page is refused before its body is read; a body longer than
 	// the limit is refused, and forms are parsed.
-	e.Use(noStore, refuseCrossOrigin, refuseLongBody, parseForms)
+	e.Use(httpx.NoStore, httpx.RefuseCrossOrigin, httpx.RefuseLongBody, httpx.ParseForms)
 	// Page middleware, in this order: who you are (303 to /login), whether
 	// the window exists for you (404), then the CSRF token (403), so that a
 	// refused user learns nothing from a 403.
@@ -65,10 +67,10 @@ func (s *Server) routes() {
 	// not per group: an Echo group with middleware would answer 404 instead
 	// of 405.
 	api := s.public.Group("/api/v1")
-	read := []echo.MiddlewareFunc{refuseLongBody, s.requireToken}
-	api.GET("/openapi.json", s.apiOpenAPI, refuseLongBody)
-	api.POST("/token/access-key", s.apiTokenAccessKey, refuseCrossOrigin)
-	api.POST("/oauth/token", s.apiOAuthToken, renderErrorsWith(s.renderOAuthError), refuseCrossOrigin)
+	read := []echo.MiddlewareFunc{httpx.RefuseLongBody, s.requireToken}
+	api.GET("/openapi.json", s.apiOpenAPI, httpx.RefuseLongBody)
+	api.POST("/token/access-key", s.apiTokenAccessKey, httpx.RefuseCrossOrigin)
+	api.POST("/oauth/token", s.apiOAuthToken, httpx.RenderErrorsWith(s.renderOAuthError), httpx.RefuseCrossOrigin)
 	api.GET("/plans", s.apiPlanList, read...)
 	api.GET("/plans/:planID", s.apiPlanGet, read...)
 	api.GET("/plans/:planID/data", s.apiPlanData, read...)

@@ -13,6 +13,7 @@ import (
 
 	"esp/lifecycle"
 	"esp/store"
+	"esp/web/httpx"
 )
 
 // Config is what the server needs to know beyond its dependencies.
@@ -54,7 +55,7 @@ func New(cfg Config, log *slog.Logger, st *store.Store, lc *lifecycle.Service, a
 	// Every answer, of either part, carries the browser protections, and
 	// every request body is bounded (here, where the writer is the server's
 	// own, so that a body found too long also closes the connection).
-	s.echo.Use(securityHeaders, boundBody)
+	s.echo.Use(httpx.SecurityHeaders, httpx.BoundBody)
 	s.pages = s.newRouter(s.renderErrorPage)
 	s.public = s.newRouter(s.renderAPIError)
 	if err := s.initAdmin(); err != nil {
@@ -67,14 +68,14 @@ func New(cfg Config, log *slog.Logger, st *store.Store, lc *lifecycle.Service, a
 
 // newRouter is an Echo router whose errors render answers, unless the
 // route chose its own renderer (renderErrorsWith).
-func (s *Server) newRouter(render errorRenderer) *echo.Echo {
+func (s *Server) newRouter(render httpx.Renderer) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Client addresses come from the connection only: X-Forwarded-For and
 	// X-Real-IP are set by whoever sends the request, so trusting them would
 	// let anyone dodge the failed-login and failed-authentication limits.
 	e.IPExtractor = echo.ExtractIPDirect()
-	e.HTTPErrorHandler = s.errorHandler(render)
+	e.HTTPErrorHandler = httpx.ErrorHandler(s.log, render)
 	// A panic in a handler becomes a 500 answer through the error handler,
 	// logged without the request's data.
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true,

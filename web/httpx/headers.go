@@ -1,4 +1,4 @@
-package web
+package httpx
 
 import (
 	"github.com/labstack/echo/v4"
@@ -9,9 +9,9 @@ import (
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-// securityHeaders sets the browser protections on every response, error
+// SecurityHeaders sets the browser protections on every response, error
 // pages included.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+func SecurityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
@@ -22,10 +22,10 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// noStore keeps every answer of the routes it guards out of caches: pages
+// NoStore keeps every answer of the routes it guards out of caches: pages
 // are personal or carry CSRF tokens. A handler may set its own caching
 // instead (the static files do).
-func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+func NoStore(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 		return next(c)

@@ -1,4 +1,4 @@
-package web
+package httpx
 
 import (
 	"context"
@@ -20,7 +20,7 @@ func (c *testClock) add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func takeN(t *testing.T, l attemptLimit, addr string, n int) (taken int, wait time.Duration) {
+func takeN(t *testing.T, l AttemptLimit, addr string, n int) (taken int, wait time.Duration) {
 	t.Helper()
 	for range n {
 		ok, w, err := l.Take(context.Background(), addr)
@@ -38,7 +38,7 @@ func takeN(t *testing.T, l attemptLimit, addr string, n int) (taken int, wait ti
 
 func TestMemoryLimitAllowsBurstThenOnePerPeriod(t *testing.T) {
 	clock := &testClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
-	l := newMemoryLimit(6*time.Second, 10, clock.now)
+	l := NewMemoryLimit(6*time.Second, 10, clock.now)
 	if taken, wait := takeN(t, l, "a", 12); taken != 10 || wait != 6*time.Second {
 		t.Fatalf("12 attempts at once: %d taken, wait %s; want 10 and 6s", taken, wait)
 	}
@@ -61,7 +61,7 @@ func TestMemoryLimitAllowsBurstThenOnePerPeriod(t *testing.T) {
 
 func TestMemoryLimitRefundGivesBackOneAndNeverMoreThanTheBurst(t *testing.T) {
 	clock := &testClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
-	l := newMemoryLimit(6*time.Second, 10, clock.now)
+	l := NewMemoryLimit(6*time.Second, 10, clock.now)
 	ctx := context.Background()
 	for range 3 {
 		if err := l.Refund(ctx, "a"); err != nil {
@@ -81,7 +81,7 @@ func TestMemoryLimitRefundGivesBackOneAndNeverMoreThanTheBurst(t *testing.T) {
 
 func TestMemoryLimitTakesExactlyTheBurstUnderConcurrency(t *testing.T) {
 	clock := &testClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
-	l := newMemoryLimit(3*time.Second, 20, clock.now)
+	l := NewMemoryLimit(3*time.Second, 20, clock.now)
 	var taken atomic.Int32
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -102,7 +102,7 @@ func TestMemoryLimitTakesExactlyTheBurstUnderConcurrency(t *testing.T) {
 
 func TestMemoryLimitForgetsWholeAllowances(t *testing.T) {
 	clock := &testClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
-	l := newMemoryLimit(6*time.Second, 10, clock.now)
+	l := NewMemoryLimit(6*time.Second, 10, clock.now).(*memoryLimit)
 	takeN(t, l, "a", 3)
 	clock.add(2 * time.Minute)
 	takeN(t, l, "b", 1) // sweeps

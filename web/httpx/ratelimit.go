@@ -1,4 +1,4 @@
-package web
+package httpx
 
 import (
 	"context"
@@ -6,14 +6,14 @@ import (
 	"time"
 )
 
-// attemptLimit is an allowance of attempts per client address (logins, or
+// AttemptLimit is an allowance of attempts per client address (logins, or
 // failed API authentications): burst at once, then one more per period.
 // Take is a single atomic step, so attempts that arrive together cost
 // exactly what the same attempts cost one after another. The in-memory
 // limit below serves one process; one kept in a shared database can take
 // its place when replicas must share the count, which is why the methods
 // take a context and may fail.
-type attemptLimit interface {
+type AttemptLimit interface {
 	// Take takes one attempt from addr's allowance. When none is left it
 	// takes nothing, and wait says how long until one is.
 	Take(ctx context.Context, addr string) (ok bool, wait time.Duration, err error)
@@ -22,7 +22,7 @@ type attemptLimit interface {
 	Refund(ctx context.Context, addr string) error
 }
 
-// memoryLimit is an attemptLimit in memory. Each address keeps one time,
+// memoryLimit is an AttemptLimit in memory. Each address keeps one time,
 // full: when its allowance will be whole again (GCRA, the "generic cell
 // rate algorithm"). An attempt moves full one period later; it is refused
 // when that would put full more than burst periods ahead of now. A shared
@@ -38,7 +38,9 @@ type memoryLimit struct {
 	window time.Duration // burst * every
 }
 
-func newMemoryLimit(every time.Duration, burst int, now func() time.Time) *memoryLimit {
+// NewMemoryLimit is an AttemptLimit for one process: burst attempts at
+// once, then one more per every, by the clock now.
+func NewMemoryLimit(every time.Duration, burst int, now func() time.Time) AttemptLimit {
 	return &memoryLimit{every: every, burst: burst, now: now, full: map[string]time.Time{},
 		window: time.Duration(burst) * every}
 }

@@ -1,4 +1,4 @@
-package web
+package httpx
 
 import (
 	"net/http"
@@ -12,7 +12,7 @@ const msgCrossOrigin = "This request came from another site. ESP accepts changes
 // errCrossOrigin refuses (403) a browser's unsafe request from another origin.
 var errCrossOrigin = echo.NewHTTPError(http.StatusForbidden, msgCrossOrigin)
 
-// refuseCrossOrigin is the second line against cross-site request forgery,
+// RefuseCrossOrigin is the second line against cross-site request forgery,
 // beside the CSRF tokens: a browser's request with an unsafe method (all
 // but GET, HEAD and OPTIONS) that its browser marks as coming from another
 // origin (Sec-Fetch-Site, or else an Origin that is not this host) is
@@ -22,7 +22,7 @@ var errCrossOrigin = echo.NewHTTPError(http.StatusForbidden, msgCrossOrigin)
 // visitor's browser spend the address's failed-authentication allowance.
 // The refusal is a 403 in the route's own shape: the error page, the API's
 // JSON error, or an RFC 6749 error on the OAuth token route.
-func refuseCrossOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+func RefuseCrossOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 	cop := http.NewCrossOriginProtection()
 	return func(c echo.Context) error {
 		if err := cop.Check(c.Request()); err != nil {

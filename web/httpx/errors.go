@@ -1,0 +1,166 @@
+// Package httpx is the HTTP plumbing the admin pages and the public API
+// share: the one mapping of errors to answers, security headers, body
+// limits, the cross-origin check, the attempt limit and client addresses.
+package httpx
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"esp/lifecycle"
+	"esp/store"
+)
+
+// codeFor names a status for the API's error envelope.
+func codeFor(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "bad_request"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusConflict:
+		return "conflict"
+	case http.StatusRequestEntityTooLarge:
+		return "payload_too_large"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type"
+	case http.StatusNotAcceptable:
+		return "not_acceptable"
+	case http.StatusTooManyRequests:
+		return "rate_limited"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
+	}
+	if status >= 500 {
+		return "internal_error"
+	}
+	return strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
+}
+
+// Error is an error answered with its own status, code and message.
+type Error struct {
+	Status  int
+	Code    string // the API envelope's code; defaults to the status's own
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// ErrRequestTimeout answers a request whose body did not arrive within the
+// server's read timeout (408).
+var ErrRequestTimeout = echo.NewHTTPError(http.StatusRequestTimeout, "The request body did not arrive in time.")
+
+// BodyTimedOut reports whether reading the request body failed because the
+// client stopped sending it and the server's read deadline passed.
+func BodyTimedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
+
+// requestTimedOut prepares the 408 answer to a body that did not arrive in
+// time. The rest of the body can never be read, so the connection closes;
+// the client stalled, not the server, so this is one log line, not an error.
+func requestTimedOut(c echo.Context, log *slog.Logger) {
+	c.Response().Header().Set("Connection", "close")
+	log.Info("request body did not arrive in time", "method", c.Request().Method, "route", c.Path())
+}
+
+// Problem is an error as its answer tells it: the status, the code of the
+// API's error envelope, and a message the user may see.
+type Problem struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+// msgInternal is all an answer says about an internal error.
+const msgInternal = "Something went wrong on our side."
+
+// ProblemOf is the one mapping of errors to answers. What went wrong
+// inside stays in the log: every internal error says msgInternal.
+func ProblemOf(err error) Problem {
+	p := Problem{Status: http.StatusInternalServerError, Message: msgInternal}
+	var coded *Error
+	var he *echo.HTTPError
+	var le *lifecycle.Error
+	switch {
+	case errors.As(err, &coded):
+		p = Problem{Status: coded.Status, Code: coded.Code, Message: coded.Message}
+	case errors.As(err, &he):
+		p.Status = he.Code
+		if m, ok := he.Message.(string); ok {
+			p.Message = m
+		} else {
+			p.Message = http.StatusText(p.Status)
+		}
+	case errors.As(err, &le):
+		p.Status, p.Message = http.StatusConflict, le.Message
+		if errors.Is(le, store.ErrNotFound) {
+			p.Status = http.StatusNotFound
+		}
+	case errors.Is(err, store.ErrNotFound):
+		p.Status, p.Message = http.StatusNotFound, "Not found."
+	}
+	if p.Status >= 500 {
+		p.Message = msgInternal
+	}
+	if p.Code == "" {
+		p.Code = codeFor(p.Status)
+	}
+	return p
+}
+
+// Renderer writes the answer to a problem in one shape: a page, the API's
+// JSON envelope, an RFC 6749 error.
+type Renderer func(c echo.Context, p Problem) error
+
+// rendererCtxKey holds, in the echo.Context, the Renderer a route chose.
+const rendererCtxKey = "esp.errorRenderer"
+
+// RenderErrorsWith makes render answer the errors of the routes it guards.
+func RenderErrorsWith(render Renderer) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Set(rendererCtxKey, render)
+			return next(c)
+		}
+	}
+}
+
+// ErrorHandler is the one place errors become answers: each is mapped by
+// ProblemOf and written by the renderer its route chose, or else by render
+// (the router's own shape). Only internal errors are logged, and never with
+// request data (keys, tokens, passwords and cookies stay out of logs).
+func ErrorHandler(log *slog.Logger, render Renderer) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		p := ProblemOf(err)
+		if p.Status >= 500 {
+			log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "err", err)
+		}
+		if p.Status == http.StatusRequestTimeout {
+			requestTimedOut(c, log)
+		}
+		answer := render
+		if r, ok := c.Get(rendererCtxKey).(Renderer); ok {
+			answer = r
+		}
+		if err := answer(c, p); err != nil {
+			log.Error("writing error answer", "err", err)
+		}
+	}
+}
