@@ -16,7 +16,7 @@ import (
 // process (another esp serve, the esp command line) would.
 func openSecondHandle(tb testing.TB, env *webtest.Env) *store.Store {
 	tb.Helper()
-	other, err := store.Open(context.Background(), env.Cfg.DataDir)
+	other, err := store.Open(context.Background(), env.Cfg.Admin.DataDir)
 	if err != nil {
 		tb.Fatal(err)
 	}

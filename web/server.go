@@ -1,81 +1,56 @@
-// Package web is ESP's HTTP surface: the admin pages, the API Credentials
-// window and the public API, served by Echo.
+// Package web is ESP's HTTP surface: the admin pages (web/admin) and the
+// public API (web/api) behind one address, with the plumbing they share
+// (web/httpx), served by Echo.
 package web
 
 import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
+	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
-	"esp/lifecycle"
-	"esp/store"
+	"esp/web/admin"
+	"esp/web/api"
 	"esp/web/httpx"
 )
-
-// Config is what the server needs to know beyond its dependencies.
-type Config struct {
-	DataDir string // the session key lives here
-	// SecureCookies marks cookies Secure (set when serving over TLS or
-	// behind a TLS-terminating proxy).
-	SecureCookies bool
-	// SessionIdle ends a session unused this long (default 30m);
-	// SessionMax ends any session this old (default 12h).
-	SessionIdle, SessionMax time.Duration
-	// TokenTTL is the lifetime of API bearer tokens (default 1h).
-	TokenTTL time.Duration
-}
 
 // Server is ESP's HTTP surface: one address, with a router for each of its
 // two parts (see routes).
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	store    *store.Store
-	lc       *lifecycle.Service
-	accounts *lifecycle.Accounts
-	now      func() time.Time
-	echo     *echo.Echo // hands each request to the router of its part
-	pages    *echo.Echo // the admin pages, the window, static files, health
-	public   *echo.Echo // the public API
-	admin    adminState // sessions, CSRF, login limiter (admin_*.go)
-	api      apiState   // tokens, API limiter (api_*.go)
-	// onKeyLookup, when set (only by tests), runs before each access-key
-	// lookup of the token exchange.
-	onKeyLookup func()
+	echo   *echo.Echo // hands each request to the router of its part
+	admin  *echo.Echo // the admin pages, the window, static files, health
+	public *echo.Echo // the public API
 }
 
-// New builds the server and its routes.
-func New(cfg Config, log *slog.Logger, st *store.Store, lc *lifecycle.Service, accounts *lifecycle.Accounts, now func() time.Time) (*Server, error) {
-	s := &Server{cfg: cfg, log: log, store: st, lc: lc, accounts: accounts, now: now, echo: echo.New()}
+// New builds the server around its two parts, the admin pages and the
+// public API, and routes every request to one of them.
+func New(log *slog.Logger, pages *admin.Handlers, public *api.Handlers) *Server {
+	s := &Server{echo: echo.New()}
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	// Every answer, of either part, carries the browser protections, and
 	// every request body is bounded (here, where the writer is the server's
 	// own, so that a body found too long also closes the connection).
 	s.echo.Use(httpx.SecurityHeaders, httpx.BoundBody)
-	s.pages = s.newRouter(s.renderErrorPage)
-	s.public = s.newRouter(s.renderAPIError)
-	if err := s.initAdmin(); err != nil {
-		return nil, err
-	}
-	s.initAPI()
-	s.routes()
-	return s, nil
+	s.admin = newRouter(log, pages.RenderErrorPage)
+	s.public = newRouter(log, api.RenderError)
+	s.routes(pages, public)
+	return s
 }
 
 // newRouter is an Echo router whose errors render answers, unless the
-// route chose its own renderer (renderErrorsWith).
-func (s *Server) newRouter(render httpx.Renderer) *echo.Echo {
+// route chose its own renderer (httpx.RenderErrorsWith).
+func newRouter(log *slog.Logger, render httpx.Renderer) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Client addresses come from the connection only: X-Forwarded-For and
 	// X-Real-IP are set by whoever sends the request, so trusting them would
 	// let anyone dodge the failed-login and failed-authentication limits.
 	e.IPExtractor = echo.ExtractIPDirect()
-	e.HTTPErrorHandler = httpx.ErrorHandler(s.log, render)
+	e.HTTPErrorHandler = httpx.ErrorHandler(log, render)
 	// A panic in a handler becomes a 500 answer through the error handler,
 	// logged without the request's data.
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true,
@@ -91,6 +66,27 @@ func mount(e *echo.Echo, pattern string, r *echo.Echo) {
 	h := echo.WrapHandler(r)
 	e.Any(pattern, h)
 	e.RouteNotFound(pattern, h) // the methods Any does not list
+}
+
+// methodNotAllowed answers methods a path does not take, after its checks,
+// naming in Allow the ones it does.
+func methodNotAllowed(allow string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderAllow, allow)
+		return echo.ErrMethodNotAllowed
+	}
+}
+
+// allowedMethods lists the methods routed for path so far, for Allow.
+func allowedMethods(e *echo.Echo, path string) string {
+	var ms []string
+	for _, r := range e.Routes() {
+		if r.Path == path && r.Method != echo.RouteNotFound && !slices.Contains(ms, r.Method) {
+			ms = append(ms, r.Method)
+		}
+	}
+	slices.Sort(ms)
+	return strings.Join(ms, ", ")
 }
 
 // ServeHTTP makes the server an http.Handler.

@@ -12,6 +12,8 @@ import (
 
 	"esp/lifecycle"
 	"esp/web"
+	"esp/web/admin"
+	"esp/web/api"
 )
 
 type serveConfig struct {
@@ -21,7 +23,7 @@ type serveConfig struct {
 	tick            time.Duration
 	tokenTTL        time.Duration
 	readTimeout     time.Duration
-	web             web.Config
+	admin           admin.Config
 	lc              lifecycle.Config
 	shutdownTimeout time.Duration
 }
@@ -42,8 +44,8 @@ func parseServe(e env, args []string) (serveConfig, error) {
 		{"purge-every", "ESP_PURGE_EVERY", def.PurgeEvery, &c.lc.PurgeEvery, "how often the purge runs"},
 		{"tick", "ESP_TICK", 2 * time.Second, &c.tick, "how often the scheduler looks for due work"},
 		{"token-ttl", "ESP_TOKEN_TTL", time.Hour, &c.tokenTTL, "lifetime of API bearer tokens"},
-		{"session-idle", "ESP_SESSION_IDLE", 30 * time.Minute, &c.web.SessionIdle, "end web sessions unused this long"},
-		{"session-max", "ESP_SESSION_MAX", 12 * time.Hour, &c.web.SessionMax, "end any web session this old"},
+		{"session-idle", "ESP_SESSION_IDLE", 30 * time.Minute, &c.admin.SessionIdle, "end web sessions unused this long"},
+		{"session-max", "ESP_SESSION_MAX", 12 * time.Hour, &c.admin.SessionMax, "end any web session this old"},
 		{"read-timeout", "ESP_READ_TIMEOUT", 30 * time.Second, &c.readTimeout, "longest time a client may take to send a whole request"},
 		{"claim-lease", "ESP_CLAIM_LEASE", def.Lease, &c.lc.Lease, "how long a claim on a credential lasts unless its holder renews it (every third of it while the activator runs)"},
 	}
@@ -56,12 +58,13 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	}
 	fs.StringVar(&c.addr, "addr", envOr(e, "ESP_ADDR", "127.0.0.1:8080"), "listen address (env ESP_ADDR)")
 	fs.StringVar(&c.activator, "activator", envOr(e, "ESP_ACTIVATOR", "local"), "local or webhook (env ESP_ACTIVATOR)")
-	fs.BoolVar(&c.web.SecureCookies, "secure-cookies", envOr(e, "ESP_SECURE_COOKIES", "") == "true", "mark cookies Secure (behind a TLS-terminating proxy; env ESP_SECURE_COOKIES=true)")
+	fs.BoolVar(&c.admin.SecureCookies, "secure-cookies", envOr(e, "ESP_SECURE_COOKIES", "") == "true", "mark cookies Secure (behind a TLS-terminating proxy; env ESP_SECURE_COOKIES=true)")
 	fs.StringVar(&c.webhookURL, "webhook-url", envOr(e, "ESP_WEBHOOK_URL", ""), "the webhook activator's URL (env ESP_WEBHOOK_URL)")
 	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tick D] [--activation-timeout D] ..."); err != nil {
 		return c, err
 	}
 	c.data = *data
+	c.admin.DataDir = c.data // the session key lives there
 	c.shutdownTimeout = 30 * time.Second
 	ds := map[string]time.Duration{}
 	for _, d := range durs {
@@ -119,17 +122,17 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	svc := lifecycle.NewService(st, now, cfg.lc)
-	srv, err := web.New(web.Config{DataDir: cfg.data, TokenTTL: cfg.tokenTTL, SecureCookies: cfg.web.SecureCookies,
-		SessionIdle: cfg.web.SessionIdle, SessionMax: cfg.web.SessionMax}, log, st, svc, accounts, now)
+	pages, err := admin.New(cfg.admin, log, st, svc, accounts, now)
 	if err != nil {
 		return err
 	}
+	srv := web.New(log, pages, api.New(api.Config{TokenTTL: cfg.tokenTTL}, log, st, now))
 
 	httpSrv := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cfg.readTimeout,
-		WriteTimeout:      web.ExportStallTimeout, // exports move their own deadline as they stream
+		WriteTimeout:      api.ExportStallTimeout, // exports move their own deadline as they stream
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

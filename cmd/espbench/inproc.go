@@ -13,6 +13,8 @@ import (
 	"esp/lifecycle"
 	"esp/store"
 	"esp/web"
+	"esp/web/admin"
+	"esp/web/api"
 )
 
 // startInproc wires the server as `esp serve` does (store, lifecycle,
@@ -31,12 +33,13 @@ func startInproc(ctx context.Context, data, logPath string) (*server, error) {
 	}
 	accounts := lifecycle.NewAccounts(st, time.Now)
 	svc := lifecycle.NewService(st, time.Now, lifecycle.Config{})
-	h, err := web.New(web.Config{DataDir: data, TokenTTL: time.Hour}, log, st, svc, accounts, time.Now)
+	pages, err := admin.New(admin.Config{DataDir: data}, log, st, svc, accounts, time.Now)
 	if err != nil {
 		st.Close()
 		logf.Close()
 		return nil, err
 	}
+	h := web.New(log, pages, api.New(api.Config{TokenTTL: time.Hour}, log, st, time.Now))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		st.Close()

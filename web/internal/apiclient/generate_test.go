@@ -32,7 +32,7 @@ func TestAPIGeneratedClientIsUpToDate(t *testing.T) {
 	if err := os.WriteFile(tmpCfg, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "tool", "oapi-codegen", "-config", tmpCfg, "../../api_openapi.json")
+	cmd := exec.Command("go", "tool", "oapi-codegen", "-config", tmpCfg, "../../api/openapi.json")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("oapi-codegen: %v\n%s", err, b)
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/gorilla/securecookie"
 
 	"esp/lifecycle"
-	"esp/web"
+	"esp/web/admin"
 )
 
 // Client is one browser of the web admin: it keeps the cookies the
@@ -245,7 +245,7 @@ func CurrentStatus(tb testing.TB, env *Env) lifecycle.Status {
 // ReadSessionKeys reads the session key file the way the server documents it.
 func ReadSessionKeys(tb testing.TB, dir string) (hash, block []byte) {
 	tb.Helper()
-	f, err := os.Open(filepath.Join(dir, web.SessionKeyFile))
+	f, err := os.Open(filepath.Join(dir, admin.SessionKeyFile))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -274,7 +274,7 @@ func mustHex(tb testing.TB, s []byte) []byte {
 // the session id inside it.
 func SessionID(tb testing.TB, env *Env, ck *http.Cookie) string {
 	tb.Helper()
-	hash, block := ReadSessionKeys(tb, env.Cfg.DataDir)
+	hash, block := ReadSessionKeys(tb, env.Cfg.Admin.DataDir)
 	values := map[any]any{}
 	if err := securecookie.DecodeMulti(ck.Name, ck.Value, &values, securecookie.CodecsFromPairs(hash, block)...); err != nil {
 		tb.Fatalf("decode session cookie: %v", err)

@@ -18,6 +18,8 @@ import (
 	"esp/lifecycle"
 	"esp/store"
 	"esp/web"
+	"esp/web/admin"
+	"esp/web/api"
 )
 
 // FakeClock is a settable clock shared by the server and the scheduler.
@@ -46,11 +48,19 @@ type Env struct {
 	Accounts  *lifecycle.Accounts
 	Scheduler *lifecycle.Scheduler
 	Server    *web.Server
+	Admin     *admin.Handlers // the server's admin part
+	API       *api.Handlers   // the server's public API
 	Clock     *FakeClock
 	Logs      *SyncBuffer
 	Acme      store.Tenant
 	Globex    store.Tenant
-	Cfg       web.Config
+	Cfg       Config
+}
+
+// Config is the configuration of the server's two parts.
+type Config struct {
+	Admin admin.Config
+	API   api.Config
 }
 
 // SyncBuffer collects log output from concurrent handlers.
@@ -73,7 +83,7 @@ func (s *SyncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 var _ io.Writer = (*SyncBuffer)(nil)
 
 // NewEnv starts an Env; opts change the server's configuration first.
-func NewEnv(tb testing.TB, opts ...func(*web.Config)) *Env {
+func NewEnv(tb testing.TB, opts ...func(*Config)) *Env {
 	tb.Helper()
 	ctx := context.Background()
 	dir := tb.TempDir()
@@ -90,7 +100,7 @@ func NewEnv(tb testing.TB, opts ...func(*web.Config)) *Env {
 	svc := lifecycle.NewService(st, clock.Now, lifecycle.Config{})
 	env := &Env{Store: st, Service: svc, Accounts: accounts, Clock: clock, Logs: logs,
 		Scheduler: lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{}, log, clock.Now)}
-	env.Cfg = web.Config{DataDir: dir}
+	env.Cfg = Config{Admin: admin.Config{DataDir: dir}}
 	for _, o := range opts {
 		o(&env.Cfg)
 	}
@@ -111,10 +121,11 @@ func NewEnv(tb testing.TB, opts ...func(*web.Config)) *Env {
 			tb.Fatal(err)
 		}
 	}
-	env.Server, err = web.New(env.Cfg, log, st, svc, accounts, clock.Now)
-	if err != nil {
+	if env.Admin, err = admin.New(env.Cfg.Admin, log, st, svc, accounts, clock.Now); err != nil {
 		tb.Fatal(err)
 	}
+	env.API = api.New(env.Cfg.API, log, st, clock.Now)
+	env.Server = web.New(log, env.Admin, env.API)
 	return env
 }
 

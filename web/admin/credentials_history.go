@@ -1,0 +1,135 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/csv"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"esp/views"
+)
+
+// The history's addresses.
+const (
+	historyPath    = views.HistoryURL
+	historyCSVPath = "/api-credentials/history.csv"
+)
+
+// historyPageSize is how many entries one history page shows.
+const historyPageSize = 50
+
+// historyCSVBatch is how many entries the CSV reads per query.
+const historyCSVBatch = 1000
+
+// errHistoryCursor refuses a history address whose cursor we did not make.
+var errHistoryCursor = echo.NewHTTPError(http.StatusBadRequest,
+	"This history page address is not valid. Open the history from the API Credentials window.")
+
+// CredentialsHistory is GET /api-credentials/history: the tenant's
+// credential history, newest first, historyPageSize entries a page. The
+// cursor ?before=ID is the last entry of the previous page: entries only
+// ever get added, so a page never shifts while an admin reads on.
+func (h *Handlers) CredentialsHistory(c echo.Context) error {
+	before, err := historyCursor(c)
+	if err != nil {
+		return err
+	}
+	entries, err := h.lc.History(c.Request().Context(), currentSession(c).tenant.ID, before, historyPageSize+1)
+	if err != nil {
+		return err
+	}
+	vm := views.HistoryVM{Page: h.page(c, "API credential history"), CSVURL: historyCSVPath, WindowURL: "/api-credentials"}
+	if len(entries) > historyPageSize {
+		entries = entries[:historyPageSize]
+		vm.OlderURL = historyPath + "?before=" + strconv.FormatInt(entries[len(entries)-1].ID, 10)
+	}
+	if before != 0 {
+		vm.NewestURL = historyPath
+	}
+	for _, e := range entries {
+		vm.Rows = append(vm.Rows, views.HistoryRow{When: formatTime(e.At), WhenISO: e.At.UTC().Format(time.RFC3339),
+			Credential: e.AccessLast4, Event: e.Event, Actor: e.Actor})
+	}
+	return h.render(c, http.StatusOK, views.CredentialHistory(vm))
+}
+
+// historyCursor reads ?before=: absent is the first page (0), otherwise one
+// positive id.
+func historyCursor(c echo.Context) (int64, error) {
+	vals, ok := c.QueryParams()["before"]
+	if !ok {
+		return 0, nil
+	}
+	if len(vals) != 1 {
+		return 0, errHistoryCursor
+	}
+	id, err := strconv.ParseInt(vals[0], 10, 64)
+	if err != nil || id <= 0 || vals[0] != strconv.FormatInt(id, 10) {
+		return 0, errHistoryCursor
+	}
+	return id, nil
+}
+
+// CredentialsHistoryCSV is GET /api-credentials/history.csv: every entry of
+// the history, newest first, as CSV with the columns time (RFC 3339, UTC),
+// credential (the access key's last 4), event and actor. It is built in
+// full before it is sent, so a failure half-way is an error page rather
+// than a truncated file.
+func (h *Handlers) CredentialsHistoryCSV(c echo.Context) error {
+	ctx := c.Request().Context()
+	tenant := currentSession(c).tenant
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"time", "credential", "event", "actor"})
+	for before := int64(0); ; {
+		entries, err := h.lc.History(ctx, tenant.ID, before, historyCSVBatch)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			w.Write([]string{e.At.UTC().Format(time.RFC3339), spreadsheetSafe(e.AccessLast4),
+				spreadsheetSafe(e.Event), spreadsheetSafe(e.Actor)})
+		}
+		if len(entries) < historyCSVBatch {
+			break
+		}
+		before = entries[len(entries)-1].ID
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
+	}
+	hdr := c.Response().Header()
+	hdr.Set(echo.HeaderContentDisposition, `attachment; filename="`+historyFileName(tenant.Name)+`"`)
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+// spreadsheetSafe keeps a cell from being read as a formula by a
+// spreadsheet: usernames are chosen by people, and a cell starting with
+// = + - @, a tab or a carriage return would run as one. Such a cell gets a
+// leading apostrophe, which spreadsheets show as text.
+func spreadsheetSafe(cell string) string {
+	if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		return "'" + cell
+	}
+	return cell
+}
+
+// historyFileName is the CSV's file name, with the tenant's name kept to
+// the characters every file system and header accepts.
+func historyFileName(tenant string) string {
+	safe := strings.Trim(strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' {
+			return r
+		}
+		return '-'
+	}, tenant), "-.")
+	if safe == "" {
+		return "esp-api-credentials-history.csv"
+	}
+	return "esp-api-credentials-history-" + safe + ".csv"
+}

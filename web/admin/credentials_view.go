@@ -1,0 +1,47 @@
+package admin
+
+import (
+	"time"
+
+	"esp/lifecycle"
+)
+
+// Times in the window are UTC with the zone spelled out.
+const displayTime = "2006-01-02 15:04:05 MST"
+
+func formatTime(t time.Time) string { return t.UTC().Format(displayTime) }
+
+// credentialFields is what the window and the live status show of the
+// tenant's current credential, keys aside.
+type credentialFields struct {
+	StatusCode    string   `json:"status"`
+	StatusLabel   string   `json:"label"`
+	Description   []string `json:"description"`
+	CanGenerate   bool     `json:"canGenerate"`
+	CanDeactivate bool     `json:"canDeactivate"`
+	Pending       bool     `json:"pending"`
+	LastUsed      string   `json:"lastUsed"`
+	Created       string   `json:"created"`
+	CreatedISO    string   `json:"createdISO"`
+}
+
+func fieldsOf(cur lifecycle.Current) credentialFields {
+	f := credentialFields{
+		StatusCode:    string(cur.Status),
+		StatusLabel:   cur.Status.Label(),
+		Description:   cur.Status.Description(),
+		CanGenerate:   cur.Status.CanGenerate(),
+		CanDeactivate: cur.Status.CanDeactivate(),
+		Pending:       cur.Status.Pending(),
+	}
+	if cur.Status == lifecycle.None {
+		return f
+	}
+	c := cur.Credential
+	f.Created, f.CreatedISO = formatTime(c.CreatedAt), c.CreatedAt.UTC().Format(time.RFC3339)
+	f.LastUsed = "Never"
+	if !c.LastUsedAt.IsZero() {
+		f.LastUsed = formatTime(c.LastUsedAt)
+	}
+	return f
+}

@@ -1,0 +1,53 @@
+// Package api is ESP's public API: key exchange for tokens (JSON and
+// OAuth 2.0 client credentials), the plans, their data and exports, and
+// the OpenAPI document. Its handlers and middleware are registered by
+// web's route table.
+package api
+
+import (
+	"log/slog"
+	"time"
+
+	"esp/store"
+	"esp/web/httpx"
+)
+
+// Config is what the API needs to know beyond its dependencies.
+type Config struct {
+	// TokenTTL is the lifetime of bearer tokens (default 1h).
+	TokenTTL time.Duration
+}
+
+// The public API's limits.
+const (
+	defaultTokenTTL   = time.Hour
+	apiFailBurst      = 20              // failed authentications an address may make at once
+	apiFailEvery      = 3 * time.Second // then one more per this period
+	lastUsedEvery     = time.Minute     // at most one last_used_at write per credential per period
+	defaultPageLimit  = 100
+	maxPageLimit      = 1000
+	apiExportBufBytes = 64 << 10
+)
+
+// Handlers are the API's handlers and middleware, and what they keep
+// between requests.
+type Handlers struct {
+	log      *slog.Logger
+	store    *store.Store
+	now      func() time.Time
+	tokenTTL time.Duration
+	failures httpx.AttemptLimit // failed authentications per client address
+	// onKeyLookup, when set (only by tests), runs before each access-key
+	// lookup of the token exchange.
+	onKeyLookup func()
+}
+
+// New builds the API's handlers.
+func New(cfg Config, log *slog.Logger, st *store.Store, now func() time.Time) *Handlers {
+	h := &Handlers{log: log, store: st, now: now, tokenTTL: cfg.TokenTTL}
+	if h.tokenTTL <= 0 {
+		h.tokenTTL = defaultTokenTTL
+	}
+	h.failures = httpx.NewMemoryLimit(apiFailEvery, apiFailBurst, now)
+	return h
+}

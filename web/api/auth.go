@@ -1,0 +1,134 @@
+package api
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"esp/lifecycle"
+	"esp/web/httpx"
+)
+
+// authFailed counts a failed authentication from addr, or, when the address
+// has used up its failures, answers 429 instead of the failure. Counting and
+// deciding are one step (httpx.AttemptLimit.Take), so failures that arrive
+// together get no more answers than the same failures one after another.
+// Only failing requests are limited: keys and tokens are 256-bit random, so
+// nothing can be guessed by succeeding, and a client that got some calls
+// wrong keeps working with its right ones.
+func (h *Handlers) authFailed(c echo.Context, addr string) error {
+	ok, wait, err := h.failures.Take(c.Request().Context(), addr)
+	if err != nil || ok {
+		return err
+	}
+	c.Response().Header().Set("Retry-After", retryAfter(wait))
+	return &httpx.Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
+		Message: "Too many failed authentications from this address; retry after " + retryAfter(wait) + " seconds."}
+}
+
+func retryAfter(wait time.Duration) string {
+	return strconv.Itoa(int(math.Ceil(wait.Seconds())))
+}
+
+// tokenContextKey holds the authenticated tenant's id in the echo.Context.
+const tokenContextKey = "esp.api.tenant"
+
+// apiTenantID is the tenant of the request's token (set by RequireToken).
+func apiTenantID(c echo.Context) int64 {
+	id, _ := c.Get(tokenContextKey).(int64)
+	return id
+}
+
+// bearerError is a 401 with the RFC 6750 challenge that goes with it.
+func bearerError(c echo.Context, errCode, description string) error {
+	challenge := `Bearer realm="esp"`
+	if errCode != "" {
+		challenge += `, error="` + errCode + `", error_description="` + description + `"`
+	}
+	c.Response().Header().Set("WWW-Authenticate", challenge)
+	code := errCode
+	if code == "" {
+		code = "unauthorized"
+	}
+	return &httpx.Error{Status: http.StatusUnauthorized, Code: code, Message: description}
+}
+
+// RequireToken lets a request through only with a live bearer token. Every
+// request re-reads the token, its credential's status and its tenant's
+// feature flag in one query, or takes them from the read cache when the
+// database's change counter says nothing changed since: deactivating the
+// credential or turning the feature off refuses the very next request.
+func (h *Handlers) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		addr := httpx.ClientAddr(c)
+		token, errCode, problem := bearerToken(c.Request())
+		if problem != "" {
+			if err := h.authFailed(c, addr); err != nil {
+				return err
+			}
+			return bearerError(c, errCode, problem)
+		}
+		if err := httpx.UseReadCache(c, h.store); err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		g, err := h.store.TokenGrant(ctx, hashToken(token))
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		now := h.now()
+		switch {
+		case err != nil:
+			if err := h.authFailed(c, addr); err != nil {
+				return err
+			}
+			return bearerError(c, "invalid_token", "The access token is not valid.")
+		case !g.ExpiresAt.After(now):
+			if err := h.authFailed(c, addr); err != nil {
+				return err
+			}
+			return bearerError(c, "invalid_token", "The access token has expired; exchange the keys for a new one.")
+		case !lifecycle.Status(g.CredentialStatus).Authenticates():
+			if err := h.authFailed(c, addr); err != nil {
+				return err
+			}
+			return bearerError(c, "invalid_token", "The access token was revoked: its API credentials are no longer activated.")
+		case !g.PublicAPI:
+			return &httpx.Error{Status: http.StatusForbidden, Code: "feature_disabled", Message: errFeatureOff.message}
+		}
+		if g.LastUsedAt.IsZero() || now.Sub(g.LastUsedAt) >= lastUsedEvery {
+			if _, err := h.store.TouchCredential(ctx, g.CredentialID, now, lastUsedEvery); err != nil {
+				return err
+			}
+		}
+		c.Set(tokenContextKey, g.TenantID)
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+// bearerToken takes the token from "Authorization: Bearer TOKEN". problem
+// says what is wrong, with the RFC 6750 error code: none when the header is
+// missing, invalid_request when it is malformed, invalid_token when the
+// token cannot be one of ours.
+func bearerToken(r *http.Request) (token, errCode, problem string) {
+	vals := r.Header.Values("Authorization")
+	switch {
+	case len(vals) == 0:
+		return "", "", "An access token is required: send Authorization: Bearer TOKEN."
+	case len(vals) > 1:
+		return "", "invalid_request", "Send exactly one Authorization header."
+	}
+	scheme, token, ok := strings.Cut(vals[0], " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
+		return "", "invalid_request", "The Authorization header must be: Bearer TOKEN."
+	}
+	if !wellFormedToken(token) {
+		return "", "invalid_token", "The access token is not valid."
+	}
+	return token, "", ""
+}

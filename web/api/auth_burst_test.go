@@ -1,0 +1,53 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"esp/lifecycle"
+	"esp/web/internal/webtest"
+)
+
+// Counting a failed authentication and deciding its answer are one step:
+// 60 failures from one address at once get the 20 answers of 401 that 60
+// in a row would get, and 40 answers of 429, on each route that counts
+// failures.
+func TestSimultaneousAPIFailuresGetNoMoreAnswersThanSequentialOnes(t *testing.T) {
+	wrongKeys := func() (string, string) { return "ESPAK" + strings.Repeat("A", 24), lifecycle.NewSecretKey() }
+	for _, tc := range []struct {
+		name    string
+		request func() *http.Request
+		failed  int
+	}{
+		{"access-key token route", func() *http.Request { return webtest.KeyRequest(wrongKeys()) }, http.StatusUnauthorized},
+		{"OAuth token route", func() *http.Request { a, s := wrongKeys(); return webtest.OAuthRequest(a, s, true) }, http.StatusUnauthorized},
+		{"bearer token", func() *http.Request { return webtest.NewGet("/api/v1/plans", "esptk_"+strings.Repeat("A", 43)) }, http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := webtest.NewEnv(t)
+			const n = 60
+			reqs := make([]*http.Request, n)
+			for i := range reqs {
+				reqs[i] = tc.request()
+				reqs[i].RemoteAddr = "192.0.2.77:1234"
+			}
+			codes := make(chan int, n)
+			start := make(chan struct{})
+			for _, req := range reqs {
+				go func() {
+					<-start
+					codes <- env.Do(req).Code
+				}()
+			}
+			close(start)
+			count := map[int]int{}
+			for range n {
+				count[<-codes]++
+			}
+			if count[tc.failed] != 20 || count[http.StatusTooManyRequests] != n-20 {
+				t.Fatalf("answers %v to %d simultaneous failures, want %d×%d and %d×429", count, n, 20, tc.failed, n-20)
+			}
+		})
+	}
+}

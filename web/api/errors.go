@@ -1,0 +1,38 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"esp/web/httpx"
+)
+
+// apiErrorBody is the public API's error envelope.
+type apiErrorBody struct {
+	Error apiErrorDetail `json:"error"`
+}
+
+type apiErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// RenderError answers with the public API's error envelope.
+func RenderError(c echo.Context, p httpx.Problem) error {
+	if p.Status == http.StatusUnauthorized && c.Response().Header().Get("WWW-Authenticate") == "" {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="esp"`)
+	}
+	return c.JSON(p.Status, apiErrorBody{apiErrorDetail{Code: p.Code, Message: p.Message}})
+}
+
+// RenderOAuthError answers the OAuth token route's errors as RFC 6749 §5.2
+// does, invalid_request unless the handler chose another error itself. The
+// RFC has no error for a failure on the server's side: those get the API's
+// envelope.
+func RenderOAuthError(c echo.Context, p httpx.Problem) error {
+	if p.Status >= 500 {
+		return RenderError(c, p)
+	}
+	return oauthError(c, p.Status, "invalid_request", p.Message)
+}

@@ -1,0 +1,129 @@
+package api
+
+import (
+	"bufio"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"esp/store"
+)
+
+const (
+	mimeCSV    = "text/csv"
+	mimeNDJSON = "application/x-ndjson"
+)
+
+// PlanExport streams every row of a plan, as CSV (the import format, the
+// same columns in the same order) or as NDJSON (one JSON object a line),
+// straight from the database through a fixed-size buffer: memory stays flat
+// however many rows the plan has.
+func (h *Handlers) PlanExport(c echo.Context) error {
+	p, err := h.apiPlan(c)
+	if err != nil {
+		return err
+	}
+	ndjson, err := exportFormat(c.Request())
+	if err != nil {
+		return err
+	}
+	hdr := c.Response().Header()
+	hdr.Add("Vary", "Accept")
+	name := "plan-" + strconv.FormatInt(p.ID, 10)
+	if ndjson {
+		hdr.Set(echo.HeaderContentType, mimeNDJSON)
+		hdr.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.ndjson"`)
+	} else {
+		hdr.Set(echo.HeaderContentType, mimeCSV+"; charset=utf-8")
+		hdr.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.csv"`)
+	}
+	c.Response().WriteHeader(http.StatusOK)
+
+	w := bufio.NewWriterSize(c.Response(), apiExportBufBytes)
+	if !ndjson {
+		w.WriteString(store.PlanCSVHeader)
+	}
+	var writeErr error
+	ctx := c.Request().Context()
+	// The server's write timeout is short; an export may take longer as long
+	// as the client keeps reading, so the deadline moves with the rows.
+	rc := http.NewResponseController(c.Response())
+	rows := 0
+	write := func(line []byte) error {
+		if rows%exportDeadlineRows == 0 {
+			rc.SetWriteDeadline(time.Now().Add(ExportStallTimeout)) // unsupported only by test recorders
+		}
+		rows++
+		_, writeErr = w.Write(line)
+		return writeErr
+	}
+	if ndjson {
+		line := make([]byte, 0, 512)
+		err = h.store.EachPlanRow(ctx, p.ID, func(r *store.PlanRow) error {
+			line = append(store.AppendPlanRowJSON(line[:0], r), '\n')
+			return write(line)
+		})
+	} else {
+		// Rows are stored as the CSV lines this writes: no encoding, and
+		// each block of lines goes out with one write.
+		err = h.store.EachPlanChunk(ctx, p.ID, func(lines []byte, n int) error {
+			rc.SetWriteDeadline(time.Now().Add(ExportStallTimeout)) // unsupported only by test recorders
+			_, writeErr = w.Write(lines)
+			return writeErr
+		})
+	}
+	if err == nil {
+		writeErr = w.Flush()
+	}
+	if err != nil && writeErr == nil && ctx.Err() == nil {
+		// The status is sent: all that is left is to cut the connection so
+		// the client sees a truncated download rather than a short file.
+		h.log.Error("export failed", "plan", p.ID, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	// A failed write means the client went away: nothing to answer.
+	return nil
+}
+
+// ExportStallTimeout is how long an export waits for a client that stops
+// reading before it gives up; the server's own write timeout should be no
+// longer.
+const ExportStallTimeout = time.Minute
+
+// exportDeadlineRows is how often (in rows) an export moves its deadline.
+const exportDeadlineRows = 1024
+
+// exportFormat picks NDJSON when ?format=ndjson, or when there is no format
+// parameter and the Accept header lists application/x-ndjson; CSV otherwise.
+func exportFormat(r *http.Request) (ndjson bool, err error) {
+	q, err := apiQuery(r)
+	if err != nil {
+		return false, err
+	}
+	format, ok, err := single(q, "format")
+	if err != nil {
+		return false, err
+	}
+	if ok {
+		switch format {
+		case "csv":
+			return false, nil
+		case "ndjson":
+			return true, nil
+		}
+		return false, badRequest("bad_format", "format must be csv or ndjson.")
+	}
+	for _, accept := range r.Header.Values("Accept") {
+		for _, part := range strings.Split(accept, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err == nil && mt == mimeNDJSON && params["q"] != "0" {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
