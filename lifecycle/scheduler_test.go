@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"esp/lifecycle"
+	"esp/lifecycle/webhook"
 	"esp/store"
 )
 
@@ -478,7 +479,7 @@ func TestWebhookActivatorSuccess(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer srv.Close()
-	act, err := lifecycle.NewWebhookActivator(srv.URL)
+	act, err := webhook.New(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,7 +540,7 @@ func TestWebhookActivatorRetriesAfterServerError(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer srv.Close()
-	act, _ := lifecycle.NewWebhookActivator(srv.URL)
+	act, _ := webhook.New(srv.URL)
 	f := newFixture(t, act, lifecycle.Config{RetryBase: 10 * time.Second})
 	k := f.generate(t)
 	if r := f.tick(t); r.Retried != 1 {
@@ -577,7 +578,7 @@ func TestWebhookActivatorFailingUntilTimeout(t *testing.T) {
 		http.Error(w, "gateway down", http.StatusBadGateway)
 	}))
 	defer srv.Close()
-	act, _ := lifecycle.NewWebhookActivator(srv.URL)
+	act, _ := webhook.New(srv.URL)
 	cfg := lifecycle.Config{ActivationTimeout: time.Hour, RetryBase: time.Second, RetryMax: 10 * time.Minute}
 	f := newFixture(t, act, cfg)
 	k := f.generate(t)
@@ -592,14 +593,6 @@ func TestWebhookActivatorFailingUntilTimeout(t *testing.T) {
 		t.Fatalf("webhook calls=%d, want retries", n)
 	}
 	assertNoSecret(t, rec, k.SecretKey)
-}
-
-func TestWebhookURLMustBeHTTP(t *testing.T) {
-	for _, u := range []string{"", "ftp://x", "localhost:8080", "http://", "::"} {
-		if _, err := lifecycle.NewWebhookActivator(u); err == nil {
-			t.Errorf("NewWebhookActivator(%q) accepted", u)
-		}
-	}
 }
 
 func TestSecretNeverStored(t *testing.T) {
@@ -699,7 +692,7 @@ func TestFailedActivationIsRemovedFromTheGateway(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer srv.Close()
-	act, _ := lifecycle.NewWebhookActivator(srv.URL)
+	act, _ := webhook.New(srv.URL)
 	f := newFixture(t, act, lifecycle.Config{ActivationTimeout: time.Minute, RetryBase: time.Second})
 	k := f.generate(t)
 	f.tick(t)

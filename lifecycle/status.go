@@ -1,6 +1,7 @@
 // Package lifecycle holds the rules of API credentials: the seven statuses
 // and what each allows, the key format, Generate and Deactivate for an actor,
-// the activators and the scheduler that moves credentials between statuses.
+// the local activator (the webhook activator is in package webhook) and
+// the scheduler that moves credentials between statuses.
 package lifecycle
 
 // Status is where a tenant's current credential stands. The values other
