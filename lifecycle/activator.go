@@ -44,6 +44,10 @@ var ErrPermanent = errors.New("permanent activator failure")
 // removes them on deactivation.
 type Activator interface {
 	Apply(ctx context.Context, ev Event) error
+	// Remote reports whether the activator provisions keys outside ESP. A
+	// remote gateway may hold a key whose activation failed (its answer
+	// lost, say), so the scheduler asks it to remove that key.
+	Remote() bool
 }
 
 // LocalActivator is the default: the built-in public API is the gateway and
@@ -52,3 +56,6 @@ type LocalActivator struct{}
 
 // Apply succeeds at once.
 func (LocalActivator) Apply(context.Context, Event) error { return nil }
+
+// Remote is false: nothing is provisioned outside ESP.
+func (LocalActivator) Remote() bool { return false }

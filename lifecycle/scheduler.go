@@ -345,7 +345,7 @@ func (s *Scheduler) failed(c store.Credential, now time.Time, why string) store.
 	}
 	t := store.Transition{CredentialID: c.ID, From: strs(PendingActivation), To: string(ActivationFailed),
 		At: now, Actor: s.Actor, Action: "fail_activation", Detail: why}
-	if _, local := s.activator.(LocalActivator); !local {
+	if s.activator.Remote() {
 		// An external gateway may have provisioned the key before the
 		// failure (its answer lost, say): ask it to remove the key, with the
 		// deactivation's retries and timeout. The status stays Activation

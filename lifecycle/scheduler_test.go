@@ -434,9 +434,11 @@ func TestTwoSchedulersActivateOnce(t *testing.T) {
 	}
 }
 
+// activatorFunc stands for a remote gateway answering with a function.
 type activatorFunc func(context.Context, lifecycle.Event) error
 
 func (a activatorFunc) Apply(ctx context.Context, ev lifecycle.Event) error { return a(ctx, ev) }
+func (activatorFunc) Remote() bool                                          { return true }
 
 func TestDeactivateWhileActivatingWins(t *testing.T) {
 	var f *fixture
@@ -734,6 +736,28 @@ func TestFailedLocalActivationNeedsNoRemoval(t *testing.T) {
 	f := newFixture(t, nil, lifecycle.Config{ActivationTimeout: time.Minute})
 	f.generate(t)
 	f.clock.Add(2 * time.Minute)
+	f.tick(t)
+	cur, _ := f.svc.Current(context.Background(), f.tenant.ID)
+	if cur.Status != lifecycle.ActivationFailed || !cur.Credential.DueAt.IsZero() {
+		t.Fatalf("status=%s due=%v, want Activation Failed and nothing due", cur.Status, cur.Credential.DueAt)
+	}
+}
+
+// inProcessActivator provisions nothing outside ESP, like the local
+// activator, and fails every activation for good.
+type inProcessActivator struct{}
+
+func (inProcessActivator) Apply(context.Context, lifecycle.Event) error {
+	return lifecycle.ErrPermanent
+}
+func (inProcessActivator) Remote() bool { return false }
+
+// Whether a failed activation is removed afterwards is the activator's to
+// say, not a matter of which type it is: an activator that provisions
+// nothing remotely gets no removal.
+func TestFailedActivationIsRemovedOnlyWhereTheActivatorIsRemote(t *testing.T) {
+	f := newFixture(t, inProcessActivator{}, lifecycle.Config{})
+	f.generate(t)
 	f.tick(t)
 	cur, _ := f.svc.Current(context.Background(), f.tenant.ID)
 	if cur.Status != lifecycle.ActivationFailed || !cur.Credential.DueAt.IsZero() {

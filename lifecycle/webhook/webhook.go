@@ -32,6 +32,9 @@ func New(rawURL string) (*Activator, error) {
 	return &Activator{URL: rawURL, Client: &http.Client{Timeout: 10 * time.Second}}, nil
 }
 
+// Remote is true: the gateway holds the keys it was asked to activate.
+func (w *Activator) Remote() bool { return true }
+
 // Apply posts one event.
 func (w *Activator) Apply(ctx context.Context, ev lifecycle.Event) error {
 	body, err := json.Marshal(ev)
