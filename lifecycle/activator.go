@@ -7,14 +7,28 @@ import (
 	"strings"
 )
 
-// Action is what an activator is asked to do.
+// Action is the activator work a credential waits for; it is stored in
+// the credential's row while the work is due.
 type Action string
 
-// The two activator actions.
+// The activator actions.
 const (
+	ActionNone       Action = ""
 	ActionActivate   Action = "activate"
 	ActionDeactivate Action = "deactivate"
+	// ActionRemoveFailedActivation removes from a remote gateway a key whose
+	// activation failed: the gateway may have provisioned it anyway.
+	ActionRemoveFailedActivation Action = "remove_failed_activation"
 )
+
+// Request is what the gateway is asked for the action: activate or
+// deactivate. Removing a failed activation is a deactivation to it.
+func (a Action) Request() Action {
+	if a == ActionRemoveFailedActivation {
+		return ActionDeactivate
+	}
+	return a
+}
 
 // Event describes one credential to provision or remove. It never carries
 // the secret key.
@@ -22,7 +36,7 @@ type Event struct {
 	CredentialID   int64  `json:"credential_id"`
 	TenantID       int64  `json:"tenant_id"`
 	AccessKey      string `json:"access_key"`
-	Action         Action `json:"action"`
+	Action         Action `json:"action"` // an action's Request: activate or deactivate
 	IdempotencyKey string `json:"idempotency_key"`
 	Attempt        int    `json:"attempt"`
 }

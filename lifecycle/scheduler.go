@@ -302,10 +302,7 @@ func (s *Scheduler) callActivator(calls []call) {
 	var wg sync.WaitGroup
 	for i := range calls {
 		c := &calls[i]
-		action := ActionActivate
-		if st := Status(c.cred.Status); st == PendingDeactivation || st == ActivationFailed {
-			action = ActionDeactivate // a deactivation, or removing a failed activation
-		}
+		action := Action(c.cred.PendingAction).Request()
 		ev := Event{CredentialID: c.cred.ID, TenantID: c.cred.TenantID, AccessKey: c.cred.AccessKey, Action: action,
 			IdempotencyKey: IdempotencyKey(c.cred.ID, c.cred.AccessKey, action), Attempt: c.cred.Attempts + 1}
 		sem <- struct{}{}
@@ -351,6 +348,7 @@ func (s *Scheduler) failed(c store.Credential, now time.Time, why string) store.
 		// deactivation's retries and timeout. The status stays Activation
 		// Failed throughout; ESP itself never accepts the key.
 		t.DueAt, t.DeadlineAt = now, now.Add(s.cfg.DeactivationTimeout)
+		t.PendingAction = string(ActionRemoveFailedActivation)
 	}
 	return t
 }

@@ -764,3 +764,50 @@ func TestFailedActivationIsRemovedOnlyWhereTheActivatorIsRemote(t *testing.T) {
 		t.Fatalf("status=%s due=%v, want Activation Failed and nothing due", cur.Status, cur.Credential.DueAt)
 	}
 }
+
+// Each row names the activator work it waits for: activation after
+// Generate, deactivation after Deactivate, the removal of a key whose
+// activation failed at a remote gateway, and nothing once done.
+func TestRowsNameTheirPendingActivatorWork(t *testing.T) {
+	var down atomic.Bool
+	down.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	act, _ := webhook.New(srv.URL)
+	f := newFixture(t, act, lifecycle.Config{ActivationTimeout: time.Minute})
+	pending := func(want lifecycle.Action) {
+		t.Helper()
+		cur, err := f.svc.Current(context.Background(), f.tenant.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := lifecycle.Action(cur.Credential.PendingAction); got != want {
+			t.Fatalf("%s: pending action %q, want %q", cur.Status, got, want)
+		}
+		if cur.Credential.DueAt.IsZero() != (want == lifecycle.ActionNone) {
+			t.Fatalf("%s: due %v with pending action %q", cur.Status, cur.Credential.DueAt, want)
+		}
+	}
+	f.generate(t)
+	pending(lifecycle.ActionActivate)
+	f.clock.Add(2 * time.Minute)
+	f.tick(t) // times out
+	pending(lifecycle.ActionRemoveFailedActivation)
+	down.Store(false)
+	f.tick(t)
+	pending(lifecycle.ActionNone)
+
+	f.generate(t)
+	f.tick(t)
+	pending(lifecycle.ActionNone)
+	f.deactivate(t)
+	pending(lifecycle.ActionDeactivate)
+	f.tick(t)
+	pending(lifecycle.ActionNone)
+}

@@ -26,6 +26,9 @@ type Credential struct {
 	Attempts      int
 	DeactivatedAt time.Time
 	LastUsedAt    time.Time
+	// PendingAction is the activator work the row waits for while DueAt is
+	// set ("" when none).
+	PendingAction string
 }
 
 // AuditEntry is one line of the audit trail.
@@ -42,14 +45,14 @@ type AuditEntry struct {
 }
 
 const credentialColumns = `id, tenant_id, status, access_key, secret_hash, access_last4, secret_last4,
-	created_at, changed_at, due_at, deadline_at, attempts, deactivated_at, last_used_at`
+	created_at, changed_at, due_at, deadline_at, attempts, deactivated_at, last_used_at, coalesce(pending_action, '')`
 
 func scanCredential(row interface{ Scan(...any) error }) (Credential, error) {
 	var c Credential
 	var created, changed int64
 	var due, deadline, deactivated, lastUsed sql.NullInt64
 	err := row.Scan(&c.ID, &c.TenantID, &c.Status, &c.AccessKey, &c.SecretHash, &c.AccessLast4, &c.SecretLast4,
-		&created, &changed, &due, &deadline, &c.Attempts, &deactivated, &lastUsed)
+		&created, &changed, &due, &deadline, &c.Attempts, &deactivated, &lastUsed, &c.PendingAction)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Credential{}, ErrNotFound
@@ -88,10 +91,10 @@ func (s *Store) CredentialByID(ctx context.Context, id int64) (Credential, error
 func (s *Store) InsertCredential(ctx context.Context, c Credential, actor string) (Credential, error) {
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
-			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, pending_action)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''))`,
 			c.TenantID, c.Status, c.AccessKey, c.SecretHash, c.AccessLast4, c.SecretLast4,
-			c.CreatedAt.UnixNano(), c.CreatedAt.UnixNano(), toNull(c.DueAt), toNull(c.DeadlineAt))
+			c.CreatedAt.UnixNano(), c.CreatedAt.UnixNano(), toNull(c.DueAt), toNull(c.DeadlineAt), c.PendingAction)
 		if err != nil {
 			if IsConstraint(err) {
 				return fmt.Errorf("store: tenant %d already has live credentials: %w", c.TenantID, ErrConflict)
@@ -120,9 +123,11 @@ type Transition struct {
 	From         []string // the change applies only while the status is one of these
 	To           string
 	At           time.Time
-	// DueAt and DeadlineAt replace the row's scheduling times (zero clears them).
-	DueAt      time.Time
-	DeadlineAt time.Time
+	// DueAt, DeadlineAt and PendingAction replace the row's scheduling
+	// times and the activator work it waits for (zero clears them).
+	DueAt         time.Time
+	DeadlineAt    time.Time
+	PendingAction string
 	// Deactivated stamps deactivated_at with At.
 	Deactivated bool
 	// Claim, when not zero, applies the change only while the row still
@@ -164,7 +169,7 @@ func applyTransition(ctx context.Context, tx *sql.Tx, t Transition) (bool, error
 	if len(t.From) == 0 {
 		return false, errors.New("store: transition without From statuses")
 	}
-	args := []any{t.To, t.At.UnixNano(), toNull(t.DueAt), toNull(t.DeadlineAt)}
+	args := []any{t.To, t.At.UnixNano(), toNull(t.DueAt), toNull(t.DeadlineAt), t.PendingAction}
 	deactivated := "deactivated_at"
 	if t.Deactivated {
 		deactivated = "?"
@@ -186,7 +191,7 @@ func applyTransition(ctx context.Context, tx *sql.Tx, t Transition) (bool, error
 		return false, fmt.Errorf("store: transition credential %d: %w", t.CredentialID, err)
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE credentials SET status = ?, changed_at = ?, due_at = ?, deadline_at = ?,
-		attempts = 0, deactivated_at = `+deactivated+`
+		pending_action = NULLIF(?, ''), attempts = 0, deactivated_at = `+deactivated+`
 		WHERE id = ? AND (? = 0 OR claim = ?) AND status IN (`+placeholders(len(t.From))+`)`, args...)
 	if err != nil {
 		return false, fmt.Errorf("store: transition credential %d to %s: %w", t.CredentialID, t.To, err)
@@ -240,10 +245,11 @@ func (s *Store) Audit(ctx context.Context, credentialID int64) ([]AuditEntry, er
 	return out, rows.Err()
 }
 
-// DueCredentials lists up to limit credentials whose due time has come.
+// DueCredentials lists up to limit credentials whose pending activator
+// work is due.
 func (s *Store) DueCredentials(ctx context.Context, now time.Time, limit int) ([]Credential, error) {
 	rows, err := s.DB.QueryContext(ctx, `SELECT `+credentialColumns+` FROM credentials
-		WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?`, now.UnixNano(), limit)
+		WHERE due_at IS NOT NULL AND due_at <= ? AND pending_action IS NOT NULL ORDER BY due_at LIMIT ?`, now.UnixNano(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: due credentials: %w", err)
 	}

@@ -58,6 +58,26 @@ func TestIdsAreNotReusedAfterDeletingTheHighestRow(t *testing.T) {
 	}
 }
 
+// oldCredential is newCredential in raw SQL, for a database an older ESP
+// left: the current store's statements may name later columns.
+func oldCredential(tb testing.TB, st *store.Store, tenantID int64, now time.Time) store.Credential {
+	tb.Helper()
+	c := store.Credential{TenantID: tenantID, Status: "activated", AccessKey: "ESPAKTEST" + now.Format("150405.000000000")}
+	c.ID = insertID(tb, st.DB, fmt.Sprintf(`INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
+		access_last4, secret_last4, created_at, changed_at) VALUES (%d, 'activated', '%s', randomblob(32), 'TEST', 'cret', %d, %d)`,
+		tenantID, c.AccessKey, now.UnixNano(), now.UnixNano()))
+	for _, q := range []string{
+		fmt.Sprintf(`UPDATE tenants SET current_credential_id = %d WHERE id = %d`, c.ID, tenantID),
+		fmt.Sprintf(`INSERT INTO audit (at, tenant_id, credential_id, actor, action, to_status)
+			VALUES (%d, %d, %d, 'test', 'generate', 'activated')`, now.UnixNano(), tenantID, c.ID),
+	} {
+		if _, err := st.DB.Exec(q); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return c
+}
+
 // A database an older ESP left (ids without AUTOINCREMENT) keeps every row
 // and every rule through the migration, and its next ids follow the highest
 // ever given, also those only the audit trail still remembers.
@@ -87,15 +107,14 @@ func TestMigrationMakesIdsMonotonicAndKeepsEveryRow(t *testing.T) {
 	if _, err := old.ImportPlan(ctx, acme.ID, "Plan", now, genRows(3)); err != nil {
 		t.Fatal(err)
 	}
-	kept := newCredential(t, old, acme.ID, now)
+	kept := oldCredential(t, old, acme.ID, now)
 	if err := old.InsertToken(ctx, store.Token{Hash: tokenHash("tok"), CredentialID: kept.ID, TenantID: acme.ID,
 		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	// globex's credential is the newest, deactivated and purged: only the
 	// audit trail still names its id.
-	purged := newCredential(t, old, globex.ID, now.Add(time.Nanosecond))
-	// Raw SQL where the current store's statements may name later columns.
+	purged := oldCredential(t, old, globex.ID, now.Add(time.Nanosecond))
 	if _, err := old.DB.Exec(`UPDATE credentials SET status = 'deactivated', deactivated_at = ? WHERE id = ?`,
 		now.UnixNano(), purged.ID); err != nil {
 		t.Fatal(err)
