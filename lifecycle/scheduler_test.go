@@ -32,7 +32,7 @@ func TestConcurrentGenerateMakesOneLiveCredential(t *testing.T) {
 	const n = 50
 	checked := newLineUp(n)
 	var passed atomic.Int32
-	lifecycle.SetAfterCheck(f.svc, func(string) { passed.Add(1); checked.arrive() })
+	lifecycle.SetAfterCheck(f.svc, func(lifecycle.Trigger) { passed.Add(1); checked.arrive() })
 	errs := generateAtOnce(f, n, checked.leave)
 	if got := passed.Load(); got != n {
 		t.Fatalf("%d of %d Generates passed the status check, want all", got, n)
@@ -57,7 +57,7 @@ func TestConcurrentGenerateMakesOneLiveCredential(t *testing.T) {
 	assertOneCredential(t, f)
 
 	passed.Store(0)
-	lifecycle.SetAfterCheck(f.svc, func(string) { passed.Add(1) })
+	lifecycle.SetAfterCheck(f.svc, func(lifecycle.Trigger) { passed.Add(1) })
 	errs = generateAtOnce(f, n, func() {})
 	for _, err := range errs {
 		var le *lifecycle.Error
@@ -194,7 +194,7 @@ func TestDatabaseRefusesSecondLiveCredential(t *testing.T) {
 	_, err := f.store.InsertCredential(context.Background(), store.Credential{
 		TenantID: f.tenant.ID, Status: string(lifecycle.Activated), AccessKey: lifecycle.NewAccessKey(),
 		SecretHash: lifecycle.HashSecret("x"), AccessLast4: "AAAA", SecretLast4: "aaaa", CreatedAt: f.clock.Now(),
-	}, "test")
+	}, "test", "generate")
 	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("second live credential: err=%v, want ErrConflict", err)
 	}
@@ -205,7 +205,7 @@ func TestDatabaseRefusesUnknownStatus(t *testing.T) {
 	_, err := f.store.InsertCredential(context.Background(), store.Credential{
 		TenantID: f.tenant.ID, Status: "enabled", AccessKey: lifecycle.NewAccessKey(),
 		SecretHash: lifecycle.HashSecret("x"), AccessLast4: "AAAA", SecretLast4: "aaaa", CreatedAt: f.clock.Now(),
-	}, "test")
+	}, "test", "generate")
 	if err == nil {
 		t.Fatal("a credential with an unknown status was stored")
 	}

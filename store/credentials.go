@@ -86,9 +86,10 @@ func (s *Store) CredentialByID(ctx context.Context, id int64) (Credential, error
 }
 
 // InsertCredential stores a new credential, makes it the tenant's current one
-// and writes the audit row, in one transaction. A second live credential for
-// the tenant is refused by the database's partial unique index: ErrConflict.
-func (s *Store) InsertCredential(ctx context.Context, c Credential, actor string) (Credential, error) {
+// and writes the audit row (actor, action), in one transaction. A second live
+// credential for the tenant is refused by the database's partial unique
+// index: ErrConflict.
+func (s *Store) InsertCredential(ctx context.Context, c Credential, actor, action string) (Credential, error) {
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
 			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, pending_action)
@@ -108,7 +109,7 @@ func (s *Store) InsertCredential(ctx context.Context, c Credential, actor string
 			return fmt.Errorf("store: set current credential: %w", err)
 		}
 		return insertAudit(ctx, tx, AuditEntry{At: c.CreatedAt, TenantID: c.TenantID, CredentialID: c.ID,
-			Actor: actor, Action: "generate", ToStatus: c.Status})
+			Actor: actor, Action: action, ToStatus: c.Status})
 	})
 	if err != nil {
 		return Credential{}, err
@@ -343,12 +344,12 @@ func (s *Store) Reschedule(ctx context.Context, c Claim, due time.Time) error {
 }
 
 // PurgeDeactivated deletes credentials deactivated at or before cutoff and
-// writes one audit row per purged credential, in one transaction. It returns
-// how many were purged.
-func (s *Store) PurgeDeactivated(ctx context.Context, cutoff, now time.Time, actor string) (int, error) {
+// writes one audit row (actor, action) per purged credential, in one
+// transaction. It returns how many were purged.
+func (s *Store) PurgeDeactivated(ctx context.Context, cutoff, now time.Time, actor, action string) (int, error) {
 	var n int
 	err := s.Tx(ctx, func(tx *sql.Tx) (err error) {
-		n, err = purgeTx(ctx, tx, cutoff, now, actor)
+		n, err = purgeTx(ctx, tx, cutoff, now, actor, action)
 		return err
 	})
 	return n, err
@@ -359,7 +360,7 @@ func (s *Store) PurgeDeactivated(ctx context.Context, cutoff, now time.Time, act
 // in it, in the same transaction as the purge. So two schedulers never
 // purge twice in one period, and a failed purge leaves the fact unchanged
 // for the next tick to try again.
-func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, lastOK bool, cutoff, now time.Time, actor string) (ran bool, n int, err error) {
+func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, lastOK bool, cutoff, now time.Time, actor, action string) (ran bool, n int, err error) {
 	err = s.Tx(ctx, func(tx *sql.Tx) error {
 		var res sql.Result
 		var err error
@@ -375,7 +376,7 @@ func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, la
 			return nil // another scheduler ran this period's purge
 		}
 		ran = true
-		n, err = purgeTx(ctx, tx, cutoff, now, actor)
+		n, err = purgeTx(ctx, tx, cutoff, now, actor, action)
 		return err
 	})
 	if err != nil {
@@ -384,10 +385,12 @@ func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, la
 	return ran, n, nil
 }
 
-func purgeTx(ctx context.Context, tx *sql.Tx, cutoff, now time.Time, actor string) (int, error) {
+// purgeTx names the purged status in its SQL, as the partial index
+// credentials_purge does, so that SQLite can use that index.
+func purgeTx(ctx context.Context, tx *sql.Tx, cutoff, now time.Time, actor, action string) (int, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO audit (at, tenant_id, credential_id, actor, action, from_status, to_status, detail)
-		SELECT ?, tenant_id, id, ?, 'purge', status, NULL, '' FROM credentials
-		WHERE status = 'deactivated' AND deactivated_at <= ?`, now.UnixNano(), actor, cutoff.UnixNano())
+		SELECT ?, tenant_id, id, ?, ?, status, NULL, '' FROM credentials
+		WHERE status = 'deactivated' AND deactivated_at <= ?`, now.UnixNano(), actor, action, cutoff.UnixNano())
 	if err != nil {
 		return 0, fmt.Errorf("store: purge audit: %w", err)
 	}
