@@ -7,29 +7,6 @@ import (
 	"strings"
 )
 
-// Action is the activator work a credential waits for; it is stored in
-// the credential's row while the work is due.
-type Action string
-
-// The activator actions.
-const (
-	ActionNone       Action = ""
-	ActionActivate   Action = "activate"
-	ActionDeactivate Action = "deactivate"
-	// ActionRemoveFailedActivation removes from a remote gateway a key whose
-	// activation failed: the gateway may have provisioned it anyway.
-	ActionRemoveFailedActivation Action = "remove_failed_activation"
-)
-
-// Request is what the gateway is asked for the action: activate or
-// deactivate. Removing a failed activation is a deactivation to it.
-func (a Action) Request() Action {
-	if a == ActionRemoveFailedActivation {
-		return ActionDeactivate
-	}
-	return a
-}
-
 // Event describes one credential to provision or remove. It never carries
 // the secret key.
 type Event struct {

@@ -1,7 +1,8 @@
 // Package lifecycle holds the rules of API credentials: the seven statuses
-// and what each allows, the key format, Generate and Deactivate for an actor,
-// the local activator (the webhook activator is in package webhook) and
-// the scheduler that moves credentials between statuses.
+// and the one transition table between them (this file), the key format,
+// Generate and Deactivate for an actor, the local activator (the webhook
+// activator is in package webhook) and the scheduler that moves credentials
+// between statuses.
 package lifecycle
 
 // Status is where a tenant's current credential stands. The values other
@@ -55,6 +56,29 @@ const (
 	AuditFailDeactivation       AuditEvent = "fail_deactivation"
 	AuditPurge                  AuditEvent = "purge"
 )
+
+// Action is the activator work a credential waits for; it is stored in
+// the credential's row while the work is due.
+type Action string
+
+// The activator actions.
+const (
+	ActionNone       Action = ""
+	ActionActivate   Action = "activate"
+	ActionDeactivate Action = "deactivate"
+	// ActionRemoveFailedActivation removes from a remote gateway a key whose
+	// activation failed: the gateway may have provisioned it anyway.
+	ActionRemoveFailedActivation Action = "remove_failed_activation"
+)
+
+// Request is what the gateway is asked for the action: activate or
+// deactivate. Removing a failed activation is a deactivation to it.
+func (a Action) Request() Action {
+	if a == ActionRemoveFailedActivation {
+		return ActionDeactivate
+	}
+	return a
+}
 
 // Transition is where a trigger takes a credential: the status it moves
 // to (None: the credential is gone), what the audit trail records, and the
