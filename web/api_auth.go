@@ -108,7 +108,7 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 			return bearerError(c, "invalid_token", "The access token has expired; exchange the keys for a new one.")
-		case !lifecycle.Status(g.CredentialStatus).Authenticates():
+		case !lifecycle.ColumnStatus(g.CredentialStatus).Authenticates():
 			if err := s.authFailed(c, addr); err != nil {
 				return err
 			}

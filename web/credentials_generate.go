@@ -63,7 +63,7 @@ func (s *Server) credentialsGenerate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm := s.windowVM(c, plans, lifecycle.Current{Status: lifecycle.Status(keys.Credential.Status), Credential: keys.Credential})
+	vm := s.windowVM(c, plans, keys.Current())
 	vm.AccessKey, vm.SecretKey, vm.FullKeys = keys.AccessKey, keys.SecretKey, true
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	return s.render(c, http.StatusOK, views.CredentialsWindow(vm))

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"esp/lifecycle"
+	"esp/lifecycle/webhook"
 )
 
 // captureProcessOutput sends os.Stdout, os.Stderr and the standard logger
@@ -125,7 +126,7 @@ func TestLogsNeverCarryKeysTokensPasswordsOrCookies(t *testing.T) {
 		}
 	}))
 	defer gw.Close()
-	act, err := lifecycle.NewWebhookActivator(gw.URL)
+	act, err := webhook.New(gw.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
