@@ -1,25 +1,10 @@
 package lifecycle
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"strings"
-	"time"
-)
-
-// Action is what an activator is asked to do.
-type Action string
-
-// The two activator actions.
-const (
-	ActionActivate   Action = "activate"
-	ActionDeactivate Action = "deactivate"
 )
 
 // Event describes one credential to provision or remove. It never carries
@@ -28,7 +13,7 @@ type Event struct {
 	CredentialID   int64  `json:"credential_id"`
 	TenantID       int64  `json:"tenant_id"`
 	AccessKey      string `json:"access_key"`
-	Action         Action `json:"action"`
+	Action         Action `json:"action"` // an action's Request: activate or deactivate
 	IdempotencyKey string `json:"idempotency_key"`
 	Attempt        int    `json:"attempt"`
 }
@@ -50,6 +35,10 @@ var ErrPermanent = errors.New("permanent activator failure")
 // removes them on deactivation.
 type Activator interface {
 	Apply(ctx context.Context, ev Event) error
+	// Remote reports whether the activator provisions keys outside ESP. A
+	// remote gateway may hold a key whose activation failed (its answer
+	// lost, say), so the scheduler asks it to remove that key.
+	Remote() bool
 }
 
 // LocalActivator is the default: the built-in public API is the gateway and
@@ -59,44 +48,5 @@ type LocalActivator struct{}
 // Apply succeeds at once.
 func (LocalActivator) Apply(context.Context, Event) error { return nil }
 
-// WebhookActivator POSTs each event as JSON to an external gateway's hook.
-// A 2xx answer is success; anything else is retried by the scheduler until
-// the credential's timeout.
-type WebhookActivator struct {
-	URL    string
-	Client *http.Client
-}
-
-// NewWebhookActivator checks rawURL and returns an activator posting to it.
-func NewWebhookActivator(rawURL string) (*WebhookActivator, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("webhook URL %q must be an absolute http or https URL", rawURL)
-	}
-	return &WebhookActivator{URL: rawURL, Client: &http.Client{Timeout: 10 * time.Second}}, nil
-}
-
-// Apply posts one event.
-func (w *WebhookActivator) Apply(ctx context.Context, ev Event) error {
-	body, err := json.Marshal(ev)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", ev.IdempotencyKey)
-	req.Header.Set("User-Agent", "esp-activator/1")
-	resp, err := w.Client.Do(req)
-	if err != nil {
-		return fmt.Errorf("webhook: %w", err)
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("webhook: answered %s", resp.Status)
-	}
-	return nil
-}
+// Remote is false: nothing is provisioned outside ESP.
+func (LocalActivator) Remote() bool { return false }

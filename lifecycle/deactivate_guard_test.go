@@ -29,9 +29,9 @@ func TestDeactivateWriteRequiresPendingActivationOrActivated(t *testing.T) {
 			id := cur.Credential.ID
 			var before store.Credential
 			var auditBefore int
-			lifecycle.SetAfterCheck(f.svc, func(action string) {
-				if action != "deactivate" {
-					t.Errorf("hook called for %q", action)
+			lifecycle.SetAfterCheck(f.svc, func(on lifecycle.Trigger) {
+				if on != lifecycle.OnDeactivate {
+					t.Errorf("hook called for %q", on)
 					return
 				}
 				var err error

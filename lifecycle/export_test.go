@@ -10,7 +10,7 @@ func (s *Scheduler) RenewOn(beats <-chan time.Time, renewed func()) {
 }
 
 // SetAfterCheck makes s call f between its status check and its write, with
-// "generate" or "deactivate": tests line concurrent calls up there, or
+// OnGenerate or OnDeactivate: tests line concurrent calls up there, or
 // change the credential meanwhile, to reach the database's guards
 // deterministically.
-func SetAfterCheck(s *Service, f func(action string)) { s.afterCheck = f }
+func SetAfterCheck(s *Service, f func(Trigger)) { s.afterCheck = f }

@@ -64,7 +64,7 @@ func TestGenerateOnceCarriesOutARequestOnce(t *testing.T) {
 func TestGenerateOnceSentTwiceAtOnceMakesOneCredential(t *testing.T) {
 	f := newFixture(t, nil, lifecycle.Config{})
 	checked := newLineUp(2)
-	lifecycle.SetAfterCheck(f.svc, func(string) { checked.arrive() })
+	lifecycle.SetAfterCheck(f.svc, func(lifecycle.Trigger) { checked.arrive() })
 	var errs [2]error
 	var wg sync.WaitGroup
 	for i := range errs {

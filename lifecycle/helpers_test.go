@@ -104,8 +104,11 @@ func (f *fixture) status(tb testing.TB) lifecycle.Status {
 	return cur.Status
 }
 
-// failingActivator fails every call (permanently when permanent is set).
+// failingActivator stands for a remote gateway that fails every call
+// (permanently when permanent is set).
 type failingActivator struct{ permanent bool }
+
+func (failingActivator) Remote() bool { return true }
 
 func (a failingActivator) Apply(context.Context, lifecycle.Event) error {
 	if a.permanent {

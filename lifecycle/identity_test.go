@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"esp/lifecycle"
+	"esp/lifecycle/webhook"
 )
 
 // recordingGateway is a webhook receiver that answers 204 and keeps every
 // event it received.
-func recordingGateway(t *testing.T) (*lifecycle.WebhookActivator, func() []lifecycle.Event) {
+func recordingGateway(t *testing.T) (*webhook.Activator, func() []lifecycle.Event) {
 	t.Helper()
 	rec := &hookRecorder{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -22,7 +23,7 @@ func recordingGateway(t *testing.T) (*lifecycle.WebhookActivator, func() []lifec
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(srv.Close)
-	act, err := lifecycle.NewWebhookActivator(srv.URL)
+	act, err := webhook.New(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"esp/lifecycle"
+	"esp/lifecycle/webhook"
 )
 
 // heldGateway is a webhook receiver whose answers the test holds: each
@@ -48,7 +49,7 @@ func newHeldGateway(t *testing.T, answer func(ev lifecycle.Event) <-chan int) (*
 		}
 	}))
 	t.Cleanup(srv.Close)
-	act, err := lifecycle.NewWebhookActivator(srv.URL)
+	act, err := webhook.New(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,11 +96,13 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) (TickResult, error)
 // rest go to the activator a few at a time, each group claimed just before
 // its calls so that no claim's lease runs out while it waits its turn.
 func (s *Scheduler) work(ctx context.Context, now time.Time, due []store.Credential, res *TickResult) error {
-	var timedOut []store.Transition
+	var timedOut []move
 	var live []store.Credential
 	for _, c := range due {
 		if !c.DeadlineAt.After(now) {
-			timedOut = append(timedOut, s.failed(c, now, "timed out"))
+			if m, ok := s.outcome(c, OnTimeout, now, "timed out"); ok {
+				timedOut = append(timedOut, m)
+			}
 			continue
 		}
 		live = append(live, c)
@@ -157,7 +159,7 @@ func (s *Scheduler) activateGroup(ctx context.Context, now time.Time, group []st
 	}
 	// Results are written even if ctx ends meanwhile: the activator has acted.
 	wctx := context.WithoutCancel(ctx)
-	var ts []store.Transition
+	var ms []move
 	for _, o := range calls {
 		c := o.cred
 		switch {
@@ -166,14 +168,16 @@ func (s *Scheduler) activateGroup(ctx context.Context, now time.Time, group []st
 			// whatever this call did is that holder's to find out.
 			continue
 		case o.err == nil:
-			t := s.succeeded(c, now)
-			t.Claim = o.claim.Token // only while this claim still holds
-			ts = append(ts, t)
+			if m, ok := s.outcome(c, OnActivatorSucceeded, now, ""); ok {
+				m.row.Claim = o.claim.Token // only while this claim still holds
+				ms = append(ms, m)
+			}
 		case errors.Is(o.err, ErrPermanent):
 			s.log.Warn("activator failed for good", "credential", c.ID, "status", c.Status, "err", o.err)
-			t := s.failed(c, now, o.err.Error())
-			t.Claim = o.claim.Token
-			ts = append(ts, t)
+			if m, ok := s.outcome(c, OnActivatorFailed, now, o.err.Error()); ok {
+				m.row.Claim = o.claim.Token
+				ms = append(ms, m)
+			}
 		default:
 			attempts := c.Attempts + 1
 			next := now.Add(s.backoff(attempts))
@@ -187,7 +191,7 @@ func (s *Scheduler) activateGroup(ctx context.Context, now time.Time, group []st
 			res.Retried++
 		}
 	}
-	return s.apply(wctx, ts, res)
+	return s.apply(wctx, ms, res)
 }
 
 // leaseEnd is when a claim taken or renewed at now lapses: one lease on,
@@ -260,12 +264,39 @@ func (s *Scheduler) renewBeats(every time.Duration) (<-chan time.Time, func()) {
 	return t.C, t.Stop
 }
 
-// apply writes transitions in one transaction and counts those that took
+// move is one due credential's transition, as the table gives it and as
+// the store writes it.
+type move struct {
+	from Status
+	tr   Transition
+	row  store.Transition
+}
+
+// outcome is the move trigger t makes of due credential c; ok is false,
+// and the credential left as it is, where t does not apply to its status.
+func (s *Scheduler) outcome(c store.Credential, t Trigger, now time.Time, detail string) (m move, ok bool) {
+	from := statusOf(c)
+	tr, ok := from.On(t)
+	if !ok {
+		s.log.Error("scheduler trigger does not apply to the credential's status", "credential", c.ID, "status", c.Status, "trigger", t)
+		return move{}, false
+	}
+	if tr.Action == ActionRemoveFailedActivation && !s.activator.Remote() {
+		tr.Action = ActionNone // nothing was provisioned outside ESP
+	}
+	return move{from: from, tr: tr, row: tr.write(c.ID, []Status{from}, now, s.cfg, s.Actor, detail)}, true
+}
+
+// apply writes moves in one transaction and counts those that took
 // effect (a credential changed meanwhile, e.g. deactivated while
 // activating, is skipped).
-func (s *Scheduler) apply(ctx context.Context, ts []store.Transition, res *TickResult) error {
-	if len(ts) == 0 {
+func (s *Scheduler) apply(ctx context.Context, ms []move, res *TickResult) error {
+	if len(ms) == 0 {
 		return nil
+	}
+	ts := make([]store.Transition, len(ms))
+	for i, m := range ms {
+		ts[i] = m.row
 	}
 	skipped, err := s.store.ApplyTransitions(ctx, ts)
 	if err != nil && !errors.Is(err, store.ErrConflict) {
@@ -275,22 +306,22 @@ func (s *Scheduler) apply(ctx context.Context, ts []store.Transition, res *TickR
 	for _, i := range skipped {
 		done[i] = true
 	}
-	for i, t := range ts {
+	for i, m := range ms {
 		if done[i] {
 			continue
 		}
-		switch t.Action {
-		case "activate":
-			res.Activated++
-		case "confirm_deactivation":
-			res.Deactivated++
-		case "fail_activation", "fail_deactivation":
-			res.Failed++
-		default: // removing a failed activation from the gateway: no status change
-			s.log.Info("failed activation removal", "credential", t.CredentialID, "outcome", t.Action)
+		switch m.tr.To {
+		case m.from: // the removal of a failed activation: no status change
+			s.log.Info("failed activation removal", "credential", m.row.CredentialID, "outcome", m.tr.Audit)
 			continue
+		case Activated:
+			res.Activated++
+		case Deactivated:
+			res.Deactivated++
+		default:
+			res.Failed++
 		}
-		s.log.Info("credential status changed", "credential", t.CredentialID, "to", t.To)
+		s.log.Info("credential status changed", "credential", m.row.CredentialID, "to", m.tr.To)
 	}
 	return nil
 }
@@ -302,10 +333,7 @@ func (s *Scheduler) callActivator(calls []call) {
 	var wg sync.WaitGroup
 	for i := range calls {
 		c := &calls[i]
-		action := ActionActivate
-		if st := Status(c.cred.Status); st == PendingDeactivation || st == ActivationFailed {
-			action = ActionDeactivate // a deactivation, or removing a failed activation
-		}
+		action := pendingActionOf(c.cred).Request()
 		ev := Event{CredentialID: c.cred.ID, TenantID: c.cred.TenantID, AccessKey: c.cred.AccessKey, Action: action,
 			IdempotencyKey: IdempotencyKey(c.cred.ID, c.cred.AccessKey, action), Attempt: c.cred.Attempts + 1}
 		sem <- struct{}{}
@@ -319,40 +347,6 @@ func (s *Scheduler) callActivator(calls []call) {
 		})
 	}
 	wg.Wait()
-}
-
-func (s *Scheduler) succeeded(c store.Credential, now time.Time) store.Transition {
-	switch Status(c.Status) {
-	case PendingDeactivation:
-		return store.Transition{CredentialID: c.ID, From: strs(PendingDeactivation), To: string(Deactivated),
-			At: now, Deactivated: true, Actor: s.Actor, Action: "confirm_deactivation"}
-	case ActivationFailed:
-		return store.Transition{CredentialID: c.ID, From: strs(ActivationFailed), To: string(ActivationFailed),
-			At: now, Actor: s.Actor, Action: "remove_failed_activation"}
-	}
-	return store.Transition{CredentialID: c.ID, From: strs(PendingActivation), To: string(Activated),
-		At: now, Actor: s.Actor, Action: "activate"}
-}
-
-func (s *Scheduler) failed(c store.Credential, now time.Time, why string) store.Transition {
-	switch Status(c.Status) {
-	case PendingDeactivation:
-		return store.Transition{CredentialID: c.ID, From: strs(PendingDeactivation), To: string(DeactivationFailed),
-			At: now, Actor: s.Actor, Action: "fail_deactivation", Detail: why}
-	case ActivationFailed:
-		return store.Transition{CredentialID: c.ID, From: strs(ActivationFailed), To: string(ActivationFailed),
-			At: now, Actor: s.Actor, Action: "abandon_removal", Detail: why}
-	}
-	t := store.Transition{CredentialID: c.ID, From: strs(PendingActivation), To: string(ActivationFailed),
-		At: now, Actor: s.Actor, Action: "fail_activation", Detail: why}
-	if _, local := s.activator.(LocalActivator); !local {
-		// An external gateway may have provisioned the key before the
-		// failure (its answer lost, say): ask it to remove the key, with the
-		// deactivation's retries and timeout. The status stays Activation
-		// Failed throughout; ESP itself never accepts the key.
-		t.DueAt, t.DeadlineAt = now, now.Add(s.cfg.DeactivationTimeout)
-	}
-	return t
 }
 
 func (s *Scheduler) backoff(attempts int) time.Duration {
@@ -375,7 +369,7 @@ func (s *Scheduler) maybePurge(ctx context.Context, now time.Time) (int, error) 
 	if ok && now.Sub(time.Unix(0, last)) < s.cfg.PurgeEvery {
 		return 0, nil
 	}
-	_, n, err := s.store.PurgeOnSchedule(ctx, lastPurgeKey, last, ok, now.Add(-s.cfg.PurgeAfter), now, s.Actor)
+	_, n, err := s.store.PurgeOnSchedule(ctx, lastPurgeKey, last, ok, now.Add(-s.cfg.PurgeAfter), now, s.Actor, purgeAudit())
 	if n > 0 {
 		s.log.Info("purged deactivated credentials", "count", n)
 	}
@@ -385,7 +379,7 @@ func (s *Scheduler) maybePurge(ctx context.Context, now time.Time) (int, error) 
 // Purge deletes credentials deactivated at least PurgeAfter before now,
 // regardless of the weekly cadence (the `esp purge` command).
 func (s *Scheduler) Purge(ctx context.Context, now time.Time) (int, error) {
-	n, err := s.store.PurgeDeactivated(ctx, now.Add(-s.cfg.PurgeAfter), now, s.Actor)
+	n, err := s.store.PurgeDeactivated(ctx, now.Add(-s.cfg.PurgeAfter), now, s.Actor, purgeAudit())
 	if err != nil {
 		return 0, err
 	}

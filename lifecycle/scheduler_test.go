@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"esp/lifecycle"
+	"esp/lifecycle/webhook"
 	"esp/store"
 )
 
@@ -31,7 +32,7 @@ func TestConcurrentGenerateMakesOneLiveCredential(t *testing.T) {
 	const n = 50
 	checked := newLineUp(n)
 	var passed atomic.Int32
-	lifecycle.SetAfterCheck(f.svc, func(string) { passed.Add(1); checked.arrive() })
+	lifecycle.SetAfterCheck(f.svc, func(lifecycle.Trigger) { passed.Add(1); checked.arrive() })
 	errs := generateAtOnce(f, n, checked.leave)
 	if got := passed.Load(); got != n {
 		t.Fatalf("%d of %d Generates passed the status check, want all", got, n)
@@ -56,7 +57,7 @@ func TestConcurrentGenerateMakesOneLiveCredential(t *testing.T) {
 	assertOneCredential(t, f)
 
 	passed.Store(0)
-	lifecycle.SetAfterCheck(f.svc, func(string) { passed.Add(1) })
+	lifecycle.SetAfterCheck(f.svc, func(lifecycle.Trigger) { passed.Add(1) })
 	errs = generateAtOnce(f, n, func() {})
 	for _, err := range errs {
 		var le *lifecycle.Error
@@ -193,7 +194,7 @@ func TestDatabaseRefusesSecondLiveCredential(t *testing.T) {
 	_, err := f.store.InsertCredential(context.Background(), store.Credential{
 		TenantID: f.tenant.ID, Status: string(lifecycle.Activated), AccessKey: lifecycle.NewAccessKey(),
 		SecretHash: lifecycle.HashSecret("x"), AccessLast4: "AAAA", SecretLast4: "aaaa", CreatedAt: f.clock.Now(),
-	}, "test")
+	}, "test", "generate")
 	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("second live credential: err=%v, want ErrConflict", err)
 	}
@@ -204,7 +205,7 @@ func TestDatabaseRefusesUnknownStatus(t *testing.T) {
 	_, err := f.store.InsertCredential(context.Background(), store.Credential{
 		TenantID: f.tenant.ID, Status: "enabled", AccessKey: lifecycle.NewAccessKey(),
 		SecretHash: lifecycle.HashSecret("x"), AccessLast4: "AAAA", SecretLast4: "aaaa", CreatedAt: f.clock.Now(),
-	}, "test")
+	}, "test", "generate")
 	if err == nil {
 		t.Fatal("a credential with an unknown status was stored")
 	}
@@ -433,9 +434,11 @@ func TestTwoSchedulersActivateOnce(t *testing.T) {
 	}
 }
 
+// activatorFunc stands for a remote gateway answering with a function.
 type activatorFunc func(context.Context, lifecycle.Event) error
 
 func (a activatorFunc) Apply(ctx context.Context, ev lifecycle.Event) error { return a(ctx, ev) }
+func (activatorFunc) Remote() bool                                          { return true }
 
 func TestDeactivateWhileActivatingWins(t *testing.T) {
 	var f *fixture
@@ -478,7 +481,7 @@ func TestWebhookActivatorSuccess(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer srv.Close()
-	act, err := lifecycle.NewWebhookActivator(srv.URL)
+	act, err := webhook.New(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,7 +542,7 @@ func TestWebhookActivatorRetriesAfterServerError(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer srv.Close()
-	act, _ := lifecycle.NewWebhookActivator(srv.URL)
+	act, _ := webhook.New(srv.URL)
 	f := newFixture(t, act, lifecycle.Config{RetryBase: 10 * time.Second})
 	k := f.generate(t)
 	if r := f.tick(t); r.Retried != 1 {
@@ -577,7 +580,7 @@ func TestWebhookActivatorFailingUntilTimeout(t *testing.T) {
 		http.Error(w, "gateway down", http.StatusBadGateway)
 	}))
 	defer srv.Close()
-	act, _ := lifecycle.NewWebhookActivator(srv.URL)
+	act, _ := webhook.New(srv.URL)
 	cfg := lifecycle.Config{ActivationTimeout: time.Hour, RetryBase: time.Second, RetryMax: 10 * time.Minute}
 	f := newFixture(t, act, cfg)
 	k := f.generate(t)
@@ -592,14 +595,6 @@ func TestWebhookActivatorFailingUntilTimeout(t *testing.T) {
 		t.Fatalf("webhook calls=%d, want retries", n)
 	}
 	assertNoSecret(t, rec, k.SecretKey)
-}
-
-func TestWebhookURLMustBeHTTP(t *testing.T) {
-	for _, u := range []string{"", "ftp://x", "localhost:8080", "http://", "::"} {
-		if _, err := lifecycle.NewWebhookActivator(u); err == nil {
-			t.Errorf("NewWebhookActivator(%q) accepted", u)
-		}
-	}
 }
 
 func TestSecretNeverStored(t *testing.T) {
@@ -699,7 +694,7 @@ func TestFailedActivationIsRemovedFromTheGateway(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer srv.Close()
-	act, _ := lifecycle.NewWebhookActivator(srv.URL)
+	act, _ := webhook.New(srv.URL)
 	f := newFixture(t, act, lifecycle.Config{ActivationTimeout: time.Minute, RetryBase: time.Second})
 	k := f.generate(t)
 	f.tick(t)
@@ -746,4 +741,73 @@ func TestFailedLocalActivationNeedsNoRemoval(t *testing.T) {
 	if cur.Status != lifecycle.ActivationFailed || !cur.Credential.DueAt.IsZero() {
 		t.Fatalf("status=%s due=%v, want Activation Failed and nothing due", cur.Status, cur.Credential.DueAt)
 	}
+}
+
+// inProcessActivator provisions nothing outside ESP, like the local
+// activator, and fails every activation for good.
+type inProcessActivator struct{}
+
+func (inProcessActivator) Apply(context.Context, lifecycle.Event) error {
+	return lifecycle.ErrPermanent
+}
+func (inProcessActivator) Remote() bool { return false }
+
+// Whether a failed activation is removed afterwards is the activator's to
+// say, not a matter of which type it is: an activator that provisions
+// nothing remotely gets no removal.
+func TestFailedActivationIsRemovedOnlyWhereTheActivatorIsRemote(t *testing.T) {
+	f := newFixture(t, inProcessActivator{}, lifecycle.Config{})
+	f.generate(t)
+	f.tick(t)
+	cur, _ := f.svc.Current(context.Background(), f.tenant.ID)
+	if cur.Status != lifecycle.ActivationFailed || !cur.Credential.DueAt.IsZero() {
+		t.Fatalf("status=%s due=%v, want Activation Failed and nothing due", cur.Status, cur.Credential.DueAt)
+	}
+}
+
+// Each row names the activator work it waits for: activation after
+// Generate, deactivation after Deactivate, the removal of a key whose
+// activation failed at a remote gateway, and nothing once done.
+func TestRowsNameTheirPendingActivatorWork(t *testing.T) {
+	var down atomic.Bool
+	down.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	act, _ := webhook.New(srv.URL)
+	f := newFixture(t, act, lifecycle.Config{ActivationTimeout: time.Minute})
+	pending := func(want lifecycle.Action) {
+		t.Helper()
+		cur, err := f.svc.Current(context.Background(), f.tenant.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := lifecycle.Action(cur.Credential.PendingAction); got != want {
+			t.Fatalf("%s: pending action %q, want %q", cur.Status, got, want)
+		}
+		if cur.Credential.DueAt.IsZero() != (want == lifecycle.ActionNone) {
+			t.Fatalf("%s: due %v with pending action %q", cur.Status, cur.Credential.DueAt, want)
+		}
+	}
+	f.generate(t)
+	pending(lifecycle.ActionActivate)
+	f.clock.Add(2 * time.Minute)
+	f.tick(t) // times out
+	pending(lifecycle.ActionRemoveFailedActivation)
+	down.Store(false)
+	f.tick(t)
+	pending(lifecycle.ActionNone)
+
+	f.generate(t)
+	f.tick(t)
+	pending(lifecycle.ActionNone)
+	f.deactivate(t)
+	pending(lifecycle.ActionDeactivate)
+	f.tick(t)
+	pending(lifecycle.ActionNone)
 }

@@ -63,8 +63,8 @@ type Service struct {
 	now   func() time.Time
 	cfg   Config
 	// afterCheck, when set (only by tests), runs between the status check
-	// and the write of Generate ("generate") and Deactivate ("deactivate").
-	afterCheck func(action string)
+	// and the write of Generate (OnGenerate) and Deactivate (OnDeactivate).
+	afterCheck func(Trigger)
 }
 
 // NewService returns a Service over st; now is the clock (time.Now in production).
@@ -90,7 +90,7 @@ func (s *Service) Current(ctx context.Context, tenantID int64) (Current, error) 
 	if err != nil {
 		return Current{}, err
 	}
-	return Current{Status: Status(c.Status), Credential: c}, nil
+	return Current{Status: statusOf(c), Credential: c}, nil
 }
 
 // NewKeys is the answer to Generate: the only moment the full keys exist
@@ -104,6 +104,11 @@ type NewKeys struct {
 // ErrAlreadyGenerated means the Generate request was carried out before:
 // its form was sent again (a reload, or Back and resend). Nothing changed.
 var ErrAlreadyGenerated = errors.New("lifecycle: this Generate request was already carried out")
+
+// Current is the new credential as the tenant's current one.
+func (k NewKeys) Current() Current {
+	return Current{Status: statusOf(k.Credential), Credential: k.Credential}
+}
 
 // Generate creates a new credential in Pending Activation for the tenant.
 // It is refused (store.ErrConflict) unless the current status allows it; the
@@ -134,26 +139,19 @@ func (s *Service) generate(ctx context.Context, tenantID int64, actor string, re
 	if err != nil {
 		return NewKeys{}, err
 	}
-	if !cur.Status.CanGenerate() {
+	tr, ok := cur.Status.On(OnGenerate)
+	if !ok {
 		return NewKeys{}, &Error{store.ErrConflict, fmt.Sprintf("Generate is not available while the status is %s.", cur.Status.Label())}
 	}
 	if s.afterCheck != nil {
-		s.afterCheck("generate")
+		s.afterCheck(OnGenerate)
 	}
-	now := s.now().UTC()
 	access, secret := NewAccessKey(), NewSecretKey()
-	c, err := s.store.InsertCredential(ctx, store.Credential{
-		TenantID:        tenantID,
-		Status:          string(PendingActivation),
-		AccessKey:       access,
-		SecretHash:      HashSecret(secret),
-		AccessLast4:     Last4(access),
-		SecretLast4:     Last4(secret),
-		CreatedAt:       now,
-		DueAt:           now,
-		DeadlineAt:      now.Add(s.cfg.ActivationTimeout),
-		GenerateRequest: request,
-	}, actor)
+	c := tr.newCredential(tenantID, s.now().UTC(), s.cfg)
+	c.AccessKey, c.SecretHash = access, HashSecret(secret)
+	c.AccessLast4, c.SecretLast4 = Last4(access), Last4(secret)
+	c.GenerateRequest = request
+	c, err = s.store.InsertCredential(ctx, c, actor, tr.Audit.column())
 	if errors.Is(err, store.ErrConflict) {
 		// The same request, sent twice at once, may have won the race.
 		if err := s.checkNewRequest(ctx, tenantID, request); err != nil {
@@ -184,29 +182,25 @@ func (s *Service) checkNewRequest(ctx context.Context, tenantID int64, request [
 }
 
 // Deactivate moves the tenant's current credential to Pending Deactivation.
-// From that moment it no longer authenticates.
+// From that moment it no longer authenticates. The write applies only while
+// the credential is still in a status Deactivate applies to: one that
+// changed meanwhile (activated, say) is deactivated all the same.
 func (s *Service) Deactivate(ctx context.Context, tenantID int64, actor string) (store.Credential, error) {
 	cur, err := s.Current(ctx, tenantID)
 	if err != nil {
 		return store.Credential{}, err
 	}
-	if !cur.Status.CanDeactivate() {
+	tr, ok := cur.Status.On(OnDeactivate)
+	if !ok {
 		return store.Credential{}, &Error{store.ErrConflict, fmt.Sprintf("Deactivate is not available while the status is %s.", cur.Status.Label())}
 	}
 	if s.afterCheck != nil {
-		s.afterCheck("deactivate")
+		s.afterCheck(OnDeactivate)
 	}
 	now := s.now().UTC()
-	_, err = s.store.ApplyTransitions(ctx, []store.Transition{{
-		CredentialID: cur.Credential.ID,
-		From:         strs(PendingActivation, Activated),
-		To:           string(PendingDeactivation),
-		At:           now,
-		DueAt:        now,
-		DeadlineAt:   now.Add(s.cfg.DeactivationTimeout),
-		Actor:        actor,
-		Action:       "deactivate",
-	}})
+	_, err = s.store.ApplyTransitions(ctx, []store.Transition{
+		tr.write(cur.Credential.ID, OnDeactivate.From(), now, s.cfg, actor, ""),
+	})
 	if errors.Is(err, store.ErrConflict) {
 		return store.Credential{}, &Error{store.ErrConflict, "The credentials changed at the same time; reopen the window to see their status."}
 	}

@@ -132,3 +132,129 @@ func TestOnlyActivatedAuthenticates(t *testing.T) {
 		}
 	}
 }
+
+// The seed's state machine, status by status: where each trigger takes a
+// credential, what the audit trail records, and what the activator must
+// do next. A trigger a status does not list does not apply to it.
+var seedMachine = []struct {
+	from   lifecycle.Status
+	on     lifecycle.Trigger
+	to     lifecycle.Status
+	audit  lifecycle.AuditEvent
+	action lifecycle.Action
+}{
+	// No Credentials: click Generate.
+	{lifecycle.None, lifecycle.OnGenerate, lifecycle.PendingActivation, "generate", lifecycle.ActionActivate},
+
+	// Pending Activation: click Deactivate; ESP activates, or fails to
+	// (for good, or after 24 hours), and then asks a remote gateway to
+	// remove the key it may hold.
+	{lifecycle.PendingActivation, lifecycle.OnDeactivate, lifecycle.PendingDeactivation, "deactivate", lifecycle.ActionDeactivate},
+	{lifecycle.PendingActivation, lifecycle.OnActivatorSucceeded, lifecycle.Activated, "activate", lifecycle.ActionNone},
+	{lifecycle.PendingActivation, lifecycle.OnActivatorFailed, lifecycle.ActivationFailed, "fail_activation", lifecycle.ActionRemoveFailedActivation},
+	{lifecycle.PendingActivation, lifecycle.OnTimeout, lifecycle.ActivationFailed, "fail_activation", lifecycle.ActionRemoveFailedActivation},
+
+	// Activated: click Deactivate.
+	{lifecycle.Activated, lifecycle.OnDeactivate, lifecycle.PendingDeactivation, "deactivate", lifecycle.ActionDeactivate},
+
+	// Activation Failed: click Generate; the removal of the key from a
+	// remote gateway succeeds, or is given up, and the status stays.
+	{lifecycle.ActivationFailed, lifecycle.OnGenerate, lifecycle.PendingActivation, "generate", lifecycle.ActionActivate},
+	{lifecycle.ActivationFailed, lifecycle.OnActivatorSucceeded, lifecycle.ActivationFailed, "remove_failed_activation", lifecycle.ActionNone},
+	{lifecycle.ActivationFailed, lifecycle.OnActivatorFailed, lifecycle.ActivationFailed, "abandon_removal", lifecycle.ActionNone},
+	{lifecycle.ActivationFailed, lifecycle.OnTimeout, lifecycle.ActivationFailed, "abandon_removal", lifecycle.ActionNone},
+
+	// Pending Deactivation: no buttons; ESP deactivates, or fails to.
+	{lifecycle.PendingDeactivation, lifecycle.OnActivatorSucceeded, lifecycle.Deactivated, "confirm_deactivation", lifecycle.ActionNone},
+	{lifecycle.PendingDeactivation, lifecycle.OnActivatorFailed, lifecycle.DeactivationFailed, "fail_deactivation", lifecycle.ActionNone},
+	{lifecycle.PendingDeactivation, lifecycle.OnTimeout, lifecycle.DeactivationFailed, "fail_deactivation", lifecycle.ActionNone},
+
+	// Deactivated: click Generate; removed from the database after 24 hours.
+	{lifecycle.Deactivated, lifecycle.OnGenerate, lifecycle.PendingActivation, "generate", lifecycle.ActionActivate},
+	{lifecycle.Deactivated, lifecycle.OnPurge, lifecycle.None, "purge", lifecycle.ActionNone},
+
+	// Deactivation Failed: click Generate.
+	{lifecycle.DeactivationFailed, lifecycle.OnGenerate, lifecycle.PendingActivation, "generate", lifecycle.ActionActivate},
+}
+
+// Every status × every trigger goes where the seed's machine says, or
+// does not apply.
+func TestTransitionTableMatchesSeed(t *testing.T) {
+	want := map[[2]string]lifecycle.Transition{}
+	for _, m := range seedMachine {
+		want[[2]string{string(m.from), string(m.on)}] = lifecycle.Transition{To: m.to, Audit: m.audit, Action: m.action}
+	}
+	if got, want := len(lifecycle.Triggers), 6; got != want {
+		t.Fatalf("len(Triggers)=%d, want %d", got, want)
+	}
+	for _, s := range lifecycle.Statuses {
+		for _, on := range lifecycle.Triggers {
+			w, applies := want[[2]string{string(s), string(on)}]
+			got, ok := s.On(on)
+			switch {
+			case ok != applies:
+				t.Errorf("%s on %s: applies=%v, want %v", s, on, ok, applies)
+			case got != w:
+				t.Errorf("%s on %s: %+v, want %+v", s, on, got, w)
+			}
+		}
+	}
+}
+
+// The buttons the seed's table offers are exactly the admin's triggers the
+// machine applies, and each admin trigger leads to one place from every
+// status it applies to: Deactivate's write applies from any of them,
+// whichever the credential has reached meanwhile.
+func TestButtonsAreTheAdminsTriggers(t *testing.T) {
+	for _, row := range seedTable {
+		if _, ok := row.status.On(lifecycle.OnGenerate); ok != row.canGenerate {
+			t.Errorf("%s: Generate applies=%v, the seed's table says available=%v", row.status, ok, row.canGenerate)
+		}
+		if _, ok := row.status.On(lifecycle.OnDeactivate); ok != row.canDeactivate {
+			t.Errorf("%s: Deactivate applies=%v, the seed's table says available=%v", row.status, ok, row.canDeactivate)
+		}
+	}
+	for _, on := range []lifecycle.Trigger{lifecycle.OnGenerate, lifecycle.OnDeactivate} {
+		from := on.From()
+		first, _ := from[0].On(on)
+		for _, s := range from[1:] {
+			if got, _ := s.On(on); got != first {
+				t.Errorf("%s from %s: %+v, from %s: %+v", on, s, got, from[0], first)
+			}
+		}
+	}
+}
+
+// The activator's answers and the timeout apply exactly where a credential
+// can be waiting for activator work: in a status some transition enters
+// with an action to do.
+func TestSchedulerTriggersApplyWhereActivatorWorkCanBePending(t *testing.T) {
+	awaits := map[lifecycle.Status]bool{}
+	for _, s := range lifecycle.Statuses {
+		for _, on := range lifecycle.Triggers {
+			if tr, ok := s.On(on); ok && tr.Action != lifecycle.ActionNone {
+				awaits[tr.To] = true
+			}
+		}
+	}
+	for _, s := range lifecycle.Statuses {
+		for _, on := range []lifecycle.Trigger{lifecycle.OnActivatorSucceeded, lifecycle.OnActivatorFailed, lifecycle.OnTimeout} {
+			if _, ok := s.On(on); ok != awaits[s] {
+				t.Errorf("%s on %s: applies=%v, activator work can be pending=%v", s, on, ok, awaits[s])
+			}
+		}
+	}
+}
+
+func TestLiveAndPendingStatuses(t *testing.T) {
+	live := []lifecycle.Status{lifecycle.PendingActivation, lifecycle.Activated, lifecycle.PendingDeactivation}
+	pending := []lifecycle.Status{lifecycle.PendingActivation, lifecycle.PendingDeactivation}
+	for _, s := range lifecycle.Statuses {
+		if got, want := s.Live(), slices.Contains(live, s); got != want {
+			t.Errorf("%s.Live()=%v, want %v", s, got, want)
+		}
+		if got, want := s.Pending(), slices.Contains(pending, s); got != want {
+			t.Errorf("%s.Pending()=%v, want %v", s, got, want)
+		}
+	}
+}

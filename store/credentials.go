@@ -31,6 +31,9 @@ type Credential struct {
 	// that made the credential (nil without one). InsertCredential writes
 	// it; lookups do not read it back (see GeneratedByRequest).
 	GenerateRequest []byte
+	// PendingAction is the activator work the row waits for while DueAt is
+	// set ("" when none).
+	PendingAction string
 }
 
 // AuditEntry is one line of the audit trail.
@@ -48,14 +51,14 @@ type AuditEntry struct {
 }
 
 const credentialColumns = `id, tenant_id, status, access_key, secret_hash, access_last4, secret_last4,
-	created_at, changed_at, due_at, deadline_at, attempts, deactivated_at, last_used_at`
+	created_at, changed_at, due_at, deadline_at, attempts, deactivated_at, last_used_at, coalesce(pending_action, '')`
 
 func scanCredential(row interface{ Scan(...any) error }) (Credential, error) {
 	var c Credential
 	var created, changed int64
 	var due, deadline, deactivated, lastUsed sql.NullInt64
 	err := row.Scan(&c.ID, &c.TenantID, &c.Status, &c.AccessKey, &c.SecretHash, &c.AccessLast4, &c.SecretLast4,
-		&created, &changed, &due, &deadline, &c.Attempts, &deactivated, &lastUsed)
+		&created, &changed, &due, &deadline, &c.Attempts, &deactivated, &lastUsed, &c.PendingAction)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Credential{}, ErrNotFound
@@ -89,20 +92,20 @@ func (s *Store) CredentialByID(ctx context.Context, id int64) (Credential, error
 }
 
 // InsertCredential stores a new credential, makes it the tenant's current one
-// and writes the audit row, in one transaction. A second live credential for
-// the tenant, or a second credential from one Generate request, is refused
-// by the database's unique indexes: ErrConflict.
-func (s *Store) InsertCredential(ctx context.Context, c Credential, actor string) (Credential, error) {
+// and writes the audit row (actor, action), in one transaction. A second live
+// credential for the tenant, or a second credential from one Generate
+// request, is refused by the database's unique indexes: ErrConflict.
+func (s *Store) InsertCredential(ctx context.Context, c Credential, actor, action string) (Credential, error) {
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		var request any // NULL, not an empty blob
 		if c.GenerateRequest != nil {
 			request = c.GenerateRequest
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
-			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, generate_request)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, pending_action, generate_request)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?)`,
 			c.TenantID, c.Status, c.AccessKey, c.SecretHash, c.AccessLast4, c.SecretLast4,
-			c.CreatedAt.UnixNano(), c.CreatedAt.UnixNano(), toNull(c.DueAt), toNull(c.DeadlineAt), request)
+			c.CreatedAt.UnixNano(), c.CreatedAt.UnixNano(), toNull(c.DueAt), toNull(c.DeadlineAt), c.PendingAction, request)
 		if err != nil {
 			if IsConstraint(err) {
 				return fmt.Errorf("store: tenant %d already has live credentials: %w", c.TenantID, ErrConflict)
@@ -116,7 +119,7 @@ func (s *Store) InsertCredential(ctx context.Context, c Credential, actor string
 			return fmt.Errorf("store: set current credential: %w", err)
 		}
 		return insertAudit(ctx, tx, AuditEntry{At: c.CreatedAt, TenantID: c.TenantID, CredentialID: c.ID,
-			AccessLast4: c.AccessLast4, Actor: actor, Action: "generate", ToStatus: c.Status})
+			AccessLast4: c.AccessLast4, Actor: actor, Action: action, ToStatus: c.Status})
 	})
 	if err != nil {
 		return Credential{}, err
@@ -143,9 +146,11 @@ type Transition struct {
 	From         []string // the change applies only while the status is one of these
 	To           string
 	At           time.Time
-	// DueAt and DeadlineAt replace the row's scheduling times (zero clears them).
-	DueAt      time.Time
-	DeadlineAt time.Time
+	// DueAt, DeadlineAt and PendingAction replace the row's scheduling
+	// times and the activator work it waits for (zero clears them).
+	DueAt         time.Time
+	DeadlineAt    time.Time
+	PendingAction string
 	// Deactivated stamps deactivated_at with At.
 	Deactivated bool
 	// Claim, when not zero, applies the change only while the row still
@@ -187,7 +192,7 @@ func applyTransition(ctx context.Context, tx *sql.Tx, t Transition) (bool, error
 	if len(t.From) == 0 {
 		return false, errors.New("store: transition without From statuses")
 	}
-	args := []any{t.To, t.At.UnixNano(), toNull(t.DueAt), toNull(t.DeadlineAt)}
+	args := []any{t.To, t.At.UnixNano(), toNull(t.DueAt), toNull(t.DeadlineAt), t.PendingAction}
 	deactivated := "deactivated_at"
 	if t.Deactivated {
 		deactivated = "?"
@@ -210,7 +215,7 @@ func applyTransition(ctx context.Context, tx *sql.Tx, t Transition) (bool, error
 		return false, fmt.Errorf("store: transition credential %d: %w", t.CredentialID, err)
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE credentials SET status = ?, changed_at = ?, due_at = ?, deadline_at = ?,
-		attempts = 0, deactivated_at = `+deactivated+`
+		pending_action = NULLIF(?, ''), attempts = 0, deactivated_at = `+deactivated+`
 		WHERE id = ? AND (? = 0 OR claim = ?) AND status IN (`+placeholders(len(t.From))+`)`, args...)
 	if err != nil {
 		return false, fmt.Errorf("store: transition credential %d to %s: %w", t.CredentialID, t.To, err)
@@ -306,10 +311,11 @@ func (s *Store) TenantAudit(ctx context.Context, tenantID, beforeID int64, actio
 	return out, nil
 }
 
-// DueCredentials lists up to limit credentials whose due time has come.
+// DueCredentials lists up to limit credentials whose pending activator
+// work is due.
 func (s *Store) DueCredentials(ctx context.Context, now time.Time, limit int) ([]Credential, error) {
 	rows, err := s.DB.QueryContext(ctx, `SELECT `+credentialColumns+` FROM credentials
-		WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?`, now.UnixNano(), limit)
+		WHERE due_at IS NOT NULL AND due_at <= ? AND pending_action IS NOT NULL ORDER BY due_at LIMIT ?`, now.UnixNano(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: due credentials: %w", err)
 	}
@@ -403,12 +409,12 @@ func (s *Store) Reschedule(ctx context.Context, c Claim, due time.Time) error {
 }
 
 // PurgeDeactivated deletes credentials deactivated at or before cutoff and
-// writes one audit row per purged credential, in one transaction. It returns
-// how many were purged.
-func (s *Store) PurgeDeactivated(ctx context.Context, cutoff, now time.Time, actor string) (int, error) {
+// writes one audit row (actor, action) per purged credential, in one
+// transaction. It returns how many were purged.
+func (s *Store) PurgeDeactivated(ctx context.Context, cutoff, now time.Time, actor, action string) (int, error) {
 	var n int
 	err := s.Tx(ctx, func(tx *sql.Tx) (err error) {
-		n, err = purgeTx(ctx, tx, cutoff, now, actor)
+		n, err = purgeTx(ctx, tx, cutoff, now, actor, action)
 		return err
 	})
 	return n, err
@@ -419,7 +425,7 @@ func (s *Store) PurgeDeactivated(ctx context.Context, cutoff, now time.Time, act
 // in it, in the same transaction as the purge. So two schedulers never
 // purge twice in one period, and a failed purge leaves the fact unchanged
 // for the next tick to try again.
-func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, lastOK bool, cutoff, now time.Time, actor string) (ran bool, n int, err error) {
+func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, lastOK bool, cutoff, now time.Time, actor, action string) (ran bool, n int, err error) {
 	err = s.Tx(ctx, func(tx *sql.Tx) error {
 		var res sql.Result
 		var err error
@@ -435,7 +441,7 @@ func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, la
 			return nil // another scheduler ran this period's purge
 		}
 		ran = true
-		n, err = purgeTx(ctx, tx, cutoff, now, actor)
+		n, err = purgeTx(ctx, tx, cutoff, now, actor, action)
 		return err
 	})
 	if err != nil {
@@ -444,11 +450,13 @@ func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, la
 	return ran, n, nil
 }
 
-func purgeTx(ctx context.Context, tx *sql.Tx, cutoff, now time.Time, actor string) (int, error) {
+// purgeTx names the purged status in its SQL, as the partial index
+// credentials_purge does, so that SQLite can use that index.
+func purgeTx(ctx context.Context, tx *sql.Tx, cutoff, now time.Time, actor, action string) (int, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action,
 		from_status, to_status, detail)
-		SELECT ?, tenant_id, id, access_last4, ?, 'purge', status, NULL, '' FROM credentials
-		WHERE status = 'deactivated' AND deactivated_at <= ?`, now.UnixNano(), actor, cutoff.UnixNano())
+		SELECT ?, tenant_id, id, access_last4, ?, ?, status, NULL, '' FROM credentials
+		WHERE status = 'deactivated' AND deactivated_at <= ?`, now.UnixNano(), actor, action, cutoff.UnixNano())
 	if err != nil {
 		return 0, fmt.Errorf("store: purge audit: %w", err)
 	}

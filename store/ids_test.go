@@ -136,7 +136,7 @@ func TestMigrationMakesIdsMonotonicAndKeepsEveryRow(t *testing.T) {
 	// CHECKs, foreign keys with their actions, the change counter.
 	h := sha256.Sum256([]byte("x"))
 	_, err = st.InsertCredential(ctx, store.Credential{TenantID: acme.ID, Status: "pending_activation", AccessKey: "ESPAKSECOND",
-		SecretHash: h[:], AccessLast4: "COND", SecretLast4: "xxxx", CreatedAt: now}, "test")
+		SecretHash: h[:], AccessLast4: "COND", SecretLast4: "xxxx", CreatedAt: now}, "test", "generate")
 	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("a second live credential: %v, want ErrConflict", err)
 	}

@@ -28,7 +28,7 @@ func TestConcurrentInsertTokenEachGetsItsOwnOutcome(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := st.InsertCredential(ctx, store.Credential{TenantID: tn.ID, Status: "activated", AccessKey: "ESPAKTEST",
-		SecretHash: make([]byte, 32), AccessLast4: "TEST", SecretLast4: "test", CreatedAt: now}, "test")
+		SecretHash: make([]byte, 32), AccessLast4: "TEST", SecretLast4: "test", CreatedAt: now}, "test", "generate")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ func newCredential(tb testing.TB, st *store.Store, tenantID int64, now time.Time
 	h := sha256.Sum256([]byte("secret"))
 	c, err := st.InsertCredential(context.Background(), store.Credential{TenantID: tenantID, Status: "activated",
 		AccessKey: "ESPAKTEST" + now.Format("150405.000000000"), SecretHash: h[:], AccessLast4: "TEST", SecretLast4: "cret",
-		CreatedAt: now}, "test")
+		CreatedAt: now}, "test", "generate")
 	if err != nil {
 		tb.Fatal(err)
 	}

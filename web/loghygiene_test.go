@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"esp/lifecycle"
+	"esp/lifecycle/webhook"
 	"esp/web/internal/webtest"
 )
 
@@ -126,7 +127,7 @@ func TestLogsNeverCarryKeysTokensPasswordsOrCookies(t *testing.T) {
 		}
 	}))
 	defer gw.Close()
-	act, err := lifecycle.NewWebhookActivator(gw.URL)
+	act, err := webhook.New(gw.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

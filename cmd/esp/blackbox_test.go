@@ -140,7 +140,7 @@ func waitStatuses(t *testing.T, dir string, ids []int64, want lifecycle.Status, 
 			if err != nil {
 				t.Fatal(err)
 			}
-			if lifecycle.Status(c.Status) != want {
+			if lifecycle.ColumnStatus(c.Status) != want {
 				pending = append(pending, id)
 			}
 		}

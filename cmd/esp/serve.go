@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"esp/lifecycle"
+	"esp/lifecycle/webhook"
 	"esp/web"
 	"esp/web/admin"
 	"esp/web/api"
@@ -95,7 +96,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	var act lifecycle.Activator = lifecycle.LocalActivator{}
 	if cfg.activator == "webhook" {
-		w, err := lifecycle.NewWebhookActivator(cfg.webhookURL)
+		w, err := webhook.New(cfg.webhookURL)
 		if err != nil {
 			return usageError{"serve: " + err.Error()}
 		}

@@ -118,8 +118,8 @@ func insertDueActivations(ctx context.Context, db *sql.DB, n int, now time.Time)
 		return fmt.Errorf("due tenants: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
-		access_last4, secret_last4, created_at, changed_at, due_at, deadline_at)
-		SELECT id, 'pending_activation', printf('ESPAKDUE%021d', id), randomblob(32), 'abcd', 'abcd', ?, ?, ?, ?
+		access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, pending_action)
+		SELECT id, 'pending_activation', printf('ESPAKDUE%021d', id), randomblob(32), 'abcd', 'abcd', ?, ?, ?, ?, 'activate'
 		FROM tenants WHERE name LIKE 'bench-due-%'`, ns, ns, ns, ns+int64(24*time.Hour)); err != nil {
 		return fmt.Errorf("due credentials: %w", err)
 	}

@@ -444,8 +444,8 @@ func importFigure(ctx context.Context, o options, bin, data, csvPath, sqlite3, t
 // dueQuery is store.DueCredentials' query, for EXPLAIN QUERY PLAN; keep the
 // two in step.
 const dueQuery = `SELECT id, tenant_id, status, access_key, secret_hash, access_last4, secret_last4,
-	created_at, changed_at, due_at, deadline_at, attempts, deactivated_at, last_used_at FROM credentials
-	WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?`
+	created_at, changed_at, due_at, deadline_at, attempts, deactivated_at, last_used_at, coalesce(pending_action, '') FROM credentials
+	WHERE due_at IS NOT NULL AND due_at <= ? AND pending_action IS NOT NULL ORDER BY due_at LIMIT ?`
 
 func schedulerFigures(ctx context.Context, o options, data string, p progress) (f7, f8 Figure, plan []string, err error) {
 	f7 = Figure{Row: 7, Name: fmt.Sprintf("one scheduler tick, %d credential rows, nothing due (median)", o.credRows),

@@ -40,7 +40,7 @@ func (h *Handlers) renderWindow(c echo.Context, status int, w window) error {
 	ctx, tenant := c.Request().Context(), currentSession(c).tenant
 	var cur lifecycle.Current
 	if w.keys != nil {
-		cur = lifecycle.Current{Status: lifecycle.Status(w.keys.Credential.Status), Credential: w.keys.Credential}
+		cur = w.keys.Current()
 	} else {
 		var err error
 		if cur, err = h.lc.Current(ctx, tenant.ID); err != nil {

@@ -92,7 +92,7 @@ func (h *Handlers) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 			return bearerError(c, "invalid_token", "The access token has expired; exchange the keys for a new one.")
-		case !lifecycle.Status(g.CredentialStatus).Authenticates():
+		case !lifecycle.ColumnStatus(g.CredentialStatus).Authenticates():
 			if err := h.authFailed(c, addr); err != nil {
 				return err
 			}

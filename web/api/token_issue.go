@@ -105,7 +105,7 @@ func (h *Handlers) issueToken(ctx context.Context, accessKey, secretKey string) 
 	}
 	// The caller holds the real secret from here on: telling the status helps
 	// and gives nothing away.
-	if st := lifecycle.Status(grant.Status); !st.Authenticates() {
+	if st := lifecycle.ColumnStatus(grant.Status); !st.Authenticates() {
 		return tokenResponse{}, &exchangeError{status: http.StatusUnauthorized, code: "invalid_credentials", oauth: "invalid_client",
 			message: fmt.Sprintf("These API credentials are %s; only Activated credentials get tokens.", st.Label()), failure: true}
 	}

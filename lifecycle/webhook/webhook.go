@@ -1,0 +1,61 @@
+// Package webhook is the activator for an external gateway: it POSTs each
+// activator event as JSON to the gateway's hook.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"esp/lifecycle"
+)
+
+// Activator POSTs each event as JSON to an external gateway's hook. A 2xx
+// answer is success; anything else is retried by the scheduler until the
+// credential's timeout.
+type Activator struct {
+	URL    string
+	Client *http.Client
+}
+
+// New checks rawURL and returns an activator posting to it.
+func New(rawURL string) (*Activator, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("webhook URL %q must be an absolute http or https URL", rawURL)
+	}
+	return &Activator{URL: rawURL, Client: &http.Client{Timeout: 10 * time.Second}}, nil
+}
+
+// Remote is true: the gateway holds the keys it was asked to activate.
+func (w *Activator) Remote() bool { return true }
+
+// Apply posts one event.
+func (w *Activator) Apply(ctx context.Context, ev lifecycle.Event) error {
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", ev.IdempotencyKey)
+	req.Header.Set("User-Agent", "esp-activator/1")
+	resp, err := w.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("webhook: %w", err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("webhook: answered %s", resp.Status)
+	}
+	return nil
+}
