@@ -3,7 +3,6 @@ package lifecycle
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -31,23 +30,20 @@ func NewAccounts(st *store.Store, now func() time.Time) *Accounts {
 	return &Accounts{store: st, now: now, BcryptCost: bcrypt.DefaultCost}
 }
 
-// ErrInvalid means input broke a naming or password rule.
-var ErrInvalid = errors.New("invalid")
-
 func checkName(kind, name string) error {
 	if name == "" {
-		return fmt.Errorf("%s name must not be empty: %w", kind, ErrInvalid)
+		return Errorf(Invalid, "%s name must not be empty", kind)
 	}
 	if len(name) > 100 || !utf8.ValidString(name) {
-		return fmt.Errorf("%s name must be valid text of at most 100 bytes: %w", kind, ErrInvalid)
+		return Errorf(Invalid, "%s name must be valid text of at most 100 bytes", kind)
 	}
 	for _, r := range name {
 		if unicode.IsControl(r) || unicode.IsSpace(r) && r != ' ' {
-			return fmt.Errorf("%s name must not contain control characters: %w", kind, ErrInvalid)
+			return Errorf(Invalid, "%s name must not contain control characters", kind)
 		}
 	}
 	if strings.TrimSpace(name) != name {
-		return fmt.Errorf("%s name must not start or end with spaces: %w", kind, ErrInvalid)
+		return Errorf(Invalid, "%s name must not start or end with spaces", kind)
 	}
 	return nil
 }
@@ -57,21 +53,22 @@ func (a *Accounts) AddTenant(ctx context.Context, name string) (store.Tenant, er
 	if err := checkName("tenant", name); err != nil {
 		return store.Tenant{}, err
 	}
-	return a.store.CreateTenant(ctx, name, false, a.now())
+	t, err := a.store.CreateTenant(ctx, name, false, a.now())
+	return t, fromStore(err)
 }
 
 // SetPublicAPI turns the tenant's public API feature on or off.
 func (a *Accounts) SetPublicAPI(ctx context.Context, tenant string, on bool) error {
-	return a.store.SetPublicAPI(ctx, tenant, on)
+	return fromStore(a.store.SetPublicAPI(ctx, tenant, on))
 }
 
 // HashPassword hashes a password with bcrypt.
 func (a *Accounts) HashPassword(password string) (string, error) {
 	if password == "" {
-		return "", fmt.Errorf("password must not be empty: %w", ErrInvalid)
+		return "", Errorf(Invalid, "password must not be empty")
 	}
 	if len(password) > 72 {
-		return "", fmt.Errorf("password must be at most 72 bytes: %w", ErrInvalid)
+		return "", Errorf(Invalid, "password must be at most 72 bytes")
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), a.BcryptCost)
 	return string(h), err
@@ -83,17 +80,18 @@ func (a *Accounts) AddUser(ctx context.Context, tenant, username, password strin
 		return store.User{}, err
 	}
 	if strings.ContainsRune(username, ' ') {
-		return store.User{}, fmt.Errorf("user name must not contain spaces: %w", ErrInvalid)
+		return store.User{}, Errorf(Invalid, "user name must not contain spaces")
 	}
 	t, err := a.store.TenantByName(ctx, tenant)
 	if err != nil {
-		return store.User{}, err
+		return store.User{}, fromStore(err)
 	}
 	hash, err := a.HashPassword(password)
 	if err != nil {
 		return store.User{}, err
 	}
-	return a.store.CreateUser(ctx, t.ID, username, hash, admin, a.now())
+	u, err := a.store.CreateUser(ctx, t.ID, username, hash, admin, a.now())
+	return u, fromStore(err)
 }
 
 // dummyHash is compared against when the user does not exist, so that a

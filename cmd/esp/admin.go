@@ -37,14 +37,13 @@ func openExisting(ctx context.Context, dir string) (*store.Store, error) {
 
 // friendly turns store and lifecycle errors into the CLI's one-line wording.
 func friendly(err error, what string) error {
-	switch {
-	case errors.Is(err, store.ErrNotFound):
+	switch lifecycle.ErrorCode(err) {
+	case lifecycle.NotFound:
 		return fmt.Errorf("unknown %s", what)
-	case errors.Is(err, store.ErrConflict):
+	case lifecycle.Conflict:
 		return fmt.Errorf("%s already exists", what)
-	case errors.Is(err, lifecycle.ErrInvalid):
-		msg := strings.TrimSuffix(err.Error(), ": "+lifecycle.ErrInvalid.Error())
-		return errors.New(msg)
+	case lifecycle.Invalid:
+		return errors.New(lifecycle.ErrorMessage(err))
 	}
 	return err
 }
@@ -121,7 +120,7 @@ func cmdUserAdd(ctx context.Context, e env, args []string) error {
 	}
 	defer st.Close()
 	_, err = lifecycle.NewAccounts(st, time.Now).AddUser(ctx, *tenant, pos[0], password, *admin)
-	if errors.Is(err, store.ErrNotFound) {
+	if lifecycle.ErrorCode(err) == lifecycle.NotFound {
 		return fmt.Errorf("unknown tenant %q", *tenant)
 	}
 	if err != nil {

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -82,15 +81,8 @@ func (h *Handlers) renderWindow(c echo.Context, status int, w window) error {
 	return h.render(c, status, views.CredentialsWindow(vm))
 }
 
-// refusal is the message of a lifecycle refusal (a conflict), or "" for any
-// other error.
-func refusal(err error) string {
-	var le *lifecycle.Error
-	if errors.As(err, &le) {
-		return le.Message
-	}
-	return ""
-}
+// refusal is the message of a lifecycle refusal, or "" for any other error.
+func refusal(err error) string { return lifecycle.ErrorMessage(err) }
 
 // CredentialsStatus is GET /api-credentials/status: the window's fields as
 // JSON for the live-status script. It never carries a key.

@@ -106,12 +106,16 @@ func ProblemOf(err error) Problem {
 			p.Message = http.StatusText(p.Status)
 		}
 	case errors.As(err, &le):
-		p.Status, p.Message = http.StatusConflict, le.Message
-		if errors.Is(le, store.ErrNotFound) {
-			p.Status = http.StatusNotFound
+		p.Status, p.Message = statusOf[le.Code], le.Message
+		if p.Message == "" {
+			p.Message = http.StatusText(p.Status) + "."
 		}
 	case errors.Is(err, store.ErrNotFound):
+		// Until the store's own errors carry codes, its not-found is one.
 		p.Status, p.Message = http.StatusNotFound, "Not found."
+	}
+	if p.Status == 0 {
+		p.Status = http.StatusInternalServerError
 	}
 	if p.Status >= 500 {
 		p.Message = msgInternal
@@ -120,6 +124,17 @@ func ProblemOf(err error) Problem {
 		p.Code = codeFor(p.Status)
 	}
 	return p
+}
+
+// statusOf is the HTTP status of each code of the domain's errors.
+var statusOf = map[lifecycle.Code]int{
+	lifecycle.NotFound:     http.StatusNotFound,
+	lifecycle.Conflict:     http.StatusConflict,
+	lifecycle.Invalid:      http.StatusBadRequest,
+	lifecycle.Unauthorized: http.StatusUnauthorized,
+	lifecycle.Forbidden:    http.StatusForbidden,
+	lifecycle.RateLimited:  http.StatusTooManyRequests,
+	lifecycle.Internal:     http.StatusInternalServerError,
 }
 
 // Renderer writes the answer to a problem in one shape: a page, the API's

@@ -1,0 +1,93 @@
+package lifecycle
+
+import (
+	"errors"
+	"fmt"
+
+	"esp/store"
+)
+
+// Code says what kind of refusal an Error is; the HTTP layer maps each code
+// to a status in one place.
+type Code string
+
+// The codes of the one error vocabulary.
+const (
+	NotFound     Code = "not_found"
+	Conflict     Code = "conflict"
+	Invalid      Code = "invalid"
+	Unauthorized Code = "unauthorized"
+	Forbidden    Code = "forbidden"
+	RateLimited  Code = "rate_limited"
+	Internal     Code = "internal"
+)
+
+// Error is a coded error: its Code says what kind of refusal it is, its
+// Message is what a user may read, and Err, when set, is the cause.
+type Error struct {
+	Code    Code
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.Message != "":
+		return e.Message
+	case e.Err != nil:
+		return e.Err.Error()
+	}
+	return string(e.Code)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns a coded error whose message is formatted as fmt.Errorf
+// does; a %w verb names the cause.
+func Errorf(code Code, format string, args ...any) *Error {
+	err := fmt.Errorf(format, args...)
+	return &Error{Code: code, Message: err.Error(), Err: errors.Unwrap(err)}
+}
+
+// ErrorCode is the code of err: "" for nil, the code of the first coded
+// error in its chain, or Internal for any other error.
+func ErrorCode(err error) Code {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return Internal
+}
+
+// ErrorMessage is what a user may read of err: the message of the first
+// coded error in its chain, or "" when err carries none (an internal error
+// says nothing of itself).
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Code != Internal {
+		return e.Message
+	}
+	return ""
+}
+
+// refused is the Conflict a user's move meets when the credential's status
+// does not allow it, or changed at the same time.
+func refused(message string) *Error {
+	return &Error{Code: Conflict, Message: message, Err: store.ErrConflict}
+}
+
+// fromStore gives the store's not-found and conflict errors their codes.
+func fromStore(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return &Error{Code: NotFound, Err: err}
+	case errors.Is(err, store.ErrConflict):
+		return &Error{Code: Conflict, Err: err}
+	}
+	return err
+}
