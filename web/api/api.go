@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"esp/lifecycle"
 	"esp/store"
 	"esp/web/httpx"
 )
@@ -23,7 +24,6 @@ const (
 	defaultTokenTTL   = time.Hour
 	apiFailBurst      = 20              // failed authentications an address may make at once
 	apiFailEvery      = 3 * time.Second // then one more per this period
-	lastUsedEvery     = time.Minute     // at most one last_used_at write per credential per period
 	defaultPageLimit  = 100
 	maxPageLimit      = 1000
 	apiExportBufBytes = 64 << 10
@@ -36,10 +36,8 @@ type Handlers struct {
 	store    *store.Store
 	now      func() time.Time
 	tokenTTL time.Duration
+	tokens   *lifecycle.Tokens
 	failures httpx.AttemptLimit // failed authentications per client address
-	// onKeyLookup, when set (only by tests), runs before each access-key
-	// lookup of the token exchange.
-	onKeyLookup func()
 }
 
 // New builds the API's handlers.
@@ -48,6 +46,7 @@ func New(cfg Config, log *slog.Logger, st *store.Store, now func() time.Time) *H
 	if h.tokenTTL <= 0 {
 		h.tokenTTL = defaultTokenTTL
 	}
+	h.tokens = lifecycle.NewTokens(st, now, h.tokenTTL)
 	h.failures = httpx.NewMemoryLimit(apiFailEvery, apiFailBurst, now)
 	return h
 }

@@ -57,11 +57,9 @@ func bearerError(c echo.Context, errCode, description string) error {
 	return &httpx.Error{Status: http.StatusUnauthorized, Code: code, Message: description}
 }
 
-// RequireToken lets a request through only with a live bearer token. Every
-// request re-reads the token, its credential's status and its tenant's
-// feature flag in one query, or takes them from the read cache when the
-// database's change counter says nothing changed since: deactivating the
-// credential or turning the feature off refuses the very next request.
+// RequireToken lets a request through only with a live bearer token
+// (lifecycle.Tokens.Authenticate). The store may answer from the read cache
+// when the database's change counter says nothing changed since.
 func (h *Handlers) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		addr := httpx.ClientAddr(c)
@@ -75,37 +73,20 @@ func (h *Handlers) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := httpx.UseReadCache(c, h.store); err != nil {
 			return err
 		}
-		ctx := c.Request().Context()
-		g, err := h.store.TokenGrant(ctx, hashToken(token))
-		if err != nil && !isNotFound(err) {
+		tenantID, err := h.tokens.Authenticate(c.Request().Context(), token)
+		switch lifecycle.ErrorCode(err) {
+		case "":
+		case lifecycle.Unauthorized:
+			if err := h.authFailed(c, addr); err != nil {
+				return err
+			}
+			return bearerError(c, "invalid_token", lifecycle.ErrorMessage(err))
+		case lifecycle.Forbidden:
+			return &httpx.Error{Status: http.StatusForbidden, Code: "feature_disabled", Message: lifecycle.ErrorMessage(err)}
+		default:
 			return err
 		}
-		now := h.now()
-		switch {
-		case err != nil:
-			if err := h.authFailed(c, addr); err != nil {
-				return err
-			}
-			return bearerError(c, "invalid_token", "The access token is not valid.")
-		case !g.ExpiresAt.After(now):
-			if err := h.authFailed(c, addr); err != nil {
-				return err
-			}
-			return bearerError(c, "invalid_token", "The access token has expired; exchange the keys for a new one.")
-		case !lifecycle.ColumnStatus(g.CredentialStatus).Authenticates():
-			if err := h.authFailed(c, addr); err != nil {
-				return err
-			}
-			return bearerError(c, "invalid_token", "The access token was revoked: its API credentials are no longer activated.")
-		case !g.PublicAPI:
-			return &httpx.Error{Status: http.StatusForbidden, Code: "feature_disabled", Message: errFeatureOff.message}
-		}
-		if g.LastUsedAt.IsZero() || now.Sub(g.LastUsedAt) >= lastUsedEvery {
-			if _, err := h.store.TouchCredential(ctx, g.CredentialID, now, lastUsedEvery); err != nil {
-				return err
-			}
-		}
-		c.Set(tokenContextKey, g.TenantID)
+		c.Set(tokenContextKey, tenantID)
 		c.Response().Header().Set("Cache-Control", "no-store")
 		return next(c)
 	}
@@ -127,8 +108,8 @@ func bearerToken(r *http.Request) (token, errCode, problem string) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
 		return "", "invalid_request", "The Authorization header must be: Bearer TOKEN."
 	}
-	if !wellFormedToken(token) {
-		return "", "invalid_token", "The access token is not valid."
+	if !lifecycle.WellFormedToken(token) {
+		return "", "invalid_token", lifecycle.ErrTokenInvalid.Message
 	}
 	return token, "", ""
 }

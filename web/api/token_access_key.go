@@ -27,9 +27,8 @@ func (h *Handlers) TokenAccessKey(c echo.Context) error {
 	if err != nil {
 		return &httpx.Error{Status: http.StatusBadRequest, Code: "bad_request", Message: err.Error()}
 	}
-	t, err := h.issueToken(c.Request().Context(), access, secret)
-	var xe *exchangeError
-	if errors.As(err, &xe) {
+	t, err := h.tokens.Exchange(c.Request().Context(), access, secret)
+	if xe, ok := exchangeRefusal(err); ok {
 		if xe.failure {
 			if err := h.authFailed(c, addr); err != nil {
 				return err

@@ -77,9 +77,8 @@ func (h *Handlers) OAuthToken(c echo.Context) error {
 		}
 		return oauthError(c, status, code, problem)
 	}
-	t, err := h.issueToken(c.Request().Context(), id, secret)
-	var xe *exchangeError
-	if errors.As(err, &xe) {
+	t, err := h.tokens.Exchange(c.Request().Context(), id, secret)
+	if xe, ok := exchangeRefusal(err); ok {
 		if xe.failure {
 			if answered, err := failed(); answered {
 				return err
