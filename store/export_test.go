@@ -17,12 +17,6 @@ func OpenFileMigratedTo(ctx context.Context, path, last string) (*Store, error) 
 	return openFile(ctx, path, last)
 }
 
-// Hooks for the black-box tests.
-var (
-	ParsePlanLine       = parsePlanLine
-	AppendPlanRowRecord = appendPlanRowRecord
-)
-
 // EachPlanLine walks a plan line by line: the reference the tests hold
 // EachPlanChunk's blocks against.
 func (s *Store) EachPlanLine(ctx context.Context, planID int64, fn func(line []byte) error) error {

@@ -29,7 +29,7 @@ func awkwardRows() []store.PlanRow {
 
 func TestParsePlanLineReadsWhatAppendPlanRowRecordWrites(t *testing.T) {
 	for _, r := range awkwardRows() {
-		line := string(store.AppendPlanRowRecord(nil, &r))
+		line := string(store.AppendPlanLine(nil, &r))
 		var got store.PlanRow
 		if err := store.ParsePlanLine(line, &got); err != nil {
 			t.Fatalf("%q: %v", line, err)
@@ -88,7 +88,7 @@ func checkStoredRows(t *testing.T, st *store.Store, planID int64, want []store.P
 		if got[i] != w {
 			t.Fatalf("row %d = %+v, want %+v", i, got[i], w)
 		}
-		wantCSV.Write(store.AppendPlanRowCSV(nil, &w))
+		wantCSV.Write(append(store.AppendPlanLine(nil, &w), '\n'))
 	}
 	var gotCSV bytes.Buffer
 	if err := st.EachPlanLine(ctx, planID, func(line []byte) error {
@@ -162,4 +162,15 @@ func TestMigration0005KeepsEveryRow(t *testing.T) {
 	if !strings.HasPrefix(plan, "SEARCH plan_rows USING") || !strings.Contains(plan, "INDEX plan_rows_plan") {
 		t.Fatalf("query plan %q, want a search of plan_rows_plan", plan)
 	}
+}
+
+func trickyRows() []store.PlanRow {
+	labels := []string{"Billing", `Tech "Gold"`, "Sales, Inbound", " Austin", "Kraków", `\.`, "back\\slash", "tab\tin", "line\u2028sep", "<b>&"}
+	var rows []store.PlanRow
+	for _, l := range labels {
+		rows = append(rows, store.PlanRow{IntervalStart: "2027-01-04", Interval: "week", Skill: l, SchedulingUnit: l,
+			Volume: "1520", AHTSeconds: "372", FTERequired: "12.50", FTEPlanned: "1e1", ServiceLevelPct: "80.0",
+			ASASeconds: "0", OccupancyPct: "100"})
+	}
+	return rows
 }

@@ -166,7 +166,7 @@ func insertPlanRows(ctx context.Context, tx *sql.Tx, p *Plan, next func(*PlanRow
 			case p.Interval != r.Interval:
 				p.Interval = "mixed"
 			}
-			lines = appendPlanRowRecord(lines[:0], r)
+			lines = AppendPlanLine(lines[:0], r)
 			args = append(args, string(lines))
 		}
 		p.Rows += int64(len(b.rows))
@@ -259,7 +259,7 @@ func (s *Store) planRowsAfter(ctx context.Context, planID, afterID int64, limit 
 		r := &out[len(out)-1]
 		err := rows.Scan(&r.ID, &line)
 		if err == nil {
-			err = parsePlanLine(line, r)
+			err = ParsePlanLine(line, r)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("store: row %d of plan %d: %w", r.ID, planID, err)

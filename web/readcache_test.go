@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"esp/lifecycle"
+	"esp/lifecycle/plancsv"
 	"esp/store"
 	"esp/web/internal/webtest"
 )
@@ -82,7 +83,7 @@ func TestPlanImportedByAnotherProcessIsListedOnNextRequest(t *testing.T) {
 		webtest.WantStatus(t, c.Get("/"), http.StatusOK)
 	}
 
-	r, err := store.NewPlanCSVReader(strings.NewReader(webtest.PlanCSV(3)))
+	r, err := plancsv.NewReader(strings.NewReader(webtest.PlanCSV(3)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"esp/lifecycle/plancsv"
 	"esp/store"
 )
 
@@ -44,7 +45,7 @@ func cmdPlanImport(ctx context.Context, e env, args []string) error {
 	} else {
 		path = "stdin"
 	}
-	rows, err := store.NewPlanCSVReader(bufio.NewReaderSize(in, 1<<20))
+	rows, err := plancsv.NewReader(bufio.NewReaderSize(in, 1<<20))
 	if err != nil {
 		return fmt.Errorf("plan import: %s: %w", path, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"esp/lifecycle/plancsv"
 	"esp/store"
 )
 
@@ -19,7 +20,7 @@ const goodRow = "2027-01-04,week,Billing,Manila,1520,372,12.50,13.00,80.0,21,82.
 func writeCSV(t *testing.T, lines ...string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "plan.csv")
-	body := store.PlanCSVHeader + strings.Join(lines, "\n")
+	body := plancsv.Header + strings.Join(lines, "\n")
 	if len(lines) > 0 {
 		body += "\n"
 	}
@@ -34,9 +35,9 @@ func writeCSV(t *testing.T, lines ...string) string {
 func exportCSV(t *testing.T, st *store.Store, planID int64) string {
 	t.Helper()
 	var b bytes.Buffer
-	b.WriteString(store.PlanCSVHeader)
+	b.WriteString(plancsv.Header)
 	err := st.EachPlanRow(context.Background(), planID, func(r *store.PlanRow) error {
-		b.Write(store.AppendPlanRowCSV(nil, r))
+		b.Write(plancsv.AppendCSV(nil, r))
 		return nil
 	})
 	if err != nil {
@@ -78,7 +79,7 @@ func TestPlanImportLoadsTheFile(t *testing.T) {
 func TestPlanImportReadsStdin(t *testing.T) {
 	dir := t.TempDir()
 	mustRun(t, dir, "", "tenant", "add", "acme")
-	r := mustRun(t, dir, store.PlanCSVHeader+goodRow+"\n", "plan", "import", "--tenant", "acme", "--name", "P", "-")
+	r := mustRun(t, dir, plancsv.Header+goodRow+"\n", "plan", "import", "--tenant", "acme", "--name", "P", "-")
 	if !strings.HasPrefix(r.stdout, "imported 1 rows") {
 		t.Fatalf("stdout %q", r.stdout)
 	}
@@ -160,7 +161,7 @@ func TestPlanImportExportRoundTripIsByteIdentical(t *testing.T) {
 	mustRun(t, dir, "", "tenant", "add", "acme")
 	// Not yet canonical: a BOM, CRLF line ends, quotes where none are
 	// needed, numbers with leading zeros or a bare dot.
-	first := writeCSVRaw(t, "\ufeff"+strings.ReplaceAll(store.PlanCSVHeader, "\n", "\r\n")+
+	first := writeCSVRaw(t, "\ufeff"+strings.ReplaceAll(plancsv.Header, "\n", "\r\n")+
 		"2027-01-04,week,\"Billing\",Manila,007,372,12.50,.5,80.0,21,82.5\r\n"+
 		"2027-01-11,month,\"Tech \"\"Gold\"\"\",\" Austin\",1e3,240.,0,0.0,100,0,75\r\n"+
 		"2027-01-18,day,Sales - Inbound,ops@east+1=2,1,1,1,1,1,1,1\r\n")
@@ -168,7 +169,7 @@ func TestPlanImportExportRoundTripIsByteIdentical(t *testing.T) {
 	st := mustStore(t, dir)
 	acme := tenant(t, dir, "acme")
 	export1 := exportCSV(t, st, onlyPlan(t, st, acme.ID, "one").ID)
-	want := store.PlanCSVHeader +
+	want := plancsv.Header +
 		"2027-01-04,week,Billing,Manila,7,372,12.50,0.5,80.0,21,82.5\n" +
 		"2027-01-11,month,\"Tech \"\"Gold\"\"\",\" Austin\",1e3,240,0,0.0,100,0,75\n" +
 		"2027-01-18,day,Sales - Inbound,ops@east+1=2,1,1,1,1,1,1,1\n"
@@ -213,8 +214,8 @@ func TestDemoPlansAreRealistic(t *testing.T) {
 		err := st.EachPlanRow(ctx, p.ID, func(r *store.PlanRow) error {
 			// Every demo row must be one the importer accepts, unchanged.
 			var parsed store.PlanRow
-			rec := strings.Split(strings.TrimSuffix(string(store.AppendPlanRowCSV(nil, r)), "\n"), ",")
-			if err := store.ParsePlanRow(rec, &parsed); err != nil {
+			rec := strings.Split(strings.TrimSuffix(string(plancsv.AppendCSV(nil, r)), "\n"), ",")
+			if err := plancsv.ParseRow(rec, &parsed); err != nil {
 				return fmt.Errorf("row %+v: %v", *r, err)
 			}
 			parsed.ID = r.ID

@@ -15,14 +15,14 @@ import (
 	"time"
 
 	"esp/lifecycle"
-	"esp/store"
+	"esp/lifecycle/plancsv"
 )
 
 // bigPlanCSV writes a plan file of n rows.
 func bigPlanCSV(t *testing.T, n int) string {
 	t.Helper()
 	var b bytes.Buffer
-	b.WriteString(store.PlanCSVHeader)
+	b.WriteString(plancsv.Header)
 	day := time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC)
 	for i := range n {
 		fmt.Fprintf(&b, "%s,day,Skill %d,Unit %d,%d,%d,12.5,13,80,21,82.5\n",
@@ -79,7 +79,7 @@ func TestSIGTERMDuringExportFinishesTheExport(t *testing.T) {
 	}
 	r := bufio.NewReader(resp.Body)
 	header, err := r.ReadString('\n')
-	if err != nil || header != store.PlanCSVHeader {
+	if err != nil || header != plancsv.Header {
 		t.Fatalf("header %q %v", header, err)
 	}
 	// The download is under way: ask the server to stop.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"esp/lifecycle/plancsv"
 	"esp/store"
 	"esp/web/internal/webtest"
 )
@@ -156,7 +157,7 @@ func TestAPIExportFormatChoice(t *testing.T) {
 			if ct := rec.Header().Get("Content-Type"); ct != tc.wantType {
 				t.Fatalf("Content-Type %q, want %q", ct, tc.wantType)
 			}
-			if strings.HasPrefix(tc.wantType, "text/csv") != strings.HasPrefix(rec.Body.String(), store.PlanCSVHeader) {
+			if strings.HasPrefix(tc.wantType, "text/csv") != strings.HasPrefix(rec.Body.String(), plancsv.Header) {
 				t.Fatalf("body does not match its type: %.80s", rec.Body)
 			}
 		})
@@ -233,7 +234,7 @@ func TestAPILastUsedWrittenAtMostOncePerMinute(t *testing.T) {
 // should answer for it.
 func csvRowsAsJSON(tb testing.TB, csv string) []json.RawMessage {
 	tb.Helper()
-	r, err := store.NewPlanCSVReader(strings.NewReader(csv))
+	r, err := plancsv.NewReader(strings.NewReader(csv))
 	if err != nil {
 		tb.Fatal(err)
 	}

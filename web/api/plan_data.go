@@ -10,7 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"esp/store"
+	"esp/lifecycle/plancsv"
 	"esp/web/httpx"
 )
 
@@ -50,7 +50,7 @@ func (h *Handlers) PlanData(c echo.Context) error {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = store.AppendPlanRowJSON(buf, &rows[i])
+		buf = plancsv.AppendJSON(buf, &rows[i])
 	}
 	buf = append(buf, `],"next_cursor":`...)
 	if next == "" {

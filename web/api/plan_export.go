@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"esp/lifecycle/plancsv"
 	"esp/store"
 )
 
@@ -45,7 +46,7 @@ func (h *Handlers) PlanExport(c echo.Context) error {
 
 	w := bufio.NewWriterSize(c.Response(), apiExportBufBytes)
 	if !ndjson {
-		w.WriteString(store.PlanCSVHeader)
+		w.WriteString(plancsv.Header)
 	}
 	var writeErr error
 	ctx := c.Request().Context()
@@ -64,7 +65,7 @@ func (h *Handlers) PlanExport(c echo.Context) error {
 	if ndjson {
 		line := make([]byte, 0, 512)
 		err = h.store.EachPlanRow(ctx, p.ID, func(r *store.PlanRow) error {
-			line = append(store.AppendPlanRowJSON(line[:0], r), '\n')
+			line = append(plancsv.AppendJSON(line[:0], r), '\n')
 			return write(line)
 		})
 	} else {

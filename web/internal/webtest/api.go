@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"esp/lifecycle"
+	"esp/lifecycle/plancsv"
 	"esp/store"
 )
 
@@ -102,7 +103,7 @@ func MustAPIError(tb testing.TB, rec *httptest.ResponseRecorder, status int, cod
 // ImportCSV loads a plan for the tenant from CSV text.
 func ImportCSV(tb testing.TB, env *Env, tenantID int64, name, csv string) store.Plan {
 	tb.Helper()
-	r, err := store.NewPlanCSVReader(strings.NewReader(csv))
+	r, err := plancsv.NewReader(strings.NewReader(csv))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func ImportCSV(tb testing.TB, env *Env, tenantID int64, name, csv string) store.
 // zeros and exponents in numbers.
 func PlanCSV(n int) string {
 	var b strings.Builder
-	b.WriteString(store.PlanCSVHeader)
+	b.WriteString(plancsv.Header)
 	skills := []string{"Billing", `Tech "Gold" Support`, "Sales, Inbound", "Retention"}
 	units := []string{"Manila", "Kraków", " Austin"}
 	intervals := []string{"day", "week", "month"}

@@ -1,4 +1,4 @@
-package store_test
+package plancsv_test
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"esp/lifecycle/plancsv"
 	"esp/store"
 )
 
@@ -32,7 +33,7 @@ func TestParsePlanRowAcceptsAndCanonicalisesNumbers(t *testing.T) {
 		rec := validRecord()
 		rec[4] = tc.in
 		var r store.PlanRow
-		if err := store.ParsePlanRow(rec, &r); err != nil {
+		if err := plancsv.ParseRow(rec, &r); err != nil {
 			t.Fatalf("%q: %v", tc.in, err)
 		}
 		if r.Volume != tc.want {
@@ -58,8 +59,8 @@ func TestParsePlanRowPercentagesAndDatesAtTheirLimits(t *testing.T) {
 		rec := validRecord()
 		rec[tc.column] = tc.value
 		var r store.PlanRow
-		if err := store.ParsePlanRow(rec, &r); (err == nil) != tc.ok {
-			t.Errorf("%s %q: error %v, want ok=%v", store.PlanColumns[tc.column], tc.value, err, tc.ok)
+		if err := plancsv.ParseRow(rec, &r); (err == nil) != tc.ok {
+			t.Errorf("%s %q: error %v, want ok=%v", plancsv.Columns[tc.column], tc.value, err, tc.ok)
 		}
 	}
 }
@@ -107,14 +108,14 @@ func TestParsePlanRowRefusesBadRows(t *testing.T) {
 			rec := validRecord()
 			rec[tc.column] = tc.value
 			var r store.PlanRow
-			err := store.ParsePlanRow(rec, &r)
+			err := plancsv.ParseRow(rec, &r)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one mentioning %q", err, tc.want)
 			}
 		})
 	}
 	var r store.PlanRow
-	if err := store.ParsePlanRow(validRecord()[:10], &r); err == nil || !strings.Contains(err.Error(), "has 10 columns, want 11") {
+	if err := plancsv.ParseRow(validRecord()[:10], &r); err == nil || !strings.Contains(err.Error(), "has 10 columns, want 11") {
 		t.Fatalf("short record: %v", err)
 	}
 }
@@ -125,7 +126,7 @@ func TestParsePlanRowAcceptsFormulaCharactersAfterTheStart(t *testing.T) {
 		rec := validRecord()
 		rec[2], rec[3] = v, v
 		var r store.PlanRow
-		if err := store.ParsePlanRow(rec, &r); err != nil {
+		if err := plancsv.ParseRow(rec, &r); err != nil {
 			t.Errorf("%q: %v", v, err)
 		}
 	}
@@ -137,16 +138,16 @@ func TestPlanCSVReaderNamesTheLine(t *testing.T) {
 	}{
 		{"empty file", "", "line 1: the file is empty"},
 		{"wrong header", "interval_start,interval,skill\n", "line 1: the header must be exactly"},
-		{"header in other order", strings.Replace(store.PlanCSVHeader, "skill,scheduling_unit", "scheduling_unit,skill", 1), "line 1:"},
-		{"bad third row", store.PlanCSVHeader + "2027-01-04,week,A,B,1,1,1,1,1,1,1\n2027-01-11,week,A,B,1,1,1,1,1,1,1\n2027-01-18,year,A,B,1,1,1,1,1,1,1\n", "line 4: interval"},
-		{"extra column", store.PlanCSVHeader + "2027-01-04,week,A,B,1,1,1,1,1,1,1,1\n", "line 2: has 12 columns"},
-		{"bare quote", store.PlanCSVHeader + "2027-01-04,week,A\"x,B,1,1,1,1,1,1,1\n", "line 2:"},
-		{"formula in the second row", store.PlanCSVHeader + "2027-01-04,week,A,B,1,1,1,1,1,1,1\n2027-01-11,week,A,=1+1,1,1,1,1,1,1,1\n", `line 3: scheduling_unit "=1+1" starts with "="`},
-		{"quoted formula", store.PlanCSVHeader + "2027-01-04,week,\"@cmd, x\",B,1,1,1,1,1,1,1\n", `line 2: skill "@cmd, x" starts with "@"`},
-		{"line after a quoted newline", store.PlanCSVHeader + "2027-01-04,week,\"A\nB\",B,1,1,1,1,1,1,1\n", "line 2: skill"},
+		{"header in other order", strings.Replace(plancsv.Header, "skill,scheduling_unit", "scheduling_unit,skill", 1), "line 1:"},
+		{"bad third row", plancsv.Header + "2027-01-04,week,A,B,1,1,1,1,1,1,1\n2027-01-11,week,A,B,1,1,1,1,1,1,1\n2027-01-18,year,A,B,1,1,1,1,1,1,1\n", "line 4: interval"},
+		{"extra column", plancsv.Header + "2027-01-04,week,A,B,1,1,1,1,1,1,1,1\n", "line 2: has 12 columns"},
+		{"bare quote", plancsv.Header + "2027-01-04,week,A\"x,B,1,1,1,1,1,1,1\n", "line 2:"},
+		{"formula in the second row", plancsv.Header + "2027-01-04,week,A,B,1,1,1,1,1,1,1\n2027-01-11,week,A,=1+1,1,1,1,1,1,1,1\n", `line 3: scheduling_unit "=1+1" starts with "="`},
+		{"quoted formula", plancsv.Header + "2027-01-04,week,\"@cmd, x\",B,1,1,1,1,1,1,1\n", `line 2: skill "@cmd, x" starts with "@"`},
+		{"line after a quoted newline", plancsv.Header + "2027-01-04,week,\"A\nB\",B,1,1,1,1,1,1,1\n", "line 2: skill"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := store.NewPlanCSVReader(strings.NewReader(tc.file))
+			r, err := plancsv.NewReader(strings.NewReader(tc.file))
 			for err == nil {
 				var row store.PlanRow
 				err = r.Read(&row)
@@ -159,7 +160,7 @@ func TestPlanCSVReaderNamesTheLine(t *testing.T) {
 }
 
 func TestPlanCSVReaderSkipsByteOrderMark(t *testing.T) {
-	r, err := store.NewPlanCSVReader(strings.NewReader("\ufeff" + store.PlanCSVHeader + strings.Join(validRecord(), ",") + "\n"))
+	r, err := plancsv.NewReader(strings.NewReader("\ufeff" + plancsv.Header + strings.Join(validRecord(), ",") + "\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +192,7 @@ func TestAppendPlanRowCSVMatchesEncodingCSV(t *testing.T) {
 		w.Write([]string{r.IntervalStart, r.Interval, r.Skill, r.SchedulingUnit, r.Volume, r.AHTSeconds,
 			r.FTERequired, r.FTEPlanned, r.ServiceLevelPct, r.ASASeconds, r.OccupancyPct})
 		w.Flush()
-		if got := store.AppendPlanRowCSV(nil, &r); string(got) != want.String() {
+		if got := plancsv.AppendCSV(nil, &r); string(got) != want.String() {
 			t.Fatalf("AppendPlanRowCSV = %q, want %q", got, want.String())
 		}
 	}
@@ -199,7 +200,7 @@ func TestAppendPlanRowCSVMatchesEncodingCSV(t *testing.T) {
 
 func TestAppendPlanRowJSONIsTheRowAsJSON(t *testing.T) {
 	for _, r := range trickyRows() {
-		got := store.AppendPlanRowJSON(nil, &r)
+		got := plancsv.AppendJSON(nil, &r)
 		d := json.NewDecoder(bytes.NewReader(got))
 		d.UseNumber()
 		var m map[string]any
@@ -230,7 +231,7 @@ func BenchmarkAppendPlanRowCSV(b *testing.B) {
 	buf := make([]byte, 0, 256)
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = store.AppendPlanRowCSV(buf[:0], &r)
+		buf = plancsv.AppendCSV(buf[:0], &r)
 	}
 }
 
@@ -239,7 +240,7 @@ func BenchmarkAppendPlanRowJSON(b *testing.B) {
 	buf := make([]byte, 0, 256)
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = store.AppendPlanRowJSON(buf[:0], &r)
+		buf = plancsv.AppendJSON(buf[:0], &r)
 	}
 }
 
@@ -248,7 +249,7 @@ func BenchmarkParsePlanRow(b *testing.B) {
 	var r store.PlanRow
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := store.ParsePlanRow(rec, &r); err != nil {
+		if err := plancsv.ParseRow(rec, &r); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package store_test
+package plancsv_test
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"esp/lifecycle/plancsv"
 	"esp/store"
 )
 
@@ -45,7 +46,7 @@ func FuzzPlanCSVRow(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
-		r, err := store.NewPlanCSVReader(strings.NewReader(store.PlanCSVHeader + line))
+		r, err := plancsv.NewReader(strings.NewReader(plancsv.Header + line))
 		if err != nil {
 			t.Fatalf("the header was refused: %v", err)
 		}
@@ -98,8 +99,8 @@ func checkPlanRow(t *testing.T, row store.PlanRow) {
 	}
 
 	// Export → import → export gives the same bytes.
-	line := string(store.AppendPlanRowCSV(nil, &row))
-	r, err := store.NewPlanCSVReader(strings.NewReader(store.PlanCSVHeader + line))
+	line := string(plancsv.AppendCSV(nil, &row))
+	r, err := plancsv.NewReader(strings.NewReader(plancsv.Header + line))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +111,7 @@ func checkPlanRow(t *testing.T, row store.PlanRow) {
 	if again != row {
 		t.Fatalf("export → import changed the row:\n%+v\n%+v", row, again)
 	}
-	if got := string(store.AppendPlanRowCSV(nil, &again)); got != line {
+	if got := string(plancsv.AppendCSV(nil, &again)); got != line {
 		t.Fatalf("export → import → export: %q, then %q", line, got)
 	}
 
@@ -121,7 +122,7 @@ func checkPlanRow(t *testing.T, row store.PlanRow) {
 	}
 
 	// The JSON form is valid and carries the same values.
-	js := store.AppendPlanRowJSON(nil, &row)
+	js := plancsv.AppendJSON(nil, &row)
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(js, &obj); err != nil {
 		t.Fatalf("row JSON %s: %v", js, err)

@@ -1,4 +1,7 @@
-package store
+// Package plancsv is the plan file format: it reads and checks plan CSV
+// files (formula-injection checks included) and writes plan rows as CSV
+// lines and as JSON objects (the API's rows and NDJSON export).
+package plancsv
 
 import (
 	"bytes"
@@ -11,18 +14,20 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"esp/store"
 )
 
-// PlanColumns is the header of a plan CSV file, for import and export alike,
+// Columns is the header of a plan CSV file, for import and export alike,
 // and the field names of a row in the API's JSON.
-var PlanColumns = []string{
+var Columns = []string{
 	"interval_start", "interval", "skill", "scheduling_unit",
 	"volume", "aht_seconds", "fte_required", "fte_planned",
 	"service_level_pct", "asa_seconds", "occupancy_pct",
 }
 
-// PlanCSVHeader is PlanColumns as the first line of a CSV file.
-var PlanCSVHeader = strings.Join(PlanColumns, ",") + "\n"
+// Header is Columns as the first line of a CSV file.
+var Header = strings.Join(Columns, ",") + "\n"
 
 // Limits on one plan row's text.
 const (
@@ -30,40 +35,15 @@ const (
 	maxNumberLen = 40
 )
 
-// PlanRow is one row of plan data: one interval of one WEM skill in one
-// scheduling unit. The numbers are kept as text exactly as imported (each a
-// valid JSON number), so that they are exported with the same digits.
-type PlanRow struct {
-	ID              int64 // set when read from the database
-	IntervalStart   string
-	Interval        string // day, week or month
-	Skill           string
-	SchedulingUnit  string
-	Volume          string
-	AHTSeconds      string
-	FTERequired     string
-	FTEPlanned      string
-	ServiceLevelPct string
-	ASASeconds      string
-	OccupancyPct    string
-}
-
-// fields points at the row's values in PlanColumns order.
-func (r *PlanRow) fields() [11]*string {
-	return [11]*string{&r.IntervalStart, &r.Interval, &r.Skill, &r.SchedulingUnit,
-		&r.Volume, &r.AHTSeconds, &r.FTERequired, &r.FTEPlanned,
-		&r.ServiceLevelPct, &r.ASASeconds, &r.OccupancyPct}
-}
-
-// ParsePlanRow checks one CSV record against the plan format and fills r.
+// ParseRow checks one CSV record against the plan format and fills r.
 // Numbers must be finite and non-negative, percentages at most 100; a
 // number that is not already a JSON number (like "007" or ".5") is stored
 // in its canonical form ("7", "0.5").
-func ParsePlanRow(rec []string, r *PlanRow) error {
-	if len(rec) != len(PlanColumns) {
-		return fmt.Errorf("has %d columns, want %d (%s)", len(rec), len(PlanColumns), strings.Join(PlanColumns, ","))
+func ParseRow(rec []string, r *store.PlanRow) error {
+	if len(rec) != len(Columns) {
+		return fmt.Errorf("has %d columns, want %d (%s)", len(rec), len(Columns), strings.Join(Columns, ","))
 	}
-	f := r.fields()
+	f := fields(r)
 	r.ID = 0
 	if !isDate(rec[0]) {
 		return fmt.Errorf("interval_start %q is not a date (YYYY-MM-DD)", rec[0])
@@ -76,15 +56,15 @@ func ParsePlanRow(rec []string, r *PlanRow) error {
 		return fmt.Errorf("interval %q is not day, week or month", rec[1])
 	}
 	for i := 2; i <= 3; i++ {
-		if err := checkLabel(PlanColumns[i], rec[i]); err != nil {
+		if err := checkLabel(Columns[i], rec[i]); err != nil {
 			return err
 		}
 		*f[i] = rec[i]
 	}
 	for i := 4; i < len(rec); i++ {
-		n, err := canonicalNumber(rec[i], strings.HasSuffix(PlanColumns[i], "_pct"))
+		n, err := canonicalNumber(rec[i], strings.HasSuffix(Columns[i], "_pct"))
 		if err != nil {
-			return fmt.Errorf("%s %q %w", PlanColumns[i], truncate(rec[i]), err)
+			return fmt.Errorf("%s %q %w", Columns[i], truncate(rec[i]), err)
 		}
 		*f[i] = n
 	}
@@ -228,33 +208,33 @@ func allDigits(s string) bool {
 	return true
 }
 
-// PlanCSVReader reads plan rows from a CSV file whose first line is exactly
-// PlanCSVHeader (a UTF-8 byte order mark before it is allowed). Its errors
+// Reader reads plan rows from a CSV file whose first line is exactly
+// Header (a UTF-8 byte order mark before it is allowed). Its errors
 // name the line of the file they are about.
-type PlanCSVReader struct {
+type Reader struct {
 	csv *csv.Reader
 }
 
-// NewPlanCSVReader reads and checks the header line.
-func NewPlanCSVReader(r io.Reader) (*PlanCSVReader, error) {
+// NewReader reads and checks the header line.
+func NewReader(r io.Reader) (*Reader, error) {
 	cr := csv.NewReader(&bomSkipper{r: r})
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	rec, err := cr.Read()
 	if err == io.EOF {
-		return nil, errors.New("line 1: the file is empty; want the header " + strings.TrimSpace(PlanCSVHeader))
+		return nil, errors.New("line 1: the file is empty; want the header " + strings.TrimSpace(Header))
 	}
 	if err != nil {
 		return nil, csvError(err)
 	}
-	if strings.Join(rec, ",") != strings.TrimSpace(PlanCSVHeader) || len(rec) != len(PlanColumns) {
-		return nil, fmt.Errorf("line 1: the header must be exactly %s", strings.TrimSpace(PlanCSVHeader))
+	if strings.Join(rec, ",") != strings.TrimSpace(Header) || len(rec) != len(Columns) {
+		return nil, fmt.Errorf("line 1: the header must be exactly %s", strings.TrimSpace(Header))
 	}
-	return &PlanCSVReader{csv: cr}, nil
+	return &Reader{csv: cr}, nil
 }
 
 // Read fills r with the next row; it returns io.EOF after the last one.
-func (p *PlanCSVReader) Read(r *PlanRow) error {
+func (p *Reader) Read(r *store.PlanRow) error {
 	rec, err := p.csv.Read()
 	if err == io.EOF {
 		return io.EOF
@@ -262,7 +242,7 @@ func (p *PlanCSVReader) Read(r *PlanRow) error {
 	if err != nil {
 		return csvError(err)
 	}
-	if err := ParsePlanRow(rec, r); err != nil {
+	if err := ParseRow(rec, r); err != nil {
 		line, _ := p.csv.FieldPos(0)
 		return fmt.Errorf("line %d: %w", line, err)
 	}
@@ -305,54 +285,22 @@ func (b *bomSkipper) Read(p []byte) (int, error) {
 	return b.r.Read(p)
 }
 
-// AppendPlanRowCSV appends r as one CSV line, quoting a field only where
+// AppendCSV appends r as one CSV line, quoting a field only where
 // encoding/csv's Writer would.
-func AppendPlanRowCSV(dst []byte, r *PlanRow) []byte {
-	return append(appendPlanRowRecord(dst, r), '\n')
+func AppendCSV(dst []byte, r *store.PlanRow) []byte {
+	return append(store.AppendPlanLine(dst, r), '\n')
 }
 
-func appendCSVField(dst []byte, s string) []byte {
-	if !csvNeedsQuotes(s) {
-		return append(dst, s...)
-	}
-	dst = append(dst, '"')
-	for i := 0; i < len(s); i++ {
-		if s[i] == '"' {
-			dst = append(dst, '"')
-		}
-		dst = append(dst, s[i])
-	}
-	return append(dst, '"')
-}
-
-// csvNeedsQuotes mirrors encoding/csv's Writer.fieldNeedsQuotes.
-func csvNeedsQuotes(s string) bool {
-	if s == "" {
-		return false
-	}
-	if s == `\.` {
-		return true
-	}
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ',', '"', '\r', '\n':
-			return true
-		}
-	}
-	r, _ := utf8.DecodeRuneInString(s)
-	return unicode.IsSpace(r)
-}
-
-// AppendPlanRowJSON appends r as one JSON object: the text fields as JSON
+// AppendJSON appends r as one JSON object: the text fields as JSON
 // strings and the numbers as JSON numbers, written from their stored text.
-func AppendPlanRowJSON(dst []byte, r *PlanRow) []byte {
+func AppendJSON(dst []byte, r *store.PlanRow) []byte {
 	dst = append(dst, '{')
-	for i, f := range r.fields() {
+	for i, f := range fields(r) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, '"')
-		dst = append(dst, PlanColumns[i]...)
+		dst = append(dst, Columns[i]...)
 		dst = append(dst, '"', ':')
 		if i < 4 {
 			dst = appendJSONString(dst, *f)
@@ -400,4 +348,11 @@ func appendJSONString(dst []byte, s string) []byte {
 		i += size
 	}
 	return append(dst, '"')
+}
+
+// fields points at the row's values in Columns order.
+func fields(r *store.PlanRow) [11]*string {
+	return [11]*string{&r.IntervalStart, &r.Interval, &r.Skill, &r.SchedulingUnit,
+		&r.Volume, &r.AHTSeconds, &r.FTERequired, &r.FTEPlanned,
+		&r.ServiceLevelPct, &r.ASASeconds, &r.OccupancyPct}
 }
