@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"esp/lifecycle"
 	"esp/lifecycle/plancsv"
 	"esp/store"
 )
@@ -54,13 +55,6 @@ func cmdPlanImport(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	t, err := st.TenantByName(ctx, *tenant)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("plan import: unknown tenant %q", *tenant)
-	}
-	if err != nil {
-		return err
-	}
 	var rowErr error // an error of the file, as opposed to one of the database
 	n := 0
 	next := func(r *store.PlanRow) error {
@@ -78,11 +72,13 @@ func cmdPlanImport(ctx context.Context, e env, args []string) error {
 		}
 		return err
 	}
-	p, err := st.ImportPlan(ctx, t.ID, *name, time.Now(), next)
+	p, err := lifecycle.NewPlans(st, time.Now).Import(ctx, *tenant, *name, next)
 	switch {
 	case err != nil && rowErr != nil:
 		return fmt.Errorf("plan import: %s: %w; nothing was imported", path, rowErr)
-	case errors.Is(err, store.ErrConflict):
+	case lifecycle.ErrorCode(err) == lifecycle.NotFound:
+		return fmt.Errorf("plan import: unknown tenant %q", *tenant)
+	case lifecycle.ErrorCode(err) == lifecycle.Conflict:
 		return fmt.Errorf("plan import: tenant %q already has a plan named %q", *tenant, *name)
 	case err != nil:
 		return fmt.Errorf("plan import: %w", err)

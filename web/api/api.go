@@ -37,6 +37,7 @@ type Handlers struct {
 	now      func() time.Time
 	tokenTTL time.Duration
 	tokens   *lifecycle.Tokens
+	plans    *lifecycle.Plans
 	failures httpx.AttemptLimit // failed authentications per client address
 }
 
@@ -47,6 +48,7 @@ func New(cfg Config, log *slog.Logger, st *store.Store, now func() time.Time) *H
 		h.tokenTTL = defaultTokenTTL
 	}
 	h.tokens = lifecycle.NewTokens(st, now, h.tokenTTL)
+	h.plans = lifecycle.NewPlans(st, now)
 	h.failures = httpx.NewMemoryLimit(apiFailEvery, apiFailBurst, now)
 	return h
 }

@@ -33,13 +33,12 @@ func (h *Handlers) PlanData(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, err := h.store.PlanRowsAfter(c.Request().Context(), p.ID, after, limit+1)
+	page, err := h.plans.Page(c.Request().Context(), p.ID, after, limit)
 	if err != nil {
 		return err
 	}
-	next := ""
-	if len(rows) > limit {
-		rows = rows[:limit]
+	rows, next := page.Rows, ""
+	if page.More {
 		next = encodeCursor(p.ID, rows[len(rows)-1].ID)
 	}
 	buf := make([]byte, 0, 256+len(rows)*256)

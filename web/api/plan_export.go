@@ -63,19 +63,15 @@ func (h *Handlers) PlanExport(c echo.Context) error {
 		return writeErr
 	}
 	if ndjson {
-		line := make([]byte, 0, 512)
-		err = h.store.EachPlanRow(ctx, p.ID, func(r *store.PlanRow) error {
-			line = append(plancsv.AppendJSON(line[:0], r), '\n')
-			return write(line)
-		})
+		err = h.plans.Export(ctx, p.ID, &ndjsonRows{write: write, line: make([]byte, 0, 512)})
 	} else {
 		// Rows are stored as the CSV lines this writes: no encoding, and
 		// each block of lines goes out with one write.
-		err = h.store.EachPlanChunk(ctx, p.ID, func(lines []byte, n int) error {
+		err = h.plans.Export(ctx, p.ID, csvLines(func(lines []byte) error {
 			rc.SetWriteDeadline(time.Now().Add(ExportStallTimeout)) // unsupported only by test recorders
 			_, writeErr = w.Write(lines)
 			return writeErr
-		})
+		}))
 	}
 	if err == nil {
 		writeErr = w.Flush()
@@ -89,6 +85,24 @@ func (h *Handlers) PlanExport(c echo.Context) error {
 	// A failed write means the client went away: nothing to answer.
 	return nil
 }
+
+// ndjsonRows writes each row as one JSON object a line.
+type ndjsonRows struct {
+	write func(line []byte) error
+	line  []byte
+}
+
+func (n *ndjsonRows) WriteRow(r *store.PlanRow) error {
+	n.line = append(plancsv.AppendJSON(n.line[:0], r), '\n')
+	return n.write(n.line)
+}
+
+// csvLines writes the stored lines of a CSV export, a block at a time.
+type csvLines func(lines []byte) error
+
+func (w csvLines) WriteLines(lines []byte, _ int) error { return w(lines) }
+
+func (w csvLines) WriteRow(r *store.PlanRow) error { return w(plancsv.AppendCSV(nil, r)) }
 
 // ExportStallTimeout is how long an export waits for a client that stops
 // reading before it gives up; the server's own write timeout should be no

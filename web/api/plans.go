@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"esp/lifecycle"
 	"esp/store"
 	"esp/web/httpx"
 )
@@ -32,7 +33,7 @@ func toPlanJSON(p store.Plan) planJSON {
 
 // PlanList lists the token's tenant's plans.
 func (h *Handlers) PlanList(c echo.Context) error {
-	plans, err := h.store.Plans(c.Request().Context(), apiTenantID(c))
+	plans, err := h.plans.List(c.Request().Context(), apiTenantID(c))
 	if err != nil {
 		return err
 	}
@@ -63,8 +64,8 @@ func (h *Handlers) apiPlan(c echo.Context) (store.Plan, error) {
 	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != raw {
 		return store.Plan{}, planNotFound(raw)
 	}
-	p, err := h.store.TenantPlan(c.Request().Context(), apiTenantID(c), id)
-	if isNotFound(err) {
+	p, err := h.plans.Get(c.Request().Context(), apiTenantID(c), id)
+	if lifecycle.ErrorCode(err) == lifecycle.NotFound {
 		return store.Plan{}, planNotFound(raw)
 	}
 	return p, err

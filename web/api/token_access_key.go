@@ -11,7 +11,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"esp/store"
 	"esp/web/httpx"
 )
 
@@ -123,5 +122,3 @@ func decodeKeyRequest(body []byte) (access, secret string, err error) {
 	}
 	return access, secret, nil
 }
-
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
