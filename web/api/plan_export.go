@@ -72,6 +72,7 @@ func (h *Handlers) PlanExport(c echo.Context) error {
 		// each block of lines goes out with one write.
 		err = h.store.EachPlanChunk(ctx, p.ID, func(lines []byte, n int) error {
 			rc.SetWriteDeadline(time.Now().Add(ExportStallTimeout)) // unsupported only by test recorders
+			rows += n
 			_, writeErr = w.Write(lines)
 			return writeErr
 		})
@@ -79,6 +80,11 @@ func (h *Handlers) PlanExport(c echo.Context) error {
 	if err == nil {
 		writeErr = w.Flush()
 	}
+	format := "csv"
+	if ndjson {
+		format = "ndjson"
+	}
+	h.exports.Exported(format, rows, c.Response().Size)
 	if err != nil && writeErr == nil && ctx.Err() == nil {
 		// The status is sent: all that is left is to cut the connection so
 		// the client sees a truncated download rather than a short file.
