@@ -16,8 +16,9 @@ import (
 // shape: JSON for the API, pages for the admin. Their routes' middleware is
 // set here, beside the routes; what every request gets (the access log
 // with its request id and metrics, panic recovery, the security headers, a
-// bounded body) is set in New. The metrics have a listener of their own
-// (--metrics-addr), never this address.
+// bounded body) is set in New. Every GET route answers HEAD too, with the
+// same status and headers and no body. The metrics have a listener of
+// their own (--metrics-addr), never this address.
 func (s *Server) routes(a *admin.Handlers, p *api.Handlers) {
 	mount(s.echo, "/api/*", s.public)
 	mount(s.echo, "/*", s.admin)
@@ -72,13 +73,13 @@ func (s *Server) routes(a *admin.Handlers, p *api.Handlers) {
 	// an Echo group with middleware would answer 404 instead of 405.
 	v1 := s.public.Group("/api/v1")
 	read := []echo.MiddlewareFunc{httpx.RefuseLongBody, s.countTokens(), p.RequireToken}
-	v1.GET("/openapi.json", p.OpenAPI, httpx.RefuseLongBody)
+	v1.Match(get, "/openapi.json", p.OpenAPI, httpx.RefuseLongBody)
 	v1.POST("/token/access-key", p.TokenAccessKey, httpx.RefuseCrossOrigin, s.countExchanges())
 	v1.POST("/oauth/token", p.OAuthToken, httpx.RenderErrorsWith(api.RenderOAuthError), httpx.RefuseCrossOrigin, s.countExchanges())
-	v1.GET("/plans", p.PlanList, read...)
-	v1.GET("/plans/:planID", p.PlanGet, read...)
-	v1.GET("/plans/:planID/data", p.PlanData, read...)
-	v1.GET("/plans/:planID/export", p.PlanExport, read...)
+	v1.Match(get, "/plans", p.PlanList, read...)
+	v1.Match(get, "/plans/:planID", p.PlanGet, read...)
+	v1.Match(get, "/plans/:planID/data", p.PlanData, read...)
+	v1.Match(get, "/plans/:planID/export", p.PlanExport, read...)
 
 	// Embedded CSS, JS and icon.
 	e.Match(get, "/static/*", a.StaticFile)

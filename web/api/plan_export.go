@@ -2,15 +2,14 @@ package api
 
 import (
 	"bufio"
-	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"esp/store"
+	"esp/web/httpx"
 )
 
 const (
@@ -18,21 +17,26 @@ const (
 	mimeNDJSON = "application/x-ndjson"
 )
 
+// exportOffers are the export's two representations for Accept, in its
+// order of preference: CSV, then NDJSON.
+var exportOffers = []string{mimeCSV + "; charset=utf-8; header=present", mimeNDJSON}
+
 // PlanExport streams every row of a plan, as CSV (the import format, the
 // same columns in the same order) or as NDJSON (one JSON object a line),
 // straight from the database through a fixed-size buffer: memory stays flat
-// however many rows the plan has.
+// however many rows the plan has. HEAD answers the same headers and sends
+// no row.
 func (h *Handlers) PlanExport(c echo.Context) error {
 	p, err := h.apiPlan(c)
 	if err != nil {
 		return err
 	}
+	hdr := c.Response().Header()
+	hdr.Add("Vary", "Accept")
 	ndjson, err := exportFormat(c.Request())
 	if err != nil {
 		return err
 	}
-	hdr := c.Response().Header()
-	hdr.Add("Vary", "Accept")
 	name := "plan-" + strconv.FormatInt(p.ID, 10)
 	if ndjson {
 		hdr.Set(echo.HeaderContentType, mimeNDJSON)
@@ -42,6 +46,9 @@ func (h *Handlers) PlanExport(c echo.Context) error {
 		hdr.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.csv"`)
 	}
 	c.Response().WriteHeader(http.StatusOK)
+	if c.Request().Method == http.MethodHead {
+		return nil
+	}
 
 	w := bufio.NewWriterSize(c.Response(), apiExportBufBytes)
 	if !ndjson {
@@ -103,8 +110,9 @@ const ExportStallTimeout = time.Minute
 // exportDeadlineRows is how often (in rows) an export moves its deadline.
 const exportDeadlineRows = 1024
 
-// exportFormat picks NDJSON when ?format=ndjson, or when there is no format
-// parameter and the Accept header lists application/x-ndjson; CSV otherwise.
+// exportFormat picks the format the format parameter names, or else the one
+// the Accept header prefers (httpx.Negotiate), CSV when it says nothing;
+// an Accept that allows neither is refused (406).
 func exportFormat(r *http.Request) (ndjson bool, err error) {
 	q, err := apiQuery(r)
 	if err != nil {
@@ -123,13 +131,10 @@ func exportFormat(r *http.Request) (ndjson bool, err error) {
 		}
 		return false, badRequest("bad_format", "format must be csv or ndjson.")
 	}
-	for _, accept := range r.Header.Values("Accept") {
-		for _, part := range strings.Split(accept, ",") {
-			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-			if err == nil && mt == mimeNDJSON && params["q"] != "0" {
-				return true, nil
-			}
-		}
+	offer, ok := httpx.Negotiate(r.Header.Values("Accept"), exportOffers...)
+	if !ok {
+		return false, &httpx.Error{Status: http.StatusNotAcceptable, Code: "not_acceptable",
+			Message: "The export is sent as text/csv or application/x-ndjson, and the Accept header allows neither; or ask with ?format=csv or ?format=ndjson."}
 	}
-	return false, nil
+	return offer == mimeNDJSON, nil
 }
