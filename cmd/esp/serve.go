@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ import (
 
 type serveConfig struct {
 	data, addr      string
+	tlsCert, tlsKey string // both or neither: serve HTTPS
 	metricsAddr     string // "": no metrics listener
 	logFormat       string // text or json
 	activator       string
@@ -67,10 +69,15 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	fs.StringVar(&c.activator, "activator", envOr(e, "ESP_ACTIVATOR", "local"), "local or webhook (env ESP_ACTIVATOR)")
 	fs.BoolVar(&c.admin.SecureCookies, "secure-cookies", envOr(e, "ESP_SECURE_COOKIES", "") == "true", "mark cookies Secure (behind a TLS-terminating proxy; env ESP_SECURE_COOKIES=true)")
 	fs.StringVar(&c.webhookURL, "webhook-url", envOr(e, "ESP_WEBHOOK_URL", ""), "the webhook activator's URL (env ESP_WEBHOOK_URL)")
+	fs.StringVar(&c.tlsCert, "tls-cert", envOr(e, "ESP_TLS_CERT", ""), "serve HTTPS with this PEM certificate (chain) file; needs --tls-key (env ESP_TLS_CERT)")
+	fs.StringVar(&c.tlsKey, "tls-key", envOr(e, "ESP_TLS_KEY", ""), "the PEM private key file of --tls-cert (env ESP_TLS_KEY)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", envOr(e, "ESP_METRICS_ADDR", ""), "serve Prometheus metrics at /metrics on this address; off when empty (env ESP_METRICS_ADDR)")
 	fs.StringVar(&c.logFormat, "log-format", envOr(e, "ESP_LOG_FORMAT", "text"), "text or json (env ESP_LOG_FORMAT)")
-	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--metrics-addr HOST:PORT] [--log-format text|json] [--tick D] ..."); err != nil {
+	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT] [--log-format text|json] [--tick D] ..."); err != nil {
 		return c, err
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return c, usageError{"serve: --tls-cert and --tls-key go together: give both (or ESP_TLS_CERT and ESP_TLS_KEY), or neither"}
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, usageError{fmt.Sprintf("serve: --log-format must be text or json, got %q", c.logFormat)}
@@ -114,6 +121,14 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		act = w
 	}
 	log := newLogger(e.stderr, cfg.logFormat)
+	var tlsConfig *tls.Config
+	if cfg.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+		if err != nil {
+			return fmt.Errorf("serve: cannot use the TLS certificate %s and key %s: %v", cfg.tlsCert, cfg.tlsKey, err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 
 	// The addresses first: a start that cannot listen changes nothing.
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -153,6 +168,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 
 	httpSrv := &http.Server{
 		Handler:           srv,
+		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cfg.readTimeout,
 		WriteTimeout:      api.ExportStallTimeout, // exports move their own deadline as they stream
@@ -168,7 +184,13 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	wg.Go(func() { sch.Run(schedCtx, cfg.tick) })
 
 	serveErr := make(chan error, 2)
-	go func() { serveErr <- httpSrv.Serve(ln) }()
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		go func() { serveErr <- httpSrv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { serveErr <- httpSrv.Serve(ln) }()
+	}
 	var metricsSrv *http.Server
 	if metricsLn != nil {
 		metricsSrv = &http.Server{Handler: metrics.Handler(reg, log), ReadHeaderTimeout: 10 * time.Second,
@@ -178,8 +200,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "Prometheus metrics at http://%s/metrics\n", metricsLn.Addr())
 		log.Info("serving metrics", "addr", metricsLn.Addr().String())
 	}
-	fmt.Fprintf(e.stdout, "ESP is running at http://%s (data in %s; Ctrl+C stops it)\n", ln.Addr(), cfg.data)
-	log.Info("serving", "addr", ln.Addr().String(), "activator", cfg.activator)
+	fmt.Fprintf(e.stdout, "ESP is running at %s://%s (data in %s; Ctrl+C stops it)\n", scheme, ln.Addr(), cfg.data)
+	log.Info("serving", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "activator", cfg.activator)
 
 	select {
 	case <-ctx.Done():

@@ -30,7 +30,7 @@ type serveProc struct {
 	done   chan error
 }
 
-var runningAt = regexp.MustCompile(`ESP is running at (http://\S+)`)
+var runningAt = regexp.MustCompile(`ESP is running at (https?://\S+)`)
 
 // startServe runs the binary on dir with a free loopback port and waits
 // for its address line.
