@@ -25,6 +25,8 @@ type Scheduler struct {
 	Batch int
 	// Actor names the scheduler in the audit trail.
 	Actor string
+	// Observer, when set, hears of each claim and each activator call.
+	Observer SchedulerObserver
 	// beats, when set, replaces the heartbeat's ticker, and renewed is
 	// called after each renewal (export_test.go).
 	beats   <-chan time.Time
@@ -143,6 +145,9 @@ func (s *Scheduler) activateGroup(ctx context.Context, now time.Time, group []st
 	calls := make([]call, len(held))
 	for i, cl := range held {
 		c := byID[cl.CredentialID]
+		if s.Observer != nil {
+			s.Observer.Claimed(max(now.Sub(c.DueAt), 0))
+		}
 		// A call may run as long as the credential's deadline allows; at
 		// the deadline the credential times out anyway.
 		callCtx, cancel := context.WithTimeout(ctx, c.DeadlineAt.Sub(now))
@@ -162,6 +167,7 @@ func (s *Scheduler) activateGroup(ctx context.Context, now time.Time, group []st
 	var ms []move
 	for _, o := range calls {
 		c := o.cred
+		s.observeCall(c, o.err, lost[c.ID])
 		switch {
 		case lost[c.ID]:
 			// Another scheduler holds the credential now, or it changed:
@@ -192,6 +198,23 @@ func (s *Scheduler) activateGroup(ctx context.Context, now time.Time, group []st
 		}
 	}
 	return s.apply(wctx, ms, res)
+}
+
+// observeCall tells the observer what came of credential c's call.
+func (s *Scheduler) observeCall(c store.Credential, err error, lost bool) {
+	if s.Observer == nil {
+		return
+	}
+	result := CallRetried
+	switch {
+	case lost:
+		result = CallAbandoned
+	case err == nil:
+		result = CallSucceeded
+	case errors.Is(err, ErrPermanent):
+		result = CallFailed
+	}
+	s.Observer.ActivatorCalled(pendingActionOf(c), result)
 }
 
 // leaseEnd is when a claim taken or renewed at now lapses: one lease on,

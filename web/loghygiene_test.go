@@ -95,9 +95,17 @@ func (s *secretSet) findIn(text string) (secret, piece string, found bool) {
 }
 
 // A full journey through the web admin, the public API and the scheduler,
-// with a gateway that fails once: no key, secret, token, password, cookie,
-// session id or CSRF token appears in any log line or on stdout/stderr.
+// with a gateway that fails once, in each log format: no key, secret,
+// token, password, cookie, session id, CSRF token or query string appears
+// in any log line, the access log's included, or on stdout/stderr. The
+// access log names route patterns, never a request's path.
 func TestLogsNeverCarryKeysTokensPasswordsOrCookies(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) { logHygieneJourney(t, format == "json") })
+	}
+}
+
+func logHygieneJourney(t *testing.T, jsonLogs bool) {
 	stopCapture := captureProcessOutput(t)
 	captured := ""
 	defer func() {
@@ -106,7 +114,7 @@ func TestLogsNeverCarryKeysTokensPasswordsOrCookies(t *testing.T) {
 		}
 	}()
 
-	env := webtest.NewEnv(t)
+	env := webtest.NewEnv(t, func(c *webtest.Config) { c.JSONLogs = jsonLogs })
 	ctx := context.Background()
 	var secrets secretSet
 	// Passwords, right and wrong.
@@ -132,6 +140,9 @@ func TestLogsNeverCarryKeysTokensPasswordsOrCookies(t *testing.T) {
 		t.Fatal(err)
 	}
 	schedLog := slog.New(slog.NewTextHandler(env.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if jsonLogs {
+		schedLog = slog.New(slog.NewJSONHandler(env.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	sched := lifecycle.NewScheduler(env.Store, act, lifecycle.Config{}, schedLog, env.Clock.Now)
 	tick := func() {
 		t.Helper()
@@ -198,9 +209,17 @@ func TestLogsNeverCarryKeysTokensPasswordsOrCookies(t *testing.T) {
 	plan := webtest.ImportCSV(t, env, env.Acme.ID, "plan", webtest.PlanCSV(5))
 	webtest.MustStatus(t, webtest.APIGet(env, token1, "/api/v1/plans"), http.StatusOK)
 	cursor := webtest.CursorAfterFirstRow(t, env, token2, plan.ID)
-	webtest.MustStatus(t, webtest.APIGet(env, token2, "/api/v1/plans/"+webtest.Itoa(plan.ID)+"/data?limit=2&cursor="+cursor), http.StatusOK)
-	webtest.MustStatus(t, webtest.APIGet(env, token3, "/api/v1/plans/"+webtest.Itoa(plan.ID)+"/export"), http.StatusOK)
-	webtest.MustStatus(t, webtest.APIGet(env, token3, "/api/v1/plans/"+webtest.Itoa(plan.ID)+"/export?format=ndjson"), http.StatusOK)
+	secrets.add(cursor) // a query string's value
+	planPath := "/api/v1/plans/" + webtest.Itoa(plan.ID)
+	webtest.MustStatus(t, webtest.APIGet(env, token2, planPath+"/data?limit=2&cursor="+cursor), http.StatusOK)
+	webtest.MustStatus(t, webtest.APIGet(env, token3, planPath+"/export"), http.StatusOK)
+	webtest.MustStatus(t, webtest.APIGet(env, token3, planPath+"/export?format=ndjson"), http.StatusOK)
+	// Secrets where they do not belong, in paths and query strings: the
+	// access log names no URL, so they stay out of it too.
+	webtest.MustStatus(t, webtest.APIGet(env, "", "/api/v1/plans?access_token="+token1), http.StatusUnauthorized)
+	webtest.MustStatus(t, webtest.APIGet(env, token1, planPath+"/export?secret="+secret), http.StatusOK)
+	webtest.MustStatus(t, webtest.APIGet(env, "", "/api/v1/keys/"+access+"/"+secret), http.StatusNotFound)
+	webtest.WantStatus(t, c.Get("/no-such-page/"+secret+"?password=password-alice"), http.StatusNotFound)
 
 	// Deactivate; the gateway confirms; the tokens stop working.
 	webtest.WantRedirect(t, send(c.Post("/api-credentials/deactivate", url.Values{"_csrf": {csrf}})), "/api-credentials")
@@ -234,10 +253,31 @@ func TestLogsNeverCarryKeysTokensPasswordsOrCookies(t *testing.T) {
 	}
 	gwMu.Unlock()
 
-	// The test can fail: the events that must be logged are there.
-	for _, want := range []string{"activator failed; will retry", "credential status changed", "request failed"} {
+	// The test can fail: the events that must be logged are there, and the
+	// access log's lines name the routes' patterns.
+	route := func(r string) string { return "route=" + r }
+	if jsonLogs {
+		route = func(r string) string { return `"route":"` + r + `"` }
+	}
+	for _, want := range []string{"activator failed; will retry", "credential status changed", "request failed",
+		route("/api/v1/plans/:planID/export"), route("/api/v1/plans/:planID/data"), route("/login"), route("unmatched")} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("no %q in the logs:\n%s", want, logs)
+		}
+	}
+	if jsonLogs {
+		for i, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+			var v map[string]any
+			if err := json.Unmarshal([]byte(line), &v); err != nil {
+				t.Fatalf("log line %d is not JSON (%v): %s", i+1, err, line)
+			}
+		}
+	}
+	// No request's path or query string: no plan's id in a path, no
+	// parameter.
+	for _, raw := range []string{planPath, "?", "limit=", "format=ndjson", "access_token", "password=", "/no-such-page"} {
+		if strings.Contains(logs, raw) {
+			t.Errorf("the logs carry %q, a piece of a request's URL:\n%s", raw, logs)
 		}
 	}
 	for name, out := range map[string]string{"the server's log": logs, "stdout/stderr": captured} {

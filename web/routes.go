@@ -14,8 +14,11 @@ import (
 // public API's for /api/ and below, the admin's for everything else. Each
 // answers its own errors, unknown addresses and wrong methods, in its own
 // shape: JSON for the API, pages for the admin. Their routes' middleware is
-// set here, beside the routes; what every request gets (panic recovery,
-// the security headers, a bounded body) is set in New.
+// set here, beside the routes; what every request gets (the access log
+// with its request id and metrics, panic recovery, the security headers, a
+// bounded body) is set in New. Every GET route answers HEAD too, with the
+// same status and headers and no body. The metrics have a listener of
+// their own (--metrics-addr), never this address.
 func (s *Server) routes(a *admin.Handlers, p *api.Handlers) {
 	mount(s.echo, "/api/*", s.public)
 	mount(s.echo, "/*", s.admin)
@@ -35,9 +38,9 @@ func (s *Server) routes(a *admin.Handlers, p *api.Handlers) {
 	// script cannot follow a redirect to the login page.
 	status := []echo.MiddlewareFunc{admin.AnswersJSON, session, signedIn, window}
 
-	// Sign in and out.
+	// Sign in and out. Logins are counted by outcome.
 	e.Match(get, "/login", a.LoginPage, session)
-	e.POST("/login", a.Login, session)
+	e.POST("/login", a.Login, session, s.countLogins())
 	e.POST("/logout", a.Logout, session, signedIn, csrf)
 
 	// Pages.
@@ -65,18 +68,18 @@ func (s *Server) routes(a *admin.Handlers, p *api.Handlers) {
 	// The public API. The token routes read their bodies themselves and
 	// answer a too-long one in their own shape, and refuse a request from
 	// another site's page (API clients are not browsers); the OAuth token
-	// route answers its errors as RFC 6749 says. Middleware is per route,
-	// not per group: an Echo group with middleware would answer 404 instead
-	// of 405.
+	// route answers its errors as RFC 6749 says. Token exchanges and failed
+	// authentications are counted. Middleware is per route, not per group:
+	// an Echo group with middleware would answer 404 instead of 405.
 	v1 := s.public.Group("/api/v1")
-	read := []echo.MiddlewareFunc{httpx.RefuseLongBody, p.RequireToken}
-	v1.GET("/openapi.json", p.OpenAPI, httpx.RefuseLongBody)
-	v1.POST("/token/access-key", p.TokenAccessKey, httpx.RefuseCrossOrigin)
-	v1.POST("/oauth/token", p.OAuthToken, httpx.RenderErrorsWith(api.RenderOAuthError), httpx.RefuseCrossOrigin)
-	v1.GET("/plans", p.PlanList, read...)
-	v1.GET("/plans/:planID", p.PlanGet, read...)
-	v1.GET("/plans/:planID/data", p.PlanData, read...)
-	v1.GET("/plans/:planID/export", p.PlanExport, read...)
+	read := []echo.MiddlewareFunc{httpx.RefuseLongBody, s.countTokens(), p.RequireToken}
+	v1.Match(get, "/openapi.json", p.OpenAPI, httpx.RefuseLongBody)
+	v1.POST("/token/access-key", p.TokenAccessKey, httpx.RefuseCrossOrigin, s.countExchanges())
+	v1.POST("/oauth/token", p.OAuthToken, httpx.RenderErrorsWith(api.RenderOAuthError), httpx.RefuseCrossOrigin, s.countExchanges())
+	v1.Match(get, "/plans", p.PlanList, read...)
+	v1.Match(get, "/plans/:planID", p.PlanGet, read...)
+	v1.Match(get, "/plans/:planID/data", p.PlanData, read...)
+	v1.Match(get, "/plans/:planID/export", p.PlanExport, read...)
 
 	// Embedded CSS, JS and icon.
 	e.Match(get, "/static/*", a.StaticFile)

@@ -24,26 +24,54 @@ type Server struct {
 	echo   *echo.Echo // hands each request to the router of its part
 	admin  *echo.Echo // the admin pages, the window, static files, health
 	public *echo.Echo // the public API
+	obs    Observer
+}
+
+// Observer is what the server tells the metrics: every answered request,
+// and what came of logins, token exchanges and authentications. Its
+// arguments are the fixed words of outcomes.go, never a request's data.
+type Observer interface {
+	httpx.RequestObserver
+	Login(outcome string)
+	TokenExchange(outcome string)
+	AuthenticationFailed(kind string)
+	RateLimited(limit string)
+}
+
+// Options are the server's settings beyond its two parts.
+type Options struct {
+	// Observer hears what the metrics count; nil, nothing is counted.
+	Observer Observer
+	// TrustRequestID reports whether a request came through a trusted
+	// proxy, whose X-Request-Id then names the request in the access log;
+	// nil trusts none, and every request gets a new id.
+	TrustRequestID func(*http.Request) bool
 }
 
 // New builds the server around its two parts, the admin pages and the
 // public API, and routes every request to one of them.
-func New(log *slog.Logger, pages *admin.Handlers, public *api.Handlers) *Server {
-	s := &Server{echo: echo.New()}
+func New(log *slog.Logger, pages *admin.Handlers, public *api.Handlers, opts Options) *Server {
+	s := &Server{echo: echo.New(), obs: opts.Observer}
+	if s.obs == nil {
+		s.obs = noObserver{}
+	}
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	// Every answer, of either part, carries the browser protections, and
 	// every request body is bounded (here, where the writer is the server's
 	// own, so that a body found too long also closes the connection).
 	s.echo.Use(httpx.SecurityHeaders, httpx.BoundBody)
-	s.admin = newRouter(log, pages.RenderErrorPage)
-	s.public = newRouter(log, api.RenderError)
+	access := httpx.AccessLogConfig{Observer: s.obs, TrustRequestID: opts.TrustRequestID}
+	s.admin = newRouter(log, pages.RenderErrorPage, access)
+	s.public = newRouter(log, api.RenderError, access)
 	s.routes(pages, public)
 	return s
 }
 
 // newRouter is an Echo router whose errors render answers, unless the
-// route chose its own renderer (httpx.RenderErrorsWith).
-func newRouter(log *slog.Logger, render httpx.Renderer) *echo.Echo {
+// route chose its own renderer (httpx.RenderErrorsWith), and that logs
+// one line per request. Each request passes through exactly one router,
+// the one whose routes know its pattern.
+func newRouter(log *slog.Logger, render httpx.Renderer, access httpx.AccessLogConfig) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Client addresses come from the connection only: X-Forwarded-For and
@@ -51,6 +79,7 @@ func newRouter(log *slog.Logger, render httpx.Renderer) *echo.Echo {
 	// let anyone dodge the failed-login and failed-authentication limits.
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = httpx.ErrorHandler(log, render)
+	e.Use(httpx.AccessLog(log, access))
 	// A panic in a handler becomes a 500 answer through the error handler,
 	// logged without the request's data.
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true,

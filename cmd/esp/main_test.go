@@ -59,8 +59,14 @@ func runCLI(t *testing.T, dir, stdin string, args ...string) cliResult {
 // execCLI runs the built binary and returns its exit code and streams.
 func execCLI(t *testing.T, dir, stdin string, args ...string) (int, string, string) {
 	t.Helper()
+	return execCLIEnv(t, dir, nil, stdin, args...)
+}
+
+// execCLIEnv is execCLI with variables added to the environment.
+func execCLIEnv(t *testing.T, dir string, vars []string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
 	cmd := exec.Command(espBinary, args...)
-	cmd.Env = append(os.Environ(), "ESP_DATA="+dir)
+	cmd.Env = append(append(os.Environ(), "ESP_DATA="+dir), vars...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut

@@ -2,23 +2,31 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"esp/lifecycle"
 	"esp/lifecycle/webhook"
 	"esp/web"
 	"esp/web/admin"
 	"esp/web/api"
+	"esp/web/metrics"
 )
 
 type serveConfig struct {
 	data, addr      string
+	tlsCert, tlsKey string // both or neither: serve HTTPS
+	metricsAddr     string // "": no metrics listener
+	logFormat       string // text or json
 	activator       string
 	webhookURL      string
 	tick            time.Duration
@@ -61,8 +69,18 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	fs.StringVar(&c.activator, "activator", envOr(e, "ESP_ACTIVATOR", "local"), "local or webhook (env ESP_ACTIVATOR)")
 	fs.BoolVar(&c.admin.SecureCookies, "secure-cookies", envOr(e, "ESP_SECURE_COOKIES", "") == "true", "mark cookies Secure (behind a TLS-terminating proxy; env ESP_SECURE_COOKIES=true)")
 	fs.StringVar(&c.webhookURL, "webhook-url", envOr(e, "ESP_WEBHOOK_URL", ""), "the webhook activator's URL (env ESP_WEBHOOK_URL)")
-	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tick D] [--activation-timeout D] ..."); err != nil {
+	fs.StringVar(&c.tlsCert, "tls-cert", envOr(e, "ESP_TLS_CERT", ""), "serve HTTPS with this PEM certificate (chain) file; needs --tls-key (env ESP_TLS_CERT)")
+	fs.StringVar(&c.tlsKey, "tls-key", envOr(e, "ESP_TLS_KEY", ""), "the PEM private key file of --tls-cert (env ESP_TLS_KEY)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", envOr(e, "ESP_METRICS_ADDR", ""), "serve Prometheus metrics at /metrics on this address; off when empty (env ESP_METRICS_ADDR)")
+	fs.StringVar(&c.logFormat, "log-format", envOr(e, "ESP_LOG_FORMAT", "text"), "text or json (env ESP_LOG_FORMAT)")
+	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT] [--log-format text|json] [--tick D] ..."); err != nil {
 		return c, err
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return c, usageError{"serve: --tls-cert and --tls-key go together: give both (or ESP_TLS_CERT and ESP_TLS_KEY), or neither"}
+	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		return c, usageError{fmt.Sprintf("serve: --log-format must be text or json, got %q", c.logFormat)}
 	}
 	c.data = *data
 	c.admin.DataDir = c.data // the session key lives there
@@ -102,14 +120,29 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		}
 		act = w
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	log := newLogger(e.stderr, cfg.logFormat)
+	var tlsConfig *tls.Config
+	if cfg.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+		if err != nil {
+			return fmt.Errorf("serve: cannot use the TLS certificate %s and key %s: %v", cfg.tlsCert, cfg.tlsKey, err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 
-	// The address first: a start that cannot listen changes nothing.
+	// The addresses first: a start that cannot listen changes nothing.
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("serve: cannot listen on %s: %v", cfg.addr, errors.Unwrap(err))
 	}
 	defer ln.Close()
+	var metricsLn net.Listener
+	if cfg.metricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.metricsAddr); err != nil {
+			return fmt.Errorf("serve: cannot listen on %s (--metrics-addr): %v", cfg.metricsAddr, errors.Unwrap(err))
+		}
+		defer metricsLn.Close()
+	}
 
 	st, err := openStore(ctx, cfg.data)
 	if err != nil {
@@ -127,10 +160,15 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := web.New(log, pages, api.New(api.Config{TokenTTL: cfg.tokenTTL}, log, st, now))
+	// The metrics are counted whether or not anyone scrapes them: counting
+	// costs next to nothing, and the database is read only by a scrape.
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg, st)
+	srv := web.New(log, pages, api.New(api.Config{TokenTTL: cfg.tokenTTL}, log, st, now, m), web.Options{Observer: m})
 
 	httpSrv := &http.Server{
 		Handler:           srv,
+		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cfg.readTimeout,
 		WriteTimeout:      api.ExportStallTimeout, // exports move their own deadline as they stream
@@ -142,16 +180,36 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	schedCtx, stopSched := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	sch := lifecycle.NewScheduler(st, act, cfg.lc, log, now)
+	sch.Observer = m
 	wg.Go(func() { sch.Run(schedCtx, cfg.tick) })
 
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpSrv.Serve(ln) }()
-	fmt.Fprintf(e.stdout, "ESP is running at http://%s (data in %s; Ctrl+C stops it)\n", ln.Addr(), cfg.data)
-	log.Info("serving", "addr", ln.Addr().String(), "activator", cfg.activator)
+	serveErr := make(chan error, 2)
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		go func() { serveErr <- httpSrv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { serveErr <- httpSrv.Serve(ln) }()
+	}
+	var metricsSrv *http.Server
+	if metricsLn != nil {
+		metricsSrv = &http.Server{Handler: metrics.Handler(reg, log), ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() { serveErr <- metricsSrv.Serve(metricsLn) }()
+		fmt.Fprintf(e.stdout, "Prometheus metrics at http://%s/metrics\n", metricsLn.Addr())
+		log.Info("serving metrics", "addr", metricsLn.Addr().String())
+	}
+	fmt.Fprintf(e.stdout, "ESP is running at %s://%s (data in %s; Ctrl+C stops it)\n", scheme, ln.Addr(), cfg.data)
+	log.Info("serving", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "activator", cfg.activator)
 
 	select {
 	case <-ctx.Done():
 	case err := <-serveErr:
+		httpSrv.Close()
+		if metricsSrv != nil {
+			metricsSrv.Close()
+		}
 		stopSched()
 		wg.Wait()
 		return fmt.Errorf("serve: %w", err)
@@ -160,6 +218,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()
 	shutErr := httpSrv.Shutdown(shutCtx)
+	if metricsSrv != nil {
+		metricsSrv.Shutdown(shutCtx)
+	}
 	stopSched()
 	wg.Wait()
 	if shutErr != nil {
@@ -167,4 +228,12 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newLogger is the server's logger: slog's text or JSON lines on w.
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
 }

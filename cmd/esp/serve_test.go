@@ -2,10 +2,14 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,7 +30,7 @@ type serveProc struct {
 	done   chan error
 }
 
-var runningAt = regexp.MustCompile(`ESP is running at (http://\S+)`)
+var runningAt = regexp.MustCompile(`ESP is running at (https?://\S+)`)
 
 // startServe runs the binary on dir with a free loopback port and waits
 // for its address line.
@@ -224,4 +228,55 @@ func TestClaimLeaseDefaultAndSettings(t *testing.T) {
 			t.Errorf("%v accepted", args)
 		}
 	}
+}
+
+var (
+	csrfField     = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+	bannerAccount = regexp.MustCompile(`username\s+(\S+)\s+password\s+(\S+)`)
+)
+
+// bannerPassword is the one-time password the first-run banner printed for
+// username.
+func bannerPassword(t *testing.T, p *serveProc, username string) string {
+	t.Helper()
+	for _, m := range bannerAccount.FindAllStringSubmatch(p.Banner, -1) {
+		if m[1] == username {
+			return m[2]
+		}
+	}
+	t.Fatalf("no password for %s in the banner:\n%s", username, p.Banner)
+	return ""
+}
+
+// login signs in as username through the login form and returns the
+// answers of GET /login and of POST /login.
+func login(t *testing.T, client *http.Client, base, username, password string) (page, post *http.Response) {
+	t.Helper()
+	page, err := client.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	m := csrfField.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("GET /login: %d, no CSRF field", page.StatusCode)
+	}
+	post, err = client.PostForm(base+"/login", url.Values{"_csrf": {string(m[1])}, "username": {username}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post.Body.Close()
+	if post.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /login: %d, want 303", post.StatusCode)
+	}
+	return page, post
+}
+
+func newClient(t *testing.T, pool *x509.CertPool) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }

@@ -10,11 +10,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"esp/lifecycle"
 	"esp/store"
 	"esp/web"
 	"esp/web/admin"
 	"esp/web/api"
+	"esp/web/metrics"
 )
 
 // startInproc wires the server as `esp serve` does (store, lifecycle,
@@ -39,7 +42,9 @@ func startInproc(ctx context.Context, data, logPath string) (*server, error) {
 		logf.Close()
 		return nil, err
 	}
-	h := web.New(log, pages, api.New(api.Config{TokenTTL: time.Hour}, log, st, time.Now))
+	// The metrics are counted as esp serve counts them, and never scraped.
+	m := metrics.New(prometheus.NewRegistry(), st)
+	h := web.New(log, pages, api.New(api.Config{TokenTTL: time.Hour}, log, st, time.Now, m), web.Options{Observer: m})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		st.Close()
@@ -50,6 +55,7 @@ func startInproc(ctx context.Context, data, logPath string) (*server, error) {
 	schedCtx, stopSched := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	sch := lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{}, log, time.Now)
+	sch.Observer = m
 	wg.Go(func() { sch.Run(schedCtx, 100*time.Millisecond) })
 	wg.Go(func() {
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -166,7 +166,7 @@ func TestSessionKeyFileIsPrivateAndKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.Server = web.New(quiet, env.Admin, env.API)
+	env.Server = web.New(quiet, env.Admin, env.API, web.Options{})
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
 		t.Fatalf("session key file mode after restart = %v, want 0600", fi.Mode().Perm())
 	}

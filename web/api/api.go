@@ -39,11 +39,21 @@ type Handlers struct {
 	tokens   *lifecycle.Tokens
 	plans    *lifecycle.Plans
 	failures httpx.AttemptLimit // failed authentications per client address
+	exports  ExportObserver
 }
 
-// New builds the API's handlers.
-func New(cfg Config, log *slog.Logger, st *store.Store, now func() time.Time) *Handlers {
-	h := &Handlers{log: log, store: st, now: now, tokenTTL: cfg.TokenTTL}
+// ExportObserver hears what each export sent: the metrics count it.
+type ExportObserver interface {
+	Exported(format string, rows int, bytes int64)
+}
+
+// New builds the API's handlers; exports, when not nil, hears of each
+// export.
+func New(cfg Config, log *slog.Logger, st *store.Store, now func() time.Time, exports ExportObserver) *Handlers {
+	if exports == nil {
+		exports = noExports{}
+	}
+	h := &Handlers{log: log, store: st, now: now, tokenTTL: cfg.TokenTTL, exports: exports}
 	if h.tokenTTL <= 0 {
 		h.tokenTTL = defaultTokenTTL
 	}
@@ -52,3 +62,8 @@ func New(cfg Config, log *slog.Logger, st *store.Store, now func() time.Time) *H
 	h.failures = httpx.NewMemoryLimit(apiFailEvery, apiFailBurst, now)
 	return h
 }
+
+// noExports hears nothing.
+type noExports struct{}
+
+func (noExports) Exported(string, int, int64) {}

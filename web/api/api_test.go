@@ -142,8 +142,12 @@ func TestAPIExportFormatChoice(t *testing.T) {
 		name, query, accept, wantType string
 	}{
 		{"default is CSV", "", "", "text/csv; charset=utf-8"},
-		{"unknown Accept is CSV", "", "application/xml", "text/csv; charset=utf-8"},
+		{"Accept with */* among others is CSV", "", "application/xml, */*;q=0.1", "text/csv; charset=utf-8"},
 		{"Accept asks for NDJSON", "", "text/csv;q=0.5, application/x-ndjson", "application/x-ndjson"},
+		{"Accept prefers CSV by q-value", "", "text/csv;q=0.9, application/x-ndjson;q=0.1", "text/csv; charset=utf-8"},
+		{"Accept text/* is CSV", "", "text/*", "text/csv; charset=utf-8"},
+		{"q=0 excludes CSV", "", "*/*, text/csv;q=0", "application/x-ndjson"},
+		{"format wins over an Accept that excludes it", "?format=ndjson", "text/csv", "application/x-ndjson"},
 		{"format=ndjson", "?format=ndjson", "", "application/x-ndjson"},
 		{"format wins over Accept", "?format=csv", "application/x-ndjson", "text/csv; charset=utf-8"},
 	} {
@@ -157,10 +161,28 @@ func TestAPIExportFormatChoice(t *testing.T) {
 			if ct := rec.Header().Get("Content-Type"); ct != tc.wantType {
 				t.Fatalf("Content-Type %q, want %q", ct, tc.wantType)
 			}
+			if v := rec.Header().Get("Vary"); v != "Accept" {
+				t.Fatalf("Vary %q, want Accept", v)
+			}
 			if strings.HasPrefix(tc.wantType, "text/csv") != strings.HasPrefix(rec.Body.String(), plancsv.Header) {
 				t.Fatalf("body does not match its type: %.80s", rec.Body)
 			}
 		})
+	}
+}
+
+// An Accept that allows neither CSV nor NDJSON is answered 406 with the
+// API's error (and Vary: Accept, since another Accept gets the rows).
+func TestAPIExportAnswers406ToATypeItCannotSend(t *testing.T) {
+	env := webtest.NewEnv(t)
+	plan := webtest.ImportCSV(t, env, env.Acme.ID, "p", webtest.PlanCSV(3))
+	token := webtest.Exchange(t, env, webtest.ActivatedKeys(t, env, env.Acme.ID))
+	for _, accept := range []string{"application/json", "application/xml", "text/csv;q=0", "text/html, */*;q=0"} {
+		rec := webtest.APIGet(env, token, "/api/v1/plans/"+webtest.Itoa(plan.ID)+"/export", "Accept", accept)
+		webtest.MustAPIError(t, rec, http.StatusNotAcceptable, "not_acceptable")
+		if v := rec.Header().Get("Vary"); v != "Accept" {
+			t.Fatalf("Accept %q: Vary %q, want Accept", accept, v)
+		}
 	}
 }
 

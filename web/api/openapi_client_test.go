@@ -185,7 +185,7 @@ func TestAPIJourneyThroughGeneratedClient(t *testing.T) {
 	mustSameRows(t, "data pages", rows, want)
 
 	// The CSV export is the imported file, byte for byte.
-	csvFormat, ndjsonFormat := apiclient.Csv, apiclient.Ndjson
+	csvFormat, ndjsonFormat := apiclient.ExportPlanParamsFormatCsv, apiclient.ExportPlanParamsFormatNdjson
 	csv, err := client.ExportPlanWithResponse(ctx, plan.ID, &apiclient.ExportPlanParams{Format: &csvFormat}, auth)
 	if err != nil {
 		t.Fatal(err)
@@ -195,6 +195,27 @@ func TestAPIJourneyThroughGeneratedClient(t *testing.T) {
 	}
 	if h := csv.Headers200; h.ContentDisposition != `attachment; filename="plan-`+webtest.Itoa(plan.ID)+`.csv"` || h.Vary != "Accept" || h.CacheControl != "no-store" {
 		t.Fatalf("CSV export headers %+v", *h)
+	}
+
+	// HEAD: the export's headers, no row; an Accept the export cannot
+	// serve: a typed 406.
+	head, err := client.HeadExportPlanWithResponse(ctx, plan.ID, nil, auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.StatusCode() != http.StatusOK || len(head.Body) != 0 || head.Headers200.ContentDisposition != csv.Headers200.ContentDisposition || head.Headers200.Vary != "Accept" {
+		t.Fatalf("HEAD export: %d %+v %q", head.StatusCode(), head.Headers200, head.Body)
+	}
+	acceptJSON := func(_ context.Context, req *http.Request) error {
+		req.Header.Set("Accept", "application/json")
+		return nil
+	}
+	refused, err := client.ExportPlanWithResponse(ctx, plan.ID, nil, auth, acceptJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if refused.StatusCode() != http.StatusNotAcceptable || refused.JSON406 == nil || refused.JSON406.Error.Code != apiclient.ErrorErrorCodeNotAcceptable {
+		t.Fatalf("export with Accept: application/json: %d %s", refused.StatusCode(), refused.Body)
 	}
 
 	// The NDJSON export: the stored digits on the wire, exact numbers in

@@ -78,6 +78,11 @@ func TestAPIOpenAPIDocumentsEveryRoute(t *testing.T) {
 		"GET /plans/{planID}",
 		"GET /plans/{planID}/data",
 		"GET /plans/{planID}/export",
+		"HEAD /openapi.json",
+		"HEAD /plans",
+		"HEAD /plans/{planID}",
+		"HEAD /plans/{planID}/data",
+		"HEAD /plans/{planID}/export",
 		"POST /oauth/token",
 		"POST /token/access-key",
 	}
@@ -233,6 +238,13 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	get := func(path string) func() *http.Request {
 		return func() *http.Request { return webtest.NewGet(path, token) }
 	}
+	head := func(path, token string) func() *http.Request {
+		return func() *http.Request {
+			req := webtest.NewGet(path, token)
+			req.Method = http.MethodHead
+			return req
+		}
+	}
 	big := strings.Repeat("A", 70<<10)
 	seenCodes := map[string]bool{}
 	for _, tc := range []struct {
@@ -272,6 +284,22 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 		{name: "export CSV", req: get("/api/v1/plans/" + id + "/export"), status: 200},
 		{name: "export NDJSON", req: get("/api/v1/plans/" + id + "/export?format=ndjson"), status: 200},
 		{name: "export bad format", req: get("/api/v1/plans/" + id + "/export?format=xlsx"), status: 400},
+		{name: "export not acceptable", req: func() *http.Request {
+			req := webtest.NewGet("/api/v1/plans/"+id+"/export", token)
+			req.Header.Set("Accept", "application/json, text/csv;q=0")
+			return req
+		}, status: 406},
+		{name: "HEAD export", req: head("/api/v1/plans/"+id+"/export", token), status: 200},
+		{name: "HEAD export not acceptable", req: func() *http.Request {
+			req := head("/api/v1/plans/"+id+"/export", token)()
+			req.Header.Set("Accept", "text/html")
+			return req
+		}, status: 406},
+		{name: "HEAD list", req: head("/api/v1/plans", token), status: 200},
+		{name: "HEAD list without token", req: head("/api/v1/plans", ""), status: 401},
+		{name: "HEAD no such plan", req: head("/api/v1/plans/424242", token), status: 404},
+		{name: "HEAD data bad limit", req: head("/api/v1/plans/"+id+"/data?limit=0", token), status: 400},
+		{name: "HEAD openapi", req: head("/api/v1/openapi.json", ""), status: 200},
 		{name: "openapi", req: func() *http.Request { return webtest.NewGet("/api/v1/openapi.json", "") }, status: 200},
 		{name: "openapi with a body too large", req: func() *http.Request {
 			req := webtest.NewGet("/api/v1/openapi.json", "")
@@ -319,11 +347,15 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 			if err != nil {
 				t.Fatalf("no documented route for %s %s: %v", rreq.Method, req.URL, err)
 			}
+			answered := rec.Body.Bytes()
+			if req.Method == http.MethodHead {
+				answered = nil // the server sends no body for HEAD, whatever the handler writes
+			}
 			in := &openapi3filter.ResponseValidationInput{
 				RequestValidationInput: &openapi3filter.RequestValidationInput{Request: rreq, PathParams: params, Route: route},
 				Status:                 rec.Code,
 				Header:                 rec.Header(),
-				Body:                   io.NopCloser(bytes.NewReader(rec.Body.Bytes())),
+				Body:                   io.NopCloser(bytes.NewReader(answered)),
 				Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
 			}
 			if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {

@@ -2,16 +2,15 @@ package api
 
 import (
 	"bufio"
-	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"esp/lifecycle/plancsv"
 	"esp/store"
+	"esp/web/httpx"
 )
 
 const (
@@ -19,21 +18,26 @@ const (
 	mimeNDJSON = "application/x-ndjson"
 )
 
+// exportOffers are the export's two representations for Accept, in its
+// order of preference: CSV, then NDJSON.
+var exportOffers = []string{mimeCSV + "; charset=utf-8; header=present", mimeNDJSON}
+
 // PlanExport streams every row of a plan, as CSV (the import format, the
 // same columns in the same order) or as NDJSON (one JSON object a line),
 // straight from the database through a fixed-size buffer: memory stays flat
-// however many rows the plan has.
+// however many rows the plan has. HEAD answers the same headers and sends
+// no row.
 func (h *Handlers) PlanExport(c echo.Context) error {
 	p, err := h.apiPlan(c)
 	if err != nil {
 		return err
 	}
+	hdr := c.Response().Header()
+	hdr.Add("Vary", "Accept")
 	ndjson, err := exportFormat(c.Request())
 	if err != nil {
 		return err
 	}
-	hdr := c.Response().Header()
-	hdr.Add("Vary", "Accept")
 	name := "plan-" + strconv.FormatInt(p.ID, 10)
 	if ndjson {
 		hdr.Set(echo.HeaderContentType, mimeNDJSON)
@@ -43,6 +47,9 @@ func (h *Handlers) PlanExport(c echo.Context) error {
 		hdr.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.csv"`)
 	}
 	c.Response().WriteHeader(http.StatusOK)
+	if c.Request().Method == http.MethodHead {
+		return nil
+	}
 
 	w := bufio.NewWriterSize(c.Response(), apiExportBufBytes)
 	if !ndjson {
@@ -67,8 +74,9 @@ func (h *Handlers) PlanExport(c echo.Context) error {
 	} else {
 		// Rows are stored as the CSV lines this writes: no encoding, and
 		// each block of lines goes out with one write.
-		err = h.plans.Export(ctx, p.ID, csvLines(func(lines []byte) error {
+		err = h.plans.Export(ctx, p.ID, csvLines(func(lines []byte, n int) error {
 			rc.SetWriteDeadline(time.Now().Add(ExportStallTimeout)) // unsupported only by test recorders
+			rows += n
 			_, writeErr = w.Write(lines)
 			return writeErr
 		}))
@@ -76,6 +84,11 @@ func (h *Handlers) PlanExport(c echo.Context) error {
 	if err == nil {
 		writeErr = w.Flush()
 	}
+	format := "csv"
+	if ndjson {
+		format = "ndjson"
+	}
+	h.exports.Exported(format, rows, c.Response().Size)
 	if err != nil && writeErr == nil && ctx.Err() == nil {
 		// The status is sent: all that is left is to cut the connection so
 		// the client sees a truncated download rather than a short file.
@@ -98,11 +111,11 @@ func (n *ndjsonRows) WriteRow(r *store.PlanRow) error {
 }
 
 // csvLines writes the stored lines of a CSV export, a block at a time.
-type csvLines func(lines []byte) error
+type csvLines func(lines []byte, rows int) error
 
-func (w csvLines) WriteLines(lines []byte, _ int) error { return w(lines) }
+func (w csvLines) WriteLines(lines []byte, rows int) error { return w(lines, rows) }
 
-func (w csvLines) WriteRow(r *store.PlanRow) error { return w(plancsv.AppendCSV(nil, r)) }
+func (w csvLines) WriteRow(r *store.PlanRow) error { return w(plancsv.AppendCSV(nil, r), 1) }
 
 // ExportStallTimeout is how long an export waits for a client that stops
 // reading before it gives up; the server's own write timeout should be no
@@ -112,8 +125,9 @@ const ExportStallTimeout = time.Minute
 // exportDeadlineRows is how often (in rows) an export moves its deadline.
 const exportDeadlineRows = 1024
 
-// exportFormat picks NDJSON when ?format=ndjson, or when there is no format
-// parameter and the Accept header lists application/x-ndjson; CSV otherwise.
+// exportFormat picks the format the format parameter names, or else the one
+// the Accept header prefers (httpx.Negotiate), CSV when it says nothing;
+// an Accept that allows neither is refused (406).
 func exportFormat(r *http.Request) (ndjson bool, err error) {
 	q, err := apiQuery(r)
 	if err != nil {
@@ -132,13 +146,10 @@ func exportFormat(r *http.Request) (ndjson bool, err error) {
 		}
 		return false, badRequest("bad_format", "format must be csv or ndjson.")
 	}
-	for _, accept := range r.Header.Values("Accept") {
-		for _, part := range strings.Split(accept, ",") {
-			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-			if err == nil && mt == mimeNDJSON && params["q"] != "0" {
-				return true, nil
-			}
-		}
+	offer, ok := httpx.Negotiate(r.Header.Values("Accept"), exportOffers...)
+	if !ok {
+		return false, &httpx.Error{Status: http.StatusNotAcceptable, Code: "not_acceptable",
+			Message: "The export is sent as text/csv or application/x-ndjson, and the Accept header allows neither; or ask with ?format=csv or ?format=ndjson."}
 	}
-	return false, nil
+	return offer == mimeNDJSON, nil
 }

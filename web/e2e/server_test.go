@@ -49,7 +49,8 @@ func runTests(m *testing.M) int {
 
 // server is one running `esp serve` on a fresh data folder.
 type server struct {
-	// URL is the address the server printed, http://127.0.0.1:PORT.
+	// URL is the address the server printed, http://127.0.0.1:PORT (https
+	// when it serves TLS).
 	URL string
 	// Port is the port it listens on.
 	Port string
@@ -65,7 +66,7 @@ type server struct {
 func (s *server) LocalURL() string { return "http://localhost:" + s.Port }
 
 var (
-	runningAt   = regexp.MustCompile(`ESP is running at (http://\S+)`)
+	runningAt   = regexp.MustCompile(`ESP is running at (https?://\S+)`)
 	bannerLogin = regexp.MustCompile(`username\s+(\S+)\s+password\s+(\S+)`)
 )
 

@@ -70,11 +70,11 @@ func BodyTimedOut(err error) bool {
 }
 
 // requestTimedOut prepares the 408 answer to a body that did not arrive in
-// time. The rest of the body can never be read, so the connection closes;
-// the client stalled, not the server, so this is one log line, not an error.
-func requestTimedOut(c echo.Context, log *slog.Logger) {
+// time. The rest of the body can never be read, so the connection closes.
+// The client stalled, not the server: this is no error, and the access
+// log's line for the request (status 408) says all there is to say.
+func requestTimedOut(c echo.Context) {
 	c.Response().Header().Set("Connection", "close")
-	log.Info("request body did not arrive in time", "method", c.Request().Method, "route", c.Path())
 }
 
 // Problem is an error as its answer tells it: the status, the code of the
@@ -165,10 +165,10 @@ func ErrorHandler(log *slog.Logger, render Renderer) echo.HTTPErrorHandler {
 		}
 		p := ProblemOf(err)
 		if p.Status >= 500 {
-			log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "err", err)
+			log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "request_id", RequestID(c), "err", err)
 		}
 		if p.Status == http.StatusRequestTimeout {
-			requestTimedOut(c, log)
+			requestTimedOut(c)
 		}
 		answer := render
 		if r, ok := c.Get(rendererCtxKey).(Renderer); ok {

@@ -30,6 +30,7 @@ const (
 	ErrorErrorCodeInvalidRequest       ErrorErrorCode = "invalid_request"
 	ErrorErrorCodeInvalidToken         ErrorErrorCode = "invalid_token"
 	ErrorErrorCodeMethodNotAllowed     ErrorErrorCode = "method_not_allowed"
+	ErrorErrorCodeNotAcceptable        ErrorErrorCode = "not_acceptable"
 	ErrorErrorCodeNotFound             ErrorErrorCode = "not_found"
 	ErrorErrorCodePayloadTooLarge      ErrorErrorCode = "payload_too_large"
 	ErrorErrorCodeRateLimited          ErrorErrorCode = "rate_limited"
@@ -59,6 +60,8 @@ func (e ErrorErrorCode) Valid() bool {
 	case ErrorErrorCodeInvalidToken:
 		return true
 	case ErrorErrorCodeMethodNotAllowed:
+		return true
+	case ErrorErrorCodeNotAcceptable:
 		return true
 	case ErrorErrorCodeNotFound:
 		return true
@@ -182,16 +185,34 @@ func (e TokenResponseTokenType) Valid() bool {
 
 // Defines values for ExportPlanParamsFormat.
 const (
-	Csv    ExportPlanParamsFormat = "csv"
-	Ndjson ExportPlanParamsFormat = "ndjson"
+	ExportPlanParamsFormatCsv    ExportPlanParamsFormat = "csv"
+	ExportPlanParamsFormatNdjson ExportPlanParamsFormat = "ndjson"
 )
 
 // Valid indicates whether the value is a known member of the ExportPlanParamsFormat enum.
 func (e ExportPlanParamsFormat) Valid() bool {
 	switch e {
-	case Csv:
+	case ExportPlanParamsFormatCsv:
 		return true
-	case Ndjson:
+	case ExportPlanParamsFormatNdjson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HeadExportPlanParamsFormat.
+const (
+	HeadExportPlanParamsFormatCsv    HeadExportPlanParamsFormat = "csv"
+	HeadExportPlanParamsFormatNdjson HeadExportPlanParamsFormat = "ndjson"
+)
+
+// Valid indicates whether the value is a known member of the HeadExportPlanParamsFormat enum.
+func (e HeadExportPlanParamsFormat) Valid() bool {
+	switch e {
+	case HeadExportPlanParamsFormatCsv:
+		return true
+	case HeadExportPlanParamsFormatNdjson:
 		return true
 	default:
 		return false
@@ -225,7 +246,7 @@ type DataPage struct {
 type Error struct {
 	// Error What went wrong.
 	Error struct {
-		// Code Machine-readable; new codes may be added. `bad_request` (400: a malformed body or query string, or a query parameter given twice); `bad_cursor` (400: a cursor this API did not give out, or another plan's); `bad_limit` (400: limit is not a whole number from 1 to 1000); `bad_format` (400: format is not csv or ndjson); `unauthorized` (401: no Authorization header); `invalid_request` (401: a malformed Authorization header); `invalid_token` (401: an unknown, expired or revoked token); `invalid_credentials` (401: keys that are malformed, unknown, do not match, or are not Activated); `feature_disabled` (403: the tenant's public API feature is turned off); `not_found` (404: no such plan for this tenant, or no such route); `method_not_allowed` (405: the route does not take this method); `payload_too_large` (413: a body over 64 KiB); `unsupported_media_type` (415: a body that is not application/json); `rate_limited` (429: too many failed authentications from this address); `internal_error` (500: a failure on ESP's side).
+		// Code Machine-readable; new codes may be added. `bad_request` (400: a malformed body or query string, or a query parameter given twice); `bad_cursor` (400: a cursor this API did not give out, or another plan's); `bad_limit` (400: limit is not a whole number from 1 to 1000); `bad_format` (400: format is not csv or ndjson); `unauthorized` (401: no Authorization header); `invalid_request` (401: a malformed Authorization header); `invalid_token` (401: an unknown, expired or revoked token); `invalid_credentials` (401: keys that are malformed, unknown, do not match, or are not Activated); `feature_disabled` (403: the tenant's public API feature is turned off); `not_found` (404: no such plan for this tenant, or no such route); `method_not_allowed` (405: the route does not take this method); `not_acceptable` (406: the export's Accept header allows neither text/csv nor application/x-ndjson); `payload_too_large` (413: a body over 64 KiB); `unsupported_media_type` (415: a body that is not application/json); `rate_limited` (429: too many failed authentications from this address); `internal_error` (500: a failure on ESP's side).
 		Code ErrorErrorCode `json:"code"`
 
 		// Message For people.
@@ -233,7 +254,7 @@ type Error struct {
 	} `json:"error"`
 }
 
-// ErrorErrorCode Machine-readable; new codes may be added. `bad_request` (400: a malformed body or query string, or a query parameter given twice); `bad_cursor` (400: a cursor this API did not give out, or another plan's); `bad_limit` (400: limit is not a whole number from 1 to 1000); `bad_format` (400: format is not csv or ndjson); `unauthorized` (401: no Authorization header); `invalid_request` (401: a malformed Authorization header); `invalid_token` (401: an unknown, expired or revoked token); `invalid_credentials` (401: keys that are malformed, unknown, do not match, or are not Activated); `feature_disabled` (403: the tenant's public API feature is turned off); `not_found` (404: no such plan for this tenant, or no such route); `method_not_allowed` (405: the route does not take this method); `payload_too_large` (413: a body over 64 KiB); `unsupported_media_type` (415: a body that is not application/json); `rate_limited` (429: too many failed authentications from this address); `internal_error` (500: a failure on ESP's side).
+// ErrorErrorCode Machine-readable; new codes may be added. `bad_request` (400: a malformed body or query string, or a query parameter given twice); `bad_cursor` (400: a cursor this API did not give out, or another plan's); `bad_limit` (400: limit is not a whole number from 1 to 1000); `bad_format` (400: format is not csv or ndjson); `unauthorized` (401: no Authorization header); `invalid_request` (401: a malformed Authorization header); `invalid_token` (401: an unknown, expired or revoked token); `invalid_credentials` (401: keys that are malformed, unknown, do not match, or are not Activated); `feature_disabled` (403: the tenant's public API feature is turned off); `not_found` (404: no such plan for this tenant, or no such route); `method_not_allowed` (405: the route does not take this method); `not_acceptable` (406: the export's Accept header allows neither text/csv nor application/x-ndjson); `payload_too_large` (413: a body over 64 KiB); `unsupported_media_type` (415: a body that is not application/json); `rate_limited` (429: too many failed authentications from this address); `internal_error` (500: a failure on ESP's side).
 type ErrorErrorCode string
 
 // OAuthError An RFC 6749 §5.2 error response.
@@ -368,6 +389,9 @@ type InvalidCredentials = Error
 // MethodNotAllowed The API's error answer.
 type MethodNotAllowed = Error
 
+// NotAcceptable The API's error answer.
+type NotAcceptable = Error
+
 // NotFound The API's error answer.
 type NotFound = Error
 
@@ -401,14 +425,32 @@ type GetPlanDataParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// HeadGetPlanDataParams defines parameters for HeadGetPlanData.
+type HeadGetPlanDataParams struct {
+	// Limit Rows per page (default 100).
+	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page (opaque). Empty or absent: the first page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ExportPlanParams defines parameters for ExportPlan.
 type ExportPlanParams struct {
-	// Format csv or ndjson; overrides the Accept header.
+	// Format csv or ndjson; chooses the format whatever the Accept header says.
 	Format *ExportPlanParamsFormat `form:"format,omitempty" json:"format,omitempty"`
 }
 
 // ExportPlanParamsFormat defines parameters for ExportPlan.
 type ExportPlanParamsFormat string
+
+// HeadExportPlanParams defines parameters for HeadExportPlan.
+type HeadExportPlanParams struct {
+	// Format csv or ndjson; chooses the format whatever the Accept header says.
+	Format *HeadExportPlanParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// HeadExportPlanParamsFormat defines parameters for HeadExportPlan.
+type HeadExportPlanParamsFormat string
 
 // OauthTokenFormdataRequestBody defines body for OauthToken for application/x-www-form-urlencoded ContentType.
 type OauthTokenFormdataRequestBody = OAuthTokenRequest
@@ -515,12 +557,26 @@ type ClientInterface interface {
 	// Corresponds with GET /openapi.json (the `OpenAPI` operationId).
 	OpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// HeadOpenAPI Headers of: this document
+	//
+	// The same status and headers as GET /openapi.json would answer, without a body.
+	//
+	// Corresponds with HEAD /openapi.json (the `HeadOpenAPI` operationId).
+	HeadOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListPlans The tenant's plans
 	//
 	// Every plan of the token's tenant, oldest first, with its row count, first and last interval start, and interval.
 	//
 	// Corresponds with GET /plans (the `ListPlans` operationId).
 	ListPlans(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadListPlans Headers of: the tenant's plans
+	//
+	// The same status and headers as GET /plans would answer, without a body.
+	//
+	// Corresponds with HEAD /plans (the `HeadListPlans` operationId).
+	HeadListPlans(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetPlan One plan
 	//
@@ -529,6 +585,13 @@ type ClientInterface interface {
 	// Corresponds with GET /plans/{planID} (the `GetPlan` operationId).
 	GetPlan(ctx context.Context, planID int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// HeadGetPlan Headers of: one plan
+	//
+	// The same status and headers as GET /plans/{planID} would answer, without a body.
+	//
+	// Corresponds with HEAD /plans/{planID} (the `HeadGetPlan` operationId).
+	HeadGetPlan(ctx context.Context, planID int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetPlanData One page of the plan's rows
 	//
 	// Rows come in a stable order. Pass `next_cursor` back as `cursor` for the next page; it is null on the last page. Every row appears exactly once across the pages.
@@ -536,12 +599,26 @@ type ClientInterface interface {
 	// Corresponds with GET /plans/{planID}/data (the `GetPlanData` operationId).
 	GetPlanData(ctx context.Context, planID int64, params *GetPlanDataParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// HeadGetPlanData Headers of: one page of the plan's rows
+	//
+	// The same status and headers as GET /plans/{planID}/data would answer, without a body.
+	//
+	// Corresponds with HEAD /plans/{planID}/data (the `HeadGetPlanData` operationId).
+	HeadGetPlanData(ctx context.Context, planID int64, params *HeadGetPlanDataParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ExportPlan All of the plan's rows, streamed as CSV or NDJSON
 	//
-	// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON (`?format=ndjson`, or `Accept: application/x-ndjson` without a format parameter) has one PlanRow object per line.
+	// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`.
 	//
 	// Corresponds with GET /plans/{planID}/export (the `ExportPlan` operationId).
 	ExportPlan(ctx context.Context, planID int64, params *ExportPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadExportPlan Headers of: all of the plan's rows, streamed as CSV or NDJSON
+	//
+	// The same status and headers as GET /plans/{planID}/export would answer, without a body: the export reads no row.
+	//
+	// Corresponds with HEAD /plans/{planID}/export (the `HeadExportPlan` operationId).
+	HeadExportPlan(ctx context.Context, planID int64, params *HeadExportPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ExchangeAccessKeyWithBody Exchange an access key and secret key for a bearer token
 	//
@@ -617,6 +694,23 @@ func (c *Client) OpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 	return c.Client.Do(req)
 }
 
+// HeadOpenAPI Headers of: this document
+//
+// The same status and headers as GET /openapi.json would answer, without a body.
+//
+// Corresponds with HEAD /openapi.json (the `HeadOpenAPI` operationId).
+func (c *Client) HeadOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadOpenAPIRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListPlans The tenant's plans
 //
 // Every plan of the token's tenant, oldest first, with its row count, first and last interval start, and interval.
@@ -624,6 +718,23 @@ func (c *Client) OpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 // Corresponds with GET /plans (the `ListPlans` operationId).
 func (c *Client) ListPlans(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListPlansRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadListPlans Headers of: the tenant's plans
+//
+// The same status and headers as GET /plans would answer, without a body.
+//
+// Corresponds with HEAD /plans (the `HeadListPlans` operationId).
+func (c *Client) HeadListPlans(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadListPlansRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -651,6 +762,23 @@ func (c *Client) GetPlan(ctx context.Context, planID int64, reqEditors ...Reques
 	return c.Client.Do(req)
 }
 
+// HeadGetPlan Headers of: one plan
+//
+// The same status and headers as GET /plans/{planID} would answer, without a body.
+//
+// Corresponds with HEAD /plans/{planID} (the `HeadGetPlan` operationId).
+func (c *Client) HeadGetPlan(ctx context.Context, planID int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadGetPlanRequest(c.Server, planID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetPlanData One page of the plan's rows
 //
 // Rows come in a stable order. Pass `next_cursor` back as `cursor` for the next page; it is null on the last page. Every row appears exactly once across the pages.
@@ -668,13 +796,47 @@ func (c *Client) GetPlanData(ctx context.Context, planID int64, params *GetPlanD
 	return c.Client.Do(req)
 }
 
+// HeadGetPlanData Headers of: one page of the plan's rows
+//
+// The same status and headers as GET /plans/{planID}/data would answer, without a body.
+//
+// Corresponds with HEAD /plans/{planID}/data (the `HeadGetPlanData` operationId).
+func (c *Client) HeadGetPlanData(ctx context.Context, planID int64, params *HeadGetPlanDataParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadGetPlanDataRequest(c.Server, planID, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ExportPlan All of the plan's rows, streamed as CSV or NDJSON
 //
-// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON (`?format=ndjson`, or `Accept: application/x-ndjson` without a format parameter) has one PlanRow object per line.
+// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`.
 //
 // Corresponds with GET /plans/{planID}/export (the `ExportPlan` operationId).
 func (c *Client) ExportPlan(ctx context.Context, planID int64, params *ExportPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewExportPlanRequest(c.Server, planID, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadExportPlan Headers of: all of the plan's rows, streamed as CSV or NDJSON
+//
+// The same status and headers as GET /plans/{planID}/export would answer, without a body: the export reads no row.
+//
+// Corresponds with HEAD /plans/{planID}/export (the `HeadExportPlan` operationId).
+func (c *Client) HeadExportPlan(ctx context.Context, planID int64, params *HeadExportPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadExportPlanRequest(c.Server, planID, params)
 	if err != nil {
 		return nil, err
 	}
@@ -790,6 +952,33 @@ func NewOpenAPIRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewHeadOpenAPIRequest constructs an http.Request for the HeadOpenAPI method
+func NewHeadOpenAPIRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/openapi.json")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListPlansRequest constructs an http.Request for the ListPlans method
 func NewListPlansRequest(server string) (*http.Request, error) {
 	var err error
@@ -810,6 +999,33 @@ func NewListPlansRequest(server string) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewHeadListPlansRequest constructs an http.Request for the HeadListPlans method
+func NewHeadListPlansRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/plans")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -844,6 +1060,40 @@ func NewGetPlanRequest(server string, planID int64) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewHeadGetPlanRequest constructs an http.Request for the HeadGetPlan method
+func NewHeadGetPlanRequest(server string, planID int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "planID", planID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/plans/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -924,6 +1174,79 @@ func NewGetPlanDataRequest(server string, planID int64, params *GetPlanDataParam
 	return req, nil
 }
 
+// NewHeadGetPlanDataRequest constructs an http.Request for the HeadGetPlanData method
+func NewHeadGetPlanDataRequest(server string, planID int64, params *HeadGetPlanDataParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "planID", planID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/plans/%s/data", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewExportPlanRequest constructs an http.Request for the ExportPlan method
 func NewExportPlanRequest(server string, planID int64, params *ExportPlanParams) (*http.Request, error) {
 	var err error
@@ -978,6 +1301,67 @@ func NewExportPlanRequest(server string, planID int64, params *ExportPlanParams)
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewHeadExportPlanRequest constructs an http.Request for the HeadExportPlan method
+func NewHeadExportPlanRequest(server string, planID int64, params *HeadExportPlanParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "planID", planID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/plans/%s/export", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -1096,6 +1480,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /openapi.json (the `OpenAPI` operationId).
 	OpenAPIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*OpenAPIResponse, error)
 
+	// HeadOpenAPIWithResponse Headers of: this document
+	//
+	// The same status and headers as GET /openapi.json would answer, without a body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /openapi.json (the `HeadOpenAPI` operationId).
+	HeadOpenAPIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HeadOpenAPIResponse, error)
+
 	// ListPlansWithResponse The tenant's plans
 	//
 	// Every plan of the token's tenant, oldest first, with its row count, first and last interval start, and interval.
@@ -1104,6 +1497,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /plans (the `ListPlans` operationId).
 	ListPlansWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListPlansResponse, error)
+
+	// HeadListPlansWithResponse Headers of: the tenant's plans
+	//
+	// The same status and headers as GET /plans would answer, without a body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /plans (the `HeadListPlans` operationId).
+	HeadListPlansWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HeadListPlansResponse, error)
 
 	// GetPlanWithResponse One plan
 	//
@@ -1114,6 +1516,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /plans/{planID} (the `GetPlan` operationId).
 	GetPlanWithResponse(ctx context.Context, planID int64, reqEditors ...RequestEditorFn) (*GetPlanResponse, error)
 
+	// HeadGetPlanWithResponse Headers of: one plan
+	//
+	// The same status and headers as GET /plans/{planID} would answer, without a body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /plans/{planID} (the `HeadGetPlan` operationId).
+	HeadGetPlanWithResponse(ctx context.Context, planID int64, reqEditors ...RequestEditorFn) (*HeadGetPlanResponse, error)
+
 	// GetPlanDataWithResponse One page of the plan's rows
 	//
 	// Rows come in a stable order. Pass `next_cursor` back as `cursor` for the next page; it is null on the last page. Every row appears exactly once across the pages.
@@ -1123,14 +1534,32 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /plans/{planID}/data (the `GetPlanData` operationId).
 	GetPlanDataWithResponse(ctx context.Context, planID int64, params *GetPlanDataParams, reqEditors ...RequestEditorFn) (*GetPlanDataResponse, error)
 
+	// HeadGetPlanDataWithResponse Headers of: one page of the plan's rows
+	//
+	// The same status and headers as GET /plans/{planID}/data would answer, without a body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /plans/{planID}/data (the `HeadGetPlanData` operationId).
+	HeadGetPlanDataWithResponse(ctx context.Context, planID int64, params *HeadGetPlanDataParams, reqEditors ...RequestEditorFn) (*HeadGetPlanDataResponse, error)
+
 	// ExportPlanWithResponse All of the plan's rows, streamed as CSV or NDJSON
 	//
-	// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON (`?format=ndjson`, or `Accept: application/x-ndjson` without a format parameter) has one PlanRow object per line.
+	// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /plans/{planID}/export (the `ExportPlan` operationId).
 	ExportPlanWithResponse(ctx context.Context, planID int64, params *ExportPlanParams, reqEditors ...RequestEditorFn) (*ExportPlanResponse, error)
+
+	// HeadExportPlanWithResponse Headers of: all of the plan's rows, streamed as CSV or NDJSON
+	//
+	// The same status and headers as GET /plans/{planID}/export would answer, without a body: the export reads no row.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /plans/{planID}/export (the `HeadExportPlan` operationId).
+	HeadExportPlanWithResponse(ctx context.Context, planID int64, params *HeadExportPlanParams, reqEditors ...RequestEditorFn) (*HeadExportPlanResponse, error)
 
 	// ExchangeAccessKeyWithBodyWithResponse Exchange an access key and secret key for a bearer token
 	//
@@ -1374,6 +1803,47 @@ func (r OpenAPIResponse) ContentType() string {
 	return ""
 }
 
+// HeadOpenAPIResponse200Headers the declared response headers of an HTTP 200 response for HeadOpenAPI
+type HeadOpenAPIResponse200Headers struct {
+	CacheControl string
+}
+
+type HeadOpenAPIResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadOpenAPIResponse200Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadOpenAPIResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadOpenAPIResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadOpenAPIResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadOpenAPIResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListPlansResponse200Headers the declared response headers of an HTTP 200 response for ListPlans
 type ListPlansResponse200Headers struct {
 	CacheControl string
@@ -1486,6 +1956,68 @@ func (r ListPlansResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListPlansResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadListPlansResponse200Headers the declared response headers of an HTTP 200 response for HeadListPlans
+type HeadListPlansResponse200Headers struct {
+	CacheControl string
+}
+
+// HeadListPlansResponse401Headers the declared response headers of an HTTP 401 response for HeadListPlans
+type HeadListPlansResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// HeadListPlansResponse429Headers the declared response headers of an HTTP 429 response for HeadListPlans
+type HeadListPlansResponse429Headers struct {
+	RetryAfter int32
+}
+
+// HeadListPlansResponse500Headers the declared response headers of an HTTP 500 response for HeadListPlans
+type HeadListPlansResponse500Headers struct {
+	CacheControl *string
+}
+
+type HeadListPlansResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadListPlansResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HeadListPlansResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *HeadListPlansResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadListPlansResponse500Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadListPlansResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadListPlansResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadListPlansResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadListPlansResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -1618,6 +2150,75 @@ func (r GetPlanResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetPlanResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadGetPlanResponse200Headers the declared response headers of an HTTP 200 response for HeadGetPlan
+type HeadGetPlanResponse200Headers struct {
+	CacheControl string
+}
+
+// HeadGetPlanResponse401Headers the declared response headers of an HTTP 401 response for HeadGetPlan
+type HeadGetPlanResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// HeadGetPlanResponse404Headers the declared response headers of an HTTP 404 response for HeadGetPlan
+type HeadGetPlanResponse404Headers struct {
+	CacheControl *string
+}
+
+// HeadGetPlanResponse429Headers the declared response headers of an HTTP 429 response for HeadGetPlan
+type HeadGetPlanResponse429Headers struct {
+	RetryAfter int32
+}
+
+// HeadGetPlanResponse500Headers the declared response headers of an HTTP 500 response for HeadGetPlan
+type HeadGetPlanResponse500Headers struct {
+	CacheControl *string
+}
+
+type HeadGetPlanResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadGetPlanResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HeadGetPlanResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *HeadGetPlanResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *HeadGetPlanResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadGetPlanResponse500Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadGetPlanResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadGetPlanResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadGetPlanResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadGetPlanResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -1770,6 +2371,82 @@ func (r GetPlanDataResponse) ContentType() string {
 	return ""
 }
 
+// HeadGetPlanDataResponse200Headers the declared response headers of an HTTP 200 response for HeadGetPlanData
+type HeadGetPlanDataResponse200Headers struct {
+	CacheControl string
+}
+
+// HeadGetPlanDataResponse400Headers the declared response headers of an HTTP 400 response for HeadGetPlanData
+type HeadGetPlanDataResponse400Headers struct {
+	CacheControl *string
+}
+
+// HeadGetPlanDataResponse401Headers the declared response headers of an HTTP 401 response for HeadGetPlanData
+type HeadGetPlanDataResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// HeadGetPlanDataResponse404Headers the declared response headers of an HTTP 404 response for HeadGetPlanData
+type HeadGetPlanDataResponse404Headers struct {
+	CacheControl *string
+}
+
+// HeadGetPlanDataResponse429Headers the declared response headers of an HTTP 429 response for HeadGetPlanData
+type HeadGetPlanDataResponse429Headers struct {
+	RetryAfter int32
+}
+
+// HeadGetPlanDataResponse500Headers the declared response headers of an HTTP 500 response for HeadGetPlanData
+type HeadGetPlanDataResponse500Headers struct {
+	CacheControl *string
+}
+
+type HeadGetPlanDataResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadGetPlanDataResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HeadGetPlanDataResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HeadGetPlanDataResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *HeadGetPlanDataResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *HeadGetPlanDataResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadGetPlanDataResponse500Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadGetPlanDataResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadGetPlanDataResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadGetPlanDataResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadGetPlanDataResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ExportPlanResponse200Headers the declared response headers of an HTTP 200 response for ExportPlan
 type ExportPlanResponse200Headers struct {
 	CacheControl       string
@@ -1797,6 +2474,11 @@ type ExportPlanResponse405Headers struct {
 	Allow string
 }
 
+// ExportPlanResponse406Headers the declared response headers of an HTTP 406 response for ExportPlan
+type ExportPlanResponse406Headers struct {
+	Vary string
+}
+
 // ExportPlanResponse429Headers the declared response headers of an HTTP 429 response for ExportPlan
 type ExportPlanResponse429Headers struct {
 	RetryAfter int32
@@ -1820,6 +2502,8 @@ type ExportPlanResponse struct {
 	JSON404 *NotFound
 	// JSON405 the response for an HTTP 405 `application/json` response
 	JSON405 *MethodNotAllowed
+	// JSON406 the response for an HTTP 406 `application/json` response
+	JSON406 *NotAcceptable
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -1836,6 +2520,8 @@ type ExportPlanResponse struct {
 	Headers404 *ExportPlanResponse404Headers
 	// Headers405 the parsed response headers for an HTTP 405 response
 	Headers405 *ExportPlanResponse405Headers
+	// Headers406 the parsed response headers for an HTTP 406 response
+	Headers406 *ExportPlanResponse406Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ExportPlanResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -1865,6 +2551,11 @@ func (r ExportPlanResponse) GetJSON404() *NotFound {
 // GetJSON405 returns the response for an HTTP 405 `application/json` response
 func (r ExportPlanResponse) GetJSON405() *MethodNotAllowed {
 	return r.JSON405
+}
+
+// GetJSON406 returns the response for an HTTP 406 `application/json` response
+func (r ExportPlanResponse) GetJSON406() *NotAcceptable {
+	return r.JSON406
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -1905,6 +2596,91 @@ func (r ExportPlanResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ExportPlanResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadExportPlanResponse200Headers the declared response headers of an HTTP 200 response for HeadExportPlan
+type HeadExportPlanResponse200Headers struct {
+	CacheControl       string
+	ContentDisposition string
+	Vary               string
+}
+
+// HeadExportPlanResponse400Headers the declared response headers of an HTTP 400 response for HeadExportPlan
+type HeadExportPlanResponse400Headers struct {
+	CacheControl *string
+}
+
+// HeadExportPlanResponse401Headers the declared response headers of an HTTP 401 response for HeadExportPlan
+type HeadExportPlanResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// HeadExportPlanResponse404Headers the declared response headers of an HTTP 404 response for HeadExportPlan
+type HeadExportPlanResponse404Headers struct {
+	CacheControl *string
+}
+
+// HeadExportPlanResponse406Headers the declared response headers of an HTTP 406 response for HeadExportPlan
+type HeadExportPlanResponse406Headers struct {
+	Vary string
+}
+
+// HeadExportPlanResponse429Headers the declared response headers of an HTTP 429 response for HeadExportPlan
+type HeadExportPlanResponse429Headers struct {
+	RetryAfter int32
+}
+
+// HeadExportPlanResponse500Headers the declared response headers of an HTTP 500 response for HeadExportPlan
+type HeadExportPlanResponse500Headers struct {
+	CacheControl *string
+}
+
+type HeadExportPlanResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadExportPlanResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HeadExportPlanResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HeadExportPlanResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *HeadExportPlanResponse404Headers
+	// Headers406 the parsed response headers for an HTTP 406 response
+	Headers406 *HeadExportPlanResponse406Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *HeadExportPlanResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadExportPlanResponse500Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadExportPlanResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadExportPlanResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadExportPlanResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadExportPlanResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2096,6 +2872,21 @@ func (c *ClientWithResponses) OpenAPIWithResponse(ctx context.Context, reqEditor
 	return ParseOpenAPIResponse(rsp)
 }
 
+// HeadOpenAPIWithResponse Headers of: this document
+//
+// The same status and headers as GET /openapi.json would answer, without a body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /openapi.json (the `HeadOpenAPI` operationId).
+func (c *ClientWithResponses) HeadOpenAPIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HeadOpenAPIResponse, error) {
+	rsp, err := c.HeadOpenAPI(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadOpenAPIResponse(rsp)
+}
+
 // ListPlansWithResponse The tenant's plans
 //
 // Every plan of the token's tenant, oldest first, with its row count, first and last interval start, and interval.
@@ -2109,6 +2900,21 @@ func (c *ClientWithResponses) ListPlansWithResponse(ctx context.Context, reqEdit
 		return nil, err
 	}
 	return ParseListPlansResponse(rsp)
+}
+
+// HeadListPlansWithResponse Headers of: the tenant's plans
+//
+// The same status and headers as GET /plans would answer, without a body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /plans (the `HeadListPlans` operationId).
+func (c *ClientWithResponses) HeadListPlansWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HeadListPlansResponse, error) {
+	rsp, err := c.HeadListPlans(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadListPlansResponse(rsp)
 }
 
 // GetPlanWithResponse One plan
@@ -2126,6 +2932,21 @@ func (c *ClientWithResponses) GetPlanWithResponse(ctx context.Context, planID in
 	return ParseGetPlanResponse(rsp)
 }
 
+// HeadGetPlanWithResponse Headers of: one plan
+//
+// The same status and headers as GET /plans/{planID} would answer, without a body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /plans/{planID} (the `HeadGetPlan` operationId).
+func (c *ClientWithResponses) HeadGetPlanWithResponse(ctx context.Context, planID int64, reqEditors ...RequestEditorFn) (*HeadGetPlanResponse, error) {
+	rsp, err := c.HeadGetPlan(ctx, planID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadGetPlanResponse(rsp)
+}
+
 // GetPlanDataWithResponse One page of the plan's rows
 //
 // Rows come in a stable order. Pass `next_cursor` back as `cursor` for the next page; it is null on the last page. Every row appears exactly once across the pages.
@@ -2141,9 +2962,24 @@ func (c *ClientWithResponses) GetPlanDataWithResponse(ctx context.Context, planI
 	return ParseGetPlanDataResponse(rsp)
 }
 
+// HeadGetPlanDataWithResponse Headers of: one page of the plan's rows
+//
+// The same status and headers as GET /plans/{planID}/data would answer, without a body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /plans/{planID}/data (the `HeadGetPlanData` operationId).
+func (c *ClientWithResponses) HeadGetPlanDataWithResponse(ctx context.Context, planID int64, params *HeadGetPlanDataParams, reqEditors ...RequestEditorFn) (*HeadGetPlanDataResponse, error) {
+	rsp, err := c.HeadGetPlanData(ctx, planID, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadGetPlanDataResponse(rsp)
+}
+
 // ExportPlanWithResponse All of the plan's rows, streamed as CSV or NDJSON
 //
-// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON (`?format=ndjson`, or `Accept: application/x-ndjson` without a format parameter) has one PlanRow object per line.
+// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2154,6 +2990,21 @@ func (c *ClientWithResponses) ExportPlanWithResponse(ctx context.Context, planID
 		return nil, err
 	}
 	return ParseExportPlanResponse(rsp)
+}
+
+// HeadExportPlanWithResponse Headers of: all of the plan's rows, streamed as CSV or NDJSON
+//
+// The same status and headers as GET /plans/{planID}/export would answer, without a body: the export reads no row.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /plans/{planID}/export (the `HeadExportPlan` operationId).
+func (c *ClientWithResponses) HeadExportPlanWithResponse(ctx context.Context, planID int64, params *HeadExportPlanParams, reqEditors ...RequestEditorFn) (*HeadExportPlanResponse, error) {
+	rsp, err := c.HeadExportPlan(ctx, planID, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadExportPlanResponse(rsp)
 }
 
 // ExchangeAccessKeyWithBodyWithResponse Exchange an access key and secret key for a bearer token
@@ -2463,6 +3314,35 @@ func ParseOpenAPIResponse(rsp *http.Response) (*OpenAPIResponse, error) {
 	return response, nil
 }
 
+// ParseHeadOpenAPIResponse parses an HTTP response from a HeadOpenAPIWithResponse call
+func ParseHeadOpenAPIResponse(rsp *http.Response) (*HeadOpenAPIResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadOpenAPIResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadOpenAPIResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListPlansResponse parses an HTTP response from a ListPlansWithResponse call
 func ParseListPlansResponse(rsp *http.Response) (*ListPlansResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -2571,6 +3451,65 @@ func ParseListPlansResponse(rsp *http.Response) (*ListPlansResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers ListPlansResponse500Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadListPlansResponse parses an HTTP response from a HeadListPlansWithResponse call
+func ParseHeadListPlansResponse(rsp *http.Response) (*HeadListPlansResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadListPlansResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadListPlansResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers HeadListPlansResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers HeadListPlansResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadListPlansResponse500Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -2709,6 +3648,75 @@ func ParseGetPlanResponse(rsp *http.Response) (*GetPlanResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetPlanResponse500Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadGetPlanResponse parses an HTTP response from a HeadGetPlanWithResponse call
+func ParseHeadGetPlanResponse(rsp *http.Response) (*HeadGetPlanResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadGetPlanResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadGetPlanResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers HeadGetPlanResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers HeadGetPlanResponse404Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers HeadGetPlanResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadGetPlanResponse500Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -2877,6 +3885,85 @@ func ParseGetPlanDataResponse(rsp *http.Response) (*GetPlanDataResponse, error) 
 	return response, nil
 }
 
+// ParseHeadGetPlanDataResponse parses an HTTP response from a HeadGetPlanDataWithResponse call
+func ParseHeadGetPlanDataResponse(rsp *http.Response) (*HeadGetPlanDataResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadGetPlanDataResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadGetPlanDataResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers HeadGetPlanDataResponse400Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers HeadGetPlanDataResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers HeadGetPlanDataResponse404Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers HeadGetPlanDataResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadGetPlanDataResponse500Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseExportPlanResponse parses an HTTP response from a ExportPlanWithResponse call
 func ParseExportPlanResponse(rsp *http.Response) (*ExportPlanResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -2925,6 +4012,13 @@ func ParseExportPlanResponse(rsp *http.Response) (*ExportPlanResponse, error) {
 			return nil, err
 		}
 		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 406:
+		var dest NotAcceptable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON406 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -3014,6 +4108,16 @@ func ParseExportPlanResponse(rsp *http.Response) (*ExportPlanResponse, error) {
 			headers.Allow = value
 		}
 		response.Headers405 = &headers
+	case rsp.StatusCode == 406:
+		var headers ExportPlanResponse406Headers
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = value
+		}
+		response.Headers406 = &headers
 	case rsp.StatusCode == 429:
 		var headers ExportPlanResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -3026,6 +4130,109 @@ func ParseExportPlanResponse(rsp *http.Response) (*ExportPlanResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers ExportPlanResponse500Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadExportPlanResponse parses an HTTP response from a HeadExportPlanWithResponse call
+func ParseHeadExportPlanResponse(rsp *http.Response) (*HeadExportPlanResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadExportPlanResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadExportPlanResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers HeadExportPlanResponse400Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers HeadExportPlanResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers HeadExportPlanResponse404Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 406:
+		var headers HeadExportPlanResponse406Headers
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = value
+		}
+		response.Headers406 = &headers
+	case rsp.StatusCode == 429:
+		var headers HeadExportPlanResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadExportPlanResponse500Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

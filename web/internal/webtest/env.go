@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
 	"esp/lifecycle"
@@ -20,6 +21,7 @@ import (
 	"esp/web"
 	"esp/web/admin"
 	"esp/web/api"
+	"esp/web/metrics"
 )
 
 // FakeClock is a settable clock shared by the server and the scheduler.
@@ -52,15 +54,19 @@ type Env struct {
 	API       *api.Handlers   // the server's public API
 	Clock     *FakeClock
 	Logs      *SyncBuffer
+	Metrics   *prometheus.Registry // what the server and the scheduler count
 	Acme      store.Tenant
 	Globex    store.Tenant
 	Cfg       Config
 }
 
-// Config is the configuration of the server's two parts.
+// Config is the configuration of the server's two parts, and of its log.
 type Config struct {
 	Admin admin.Config
 	API   api.Config
+	// JSONLogs writes the log as JSON lines (esp serve --log-format json)
+	// rather than text.
+	JSONLogs bool
 }
 
 // SyncBuffer collects log output from concurrent handlers.
@@ -94,16 +100,21 @@ func NewEnv(tb testing.TB, opts ...func(*Config)) *Env {
 	tb.Cleanup(func() { st.Close() })
 	clock := &FakeClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
 	logs := &SyncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg := Config{Admin: admin.Config{DataDir: dir}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	var log *slog.Logger
+	if cfg.JSONLogs {
+		log = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	} else {
+		log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	accounts := lifecycle.NewAccounts(st, clock.Now)
 	accounts.BcryptCost = bcrypt.MinCost
 	svc := lifecycle.NewService(st, clock.Now, lifecycle.Config{})
-	env := &Env{Store: st, Service: svc, Accounts: accounts, Clock: clock, Logs: logs,
+	env := &Env{Store: st, Service: svc, Accounts: accounts, Clock: clock, Logs: logs, Cfg: cfg,
 		Scheduler: lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{}, log, clock.Now)}
-	env.Cfg = Config{Admin: admin.Config{DataDir: dir}}
-	for _, o := range opts {
-		o(&env.Cfg)
-	}
 	if env.Acme, err = accounts.AddTenant(ctx, "acme"); err != nil {
 		tb.Fatal(err)
 	}
@@ -124,8 +135,11 @@ func NewEnv(tb testing.TB, opts ...func(*Config)) *Env {
 	if env.Admin, err = admin.New(env.Cfg.Admin, log, st, svc, accounts, clock.Now); err != nil {
 		tb.Fatal(err)
 	}
-	env.API = api.New(env.Cfg.API, log, st, clock.Now)
-	env.Server = web.New(log, env.Admin, env.API)
+	env.Metrics = prometheus.NewRegistry()
+	m := metrics.New(env.Metrics, st)
+	env.Scheduler.Observer = m
+	env.API = api.New(env.Cfg.API, log, st, clock.Now, m)
+	env.Server = web.New(log, env.Admin, env.API, web.Options{Observer: m})
 	return env
 }
 
@@ -147,4 +161,40 @@ func (e *Env) Do(req *http.Request) *httptest.ResponseRecorder {
 	}
 	e.Server.ServeHTTP(rec, req)
 	return rec
+}
+
+// MetricValue is the value of the counter or gauge called name whose
+// labels include the given name, value pairs, in the server's metrics; 0
+// when there is no such series yet.
+func (e *Env) MetricValue(tb testing.TB, name string, labels ...string) float64 {
+	tb.Helper()
+	families, err := e.Metrics.Gather()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range f.GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			for i := 0; i+1 < len(labels); i += 2 {
+				if have[labels[i]] != labels[i+1] {
+					continue series
+				}
+			}
+			switch {
+			case m.GetCounter() != nil:
+				return m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				return m.GetGauge().GetValue()
+			}
+			tb.Fatalf("%s is neither a counter nor a gauge", name)
+		}
+	}
+	return 0
 }
