@@ -116,7 +116,10 @@ func (b *browser) generateKeys(ctx context.Context) (keys, error) {
 	if err != nil {
 		return keys{}, fmt.Errorf("GET /api-credentials: %w", err)
 	}
-	doc, _, err = b.page(ctx, http.MethodPost, "/api-credentials/generate", url.Values{"_csrf": {token}}, http.StatusOK)
+	// The Generate form's one-time request id, as a browser sends it.
+	request := doc.Find(`form[action="/api-credentials/generate"] input[name=generate_request]`).AttrOr("value", "")
+	form := url.Values{"_csrf": {token}, "generate_request": {request}}
+	doc, _, err = b.page(ctx, http.MethodPost, "/api-credentials/generate", form, http.StatusOK)
 	if err != nil {
 		return keys{}, err
 	}
