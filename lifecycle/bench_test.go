@@ -62,8 +62,8 @@ func BenchmarkTickActivate(b *testing.B) {
 			INSERT INTO tenants (name, public_api, created_at) SELECT printf('due-%d-%d', ?, i), 1, ? FROM n`, due, round, now)
 		if err == nil {
 			_, err = f.store.DB.Exec(`INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
-				access_last4, secret_last4, created_at, changed_at, due_at, deadline_at)
-				SELECT id, 'pending_activation', printf('ESPAKDUE%021d', id), randomblob(32), 'abcd', 'abcd', ?, ?, ?, ?
+				access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, pending_action)
+				SELECT id, 'pending_activation', printf('ESPAKDUE%021d', id), randomblob(32), 'abcd', 'abcd', ?, ?, ?, ?, 'activate'
 				FROM tenants WHERE name LIKE printf('due-%d-%%', ?)`, now, now, now, now+int64(24*time.Hour), round)
 		}
 		if err != nil {
