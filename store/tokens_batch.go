@@ -89,10 +89,10 @@ func (s *Store) insertTokenBatch(ctx context.Context, batch []*tokenInsert) {
 func (s *Store) insertTokens(ctx context.Context, batch []*tokenInsert) error {
 	return s.Tx(ctx, func(tx *sql.Tx) error {
 		oldest := batch[0].t.CreatedAt
+		insert := tx.StmtContext(ctx, s.stmts.insertToken)
 		for _, r := range batch {
 			t := r.t
-			_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (hash, credential_id, tenant_id, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?)`, t.Hash, t.CredentialID, t.TenantID, t.CreatedAt.UnixNano(), t.ExpiresAt.UnixNano())
+			_, err := insert.ExecContext(ctx, t.Hash, t.CredentialID, t.TenantID, t.CreatedAt.UnixNano(), t.ExpiresAt.UnixNano())
 			if err != nil {
 				if IsConstraint(err) {
 					return fmt.Errorf("store: insert token: %w", ErrConflict)
@@ -105,7 +105,7 @@ func (s *Store) insertTokens(ctx context.Context, batch []*tokenInsert) error {
 		}
 		// Expired by the creation time of every token of the batch: the
 		// same rows a transaction per token would have deleted by now.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM api_tokens WHERE expires_at <= ?`, oldest.UnixNano()); err != nil {
+		if _, err := tx.StmtContext(ctx, s.stmts.deleteExpiredTokens).ExecContext(ctx, oldest.UnixNano()); err != nil {
 			return fmt.Errorf("store: delete expired tokens: %w", err)
 		}
 		return nil
