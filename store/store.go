@@ -43,12 +43,11 @@ type Store struct {
 	// DB is the writer. Never use it from inside a transaction: its one
 	// connection is the transaction's, so a second write would wait for
 	// itself.
-	DB     *sql.DB
-	read   *sql.DB
-	stmts  statements
-	path   string
-	tokens tokenBatcher // InsertToken's group commit (tokens_batch.go)
-	cache  readCache    // the web requests' lookups (readcache.go)
+	DB    *sql.DB
+	read  *sql.DB
+	stmts statements
+	path  string
+	cache readCache // the web requests' lookups (readcache.go)
 }
 
 // statements are the queries of the hot paths, prepared at Open: parsing

@@ -23,6 +23,25 @@ const (
 	deleteExpiredTokensQuery = `DELETE FROM api_tokens WHERE expires_at <= ?`
 )
 
+// InsertToken stores a new token and, in the same transaction, deletes the
+// tokens that have expired by its creation time.
+func (s *Store) InsertToken(ctx context.Context, t Token) error {
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.StmtContext(ctx, s.stmts.insertToken).ExecContext(ctx,
+			t.Hash, t.CredentialID, t.TenantID, t.CreatedAt.UnixNano(), t.ExpiresAt.UnixNano())
+		if err != nil {
+			if IsConstraint(err) {
+				return fmt.Errorf("store: insert token: %w", ErrConflict)
+			}
+			return fmt.Errorf("store: insert token: %w", err)
+		}
+		if _, err := tx.StmtContext(ctx, s.stmts.deleteExpiredTokens).ExecContext(ctx, t.CreatedAt.UnixNano()); err != nil {
+			return fmt.Errorf("store: delete expired tokens: %w", err)
+		}
+		return nil
+	})
+}
+
 // TokenGrant is what a token is worth right now: the token, its
 // credential's current status and last use, and whether its tenant's public
 // API feature is still on.
