@@ -10,7 +10,7 @@ import (
 // absent. The metrics read it at scrape time, so every process serving
 // the same database reports the same counts.
 func (s *Store) CredentialCounts(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT status, COUNT(*) FROM credentials GROUP BY status`)
+	rows, err := s.read.QueryContext(ctx, `SELECT status, COUNT(*) FROM credentials GROUP BY status`)
 	if err != nil {
 		return nil, fmt.Errorf("store: count credentials: %w", err)
 	}

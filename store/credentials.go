@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -71,11 +72,13 @@ func scanCredential(row interface{ Scan(...any) error }) (Credential, error) {
 	return c, nil
 }
 
+const currentCredentialQuery = `SELECT ` + credentialColumns + ` FROM credentials
+	WHERE id = (SELECT current_credential_id FROM tenants WHERE id = ?)`
+
 // CurrentCredential is the credential the tenant's window shows: the newest
 // generated, unless it has been purged (then ErrNotFound).
 func (s *Store) CurrentCredential(ctx context.Context, tenantID int64) (Credential, error) {
-	c, err := scanCredential(s.DB.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials
-		WHERE id = (SELECT current_credential_id FROM tenants WHERE id = ?)`, tenantID))
+	c, err := scanCredential(s.stmts.currentCredential.QueryRowContext(ctx, tenantID))
 	if err != nil {
 		return Credential{}, fmt.Errorf("store: current credential of tenant %d: %w", tenantID, err)
 	}
@@ -84,7 +87,7 @@ func (s *Store) CurrentCredential(ctx context.Context, tenantID int64) (Credenti
 
 // CredentialByID finds a credential by id.
 func (s *Store) CredentialByID(ctx context.Context, id int64) (Credential, error) {
-	c, err := scanCredential(s.DB.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials WHERE id = ?`, id))
+	c, err := scanCredential(s.read.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials WHERE id = ?`, id))
 	if err != nil {
 		return Credential{}, fmt.Errorf("store: credential %d: %w", id, err)
 	}
@@ -118,8 +121,8 @@ func (s *Store) InsertCredential(ctx context.Context, c Credential, actor, actio
 		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET current_credential_id = ? WHERE id = ?`, c.ID, c.TenantID); err != nil {
 			return fmt.Errorf("store: set current credential: %w", err)
 		}
-		return insertAudit(ctx, tx, AuditEntry{At: c.CreatedAt, TenantID: c.TenantID, CredentialID: c.ID,
-			AccessLast4: c.AccessLast4, Actor: actor, Action: action, ToStatus: c.Status})
+		return insertAudit(ctx, tx.StmtContext(ctx, s.stmts.insertAudit), AuditEntry{At: c.CreatedAt, TenantID: c.TenantID,
+			CredentialID: c.ID, AccessLast4: c.AccessLast4, Actor: actor, Action: action, ToStatus: c.Status})
 	})
 	if err != nil {
 		return Credential{}, err
@@ -132,7 +135,7 @@ func (s *Store) InsertCredential(ctx context.Context, c Credential, actor, actio
 // made by the Generate request whose id hashes to request.
 func (s *Store) GeneratedByRequest(ctx context.Context, tenantID int64, request []byte) (bool, error) {
 	var n int
-	err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM credentials WHERE tenant_id = ? AND generate_request = ?`,
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM credentials WHERE tenant_id = ? AND generate_request = ?`,
 		tenantID, request).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("store: generate request of tenant %d: %w", tenantID, err)
@@ -168,8 +171,15 @@ type Transition struct {
 func (s *Store) ApplyTransitions(ctx context.Context, ts []Transition) (skipped []int, err error) {
 	err = s.Tx(ctx, func(tx *sql.Tx) error {
 		skipped = skipped[:0]
+		// A scheduler tick applies a whole batch: its statements are the
+		// writer's, prepared once.
+		stmts := transitionStmts{
+			status: tx.StmtContext(ctx, s.stmts.credentialStatus),
+			update: tx.StmtContext(ctx, s.stmts.transition),
+			audit:  tx.StmtContext(ctx, s.stmts.insertAudit),
+		}
 		for i, t := range ts {
-			ok, err := applyTransition(ctx, tx, t)
+			ok, err := applyTransition(ctx, stmts, t)
 			if err != nil {
 				return err
 			}
@@ -188,59 +198,64 @@ func (s *Store) ApplyTransitions(ctx context.Context, ts []Transition) (skipped 
 	return skipped, nil
 }
 
-func applyTransition(ctx context.Context, tx *sql.Tx, t Transition) (bool, error) {
+// transitionStmts are ApplyTransitions' statements, in its transaction.
+type transitionStmts struct{ status, update, audit *sql.Stmt }
+
+const credentialStatusQuery = `SELECT tenant_id, status, access_last4 FROM credentials WHERE id = ?`
+
+// transitionQuery changes the status only while it is still the one read
+// (rows affected tell), so the audit row records the status really left.
+const transitionQuery = `UPDATE credentials SET status = ?, changed_at = ?, due_at = ?, deadline_at = ?,
+		pending_action = NULLIF(?, ''), attempts = 0, deactivated_at = CASE WHEN ? THEN ? ELSE deactivated_at END
+	WHERE id = ? AND (? = 0 OR claim = ?) AND status = ?`
+
+func applyTransition(ctx context.Context, stmts transitionStmts, t Transition) (bool, error) {
 	if len(t.From) == 0 {
 		return false, errors.New("store: transition without From statuses")
 	}
-	args := []any{t.To, t.At.UnixNano(), toNull(t.DueAt), toNull(t.DeadlineAt), t.PendingAction}
-	deactivated := "deactivated_at"
-	if t.Deactivated {
-		deactivated = "?"
-		args = append(args, t.At.UnixNano())
-	}
-	args = append(args, t.CredentialID, t.Claim, t.Claim)
-	for _, f := range t.From {
-		args = append(args, f)
-	}
-	// The write transaction holds the lock, so the status read here is the
-	// one the conditional UPDATE below sees.
 	var tenantID int64
 	var from, last4 string
-	err := tx.QueryRowContext(ctx, `SELECT tenant_id, status, access_last4 FROM credentials WHERE id = ?`, t.CredentialID).
-		Scan(&tenantID, &from, &last4)
+	err := stmts.status.QueryRowContext(ctx, t.CredentialID).Scan(&tenantID, &from, &last4)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("store: transition credential %d: %w", t.CredentialID, err)
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE credentials SET status = ?, changed_at = ?, due_at = ?, deadline_at = ?,
-		pending_action = NULLIF(?, ''), attempts = 0, deactivated_at = `+deactivated+`
-		WHERE id = ? AND (? = 0 OR claim = ?) AND status IN (`+placeholders(len(t.From))+`)`, args...)
+	if !slices.Contains(t.From, from) {
+		return false, nil
+	}
+	at := t.At.UnixNano()
+	res, err := stmts.update.ExecContext(ctx, t.To, at, toNull(t.DueAt), toNull(t.DeadlineAt), t.PendingAction,
+		t.Deactivated, at, t.CredentialID, t.Claim, t.Claim, from)
 	if err != nil {
 		return false, fmt.Errorf("store: transition credential %d to %s: %w", t.CredentialID, t.To, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
 	}
-	err = insertAudit(ctx, tx, AuditEntry{At: t.At, TenantID: tenantID, CredentialID: t.CredentialID,
+	err = insertAudit(ctx, stmts.audit, AuditEntry{At: t.At, TenantID: tenantID, CredentialID: t.CredentialID,
 		AccessLast4: last4, Actor: t.Actor, Action: t.Action, FromStatus: from, ToStatus: t.To, Detail: t.Detail})
 	return err == nil, err
 }
+
+const insertAuditQuery = `INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action,
+		from_status, to_status, detail)
+	VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?)`
 
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-func insertAudit(ctx context.Context, tx *sql.Tx, e AuditEntry) error {
+// insertAudit writes e with stmt, insertAuditQuery in the caller's
+// transaction.
+func insertAudit(ctx context.Context, stmt *sql.Stmt, e AuditEntry) error {
 	var cred sql.NullInt64
 	if e.CredentialID != 0 {
 		cred = sql.NullInt64{Int64: e.CredentialID, Valid: true}
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action,
-		from_status, to_status, detail)
-		VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?)`,
-		e.At.UnixNano(), e.TenantID, cred, e.AccessLast4, e.Actor, e.Action, e.FromStatus, e.ToStatus, e.Detail)
+	_, err := stmt.ExecContext(ctx, e.At.UnixNano(), e.TenantID, cred, e.AccessLast4, e.Actor, e.Action,
+		e.FromStatus, e.ToStatus, e.Detail)
 	if err != nil {
 		return fmt.Errorf("store: write audit: %w", err)
 	}
@@ -270,7 +285,7 @@ func scanAudit(rows *sql.Rows) ([]AuditEntry, error) {
 // Audit lists the audit trail of a credential (credentialID > 0) or of every
 // credential (0), oldest first.
 func (s *Store) Audit(ctx context.Context, credentialID int64) ([]AuditEntry, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+auditColumns+`
+	rows, err := s.read.QueryContext(ctx, `SELECT `+auditColumns+`
 		FROM audit WHERE ? = 0 OR credential_id = ? ORDER BY id`, credentialID, credentialID)
 	if err != nil {
 		return nil, fmt.Errorf("store: audit: %w", err)
@@ -298,7 +313,7 @@ func (s *Store) TenantAudit(ctx context.Context, tenantID, beforeID int64, actio
 		args = append(args, a)
 	}
 	args = append(args, limit)
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit
+	rows, err := s.read.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit
 		WHERE tenant_id = ? AND id < ? AND action IN (`+placeholders(len(actions))+`)
 		ORDER BY id DESC LIMIT ?`, args...)
 	if err != nil {
@@ -311,11 +326,13 @@ func (s *Store) TenantAudit(ctx context.Context, tenantID, beforeID int64, actio
 	return out, nil
 }
 
+const dueCredentialsQuery = `SELECT ` + credentialColumns + ` FROM credentials
+	WHERE due_at IS NOT NULL AND due_at <= ? AND pending_action IS NOT NULL ORDER BY due_at LIMIT ?`
+
 // DueCredentials lists up to limit credentials whose pending activator
 // work is due.
 func (s *Store) DueCredentials(ctx context.Context, now time.Time, limit int) ([]Credential, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+credentialColumns+` FROM credentials
-		WHERE due_at IS NOT NULL AND due_at <= ? AND pending_action IS NOT NULL ORDER BY due_at LIMIT ?`, now.UnixNano(), limit)
+	rows, err := s.stmts.dueCredentials.QueryContext(ctx, now.UnixNano(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: due credentials: %w", err)
 	}
@@ -472,9 +489,11 @@ func purgeTx(ctx context.Context, tx *sql.Tx, cutoff, now time.Time, actor, acti
 	return int(deleted), nil
 }
 
+const schedulerValueQuery = `SELECT value FROM scheduler_state WHERE name = ?`
+
 // SchedulerValue reads a persistent scheduler fact; ok is false when unset.
 func (s *Store) SchedulerValue(ctx context.Context, name string) (value int64, ok bool, err error) {
-	err = s.DB.QueryRowContext(ctx, `SELECT value FROM scheduler_state WHERE name = ?`, name).Scan(&value)
+	err = s.stmts.schedulerValue.QueryRowContext(ctx, name).Scan(&value)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}

@@ -17,6 +17,9 @@ func OpenFileMigratedTo(ctx context.Context, path, last string) (*Store, error) 
 	return openFile(ctx, path, last)
 }
 
+// Readers exposes the reader pool to the tests.
+func (s *Store) Readers() *sql.DB { return s.read }
+
 // EachPlanLine walks a plan line by line: the reference the tests hold
 // EachPlanChunk's blocks against.
 func (s *Store) EachPlanLine(ctx context.Context, planID int64, fn func(line []byte) error) error {
@@ -46,7 +49,7 @@ func (s *Store) EachPlanLine(ctx context.Context, planID int64, fn func(line []b
 // buf, each with its line end, and where each ends to ends; it returns the
 // id of the last row read.
 func (s *Store) planLinesAfter(ctx context.Context, planID, afterID int64, limit int, buf []byte, ends []int) ([]byte, []int, int64, error) {
-	rows, err := s.DB.QueryContext(ctx, planLinesAfter, planID, afterID, limit)
+	rows, err := s.read.QueryContext(ctx, planLinesAfter, planID, afterID, limit)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("store: rows of plan %d: %w", planID, err)
 	}

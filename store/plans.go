@@ -211,8 +211,10 @@ func (s *Store) Plans(ctx context.Context, tenantID int64) ([]Plan, error) {
 	return s.cachedPlans(ctx, tenantID)
 }
 
+const plansQuery = `SELECT ` + planColumns + ` FROM plans WHERE tenant_id = ? ORDER BY id`
+
 func (s *Store) plans(ctx context.Context, tenantID int64) ([]Plan, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+planColumns+` FROM plans WHERE tenant_id = ? ORDER BY id`, tenantID)
+	rows, err := s.stmts.plans.QueryContext(ctx, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("store: plans of tenant %d: %w", tenantID, err)
 	}
@@ -228,10 +230,12 @@ func (s *Store) plans(ctx context.Context, tenantID int64) ([]Plan, error) {
 	return out, rows.Err()
 }
 
+const tenantPlanQuery = `SELECT ` + planColumns + ` FROM plans WHERE id = ? AND tenant_id = ?`
+
 // TenantPlan finds one plan of the tenant; another tenant's plan is
 // ErrNotFound, exactly like a plan that does not exist.
 func (s *Store) TenantPlan(ctx context.Context, tenantID, planID int64) (Plan, error) {
-	p, err := scanPlan(s.DB.QueryRowContext(ctx, `SELECT `+planColumns+` FROM plans WHERE id = ? AND tenant_id = ?`, planID, tenantID))
+	p, err := scanPlan(s.stmts.tenantPlan.QueryRowContext(ctx, planID, tenantID))
 	if err != nil {
 		return Plan{}, fmt.Errorf("store: plan %d: %w", planID, err)
 	}
@@ -248,7 +252,7 @@ func (s *Store) PlanRowsAfter(ctx context.Context, planID, afterID int64, limit 
 const planLinesAfter = `SELECT id, line FROM plan_rows WHERE plan_id = ? AND id > ? ORDER BY id LIMIT ?`
 
 func (s *Store) planRowsAfter(ctx context.Context, planID, afterID int64, limit int, out []PlanRow) ([]PlanRow, error) {
-	rows, err := s.DB.QueryContext(ctx, planLinesAfter, planID, afterID, limit)
+	rows, err := s.stmts.planLinesAfter.QueryContext(ctx, planID, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: rows of plan %d: %w", planID, err)
 	}
@@ -341,7 +345,7 @@ func (s *Store) EachPlanChunk(ctx context.Context, planID int64, fn func(lines [
 // planBlockEnd is the id of the last row of the plan's next block after
 // after, and whether the block is full; ErrNotFound when no row is left.
 func (s *Store) planBlockEnd(ctx context.Context, planID, after int64) (last int64, full bool, err error) {
-	err = s.DB.QueryRowContext(ctx, planBlockEnd, planID, after, lineChunk-1).Scan(&last, &full)
+	err = s.read.QueryRowContext(ctx, planBlockEnd, planID, after, lineChunk-1).Scan(&last, &full)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, ErrNotFound
 	}
@@ -372,7 +376,7 @@ const planLinesBetween = `SELECT line FROM plan_rows WHERE id > ? AND id <= ? AN
 // planLinesBetween appends the plan's lines with ids in (after, last] to
 // buf, each with its line end, and counts them.
 func (s *Store) planLinesBetween(ctx context.Context, planID, after, last int64, buf []byte) ([]byte, int, error) {
-	rows, err := s.DB.QueryContext(ctx, planLinesBetween, after, last, planID)
+	rows, err := s.read.QueryContext(ctx, planLinesBetween, after, last, planID)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: rows of plan %d: %w", planID, err)
 	}

@@ -64,10 +64,12 @@ func changeCounterOf(ctx context.Context) (int64, bool) {
 	return n, ok
 }
 
+const changeCounterQuery = `SELECT value FROM change_counter WHERE id = 1`
+
 // ChangeCounter reads the database-wide change counter (see readcache.go).
 func (s *Store) ChangeCounter(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.DB.QueryRowContext(ctx, `SELECT value FROM change_counter WHERE id = 1`).Scan(&n); err != nil {
+	if err := s.stmts.changeCounter.QueryRowContext(ctx).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: change counter: %w", err)
 	}
 	return n, nil

@@ -34,7 +34,7 @@ func (s *Store) CreateSession(ctx context.Context, sess Session) error {
 func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (Session, error) {
 	sess := Session{IDHash: idHash}
 	var created, seen int64
-	err := s.DB.QueryRowContext(ctx, `SELECT user_id, created_at, last_seen_at FROM sessions WHERE id_hash = ?`, idHash).
+	err := s.read.QueryRowContext(ctx, `SELECT user_id, created_at, last_seen_at FROM sessions WHERE id_hash = ?`, idHash).
 		Scan(&sess.UserID, &created, &seen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, fmt.Errorf("store: session: %w", ErrNotFound)
@@ -46,10 +46,11 @@ func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (Session, erro
 	return sess, nil
 }
 
+const touchSessionQuery = `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ? AND last_seen_at < ?`
+
 // TouchSession moves a session's last-seen time forward to now (never back).
 func (s *Store) TouchSession(ctx context.Context, idHash []byte, now time.Time) error {
-	_, err := s.DB.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ? AND last_seen_at < ?`,
-		now.UnixNano(), idHash, now.UnixNano())
+	_, err := s.stmts.touchSession.ExecContext(ctx, now.UnixNano(), idHash, now.UnixNano())
 	if err != nil {
 		return fmt.Errorf("store: touch session: %w", err)
 	}
@@ -87,19 +88,21 @@ func (s *Store) SessionAccount(ctx context.Context, idHash []byte) (Session, Use
 	return s.cachedSessionAccount(ctx, idHash)
 }
 
+const sessionAccountQuery = `SELECT s.user_id, s.created_at, s.last_seen_at,
+		u.id, u.tenant_id, u.username, u.password_hash, u.is_admin, u.created_at,
+		t.id, t.name, t.public_api, t.created_at
+	FROM sessions s
+	LEFT JOIN users u ON u.id = s.user_id
+	LEFT JOIN tenants t ON t.id = u.tenant_id
+	WHERE s.id_hash = ?`
+
 func (s *Store) sessionAccount(ctx context.Context, idHash []byte) (Session, User, Tenant, error) {
 	sess := Session{IDHash: idHash}
 	var created, seen int64
 	var uid, utenant, ucreated, tid, tcreated sql.NullInt64
 	var uname, uhash, tname sql.NullString
 	var uadmin, tapi sql.NullBool
-	err := s.DB.QueryRowContext(ctx, `SELECT s.user_id, s.created_at, s.last_seen_at,
-			u.id, u.tenant_id, u.username, u.password_hash, u.is_admin, u.created_at,
-			t.id, t.name, t.public_api, t.created_at
-		FROM sessions s
-		LEFT JOIN users u ON u.id = s.user_id
-		LEFT JOIN tenants t ON t.id = u.tenant_id
-		WHERE s.id_hash = ?`, idHash).
+	err := s.stmts.sessionAccount.QueryRowContext(ctx, idHash).
 		Scan(&sess.UserID, &created, &seen, &uid, &utenant, &uname, &uhash, &uadmin, &ucreated, &tid, &tname, &tapi, &tcreated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, User{}, Tenant{}, fmt.Errorf("store: session: %w", ErrNotFound)

@@ -31,11 +31,81 @@ var ErrConflict = errors.New("conflict")
 var migrations embed.FS
 
 // Store is the database handle shared by every package of ESP.
+//
+// SQLite has one writer at a time, and WAL lets readers run beside it. So
+// the store opens the file twice: DB, the writer, is a single connection
+// (every write and every transaction goes through it, BEGIN IMMEDIATE), so
+// this process's writers queue for it in database/sql, each honouring its
+// own context, instead of sleeping in SQLite's busy handler; read is a pool
+// of query_only connections for everything that only reads. The statements
+// behind every web request are prepared once, at Open (stmts).
 type Store struct {
-	DB     *sql.DB
-	path   string
-	tokens tokenBatcher // InsertToken's group commit (tokens_batch.go)
-	cache  readCache    // the web requests' lookups (readcache.go)
+	// DB is the writer. Never use it from inside a transaction: its one
+	// connection is the transaction's, so a second write would wait for
+	// itself.
+	DB    *sql.DB
+	read  *sql.DB
+	stmts statements
+	path  string
+	cache readCache // the web requests' lookups (readcache.go)
+}
+
+// statements are the queries of the hot paths, prepared at Open: parsing
+// costs modernc.org/sqlite more than running these small lookups. A
+// *sql.Stmt is prepared again, once, on each connection of its pool that
+// runs it.
+type statements struct {
+	// On the readers.
+	sessionAccount, tokenGrant, keyGrant, plans, currentCredential *sql.Stmt
+	dueCredentials, schedulerValue, tenantPlan, planLinesAfter     *sql.Stmt
+	changeCounter                                                  *sql.Stmt
+	// On the writer; those of transactions are used through tx.StmtContext.
+	touchSession, touchCredential             *sql.Stmt
+	credentialStatus, transition, insertAudit *sql.Stmt
+	insertToken, deleteExpiredTokens          *sql.Stmt
+
+	all []*sql.Stmt // every one of them, for Close
+}
+
+// prepare prepares the statements (after the migrations: they name the
+// tables). partly is for a database migrated only partly, as an older ESP
+// left it (the tests'): a statement naming what is not there yet stays
+// unprepared (nil), so only the methods that do not use it are for use.
+func (s *Store) prepare(ctx context.Context, partly bool) error {
+	for _, p := range []struct {
+		db    *sql.DB
+		stmt  **sql.Stmt
+		query string
+	}{
+		{s.read, &s.stmts.sessionAccount, sessionAccountQuery},
+		{s.read, &s.stmts.tokenGrant, tokenGrantQuery},
+		{s.read, &s.stmts.keyGrant, keyGrantQuery},
+		{s.read, &s.stmts.plans, plansQuery},
+		{s.read, &s.stmts.currentCredential, currentCredentialQuery},
+		{s.read, &s.stmts.dueCredentials, dueCredentialsQuery},
+		{s.read, &s.stmts.schedulerValue, schedulerValueQuery},
+		{s.read, &s.stmts.tenantPlan, tenantPlanQuery},
+		{s.read, &s.stmts.planLinesAfter, planLinesAfter},
+		{s.read, &s.stmts.changeCounter, changeCounterQuery},
+		{s.DB, &s.stmts.touchSession, touchSessionQuery},
+		{s.DB, &s.stmts.touchCredential, touchCredentialQuery},
+		{s.DB, &s.stmts.credentialStatus, credentialStatusQuery},
+		{s.DB, &s.stmts.transition, transitionQuery},
+		{s.DB, &s.stmts.insertAudit, insertAuditQuery},
+		{s.DB, &s.stmts.insertToken, insertTokenQuery},
+		{s.DB, &s.stmts.deleteExpiredTokens, deleteExpiredTokensQuery},
+	} {
+		stmt, err := p.db.PrepareContext(ctx, p.query)
+		if err != nil && partly {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("store: prepare %q: %w", strings.Join(strings.Fields(p.query), " "), err)
+		}
+		*p.stmt = stmt
+		s.stmts.all = append(s.stmts.all, stmt)
+	}
+	return nil
 }
 
 // DBFile is the name of the SQLite file inside the data folder.
@@ -86,32 +156,62 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 // openFile opens the database at path and applies the pending migrations
 // up to and including the one named last ("": all of them).
 func openFile(ctx context.Context, path, last string) (*Store, error) {
-	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Set("_txlock", "immediate")
-	dsn, err := fileURI(path, q)
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	db, err := openCached(dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(8)
-	s := &Store{DB: db, path: path}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: open %s: %s", path, describe(err))
-	}
-	if err := s.migrate(ctx, last); err != nil {
-		db.Close()
+	s := &Store{path: path}
+	if err := s.open(ctx, last); err != nil {
+		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// readers is the size of the reader pool.
+const readers = 8
+
+func (s *Store) open(ctx context.Context, last string) error {
+	w := url.Values{}
+	w.Add("_pragma", "journal_mode(WAL)")
+	w.Add("_pragma", "busy_timeout(10000)")
+	w.Add("_pragma", "foreign_keys(1)")
+	w.Add("_pragma", "synchronous(NORMAL)")
+	w.Set("_txlock", "immediate")
+	var err error
+	if s.DB, err = s.openDB(ctx, w); err != nil {
+		return err
+	}
+	s.DB.SetMaxOpenConns(1)
+	s.DB.SetMaxIdleConns(1)
+	if err := s.migrate(ctx, last); err != nil {
+		return err
+	}
+	// The file is in WAL mode now (the mode is kept in the file); readers
+	// only read.
+	r := url.Values{}
+	r.Add("_pragma", "busy_timeout(10000)")
+	r.Add("_pragma", "query_only(1)")
+	if s.read, err = s.openDB(ctx, r); err != nil {
+		return err
+	}
+	s.read.SetMaxOpenConns(readers)
+	s.read.SetMaxIdleConns(readers)
+	return s.prepare(ctx, last != "")
+}
+
+// openDB opens the database file with the driver's options q and checks
+// that a connection opens.
+func (s *Store) openDB(ctx context.Context, q url.Values) (*sql.DB, error) {
+	dsn, err := fileURI(s.path, q)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", s.path, err)
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", s.path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %s", s.path, describe(err))
+	}
+	return db, nil
 }
 
 // fileURI is the SQLite URI naming the file at path, with the driver's
@@ -135,7 +235,19 @@ func fileURI(path string, q url.Values) (string, error) {
 func (s *Store) Path() string { return s.path }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.DB.Close() }
+func (s *Store) Close() error {
+	for _, stmt := range s.stmts.all {
+		stmt.Close()
+	}
+	var err error
+	if s.read != nil {
+		err = s.read.Close()
+	}
+	if s.DB != nil {
+		err = errors.Join(s.DB.Close(), err)
+	}
+	return err
+}
 
 func (s *Store) migrate(ctx context.Context, last string) error {
 	if _, err := s.DB.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -231,8 +343,9 @@ func migrateTx(ctx context.Context, conn *sql.Conn, base, body string) error {
 	return nil
 }
 
-// Tx runs fn in one write transaction (BEGIN IMMEDIATE), committing when fn
-// returns nil and rolling back otherwise.
+// Tx runs fn in one write transaction (BEGIN IMMEDIATE) on the writer,
+// committing when fn returns nil and rolling back otherwise. fn must use
+// only tx: the writer's one connection is tx's until fn returns.
 func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.DB.BeginTx(ctx, nil)
 	if err != nil {

@@ -58,7 +58,7 @@ func scanTenant(row interface{ Scan(...any) error }) (Tenant, error) {
 
 // TenantByName finds a tenant by its name.
 func (s *Store) TenantByName(ctx context.Context, name string) (Tenant, error) {
-	t, err := scanTenant(s.DB.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE name = ?`, name))
+	t, err := scanTenant(s.read.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE name = ?`, name))
 	if err != nil {
 		return Tenant{}, fmt.Errorf("store: tenant %q: %w", name, err)
 	}
@@ -67,7 +67,7 @@ func (s *Store) TenantByName(ctx context.Context, name string) (Tenant, error) {
 
 // TenantByID finds a tenant by id.
 func (s *Store) TenantByID(ctx context.Context, id int64) (Tenant, error) {
-	t, err := scanTenant(s.DB.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = ?`, id))
+	t, err := scanTenant(s.read.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = ?`, id))
 	if err != nil {
 		return Tenant{}, fmt.Errorf("store: tenant %d: %w", id, err)
 	}
@@ -117,7 +117,7 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 
 // UserByUsername finds a user by username.
 func (s *Store) UserByUsername(ctx context.Context, username string) (User, error) {
-	u, err := scanUser(s.DB.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username))
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username))
 	if err != nil {
 		return User{}, fmt.Errorf("store: user %q: %w", username, err)
 	}
@@ -126,7 +126,7 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (User, erro
 
 // UserByID finds a user by id.
 func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
-	u, err := scanUser(s.DB.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 	if err != nil {
 		return User{}, fmt.Errorf("store: user %d: %w", id, err)
 	}
@@ -136,7 +136,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 // CountUsers counts every user of every tenant (zero means a first run).
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
 	return n, err
 }
 

@@ -17,6 +17,31 @@ type Token struct {
 	ExpiresAt    time.Time
 }
 
+const (
+	insertTokenQuery = `INSERT INTO api_tokens (hash, credential_id, tenant_id, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?)`
+	deleteExpiredTokensQuery = `DELETE FROM api_tokens WHERE expires_at <= ?`
+)
+
+// InsertToken stores a new token and, in the same transaction, deletes the
+// tokens that have expired by its creation time.
+func (s *Store) InsertToken(ctx context.Context, t Token) error {
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.StmtContext(ctx, s.stmts.insertToken).ExecContext(ctx,
+			t.Hash, t.CredentialID, t.TenantID, t.CreatedAt.UnixNano(), t.ExpiresAt.UnixNano())
+		if err != nil {
+			if IsConstraint(err) {
+				return fmt.Errorf("store: insert token: %w", ErrConflict)
+			}
+			return fmt.Errorf("store: insert token: %w", err)
+		}
+		if _, err := tx.StmtContext(ctx, s.stmts.deleteExpiredTokens).ExecContext(ctx, t.CreatedAt.UnixNano()); err != nil {
+			return fmt.Errorf("store: delete expired tokens: %w", err)
+		}
+		return nil
+	})
+}
+
 // TokenGrant is what a token is worth right now: the token, its
 // credential's current status and last use, and whether its tenant's public
 // API feature is still on.
@@ -36,16 +61,18 @@ func (s *Store) TokenGrant(ctx context.Context, hash []byte) (TokenGrant, error)
 	return s.cachedTokenGrant(ctx, hash)
 }
 
+const tokenGrantQuery = `SELECT t.credential_id, t.tenant_id, t.created_at, t.expires_at,
+		c.status, c.last_used_at, n.public_api
+	FROM api_tokens t
+	JOIN credentials c ON c.id = t.credential_id
+	JOIN tenants n ON n.id = t.tenant_id
+	WHERE t.hash = ?`
+
 func (s *Store) tokenGrant(ctx context.Context, hash []byte) (TokenGrant, error) {
 	var g TokenGrant
 	var created, expires int64
 	var lastUsed sql.NullInt64
-	err := s.DB.QueryRowContext(ctx, `SELECT t.credential_id, t.tenant_id, t.created_at, t.expires_at,
-			c.status, c.last_used_at, n.public_api
-		FROM api_tokens t
-		JOIN credentials c ON c.id = t.credential_id
-		JOIN tenants n ON n.id = t.tenant_id
-		WHERE t.hash = ?`, hash).Scan(&g.CredentialID, &g.TenantID, &created, &expires,
+	err := s.stmts.tokenGrant.QueryRowContext(ctx, hash).Scan(&g.CredentialID, &g.TenantID, &created, &expires,
 		&g.CredentialStatus, &lastUsed, &g.PublicAPI)
 	if errors.Is(err, sql.ErrNoRows) {
 		return TokenGrant{}, fmt.Errorf("store: token: %w", ErrNotFound)
@@ -69,14 +96,16 @@ type KeyGrant struct {
 	PublicAPI    bool
 }
 
+const keyGrantQuery = `SELECT c.id, c.tenant_id, c.status, c.secret_hash, c.last_used_at, n.public_api
+	FROM credentials c JOIN tenants n ON n.id = c.tenant_id
+	WHERE c.access_key = ?`
+
 // KeyGrant looks an access key up with its tenant's feature flag in one
 // query over unique keys; an unknown key is ErrNotFound.
 func (s *Store) KeyGrant(ctx context.Context, accessKey string) (KeyGrant, error) {
 	var g KeyGrant
 	var lastUsed sql.NullInt64
-	err := s.DB.QueryRowContext(ctx, `SELECT c.id, c.tenant_id, c.status, c.secret_hash, c.last_used_at, n.public_api
-		FROM credentials c JOIN tenants n ON n.id = c.tenant_id
-		WHERE c.access_key = ?`, accessKey).Scan(&g.CredentialID, &g.TenantID, &g.Status, &g.SecretHash, &lastUsed, &g.PublicAPI)
+	err := s.stmts.keyGrant.QueryRowContext(ctx, accessKey).Scan(&g.CredentialID, &g.TenantID, &g.Status, &g.SecretHash, &lastUsed, &g.PublicAPI)
 	if errors.Is(err, sql.ErrNoRows) {
 		return KeyGrant{}, fmt.Errorf("store: access key: %w", ErrNotFound)
 	}
@@ -87,13 +116,14 @@ func (s *Store) KeyGrant(ctx context.Context, accessKey string) (KeyGrant, error
 	return g, nil
 }
 
+const touchCredentialQuery = `UPDATE credentials SET last_used_at = ?
+	WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`
+
 // TouchCredential records that a credential was used at now, unless that was
 // already recorded less than every ago: at most one write per credential per
 // period, however busy its client is. It reports whether it wrote.
 func (s *Store) TouchCredential(ctx context.Context, credentialID int64, now time.Time, every time.Duration) (bool, error) {
-	res, err := s.DB.ExecContext(ctx, `UPDATE credentials SET last_used_at = ?
-		WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`,
-		now.UnixNano(), credentialID, now.Add(-every).UnixNano())
+	res, err := s.stmts.touchCredential.ExecContext(ctx, now.UnixNano(), credentialID, now.Add(-every).UnixNano())
 	if err != nil {
 		return false, fmt.Errorf("store: record use of credential %d: %w", credentialID, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -79,6 +80,42 @@ func TestInsertTokenDeletesExpiredTokens(t *testing.T) {
 	}
 	if _, err := st.TokenGrant(ctx, tokenHash("new")); err != nil {
 		t.Fatalf("the new token is not stored: %v", err)
+	}
+}
+
+// A token exchange whose request ends while another transaction holds the
+// writer gives up at once: nothing is stored, and the error says why.
+func TestInsertTokenGivesUpWhenItsContextEndsWaitingForTheWriter(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	c := newCredential(t, st, acme.ID, now)
+	holding, release := make(chan struct{}), make(chan struct{})
+	held := make(chan error, 1)
+	go func() {
+		held <- st.Tx(context.Background(), func(*sql.Tx) error {
+			close(holding)
+			<-release
+			return nil
+		})
+	}()
+	<-holding
+	ctx, cancel := context.WithCancel(context.Background())
+	inserted := make(chan error, 1)
+	go func() {
+		inserted <- st.InsertToken(ctx, store.Token{Hash: tokenHash("t"), CredentialID: c.ID, TenantID: acme.ID,
+			CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+	}()
+	cancel()
+	err := <-inserted // before the writer is free
+	close(release)
+	if herr := <-held; herr != nil {
+		t.Fatal(herr)
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("InsertToken = %v, want context.Canceled", err)
+	}
+	if _, err := st.TokenGrant(context.Background(), tokenHash("t")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("token lookup = %v, want ErrNotFound: nothing stored", err)
 	}
 }
 

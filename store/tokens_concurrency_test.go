@@ -12,9 +12,9 @@ import (
 	"esp/store"
 )
 
-// Concurrent InsertToken calls share transactions, yet each returns its own
-// outcome: all distinct tokens are stored, and a duplicate is refused
-// without failing the tokens committed alongside it.
+// Concurrent InsertToken calls, queued for the one writer, each return
+// their own outcome: all distinct tokens are stored, and a duplicate is
+// refused without failing the tokens written beside it.
 func TestConcurrentInsertTokenEachGetsItsOwnOutcome(t *testing.T) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, t.TempDir())

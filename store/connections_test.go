@@ -1,0 +1,237 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"modernc.org/sqlite"
+
+	"esp/store"
+)
+
+// The store uses database/sql as it comes: no wrapper around the driver's
+// connections or statements, so none of database/sql/driver's Driver,
+// Connector, Conn or Stmt is implemented here (implementing one needs the
+// package's types).
+func TestStoreDoesNotWrapTheSQLDriver(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			if path, _ := strconv.Unquote(imp.Path.Value); path == "database/sql/driver" {
+				t.Errorf("%s imports database/sql/driver", name)
+			}
+		}
+	}
+}
+
+// Concurrent writers of one process all get through: they queue for the
+// one writer connection instead of failing on SQLite's lock.
+func TestConcurrentWriteTransactionsAllCommit(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.DB.ExecContext(ctx, `CREATE TABLE w (g INTEGER, i INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 16, 25
+	errs := make(chan error, writers)
+	for g := range writers {
+		go func() {
+			for i := range each {
+				err := st.Tx(ctx, func(tx *sql.Tx) error {
+					_, err := tx.ExecContext(ctx, `INSERT INTO w (g, i) VALUES (?, ?)`, g, i)
+					return err
+				})
+				if err == nil {
+					_, err = st.DB.ExecContext(ctx, `UPDATE w SET i = i WHERE g = ? AND i = ?`, g, i)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := st.DB.QueryRowContext(ctx, `SELECT count(*) FROM w`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != writers*each {
+		t.Fatalf("rows = %d, want %d", n, writers*each)
+	}
+}
+
+// A read goes on while a write transaction holds the writer: readers are
+// connections of their own.
+func TestReadsDoNotWaitForAnOpenWriteTransaction(t *testing.T) {
+	ctx := context.Background()
+	st, acme, _ := openPlanStore(t)
+	inTx, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- st.Tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE tenants SET name = 'renamed' WHERE id = ?`, acme.ID); err != nil {
+				return err
+			}
+			close(inTx)
+			<-release
+			return nil
+		})
+	}()
+	<-inTx
+	// Committed state only, and no wait: the transaction is still open.
+	got, err := st.TenantByID(ctx, acme.ID)
+	close(release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "acme" {
+		t.Fatalf("name during the open transaction = %q, want the committed %q", got.Name, "acme")
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.TenantByID(ctx, acme.ID); err != nil || got.Name != "renamed" {
+		t.Fatalf("after commit: %q, %v; want %q", got.Name, err, "renamed")
+	}
+}
+
+// The reader pool is read-only: a write sent there by mistake fails instead
+// of racing the writer for SQLite's lock.
+func TestReadersRefuseWrites(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	if _, err := st.Readers().Exec(`UPDATE tenants SET name = 'renamed' WHERE id = ?`, acme.ID); err == nil {
+		t.Fatal("a write through the readers succeeded")
+	}
+	if got, err := st.TenantByID(context.Background(), acme.ID); err != nil || got.Name != "acme" {
+		t.Fatalf("tenant = %q, %v; want it unchanged", got.Name, err)
+	}
+}
+
+// requestRows are what the lookups behind every request read: a session of
+// an admin of the tenant, an activated credential and a token of it.
+func requestRows(tb testing.TB, st *store.Store, tenantID int64) (session []byte, cred store.Credential, token []byte) {
+	tb.Helper()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	u, err := st.CreateUser(ctx, tenantID, "alice", "hash", true, now)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	session = tokenHash("session")
+	if err := st.CreateSession(ctx, store.Session{IDHash: session, UserID: u.ID, CreatedAt: now, LastSeenAt: now}); err != nil {
+		tb.Fatal(err)
+	}
+	cred = newCredential(tb, st, tenantID, now)
+	token = tokenHash("token")
+	if err := st.InsertToken(ctx, store.Token{Hash: token, CredentialID: cred.ID, TenantID: tenantID,
+		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		tb.Fatal(err)
+	}
+	return session, cred, token
+}
+
+// slowStep backs the SQL function esp_test_step: its first call ends the
+// context in stepCancel (the query is then running for sure), and every
+// call is counted.
+var (
+	registerStep sync.Once
+	stepCancel   atomic.Pointer[context.CancelFunc]
+	steps        atomic.Int64
+)
+
+const slowSteps = 1_000_000
+
+// slowTenants replaces the tenants table by a view that calls esp_test_step
+// slowSteps times before it yields a row, so that every query reading
+// tenants runs long after it has started.
+func slowTenants(tb testing.TB, st *store.Store) {
+	tb.Helper()
+	for _, q := range []string{
+		`ALTER TABLE tenants RENAME TO tenants_t`,
+		`CREATE VIEW tenants AS SELECT t.* FROM tenants_t t WHERE (SELECT count(*) FROM (
+			WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE esp_test_step() AND i < ` +
+			strconv.Itoa(slowSteps) + `) SELECT i FROM n)) > 0`,
+	} {
+		if _, err := st.DB.Exec(q); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// Every lookup of the hot paths (prepared once, at Open) stops when its
+// context ends, even in the middle of running: the context reaches the
+// driver.
+func TestHotLookupsStopWhenTheirContextEnds(t *testing.T) {
+	registerStep.Do(func() {
+		err := sqlite.RegisterScalarFunction("esp_test_step", 0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) {
+			steps.Add(1)
+			if cancel := stepCancel.Swap(nil); cancel != nil {
+				(*cancel)()
+			}
+			return int64(1), nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	st, acme, _ := openPlanStore(t)
+	session, cred, tok := requestRows(t, st, acme.ID)
+	slowTenants(t, st)
+
+	lookups := []struct {
+		name string
+		run  func(ctx context.Context) error
+	}{
+		{"SessionAccount", func(ctx context.Context) error { _, _, _, err := st.SessionAccount(ctx, session); return err }},
+		{"TokenGrant", func(ctx context.Context) error { _, err := st.TokenGrant(ctx, tok); return err }},
+		{"KeyGrant", func(ctx context.Context) error { _, err := st.KeyGrant(ctx, cred.AccessKey); return err }},
+		{"CurrentCredential", func(ctx context.Context) error { _, err := st.CurrentCredential(ctx, acme.ID); return err }},
+	}
+	for _, l := range lookups {
+		t.Run(l.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			steps.Store(0)
+			stepCancel.Store(&cancel)
+			err := l.run(ctx)
+			if n := steps.Load(); n == 0 || n >= slowSteps {
+				t.Fatalf("the query ran %d of its %d steps, want it stopped after the first", n, slowSteps)
+			}
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v, want context.Canceled", err)
+			}
+		})
+	}
+}
