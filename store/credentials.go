@@ -104,19 +104,16 @@ func (s *Store) InsertCredential(ctx context.Context, c Credential, actor, actio
 		if c.GenerateRequest != nil {
 			request = c.GenerateRequest
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
+		err := tx.QueryRowContext(ctx, `INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
 			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, pending_action, generate_request)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?) RETURNING id`,
 			c.TenantID, c.Status, c.AccessKey, c.SecretHash, c.AccessLast4, c.SecretLast4,
-			c.CreatedAt.UnixNano(), c.CreatedAt.UnixNano(), toNull(c.DueAt), toNull(c.DeadlineAt), c.PendingAction, request)
+			c.CreatedAt.UnixNano(), c.CreatedAt.UnixNano(), toNull(c.DueAt), toNull(c.DeadlineAt), c.PendingAction, request).Scan(&c.ID)
 		if err != nil {
 			if IsConstraint(err) {
 				return fmt.Errorf("store: tenant %d already has live credentials: %w", c.TenantID, ErrConflict)
 			}
 			return fmt.Errorf("store: insert credential: %w", err)
-		}
-		if c.ID, err = res.LastInsertId(); err != nil {
-			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET current_credential_id = ? WHERE id = ?`, c.ID, c.TenantID); err != nil {
 			return fmt.Errorf("store: set current credential: %w", err)

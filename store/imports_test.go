@@ -3,7 +3,9 @@ package store_test
 import (
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,5 +39,31 @@ func TestStoreImportsNoHTTPOrWireFormat(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no package files found")
+	}
+}
+
+// The store's SQL keeps to what a second backend accepts too: new ids come
+// back through RETURNING (PostgreSQL has no LastInsertId), and a join on
+// nothing is ON true (PostgreSQL refuses ON 1).
+func TestStoreSQLIsPortable(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	onOne := regexp.MustCompile(`(?i)\bON\s+1\b`)
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(src), "LastInsertId(") {
+			t.Errorf("%s uses LastInsertId; use RETURNING id", name)
+		}
+		if onOne.Match(src) {
+			t.Errorf("%s joins ON 1; use ON true", name)
+		}
 	}
 }

@@ -60,16 +60,13 @@ func (s *Store) ImportPlan(ctx context.Context, tenantID int64, name string, now
 		if err != nil {
 			return fmt.Errorf("store: import plan: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO plans (tenant_id, name, created_at) VALUES (?, ?, ?)`,
-			tenantID, name, now.UnixNano())
+		err = tx.QueryRowContext(ctx, `INSERT INTO plans (tenant_id, name, created_at) VALUES (?, ?, ?) RETURNING id`,
+			tenantID, name, now.UnixNano()).Scan(&p.ID)
 		if err != nil {
 			if IsConstraint(err) {
 				return fmt.Errorf("store: plan %q already exists: %w", name, ErrConflict)
 			}
 			return fmt.Errorf("store: create plan: %w", err)
-		}
-		if p.ID, err = res.LastInsertId(); err != nil {
-			return err
 		}
 		if err := insertPlanRows(ctx, tx, &p, next); err != nil {
 			return err
@@ -366,7 +363,7 @@ func (s *Store) planBlockEnd(ctx context.Context, planID, after int64) (last int
 // the whole rest of the plan on every block).
 const planBlockEnd = `SELECT coalesce(b.id, l.id), b.id IS NOT NULL
 	FROM (SELECT id FROM plan_rows WHERE plan_id = ?1 AND id > ?2 ORDER BY id DESC LIMIT 1) l
-	LEFT JOIN (SELECT id FROM plan_rows WHERE plan_id = ?1 AND id > ?2 ORDER BY id LIMIT 1 OFFSET ?3) b ON 1`
+	LEFT JOIN (SELECT id FROM plan_rows WHERE plan_id = ?1 AND id > ?2 ORDER BY id LIMIT 1 OFFSET ?3) b ON true`
 
 // planLinesBetween walks the table by rowid (the unary + keeps SQLite off the
 // (plan_id, id) index, which would cost a second lookup per row); plan_id

@@ -29,16 +29,15 @@ type User struct {
 // CreateTenant adds a tenant; a taken name is ErrConflict.
 func (s *Store) CreateTenant(ctx context.Context, name string, publicAPI bool, now time.Time) (Tenant, error) {
 	t := Tenant{Name: name, PublicAPI: publicAPI, CreatedAt: now}
-	res, err := s.DB.ExecContext(ctx, `INSERT INTO tenants (name, public_api, created_at) VALUES (?, ?, ?)`,
-		name, publicAPI, now.UnixNano())
+	err := s.DB.QueryRowContext(ctx, `INSERT INTO tenants (name, public_api, created_at) VALUES (?, ?, ?) RETURNING id`,
+		name, publicAPI, now.UnixNano()).Scan(&t.ID)
 	if err != nil {
 		if IsConstraint(err) {
 			return Tenant{}, fmt.Errorf("store: tenant %q already exists: %w", name, ErrConflict)
 		}
 		return Tenant{}, fmt.Errorf("store: create tenant: %w", err)
 	}
-	t.ID, err = res.LastInsertId()
-	return t, err
+	return t, nil
 }
 
 const tenantColumns = `id, name, public_api, created_at`
@@ -88,16 +87,16 @@ func (s *Store) SetPublicAPI(ctx context.Context, name string, on bool) error {
 
 // CreateUser adds a user to a tenant; a taken username is ErrConflict.
 func (s *Store) CreateUser(ctx context.Context, tenantID int64, username, passwordHash string, admin bool, now time.Time) (User, error) {
-	res, err := s.DB.ExecContext(ctx, `INSERT INTO users (tenant_id, username, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?)`,
-		tenantID, username, passwordHash, admin, now.UnixNano())
+	var id int64
+	err := s.DB.QueryRowContext(ctx, `INSERT INTO users (tenant_id, username, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		tenantID, username, passwordHash, admin, now.UnixNano()).Scan(&id)
 	if err != nil {
 		if IsConstraint(err) {
 			return User{}, fmt.Errorf("store: user %q already exists: %w", username, ErrConflict)
 		}
 		return User{}, fmt.Errorf("store: create user: %w", err)
 	}
-	id, err := res.LastInsertId()
-	return User{ID: id, TenantID: tenantID, Username: username, PasswordHash: passwordHash, IsAdmin: admin, CreatedAt: now}, err
+	return User{ID: id, TenantID: tenantID, Username: username, PasswordHash: passwordHash, IsAdmin: admin, CreatedAt: now}, nil
 }
 
 const userColumns = `id, tenant_id, username, password_hash, is_admin, created_at`
