@@ -193,3 +193,30 @@ func describePG(err error) string {
 	}
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
+
+// PostgreSQL's own bodies of the scheduler's statements.
+const (
+	// pgDueCredentialsQuery skips the rows another scheduler is claiming
+	// at this moment (their claim's transaction holds them): that one
+	// takes them, this one the rest.
+	pgDueCredentialsQuery = dueCredentialsQuery + ` FOR UPDATE SKIP LOCKED`
+
+	// pgClaimDueQuery claims a batch in one statement: each row whose
+	// status and due time are still the ones read and that no other
+	// scheduler's claim holds locked right now (SKIP LOCKED: it neither
+	// waits for that one nor takes its rows). $1..$4 are the claims'
+	// ids, statuses, due times read and lease ends, in step.
+	pgClaimDueQuery = `UPDATE credentials c SET due_at = v.until, attempts = c.attempts + 1, claim = c.claim + 1
+	FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) AS v (id, status, due, until)
+	WHERE c.id = v.id AND c.status = v.status AND c.due_at = v.due
+		AND c.id IN (SELECT id FROM credentials WHERE id = ANY ($1) FOR UPDATE SKIP LOCKED)
+	RETURNING c.id, c.claim`
+
+	// pgPurgeQuery deletes and audits in one statement: a row deleted by a
+	// concurrent purge is neither deleted nor audited twice.
+	pgPurgeQuery = `WITH gone AS (
+		DELETE FROM credentials WHERE status = 'deactivated' AND deactivated_at <= $1
+		RETURNING tenant_id, id, access_last4, status)
+	INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action, from_status, to_status, detail)
+	SELECT $2, tenant_id, id, access_last4, $3, $4, status, NULL, '' FROM gone`
+)
