@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"esp/lifecycle"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -220,3 +222,51 @@ const (
 	INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action, from_status, to_status, detail)
 	SELECT $2, tenant_id, id, access_last4, $3, $4, status, NULL, '' FROM gone`
 )
+
+// dialect is the SQLite or the PostgreSQL body of a statement.
+func (s *Store) dialect(sqlite, postgres string) string {
+	if s.pg {
+		return postgres
+	}
+	return sqlite
+}
+
+// claimDuePG is ClaimDue on PostgreSQL: one statement for the batch.
+func (s *Store) claimDuePG(ctx context.Context, claims []lifecycle.Claim) ([]lifecycle.Claim, error) {
+	if len(claims) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(claims))
+	statuses := make([]string, len(claims))
+	dues := make([]int64, len(claims))
+	untils := make([]int64, len(claims))
+	for i, c := range claims {
+		ids[i], statuses[i], dues[i], untils[i] = c.CredentialID, string(c.Status), c.DueAt.UnixNano(), c.Until.UnixNano()
+	}
+	rows, err := s.DB.QueryContext(ctx, pgClaimDueQuery, ids, statuses, dues, untils)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim due credentials: %w", err)
+	}
+	defer rows.Close()
+	tokens := map[int64]int64{}
+	for rows.Next() {
+		var id, token int64
+		if err := rows.Scan(&id, &token); err != nil {
+			return nil, fmt.Errorf("store: claim due credentials: %w", err)
+		}
+		tokens[id] = token
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: claim due credentials: %w", err)
+	}
+	// In the order asked, as on SQLite.
+	var won []lifecycle.Claim
+	for _, c := range claims {
+		if token, ok := tokens[c.CredentialID]; ok {
+			c.Token = token
+			won = append(won, c)
+			delete(tokens, c.CredentialID) // a claim listed twice holds once
+		}
+	}
+	return won, nil
+}

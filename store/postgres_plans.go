@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 
+	"esp/lifecycle"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -57,16 +59,16 @@ func (s *Store) connTx(ctx context.Context, fn func(conn *sql.Conn, tx *sql.Tx) 
 // line), summarised into p as it goes. It is used by one goroutine at a
 // time (pgx's), and err keeps what ended the input early.
 type planRowSource struct {
-	next func(*PlanRow) error
-	p    *Plan
-	row  PlanRow
+	next func(*lifecycle.PlanRow) error
+	p    *lifecycle.Plan
+	row  lifecycle.PlanRow
 	line []byte
 	vals [2]any
 	err  error
 }
 
 func (r *planRowSource) Next() bool {
-	r.row = PlanRow{}
+	r.row = lifecycle.PlanRow{}
 	if err := r.next(&r.row); err != nil {
 		if err != io.EOF {
 			r.err = err
@@ -74,7 +76,7 @@ func (r *planRowSource) Next() bool {
 		return false
 	}
 	summarise(r.p, &r.row)
-	r.line = AppendPlanLine(r.line[:0], &r.row)
+	r.line = lifecycle.AppendPlanLine(r.line[:0], &r.row)
 	r.vals = [2]any{r.p.ID, string(r.line)}
 	r.p.Rows++
 	return true
@@ -86,7 +88,7 @@ func (r *planRowSource) Err() error             { return r.err }
 // copyPlanRows writes the rows next yields into plan p with COPY FROM on
 // conn, inside the transaction open on it. An error of next is returned as
 // it is (the server only hears that the COPY failed).
-func copyPlanRows(ctx context.Context, conn *sql.Conn, p *Plan, next func(*PlanRow) error) error {
+func copyPlanRows(ctx context.Context, conn *sql.Conn, p *lifecycle.Plan, next func(*lifecycle.PlanRow) error) error {
 	src := &planRowSource{next: next, p: p}
 	err := withPGConn(conn, func(c *pgx.Conn) error {
 		_, err := c.CopyFrom(ctx, pgx.Identifier{"plan_rows"}, []string{"plan_id", "line"}, src)
@@ -189,7 +191,7 @@ func appendCopiedLines(buf, data []byte) ([]byte, int, int64, error) {
 
 // summarise adds row r to the summary of plan p: its first and last
 // interval start and its interval ("mixed" once rows differ).
-func summarise(p *Plan, r *PlanRow) {
+func summarise(p *lifecycle.Plan, r *lifecycle.PlanRow) {
 	if p.FirstStart == "" || r.IntervalStart < p.FirstStart {
 		p.FirstStart = r.IntervalStart
 	}
