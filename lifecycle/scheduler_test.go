@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"esp/lifecycle"
-	"esp/store/storetest"
 	"esp/lifecycle/webhook"
+	"esp/store/storetest"
 )
 
 // Two guards keep one live credential per tenant, and each phase below
