@@ -37,7 +37,7 @@ var runningAt = regexp.MustCompile(`ESP is running at (https?://\S+)`)
 func startServe(t *testing.T, dir string, args ...string) *serveProc {
 	t.Helper()
 	cmd := exec.Command(espBinary, append([]string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = os.Environ()
+	cmd.Env = inheritedEnv()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
