@@ -391,3 +391,54 @@ func TestAuditDetailWithInvalidTextIsStored(t *testing.T) {
 		t.Fatalf("detail %q, want %q", got, want)
 	}
 }
+
+// A change made through another process's store is seen by the next
+// request's lookups, even though a request carries the change counter it
+// read (on PostgreSQL always 0: its read cache is off, never stale).
+func TestAChangeByAnotherProcessIsSeenByTheNextRequest(t *testing.T) {
+	stores := storetest.OpenShared(t, 2)
+	st, other := stores[0], stores[1]
+	_, acme, _ := withTenants(t, st)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	session, _, token := requestRows(t, st, acme.ID)
+	request := func() context.Context {
+		n, err := st.ChangeCounter(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return store.WithChangeCounter(ctx, n)
+	}
+	// Read twice within requests, so that a cache would hold the answers.
+	for range 2 {
+		r := request()
+		if _, u, _, err := st.SessionAccount(r, session); err != nil || u.ID == 0 {
+			t.Fatalf("session: %+v, %v", u, err)
+		}
+		if g, err := st.TokenGrant(r, token); err != nil || !g.PublicAPI {
+			t.Fatalf("grant: %+v, %v", g, err)
+		}
+		if plans, err := st.Plans(r, acme.ID); err != nil || len(plans) != 0 {
+			t.Fatalf("plans: %+v, %v", plans, err)
+		}
+	}
+	if err := other.DeleteSession(ctx, session); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.SetPublicAPI(ctx, acme.Name, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ImportPlan(ctx, acme.ID, "new", now, genRows(1)); err != nil {
+		t.Fatal(err)
+	}
+	r := request()
+	if _, _, _, err := st.SessionAccount(r, session); !errors.Is(err, lifecycle.ErrNotFound) {
+		t.Errorf("session ended by another process: %v, want ErrNotFound", err)
+	}
+	if g, err := st.TokenGrant(r, token); err != nil || g.PublicAPI {
+		t.Errorf("grant after the feature was turned off elsewhere: %+v, %v", g, err)
+	}
+	if plans, err := st.Plans(r, acme.ID); err != nil || len(plans) != 1 {
+		t.Errorf("plans after an import elsewhere: %d, %v", len(plans), err)
+	}
+}
