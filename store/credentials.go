@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -116,8 +117,17 @@ func (s *Store) ApplyTransitions(ctx context.Context, ts []lifecycle.CredentialW
 			update: tx.StmtContext(ctx, s.stmts.transition),
 			audit:  tx.StmtContext(ctx, s.stmts.insertAudit),
 		}
-		for i, t := range ts {
-			ok, err := applyTransition(ctx, stmts, t)
+		// The rows are written (and on PostgreSQL locked) in id order,
+		// whatever the order of ts: two transactions writing the same rows
+		// (two schedulers timing out one batch) then wait for each other
+		// instead of deadlocking.
+		order := make([]int, len(ts))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(ts[a].CredentialID, ts[b].CredentialID) })
+		for _, i := range order {
+			ok, err := applyTransition(ctx, stmts, ts[i])
 			if err != nil {
 				return err
 			}
@@ -125,6 +135,7 @@ func (s *Store) ApplyTransitions(ctx context.Context, ts []lifecycle.CredentialW
 				skipped = append(skipped, i)
 			}
 		}
+		slices.Sort(skipped)
 		return nil
 	})
 	if err != nil {
