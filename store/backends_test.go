@@ -442,3 +442,30 @@ func TestAChangeByAnotherProcessIsSeenByTheNextRequest(t *testing.T) {
 		t.Errorf("plans after an import elsewhere: %d, %v", len(plans), err)
 	}
 }
+
+// The export hands over each block with no database connection held, so a
+// slow download never keeps one from the other requests, and each block
+// is at most a block's rows however large the plan.
+func TestEachPlanChunkHoldsNoConnectionWhileItsConsumerRuns(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	ctx := context.Background()
+	p, err := st.ImportPlan(ctx, acme.ID, "big", time.Now(), genRows(20_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks, most := 0, 0
+	err = st.EachPlanChunk(ctx, p.ID, func(lines []byte, rows int) error {
+		blocks++
+		most = max(most, rows)
+		if w, r := st.DB.Stats().InUse, st.Readers().Stats().InUse; w != 0 || r != 0 {
+			return fmt.Errorf("block %d handed over with %d+%d connections in use", blocks, w, r)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blocks < 3 || most > 8192 {
+		t.Fatalf("%d blocks of at most %d rows, want several of at most 8192", blocks, most)
+	}
+}
