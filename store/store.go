@@ -47,7 +47,8 @@ type Store struct {
 	read  *sql.DB
 	stmts statements
 	path  string
-	cache readCache // the web requests' lookups (readcache.go)
+	cache readCache  // the web requests' lookups (readcache.go)
+	locks namedLocks // WithLock's, on SQLite
 }
 
 // statements are the queries of the hot paths, prepared at Open: parsing
