@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"testing"
 )
 
 // PlanBlockEnd exposes the export's block bounds to the tests.
@@ -63,4 +64,11 @@ func (s *Store) planLinesAfter(ctx context.Context, planID, afterID int64, limit
 		ends = append(ends, len(buf))
 	}
 	return buf, ends, afterID, rows.Err()
+}
+
+// OnPostgresMigration makes fn hear of each migration OpenPostgres applies,
+// inside the migration's transaction, until the test ends.
+func OnPostgresMigration(tb testing.TB, fn func(name string)) {
+	migrationApplied = fn
+	tb.Cleanup(func() { migrationApplied = nil })
 }

@@ -32,7 +32,7 @@ type SessionKeys struct {
 // the same instant all get the one set that was kept first. Deleting the
 // row signs everybody out at the next start. PostgreSQL only.
 func (s *Store) SessionKeys(ctx context.Context, candidate SessionKeys) (SessionKeys, error) {
-	if !s.postgres() {
+	if !s.pg {
 		return SessionKeys{}, fmt.Errorf("store: session keys: %w", errPostgresOnly)
 	}
 	// The insert waits for one in flight elsewhere and then does nothing;
@@ -89,7 +89,7 @@ const takeAttemptQuery = `INSERT INTO rate_limits AS r (limit_name, addr, full_a
 // Take takes one attempt from addr's allowance. When none is left it takes
 // nothing, and wait says how long until one is (a second at least).
 func (l *AttemptLimit) Take(ctx context.Context, addr string) (ok bool, wait time.Duration, err error) {
-	if !l.s.postgres() {
+	if !l.s.pg {
 		return false, 0, fmt.Errorf("store: rate limit %s: %w", l.name, errPostgresOnly)
 	}
 	now := l.now().UnixNano()
@@ -107,7 +107,7 @@ func (l *AttemptLimit) Take(ctx context.Context, addr string) (ok bool, wait tim
 
 // Refund gives back one attempt that Take took.
 func (l *AttemptLimit) Refund(ctx context.Context, addr string) error {
-	if !l.s.postgres() {
+	if !l.s.pg {
 		return fmt.Errorf("store: rate limit %s: %w", l.name, errPostgresOnly)
 	}
 	if _, err := l.s.DB.ExecContext(ctx, `UPDATE rate_limits SET full_at = greatest(full_at, $3) - $4
@@ -121,7 +121,7 @@ func (l *AttemptLimit) Refund(ctx context.Context, addr string) error {
 // at now (they answer the same without a row), and reports how many; a
 // housekeeping step. Nothing to do on SQLite.
 func (s *Store) DeleteStaleLimits(ctx context.Context, now time.Time) (int, error) {
-	if !s.postgres() {
+	if !s.pg {
 		return 0, nil
 	}
 	res, err := s.DB.ExecContext(ctx, `DELETE FROM rate_limits WHERE full_at <= $1`, now.UnixNano())
@@ -139,7 +139,7 @@ func (s *Store) DeleteStaleLimits(ctx context.Context, now time.Time) (int, erro
 // folder). fn uses the store as usual; the lock ends when fn returns, or
 // when the connection holding it is lost.
 func (s *Store) WithLock(ctx context.Context, name string, fn func(ctx context.Context) error) error {
-	if !s.postgres() {
+	if !s.pg {
 		mu := s.namedLock(name)
 		mu.Lock()
 		defer mu.Unlock()
@@ -148,12 +148,15 @@ func (s *Store) WithLock(ctx context.Context, name string, fn func(ctx context.C
 	// A transaction's advisory lock ends with it however it ends (commit,
 	// rollback, a broken connection): it can never stay behind on a
 	// connection that goes back to the pool.
-	tx, err := s.DB.BeginTx(ctx, nil)
+	// The lock is keyed by the schema too, as the migrations' is: schemas of
+	// one database (the tests') do not wait for each other.
+	tx, err := s.DB.BeginTx(ctx, s.txOptions())
 	if err != nil {
 		return fmt.Errorf("store: lock %s: %w", name, err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "esp lock: "+name); err != nil {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('esp lock: ' || $1),
+		hashtext(coalesce(current_schema(), '')))`, name); err != nil {
 		return fmt.Errorf("store: lock %s: %w", name, err)
 	}
 	if err := fn(ctx); err != nil {

@@ -48,6 +48,7 @@ type Store struct {
 	stmts statements
 	path  string
 	cache readCache  // the web requests' lookups (readcache.go)
+	pg    bool       // on PostgreSQL (postgres.go); DB and read are one pool
 	locks namedLocks // WithLock's, on SQLite
 }
 
@@ -87,7 +88,6 @@ func (s *Store) prepare(ctx context.Context, partly bool) error {
 		{s.read, &s.stmts.schedulerValue, schedulerValueQuery},
 		{s.read, &s.stmts.tenantPlan, tenantPlanQuery},
 		{s.read, &s.stmts.planLinesAfter, planLinesAfter},
-		{s.read, &s.stmts.changeCounter, changeCounterQuery},
 		{s.DB, &s.stmts.touchSession, touchSessionQuery},
 		{s.DB, &s.stmts.touchCredential, touchCredentialQuery},
 		{s.DB, &s.stmts.credentialStatus, credentialStatusQuery},
@@ -104,6 +104,17 @@ func (s *Store) prepare(ctx context.Context, partly bool) error {
 			return fmt.Errorf("store: prepare %q: %w", strings.Join(strings.Fields(p.query), " "), err)
 		}
 		*p.stmt = stmt
+		s.stmts.all = append(s.stmts.all, stmt)
+	}
+	if s.pg {
+		return nil // no change counter: the read cache is off
+	}
+	stmt, err := s.read.PrepareContext(ctx, changeCounterQuery)
+	if err != nil && !partly {
+		return fmt.Errorf("store: prepare %q: %w", changeCounterQuery, err)
+	}
+	if err == nil {
+		s.stmts.changeCounter = stmt
 		s.stmts.all = append(s.stmts.all, stmt)
 	}
 	return nil
@@ -241,7 +252,7 @@ func (s *Store) Close() error {
 		stmt.Close()
 	}
 	var err error
-	if s.read != nil {
+	if s.read != nil && s.read != s.DB {
 		err = s.read.Close()
 	}
 	if s.DB != nil {
@@ -348,7 +359,7 @@ func migrateTx(ctx context.Context, conn *sql.Conn, base, body string) error {
 // committing when fn returns nil and rolling back otherwise. fn must use
 // only tx: the writer's one connection is tx's until fn returns.
 func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.DB.BeginTx(ctx, nil)
+	tx, err := s.DB.BeginTx(ctx, s.txOptions())
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
@@ -363,8 +374,11 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 // IsConstraint reports whether err is a UNIQUE, CHECK or foreign-key
-// violation, which callers turn into ErrConflict.
+// violation (of either backend), which callers turn into ErrConflict.
 func IsConstraint(err error) bool {
+	if isPGConstraint(err) {
+		return true
+	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		return se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT

@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// PostgreSQL is the second backend: any number of ESP processes (replicas)
+// share one database. The SQL is the SQLite one; a method has a body of its
+// own here only where PostgreSQL has a better tool (row locks that skip
+// what another scheduler holds, COPY, advisory locks).
+
+//go:embed migrations/postgres/*.sql
+var pgMigrations embed.FS
+
+// pgPoolSize is how many connections one process opens at most. Every
+// replica has its own pool, so this times the number of replicas must stay
+// under the server's max_connections.
+const pgPoolSize = 16
+
+// pgConnectTimeout bounds connecting when the URL sets no connect_timeout:
+// an unreachable server is an error within seconds, not minutes.
+const pgConnectTimeout = 10 * time.Second
+
+// migrationApplied, when set (tests), hears of each migration this process
+// applies.
+var migrationApplied func(name string)
+
+// OpenPostgres connects to the PostgreSQL database at url
+// (postgres://USER:PASS@HOST:PORT/DB?sslmode=...), applies its pending
+// migrations and prepares the statements. Processes opening one database
+// at the same time migrate it once: the migrations run under an advisory
+// lock. The tables live in the URL's search_path (default: public).
+func OpenPostgres(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("store: database URL: %s", describePG(err))
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = pgConnectTimeout
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(pgPoolSize)
+	db.SetMaxIdleConns(pgPoolSize)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	// One pool for writes and reads: PostgreSQL has no single writer.
+	s := &Store{DB: db, read: db, pg: true}
+	s.cache.off = true
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect to PostgreSQL: %s", describePG(err))
+	}
+	if err := s.migratePostgres(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.prepare(ctx, false); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// migratePostgres applies the pending PostgreSQL migrations in one
+// transaction that first takes an advisory lock of this schema: a second
+// process waits for the first to commit and then finds nothing to do.
+func (s *Store) migratePostgres(ctx context.Context) error {
+	names, err := fs.Glob(pgMigrations, "migrations/postgres/*.sql")
+	if err != nil {
+		return fmt.Errorf("store: list migrations: %w", err)
+	}
+	sort.Strings(names)
+	tx, err := s.DB.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return fmt.Errorf("store: migrate: %s", describePG(err))
+	}
+	defer tx.Rollback()
+	// The lock is the database's, so it is keyed by the schema too: tests
+	// migrate schemas of one database side by side.
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('esp migrations'),
+		hashtext(coalesce(current_schema(), '')))`); err != nil {
+		return fmt.Errorf("store: migrate: lock: %s", describePG(err))
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		name text PRIMARY KEY, applied_at bigint NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrate: %s", describePG(err))
+	}
+	applied := map[string]bool{}
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %s", describePG(err))
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		applied[name] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	for _, name := range names {
+		base := filepath.Base(name)
+		if applied[base] {
+			continue
+		}
+		body, err := pgMigrations.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("store: read migration %s: %w", base, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("store: migration %s: %s", base, describePG(err))
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)`,
+			base, time.Now().Unix()); err != nil {
+			return fmt.Errorf("store: migration %s: %s", base, describePG(err))
+		}
+		if migrationApplied != nil {
+			migrationApplied(base)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: migrate: commit: %s", describePG(err))
+	}
+	return nil
+}
+
+// txOptions are the options of the store's write transactions: the
+// default on SQLite (BEGIN IMMEDIATE, from the connection's options); READ
+// COMMITTED on PostgreSQL whatever the server's default, because every
+// change that depends on what it read is a conditional UPDATE or is held
+// by a constraint, never by the isolation level.
+func (s *Store) txOptions() *sql.TxOptions {
+	if s.pg {
+		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	return nil
+}
+
+// Postgres reports whether the store is on PostgreSQL.
+func (s *Store) Postgres() bool { return s.pg }
+
+// isPGConstraint reports whether err is PostgreSQL's integrity constraint
+// violation (class 23: unique, check, foreign key, not null, exclusion).
+func isPGConstraint(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && strings.HasPrefix(pe.Code, "23")
+}
+
+// describePG shortens a PostgreSQL or pgx error to one readable line. pgx
+// leaves the password out of what it reports of a URL.
+func describePG(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Severity + ": " + pe.Message + " (SQLSTATE " + pe.Code + ")"
+	}
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
