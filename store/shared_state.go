@@ -80,7 +80,7 @@ func (s *Store) AttemptLimit(name string, every time.Duration, burst int, now fu
 // it was; the returned full_at is the new time when taken, the unchanged
 // one when refused.
 const takeAttemptQuery = `INSERT INTO rate_limits AS r (limit_name, addr, full_at, taken)
-	VALUES ($1, $2, CASE WHEN $4 <= $5 THEN $3 + $4 ELSE $3 END, $4 <= $5)
+	VALUES ($1, $2, CASE WHEN $4::bigint <= $5::bigint THEN $3::bigint + $4 ELSE $3 END, $4 <= $5)
 	ON CONFLICT (limit_name, addr) DO UPDATE SET
 		full_at = CASE WHEN greatest(r.full_at, $3) + $4 - $3 <= $5 THEN greatest(r.full_at, $3) + $4 ELSE r.full_at END,
 		taken = greatest(r.full_at, $3) + $4 - $3 <= $5
@@ -110,7 +110,7 @@ func (l *AttemptLimit) Refund(ctx context.Context, addr string) error {
 	if !l.s.pg {
 		return fmt.Errorf("store: rate limit %s: %w", l.name, errPostgresOnly)
 	}
-	if _, err := l.s.DB.ExecContext(ctx, `UPDATE rate_limits SET full_at = greatest(full_at, $3) - $4
+	if _, err := l.s.DB.ExecContext(ctx, `UPDATE rate_limits SET full_at = greatest(full_at, $3::bigint) - $4::bigint
 		WHERE limit_name = $1 AND addr = $2`, l.name, addr, l.now().UnixNano(), int64(l.every)); err != nil {
 		return fmt.Errorf("store: rate limit %s: refund: %w", l.name, err)
 	}
