@@ -10,6 +10,7 @@ import (
 
 	"esp/lifecycle"
 	"esp/store"
+	"esp/store/storetest"
 )
 
 // TestFirstRunHappensOnceWhenServersStartTogether starts the first run of
@@ -92,18 +93,18 @@ func demoPlanCount(t *testing.T) (int, error) {
 	return len(plans), err
 }
 
-// replicaStores opens n handles on one fresh database, as n servers would.
-// On SQLite, one server owns the data folder: the handles are one store.
+// replicaStores opens n handles on one fresh database of the tests'
+// backend, as n servers would. On SQLite, one server owns the data folder:
+// the handles are one store.
 func replicaStores(t *testing.T, n int) []*store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	if storetest.Backend(t) == storetest.SQLite {
+		st := storetest.Open(t)
+		stores := make([]*store.Store, n)
+		for i := range stores {
+			stores[i] = st
+		}
+		return stores
 	}
-	t.Cleanup(func() { st.Close() })
-	stores := make([]*store.Store, n)
-	for i := range stores {
-		stores[i] = st
-	}
-	return stores
+	return storetest.OpenShared(t, n)
 }
