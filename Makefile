@@ -6,6 +6,10 @@ ADDR    ?= $(or $(ESP_ADDR),127.0.0.1:8080)
 # The race detector needs a C compiler; use it whenever one is present.
 RACE    := $(shell command -v $$($(GO) env CC) >/dev/null 2>&1 && echo -race)
 FUZZTIME ?= 20s
+# The packages whose behaviour tests run a second time on PostgreSQL when
+# ESP_TEST_DATABASE_URL names a database the tests may use.
+PG_PACKAGES := ./store/... ./lifecycle/... ./web/admin/... ./web/api/...
+PG_SKIPPED  := *** POSTGRESQL TESTS SKIPPED: set ESP_TEST_DATABASE_URL=postgres://USER@HOST:PORT/DB?sslmode=disable (a database the tests may use; under CI=true they fail) ***
 
 .PHONY: run build test test-tools generate lint bench fuzz clean
 
@@ -22,8 +26,15 @@ test:
 	  echo "*** THE OPENAPI LINT WILL BE SKIPPED: run make test-tools first (needs Node.js and npm; under CI=true it fails) ***"
 	@[ -n "$$ESP_AXE_JS" ] || [ -f .ci/node_modules/axe-core/axe.min.js ] || \
 	  echo "*** AXE CHECKS WILL BE SKIPPED: run make test-tools first (needs Node.js and npm; under CI=true they fail) ***"
+	@if [ -z "$$ESP_TEST_DATABASE_URL" ] && [ "$$CI" = true ]; then \
+	  echo "*** ESP_TEST_DATABASE_URL is not set: under CI=true the PostgreSQL tests must run (.ci/run starts a server and sets it) ***"; exit 1; fi
+	@[ -n "$$ESP_TEST_DATABASE_URL" ] || echo "$(PG_SKIPPED)"
 	$(GO) vet ./...
-	$(GO) test $(RACE) -count=1 -timeout 20m ./...
+	ESP_TEST_BACKEND=sqlite $(GO) test $(RACE) -count=1 -timeout 20m ./...
+	@if [ -n "$$ESP_TEST_DATABASE_URL" ]; then \
+	  echo "ESP_TEST_BACKEND=postgres $(GO) test $(RACE) -count=1 -timeout 20m $(PG_PACKAGES)"; \
+	  ESP_TEST_BACKEND=postgres $(GO) test $(RACE) -count=1 -timeout 20m $(PG_PACKAGES); \
+	else echo "$(PG_SKIPPED)"; fi
 
 # Test-only tools from npm (the OpenAPI linter, axe-core), pinned by .ci/package-lock.json.
 test-tools:

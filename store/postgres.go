@@ -44,6 +44,17 @@ var migrationApplied func(name string)
 // at the same time migrate it once: the migrations run under an advisory
 // lock. The tables live in the URL's search_path (default: public).
 func OpenPostgres(ctx context.Context, url string) (*Store, error) {
+	return openPostgres(ctx, url, false)
+}
+
+// OpenPostgresExisting is OpenPostgres for commands that only change an
+// existing ESP database: a database (or search_path schema) without ESP's
+// tables is ErrNoDatabase, and left as it was.
+func OpenPostgresExisting(ctx context.Context, url string) (*Store, error) {
+	return openPostgres(ctx, url, true)
+}
+
+func openPostgres(ctx context.Context, url string, existing bool) (*Store, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: database URL: %s", describePG(err))
@@ -61,6 +72,17 @@ func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to PostgreSQL: %s", describePG(err))
+	}
+	if existing {
+		var found bool
+		if err := db.QueryRowContext(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&found); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: %s", describePG(err))
+		}
+		if !found {
+			db.Close()
+			return nil, fmt.Errorf("store: PostgreSQL database: %w", ErrNoDatabase)
+		}
 	}
 	if err := s.migratePostgres(ctx); err != nil {
 		db.Close()

@@ -12,27 +12,57 @@ import (
 	"esp/store"
 )
 
-// openStore opens the data folder's database for an administrative command,
-// creating it if needed (esp serve, esp tenant add).
-func openStore(ctx context.Context, dir string) (*store.Store, error) {
-	st, err := store.Open(ctx, dir)
+// openStore opens the command's database, creating it if needed (esp
+// serve, esp tenant add).
+func openStore(ctx context.Context, db *dbFlags) (*store.Store, error) {
+	if err := db.check(); err != nil {
+		return nil, err
+	}
+	if db.postgres() {
+		st, err := store.OpenPostgres(ctx, db.url)
+		if err != nil {
+			return nil, fmt.Errorf("cannot open the PostgreSQL database of --database-url: %w", err)
+		}
+		return st, nil
+	}
+	st, err := store.Open(ctx, db.data)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open data folder %s: %w", dir, err)
+		return nil, fmt.Errorf("cannot open data folder %s: %w", db.data, err)
 	}
 	return st, nil
 }
 
-// openExisting opens the data folder's database for a command that only
-// changes what is there: a folder without one is an error, left untouched.
-func openExisting(ctx context.Context, dir string) (*store.Store, error) {
-	st, err := store.OpenExisting(ctx, dir)
+// openExisting opens the command's database for a command that only
+// changes what is there: a folder or PostgreSQL database without ESP's is
+// an error, left untouched.
+func openExisting(ctx context.Context, db *dbFlags) (*store.Store, error) {
+	st, err := openExistingStore(ctx, db)
 	if errors.Is(err, store.ErrNoDatabase) {
-		return nil, fmt.Errorf("no ESP database in %s (run esp serve or esp tenant add first, or check --data)", dir)
+		if db.postgres() {
+			return nil, errors.New("no ESP database at --database-url (run esp serve or esp tenant add first, or check the URL)")
+		}
+		return nil, fmt.Errorf("no ESP database in %s (run esp serve or esp tenant add first, or check --data)", db.data)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("cannot open data folder %s: %w", dir, err)
+	return st, err
+}
+
+// openExistingStore is openExisting with the store's ErrNoDatabase.
+func openExistingStore(ctx context.Context, db *dbFlags) (*store.Store, error) {
+	if err := db.check(); err != nil {
+		return nil, err
 	}
-	return st, nil
+	if db.postgres() {
+		st, err := store.OpenPostgresExisting(ctx, db.url)
+		if err != nil && !errors.Is(err, store.ErrNoDatabase) {
+			return nil, fmt.Errorf("cannot open the PostgreSQL database of --database-url: %w", err)
+		}
+		return st, err
+	}
+	st, err := store.OpenExisting(ctx, db.data)
+	if err != nil && !errors.Is(err, store.ErrNoDatabase) {
+		return nil, fmt.Errorf("cannot open data folder %s: %w", db.data, err)
+	}
+	return st, err
 }
 
 // friendly turns store and lifecycle errors into the CLI's one-line wording.
@@ -50,12 +80,12 @@ func friendly(err error, what string) error {
 
 func cmdTenantAdd(ctx context.Context, e env, args []string) error {
 	const shape = "tenant add NAME"
-	fs, data := newFlags(e, "tenant add")
+	fs, db := newFlags(e, "tenant add")
 	pos, err := parse(fs, args, 1, shape)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data)
+	st, err := openStore(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -70,7 +100,7 @@ func cmdTenantAdd(ctx context.Context, e env, args []string) error {
 
 func cmdTenantFeature(ctx context.Context, e env, args []string) error {
 	const shape = "tenant feature NAME public-api on|off"
-	fs, data := newFlags(e, "tenant feature")
+	fs, db := newFlags(e, "tenant feature")
 	pos, err := parse(fs, args, 3, shape)
 	if err != nil {
 		return err
@@ -86,7 +116,7 @@ func cmdTenantFeature(ctx context.Context, e env, args []string) error {
 	default:
 		return usageError{fmt.Sprintf("tenant feature: expected on or off, got %q", pos[2])}
 	}
-	st, err := openExisting(ctx, *data)
+	st, err := openExisting(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -100,7 +130,7 @@ func cmdTenantFeature(ctx context.Context, e env, args []string) error {
 
 func cmdUserAdd(ctx context.Context, e env, args []string) error {
 	const shape = "user add --tenant NAME [--admin] USERNAME"
-	fs, data := newFlags(e, "user add")
+	fs, db := newFlags(e, "user add")
 	tenant := fs.String("tenant", "", "the user's tenant")
 	admin := fs.Bool("admin", false, "make the user an ESP admin")
 	pos, err := parse(fs, args, 1, shape)
@@ -114,7 +144,7 @@ func cmdUserAdd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := openExisting(ctx, *data)
+	st, err := openExisting(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -148,7 +178,7 @@ func readPassword(e env) (string, error) {
 }
 
 func cmdPurge(ctx context.Context, e env, args []string) error {
-	fs, data := newFlags(e, "purge")
+	fs, db := newFlags(e, "purge")
 	def, err := durationEnv(e, "ESP_PURGE_AFTER", lifecycle.DefaultConfig().PurgeAfter)
 	if err != nil {
 		return err
@@ -160,14 +190,14 @@ func cmdPurge(ctx context.Context, e env, args []string) error {
 	if err := positiveDurations(map[string]time.Duration{"purge-after": *after}); err != nil {
 		return err
 	}
-	st, err := store.OpenExisting(ctx, *data)
+	st, err := openExistingStore(ctx, db)
 	if errors.Is(err, store.ErrNoDatabase) {
 		// Nothing was ever deactivated here; nothing is created either.
 		fmt.Fprintln(e.stdout, "purged 0 deactivated credential(s)")
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("cannot open data folder %s: %w", *data, err)
+		return err
 	}
 	defer st.Close()
 	sch := lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{PurgeAfter: *after}, nil, time.Now)

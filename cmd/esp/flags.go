@@ -9,12 +9,15 @@ import (
 )
 
 // newFlags returns a flag set that reports errors instead of printing them,
-// with the --data flag every command takes.
-func newFlags(e env, name string) (*flag.FlagSet, *string) {
+// with the flags every command takes to find its database.
+func newFlags(e env, name string) (*flag.FlagSet, *dbFlags) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	data := fs.String("data", envOr(e, "ESP_DATA", "./data"), "data folder (env ESP_DATA)")
-	return fs, data
+	db := &dbFlags{}
+	fs.StringVar(&db.data, "data", envOr(e, "ESP_DATA", "./data"), "data folder of the SQLite database (env ESP_DATA); unused with --database-url")
+	fs.StringVar(&db.url, "database-url", envOr(e, "ESP_DATABASE_URL", ""),
+		"PostgreSQL database, postgres://USER:PASS@HOST:PORT/DB?sslmode=... (env ESP_DATABASE_URL); unset: SQLite in --data")
+	return fs, db
 }
 
 func envOr(e env, key, def string) string {

@@ -46,11 +46,13 @@ commands:
   plan import --tenant NAME --name PLAN FILE  import plan data from CSV
   purge                                       purge credentials deactivated long enough
 
-every command takes --data DIR (env ESP_DATA, default ./data)`
+every command takes --data DIR (env ESP_DATA, default ./data), the folder of its
+SQLite database, or --database-url postgres://USER:PASS@HOST:PORT/DB?sslmode=...
+(env ESP_DATABASE_URL), a PostgreSQL database, which leaves the folder unused`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
-	args = moveLeadingData(args)
+	args = moveLeadingDatabase(args)
 	if len(args) == 0 {
 		return usageError{"no command given\n" + usage}
 	}
@@ -79,18 +81,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return usageError{fmt.Sprintf("unknown command %q (run 'esp help')", strings.TrimSpace(strings.Join(args[:min(2, len(args))], " ")))}
 }
 
-// moveLeadingData lets --data come before the command too ("esp --data DIR
-// tenant add acme") by moving it behind the command's words.
-func moveLeadingData(args []string) []string {
+// moveLeadingDatabase lets --data and --database-url come before the
+// command too ("esp --data DIR tenant add acme") by moving them behind the
+// command's words.
+func moveLeadingDatabase(args []string) []string {
 	var data []string
 	for len(args) > 0 {
 		a := args[0]
-		switch {
-		case (a == "--data" || a == "-data") && len(args) > 1:
-			data, args = append(data, a, args[1]), args[2:]
-			continue
-		case strings.HasPrefix(a, "--data=") || strings.HasPrefix(a, "-data="):
+		name, _, withValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || (name != "data" && name != "database-url") {
+			break
+		}
+		if withValue {
 			data, args = append(data, a), args[1:]
+			continue
+		}
+		if len(args) > 1 {
+			data, args = append(data, a, args[1]), args[2:]
 			continue
 		}
 		break

@@ -21,7 +21,7 @@ import (
 // imported.
 func cmdPlanImport(ctx context.Context, e env, args []string) error {
 	const shape = "plan import --tenant NAME --name PLAN FILE.csv"
-	fs, data := newFlags(e, "plan import")
+	fs, db := newFlags(e, "plan import")
 	tenant := fs.String("tenant", "", "the tenant the plan belongs to")
 	name := fs.String("name", "", "the new plan's name")
 	pos, err := parse(fs, args, 1, shape)
@@ -50,7 +50,7 @@ func cmdPlanImport(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("plan import: %s: %w", path, err)
 	}
-	st, err := openExisting(ctx, *data)
+	st, err := openExisting(ctx, db)
 	if err != nil {
 		return err
 	}

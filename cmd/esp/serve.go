@@ -23,7 +23,8 @@ import (
 )
 
 type serveConfig struct {
-	data, addr      string
+	db              *dbFlags
+	addr            string
 	tlsCert, tlsKey string // both or neither: serve HTTPS
 	metricsAddr     string // "": no metrics listener
 	logFormat       string // text or json
@@ -39,7 +40,7 @@ type serveConfig struct {
 
 func parseServe(e env, args []string) (serveConfig, error) {
 	var c serveConfig
-	fs, data := newFlags(e, "serve")
+	fs, db := newFlags(e, "serve")
 	def := lifecycle.DefaultConfig()
 	durs := []struct {
 		name, env string
@@ -82,8 +83,17 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, usageError{fmt.Sprintf("serve: --log-format must be text or json, got %q", c.logFormat)}
 	}
-	c.data = *data
-	c.admin.DataDir = c.data // the session key lives there
+	c.db = db
+	if err := db.check(); err != nil {
+		return c, err
+	}
+	if !db.postgres() {
+		c.admin.DataDir = db.data // the session key lives there
+	}
+	// On PostgreSQL the data folder is not used: the session keys are
+	// the database's (shared by every replica), not a file's. Until the
+	// admin takes them from there, an empty DataDir gives each process
+	// keys of its own, and its sessions end when it stops.
 	c.shutdownTimeout = 30 * time.Second
 	ds := map[string]time.Duration{}
 	for _, d := range durs {
@@ -144,7 +154,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		defer metricsLn.Close()
 	}
 
-	st, err := openStore(ctx, cfg.data)
+	st, err := openStore(ctx, cfg.db)
 	if err != nil {
 		return err
 	}
@@ -200,7 +210,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "Prometheus metrics at http://%s/metrics\n", metricsLn.Addr())
 		log.Info("serving metrics", "addr", metricsLn.Addr().String())
 	}
-	fmt.Fprintf(e.stdout, "ESP is running at %s://%s (data in %s; Ctrl+C stops it)\n", scheme, ln.Addr(), cfg.data)
+	fmt.Fprintf(e.stdout, "ESP is running at %s://%s (%s; Ctrl+C stops it)\n", scheme, ln.Addr(), cfg.db.describe())
 	log.Info("serving", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "activator", cfg.activator)
 
 	select {
