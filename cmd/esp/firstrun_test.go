@@ -17,8 +17,35 @@ import (
 // several servers at the same instant on one empty database: one of them
 // creates the tenant, the two users and the plans and prints the
 // passwords; the others print nothing about passwords and start.
+// (On SQLite one server owns the data folder; on PostgreSQL three replicas
+// share the database. Both run here whatever ESP_TEST_BACKEND says: this
+// package's tests run once.)
 func TestFirstRunHappensOnceWhenServersStartTogether(t *testing.T) {
-	stores := replicaStores(t, 3)
+	t.Run("sqlite", func(t *testing.T) {
+		st, err := store.Open(context.Background(), t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		firstRunTogether(t, []*store.Store{st})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		u := storetest.PostgresURL(t)
+		var stores []*store.Store
+		for range 3 {
+			st, err := store.OpenPostgres(context.Background(), u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			stores = append(stores, st)
+		}
+		firstRunTogether(t, stores)
+	})
+}
+
+func firstRunTogether(t *testing.T, stores []*store.Store) {
+	t.Helper()
 	const servers = 6
 	var (
 		outs [servers]bytes.Buffer
@@ -91,20 +118,4 @@ func demoPlanCount(t *testing.T) (int, error) {
 	}
 	plans, err := st.Plans(context.Background(), tenant.ID)
 	return len(plans), err
-}
-
-// replicaStores opens n handles on one fresh database of the tests'
-// backend, as n servers would. On SQLite, one server owns the data folder:
-// the handles are one store.
-func replicaStores(t *testing.T, n int) []*store.Store {
-	t.Helper()
-	if storetest.Backend(t) == storetest.SQLite {
-		st := storetest.Open(t)
-		stores := make([]*store.Store, n)
-		for i := range stores {
-			stores[i] = st
-		}
-		return stores
-	}
-	return storetest.OpenShared(t, n)
 }
