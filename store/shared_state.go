@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"esp/lifecycle"
 )
 
 // What several replicas of the server on one PostgreSQL database must
@@ -40,7 +42,7 @@ func (s *Store) SessionKeys(ctx context.Context, candidate SessionKeys) (Session
 	if _, err := s.DB.ExecContext(ctx, `INSERT INTO session_keys (id, hash_key, block_key, csrf_key)
 		VALUES (1, $1, $2, $3) ON CONFLICT (id) DO NOTHING`, candidate.Hash, candidate.Block, candidate.CSRF); err != nil {
 		if IsConstraint(err) {
-			return SessionKeys{}, fmt.Errorf("store: keep session keys: %w", ErrConflict)
+			return SessionKeys{}, fmt.Errorf("store: keep session keys: %w", lifecycle.ErrConflict)
 		}
 		return SessionKeys{}, fmt.Errorf("store: keep session keys: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"esp/lifecycle"
 	"esp/store"
 	"esp/store/storetest"
 	"esp/web/httpx"
@@ -85,7 +86,7 @@ func TestSessionKeysOfTheWrongSizeAreRefusedAndNothingIsKept(t *testing.T) {
 	st := storetest.Open(t)
 	bad := randomKeys()
 	bad.Block = bad.Block[:16]
-	if _, err := st.SessionKeys(context.Background(), bad); !errors.Is(err, store.ErrConflict) {
+	if _, err := st.SessionKeys(context.Background(), bad); !errors.Is(err, lifecycle.ErrConflict) {
 		t.Fatalf("keys with a 16-byte block key: %v, want ErrConflict", err)
 	}
 	good := randomKeys()

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"esp/lifecycle"
 	"esp/store"
 	"esp/store/storetest"
 	"esp/web/admin"
@@ -52,7 +53,7 @@ func sharedState(cfg *Config, st *store.Store, clock *FakeClock) {
 	cfg.Admin.Limits, cfg.API.Limits = limits, limits
 }
 
-func tenant(tb testing.TB, st *store.Store, name string) store.Tenant {
+func tenant(tb testing.TB, st *store.Store, name string) lifecycle.Tenant {
 	tb.Helper()
 	t, err := st.TenantByName(context.Background(), name)
 	if err != nil {
