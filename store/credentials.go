@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -34,7 +35,7 @@ func scanCredential(row interface{ Scan(...any) error }) (lifecycle.Credential, 
 }
 
 const currentCredentialQuery = `SELECT ` + credentialColumns + ` FROM credentials
-	WHERE id = (SELECT current_credential_id FROM tenants WHERE id = ?)`
+	WHERE id = (SELECT current_credential_id FROM tenants WHERE id = $1)`
 
 // CurrentCredential is the credential the tenant's window shows: the newest
 // generated, unless it has been purged (then ErrNotFound).
@@ -48,7 +49,7 @@ func (s *Store) CurrentCredential(ctx context.Context, tenantID int64) (lifecycl
 
 // CredentialByID finds a credential by id.
 func (s *Store) CredentialByID(ctx context.Context, id int64) (lifecycle.Credential, error) {
-	c, err := scanCredential(s.read.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials WHERE id = ?`, id))
+	c, err := scanCredential(s.read.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials WHERE id = $1`, id))
 	if err != nil {
 		return lifecycle.Credential{}, fmt.Errorf("store: credential %d: %w", id, err)
 	}
@@ -67,7 +68,7 @@ func (s *Store) InsertCredential(ctx context.Context, c lifecycle.Credential, ac
 		}
 		err := tx.QueryRowContext(ctx, `INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
 			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, pending_action, generate_request)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?) RETURNING id`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULLIF($11, ''), $12) RETURNING id`,
 			c.TenantID, string(c.Status), c.AccessKey, c.SecretHash, c.AccessLast4, c.SecretLast4,
 			c.CreatedAt.UnixNano(), c.CreatedAt.UnixNano(), toNull(c.DueAt), toNull(c.DeadlineAt), string(c.PendingAction), request).Scan(&c.ID)
 		if err != nil {
@@ -76,7 +77,7 @@ func (s *Store) InsertCredential(ctx context.Context, c lifecycle.Credential, ac
 			}
 			return fmt.Errorf("store: insert credential: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET current_credential_id = ? WHERE id = ?`, c.ID, c.TenantID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET current_credential_id = $1 WHERE id = $2`, c.ID, c.TenantID); err != nil {
 			return fmt.Errorf("store: set current credential: %w", err)
 		}
 		return insertAudit(ctx, tx.StmtContext(ctx, s.stmts.insertAudit), lifecycle.AuditEntry{At: c.CreatedAt, TenantID: c.TenantID,
@@ -93,7 +94,7 @@ func (s *Store) InsertCredential(ctx context.Context, c lifecycle.Credential, ac
 // made by the Generate request whose id hashes to request.
 func (s *Store) GeneratedByRequest(ctx context.Context, tenantID int64, request []byte) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM credentials WHERE tenant_id = ? AND generate_request = ?`,
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM credentials WHERE tenant_id = $1 AND generate_request = $2`,
 		tenantID, request).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("store: generate request of tenant %d: %w", tenantID, err)
@@ -138,13 +139,13 @@ func (s *Store) ApplyTransitions(ctx context.Context, ts []lifecycle.CredentialW
 // transitionStmts are ApplyTransitions' statements, in its transaction.
 type transitionStmts struct{ status, update, audit *sql.Stmt }
 
-const credentialStatusQuery = `SELECT tenant_id, status, access_last4 FROM credentials WHERE id = ?`
+const credentialStatusQuery = `SELECT tenant_id, status, access_last4 FROM credentials WHERE id = $1`
 
 // transitionQuery changes the status only while it is still the one read
 // (rows affected tell), so the audit row records the status really left.
-const transitionQuery = `UPDATE credentials SET status = ?, changed_at = ?, due_at = ?, deadline_at = ?,
-		pending_action = NULLIF(?, ''), attempts = 0, deactivated_at = CASE WHEN ? THEN ? ELSE deactivated_at END
-	WHERE id = ? AND (? = 0 OR claim = ?) AND status = ?`
+const transitionQuery = `UPDATE credentials SET status = $1, changed_at = $2, due_at = $3, deadline_at = $4,
+		pending_action = NULLIF($5, ''), attempts = 0, deactivated_at = CASE WHEN $6 THEN $2 ELSE deactivated_at END
+	WHERE id = $7 AND (claim = $8 OR $8 = 0) AND status = $9`
 
 func applyTransition(ctx context.Context, stmts transitionStmts, t lifecycle.CredentialWrite) (bool, error) {
 	if len(t.From) == 0 {
@@ -165,7 +166,7 @@ func applyTransition(ctx context.Context, stmts transitionStmts, t lifecycle.Cre
 	}
 	at := t.At.UnixNano()
 	res, err := stmts.update.ExecContext(ctx, string(t.To), at, toNull(t.DueAt), toNull(t.DeadlineAt), string(t.PendingAction),
-		t.Deactivated, at, t.CredentialID, t.Claim, t.Claim, fromColumn)
+		t.Deactivated, t.CredentialID, t.Claim, fromColumn)
 	if err != nil {
 		return false, fmt.Errorf("store: transition credential %d to %s: %w", t.CredentialID, t.To, err)
 	}
@@ -179,10 +180,18 @@ func applyTransition(ctx context.Context, stmts transitionStmts, t lifecycle.Cre
 
 const insertAuditQuery = `INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action,
 		from_status, to_status, detail)
-	VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?)`
+	VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), NULLIF($8, ''), $9)`
 
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+// placeholders lists n parameters from $first on: "$3, $4, $5".
+func placeholders(first, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(first+i))
+	}
+	return b.String()
 }
 
 // insertAudit writes e with stmt, insertAuditQuery in the caller's
@@ -224,7 +233,7 @@ func scanAudit(rows *sql.Rows) ([]lifecycle.AuditEntry, error) {
 // credential (0), oldest first.
 func (s *Store) Audit(ctx context.Context, credentialID int64) ([]lifecycle.AuditEntry, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT `+auditColumns+`
-		FROM audit WHERE ? = 0 OR credential_id = ? ORDER BY id`, credentialID, credentialID)
+		FROM audit WHERE credential_id = $1 OR $1 = 0 ORDER BY id`, credentialID)
 	if err != nil {
 		return nil, fmt.Errorf("store: audit: %w", err)
 	}
@@ -252,8 +261,8 @@ func (s *Store) TenantAudit(ctx context.Context, tenantID, beforeID int64, event
 	}
 	args = append(args, limit)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit
-		WHERE tenant_id = ? AND id < ? AND action IN (`+placeholders(len(events))+`)
-		ORDER BY id DESC LIMIT ?`, args...)
+		WHERE tenant_id = $1 AND id < $2 AND action IN (`+placeholders(3, len(events))+`)
+		ORDER BY id DESC LIMIT $`+strconv.Itoa(3+len(events)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: audit of tenant %d: %w", tenantID, err)
 	}
@@ -265,7 +274,7 @@ func (s *Store) TenantAudit(ctx context.Context, tenantID, beforeID int64, event
 }
 
 const dueCredentialsQuery = `SELECT ` + credentialColumns + ` FROM credentials
-	WHERE due_at IS NOT NULL AND due_at <= ? AND pending_action IS NOT NULL ORDER BY due_at LIMIT ?`
+	WHERE due_at IS NOT NULL AND due_at <= $1 AND pending_action IS NOT NULL ORDER BY due_at LIMIT $2`
 
 // DueCredentials lists up to limit credentials whose pending activator
 // work is due.
@@ -290,11 +299,14 @@ func (s *Store) DueCredentials(ctx context.Context, now time.Time, limit int) ([
 // and gives the row its next claim number, in one transaction; it returns
 // the claims that held, with their tokens.
 func (s *Store) ClaimDue(ctx context.Context, claims []lifecycle.Claim) ([]lifecycle.Claim, error) {
+	if s.pg {
+		return s.claimDuePG(ctx, claims)
+	}
 	var won []lifecycle.Claim
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		won = won[:0]
-		stmt, err := tx.PrepareContext(ctx, `UPDATE credentials SET due_at = ?, attempts = attempts + 1, claim = claim + 1
-			WHERE id = ? AND status = ? AND due_at = ? RETURNING claim`)
+		stmt, err := tx.PrepareContext(ctx, `UPDATE credentials SET due_at = $1, attempts = attempts + 1, claim = claim + 1
+			WHERE id = $2 AND status = $3 AND due_at = $4 RETURNING claim`)
 		if err != nil {
 			return err
 		}
@@ -320,7 +332,7 @@ func (s *Store) ClaimDue(ctx context.Context, claims []lifecycle.Claim) ([]lifec
 func (s *Store) RenewClaims(ctx context.Context, claims []lifecycle.Claim) (lost []int64, err error) {
 	err = s.Tx(ctx, func(tx *sql.Tx) error {
 		lost = lost[:0]
-		stmt, err := tx.PrepareContext(ctx, `UPDATE credentials SET due_at = ? WHERE id = ? AND status = ? AND claim = ?`)
+		stmt, err := tx.PrepareContext(ctx, `UPDATE credentials SET due_at = $1 WHERE id = $2 AND status = $3 AND claim = $4`)
 		if err != nil {
 			return err
 		}
@@ -342,7 +354,7 @@ func (s *Store) RenewClaims(ctx context.Context, claims []lifecycle.Claim) (lost
 // Reschedule sets the next due time of a claimed credential after a failed
 // attempt that will be retried, if the claim still holds.
 func (s *Store) Reschedule(ctx context.Context, c lifecycle.Claim, due time.Time) error {
-	_, err := s.DB.ExecContext(ctx, `UPDATE credentials SET due_at = ? WHERE id = ? AND status = ? AND claim = ?`,
+	_, err := s.DB.ExecContext(ctx, `UPDATE credentials SET due_at = $1 WHERE id = $2 AND status = $3 AND claim = $4`,
 		due.UnixNano(), c.CredentialID, string(c.Status), c.Token)
 	if err != nil {
 		return fmt.Errorf("store: reschedule credential %d: %w", c.CredentialID, err)
@@ -356,7 +368,7 @@ func (s *Store) Reschedule(ctx context.Context, c lifecycle.Claim, due time.Time
 func (s *Store) PurgeDeactivated(ctx context.Context, cutoff, now time.Time, actor string, event lifecycle.AuditEvent) (int, error) {
 	var n int
 	err := s.Tx(ctx, func(tx *sql.Tx) (err error) {
-		n, err = purgeTx(ctx, tx, cutoff, now, actor, event)
+		n, err = s.purgeTx(ctx, tx, cutoff, now, actor, event)
 		return err
 	})
 	return n, err
@@ -372,9 +384,9 @@ func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, la
 		var res sql.Result
 		var err error
 		if lastOK {
-			res, err = tx.ExecContext(ctx, `UPDATE scheduler_state SET value = ? WHERE name = ? AND value = ?`, now.UnixNano(), name, last)
+			res, err = tx.ExecContext(ctx, `UPDATE scheduler_state SET value = $1 WHERE name = $2 AND value = $3`, now.UnixNano(), name, last)
 		} else {
-			res, err = tx.ExecContext(ctx, `INSERT INTO scheduler_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, now.UnixNano())
+			res, err = tx.ExecContext(ctx, `INSERT INTO scheduler_state (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, now.UnixNano())
 		}
 		if err != nil {
 			return fmt.Errorf("store: set scheduler state %s: %w", name, err)
@@ -383,7 +395,7 @@ func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, la
 			return nil // another scheduler ran this period's purge
 		}
 		ran = true
-		n, err = purgeTx(ctx, tx, cutoff, now, actor, event)
+		n, err = s.purgeTx(ctx, tx, cutoff, now, actor, event)
 		return err
 	})
 	if err != nil {
@@ -394,16 +406,24 @@ func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, la
 
 // purgeTx names the purged status in its SQL, as the partial index
 // credentials_purge does, so that SQLite can use that index.
-func purgeTx(ctx context.Context, tx *sql.Tx, cutoff, now time.Time, actor string, event lifecycle.AuditEvent) (int, error) {
+func (s *Store) purgeTx(ctx context.Context, tx *sql.Tx, cutoff, now time.Time, actor string, event lifecycle.AuditEvent) (int, error) {
+	if s.pg {
+		res, err := tx.ExecContext(ctx, pgPurgeQuery, cutoff.UnixNano(), now.UnixNano(), actor, string(event))
+		if err != nil {
+			return 0, fmt.Errorf("store: purge: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		return int(n), nil
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action,
 		from_status, to_status, detail)
-		SELECT ?, tenant_id, id, access_last4, ?, ?, status, NULL, '' FROM credentials
-		WHERE status = 'deactivated' AND deactivated_at <= ?`, now.UnixNano(), actor, string(event), cutoff.UnixNano())
+		SELECT $1, tenant_id, id, access_last4, $2, $3, status, NULL, '' FROM credentials
+		WHERE status = 'deactivated' AND deactivated_at <= $4`, now.UnixNano(), actor, string(event), cutoff.UnixNano())
 	if err != nil {
 		return 0, fmt.Errorf("store: purge audit: %w", err)
 	}
 	audited, _ := res.RowsAffected()
-	res, err = tx.ExecContext(ctx, `DELETE FROM credentials WHERE status = 'deactivated' AND deactivated_at <= ?`, cutoff.UnixNano())
+	res, err = tx.ExecContext(ctx, `DELETE FROM credentials WHERE status = 'deactivated' AND deactivated_at <= $1`, cutoff.UnixNano())
 	if err != nil {
 		return 0, fmt.Errorf("store: purge: %w", err)
 	}
@@ -414,7 +434,7 @@ func purgeTx(ctx context.Context, tx *sql.Tx, cutoff, now time.Time, actor strin
 	return int(deleted), nil
 }
 
-const schedulerValueQuery = `SELECT value FROM scheduler_state WHERE name = ?`
+const schedulerValueQuery = `SELECT value FROM scheduler_state WHERE name = $1`
 
 // SchedulerValue reads a persistent scheduler fact; ok is false when unset.
 func (s *Store) SchedulerValue(ctx context.Context, name string) (value int64, ok bool, err error) {

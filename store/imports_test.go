@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
@@ -42,9 +43,10 @@ func TestStoreImportsNoHTTPOrWireFormat(t *testing.T) {
 	}
 }
 
-// The store's SQL keeps to what a second backend accepts too: new ids come
-// back through RETURNING (PostgreSQL has no LastInsertId), and a join on
-// nothing is ON true (PostgreSQL refuses ON 1).
+// The store's SQL keeps to what both backends accept: new ids come back
+// through RETURNING (PostgreSQL has no LastInsertId), a join on nothing is
+// ON true (PostgreSQL refuses ON 1), and parameters are $1, $2, ...
+// (PostgreSQL has no ? placeholders; SQLite binds $N by number).
 func TestStoreSQLIsPortable(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -64,6 +66,74 @@ func TestStoreSQLIsPortable(t *testing.T) {
 		}
 		if onOne.Match(src) {
 			t.Errorf("%s joins ON 1; use ON true", name)
+		}
+		for _, q := range sqlLiterals(t, name) {
+			if i := questionMark(q.text); i >= 0 {
+				t.Errorf("%s: a ? placeholder in %q; use $1, $2, ...", q.pos, strings.Join(strings.Fields(q.text), " "))
+			}
+		}
+	}
+}
+
+type sqlLiteral struct {
+	pos  token.Position
+	text string
+}
+
+// sqlStart is how a string that holds SQL starts, or the SQL of a string
+// built in pieces (placeholders(...) and the like) goes on.
+var sqlWord = regexp.MustCompile(`(?i)\b(SELECT|INSERT|UPDATE|DELETE|WHERE|VALUES|SET|AND|OR|LIMIT)\b`)
+
+// sqlLiterals are the string literals of the file that hold SQL words.
+func sqlLiterals(t *testing.T, name string) []sqlLiteral {
+	t.Helper()
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []sqlLiteral
+	ast.Inspect(f, func(n ast.Node) bool {
+		lit, ok := n.(*ast.BasicLit)
+		if !ok || lit.Kind != token.STRING {
+			return true
+		}
+		text, err := strconv.Unquote(lit.Value)
+		if err != nil || !sqlWord.MatchString(text) && !strings.Contains(text, "?") {
+			return true
+		}
+		out = append(out, sqlLiteral{fset.Position(lit.Pos()), text})
+		return true
+	})
+	return out
+}
+
+// questionMark is the index of the first ? of SQL text outside its quoted
+// strings, or -1.
+func questionMark(text string) int {
+	quoted := false
+	for i := 0; i < len(text); i++ {
+		switch {
+		case text[i] == '\'':
+			quoted = !quoted
+		case text[i] == '?' && !quoted:
+			return i
+		}
+	}
+	return -1
+}
+
+func TestQuestionMarkFindsPlaceholdersOutsideQuotes(t *testing.T) {
+	for text, want := range map[string]int{
+		`SELECT 1 WHERE id = ?`:         20,
+		`WHERE a = ?1`:                  10,
+		`(?, ?)`:                        1,
+		`WHERE a = $1 AND b = 'why?'`:   -1,
+		`WHERE name = 'it''s' AND x=?`:  27,
+		`INSERT INTO t VALUES ($1, $2)`: -1,
+	} {
+		if got := questionMark(text); got != want {
+			t.Errorf("questionMark(%q) = %d, want %d", text, got, want)
 		}
 	}
 }

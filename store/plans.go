@@ -28,7 +28,7 @@ func planRowInsert(planID int64, n int) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(`(` + id + `,?)`)
+		b.WriteString(`(` + id + `,$` + strconv.Itoa(i+1) + `)`)
 	}
 	return b.String()
 }
@@ -40,16 +40,16 @@ func planRowInsert(planID int64, n int) string {
 // ErrConflict; an unknown tenant is ErrNotFound.
 func (s *Store) ImportPlan(ctx context.Context, tenantID int64, name string, now time.Time, next func(*lifecycle.PlanRow) error) (lifecycle.Plan, error) {
 	p := lifecycle.Plan{TenantID: tenantID, Name: name, CreatedAt: now}
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.connTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
 		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM tenants WHERE id = ?`, tenantID).Scan(&one)
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM tenants WHERE id = $1`, tenantID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("store: tenant %d: %w", tenantID, lifecycle.ErrNotFound)
 		}
 		if err != nil {
 			return fmt.Errorf("store: import plan: %w", err)
 		}
-		err = tx.QueryRowContext(ctx, `INSERT INTO plans (tenant_id, name, created_at) VALUES (?, ?, ?) RETURNING id`,
+		err = tx.QueryRowContext(ctx, `INSERT INTO plans (tenant_id, name, created_at) VALUES ($1, $2, $3) RETURNING id`,
 			tenantID, name, now.UnixNano()).Scan(&p.ID)
 		if err != nil {
 			if IsConstraint(err) {
@@ -57,10 +57,15 @@ func (s *Store) ImportPlan(ctx context.Context, tenantID int64, name string, now
 			}
 			return fmt.Errorf("store: create plan: %w", err)
 		}
-		if err := insertPlanRows(ctx, tx, &p, next); err != nil {
+		if s.pg {
+			err = copyPlanRows(ctx, conn, &p, next)
+		} else {
+			err = insertPlanRows(ctx, tx, &p, next)
+		}
+		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE plans SET row_count = ?, first_start = ?, last_start = ?, interval = ? WHERE id = ?`,
+		_, err = tx.ExecContext(ctx, `UPDATE plans SET row_count = $1, first_start = $2, last_start = $3, interval = $4 WHERE id = $5`,
 			p.Rows, nullString(p.FirstStart), nullString(p.LastStart), p.Interval, p.ID)
 		if err != nil {
 			return fmt.Errorf("store: summarise plan: %w", err)
@@ -140,18 +145,7 @@ func insertPlanRows(ctx context.Context, tx *sql.Tx, p *lifecycle.Plan, next fun
 		}
 		for i := range b.rows {
 			r := &b.rows[i]
-			if p.FirstStart == "" || r.IntervalStart < p.FirstStart {
-				p.FirstStart = r.IntervalStart
-			}
-			if r.IntervalStart > p.LastStart {
-				p.LastStart = r.IntervalStart
-			}
-			switch {
-			case p.Interval == "":
-				p.Interval = r.Interval
-			case p.Interval != r.Interval:
-				p.Interval = "mixed"
-			}
+			summarise(p, r)
 			lines = lifecycle.AppendPlanLine(lines[:0], r)
 			args = append(args, string(lines))
 		}
@@ -197,7 +191,7 @@ func (s *Store) Plans(ctx context.Context, tenantID int64) ([]lifecycle.Plan, er
 	return s.cachedPlans(ctx, tenantID)
 }
 
-const plansQuery = `SELECT ` + planColumns + ` FROM plans WHERE tenant_id = ? ORDER BY id`
+const plansQuery = `SELECT ` + planColumns + ` FROM plans WHERE tenant_id = $1 ORDER BY id`
 
 func (s *Store) plans(ctx context.Context, tenantID int64) ([]lifecycle.Plan, error) {
 	rows, err := s.stmts.plans.QueryContext(ctx, tenantID)
@@ -216,7 +210,7 @@ func (s *Store) plans(ctx context.Context, tenantID int64) ([]lifecycle.Plan, er
 	return out, rows.Err()
 }
 
-const tenantPlanQuery = `SELECT ` + planColumns + ` FROM plans WHERE id = ? AND tenant_id = ?`
+const tenantPlanQuery = `SELECT ` + planColumns + ` FROM plans WHERE id = $1 AND tenant_id = $2`
 
 // TenantPlan finds one plan of the tenant; another tenant's plan is
 // ErrNotFound, exactly like a plan that does not exist.
@@ -235,7 +229,7 @@ func (s *Store) PlanRowsAfter(ctx context.Context, planID, afterID int64, limit 
 	return s.planRowsAfter(ctx, planID, afterID, limit, make([]lifecycle.PlanRow, 0, min(limit, 1024)))
 }
 
-const planLinesAfter = `SELECT id, line FROM plan_rows WHERE plan_id = ? AND id > ? ORDER BY id LIMIT ?`
+const planLinesAfter = `SELECT id, line FROM plan_rows WHERE plan_id = $1 AND id > $2 ORDER BY id LIMIT $3`
 
 func (s *Store) planRowsAfter(ctx context.Context, planID, afterID int64, limit int, out []lifecycle.PlanRow) ([]lifecycle.PlanRow, error) {
 	rows, err := s.stmts.planLinesAfter.QueryContext(ctx, planID, afterID, limit)
@@ -298,6 +292,9 @@ const lineChunk = 8192
 // end) and how many rows it holds, so the export writes a block with one
 // call. The bytes are valid only until fn returns; fn runs between queries.
 func (s *Store) EachPlanChunk(ctx context.Context, planID int64, fn func(lines []byte, rows int) error) error {
+	if s.pg {
+		return s.eachPlanChunkPG(ctx, planID, fn)
+	}
 	buf := make([]byte, 0, lineChunk*128)
 	after := int64(0)
 	for {
@@ -351,13 +348,13 @@ func (s *Store) planBlockEnd(ctx context.Context, planID, after int64) (last int
 // (ORDER BY id DESC LIMIT 1; max(id) with the range condition would walk
 // the whole rest of the plan on every block).
 const planBlockEnd = `SELECT coalesce(b.id, l.id), b.id IS NOT NULL
-	FROM (SELECT id FROM plan_rows WHERE plan_id = ?1 AND id > ?2 ORDER BY id DESC LIMIT 1) l
-	LEFT JOIN (SELECT id FROM plan_rows WHERE plan_id = ?1 AND id > ?2 ORDER BY id LIMIT 1 OFFSET ?3) b ON true`
+	FROM (SELECT id FROM plan_rows WHERE plan_id = $1 AND id > $2 ORDER BY id DESC LIMIT 1) l
+	LEFT JOIN (SELECT id FROM plan_rows WHERE plan_id = $1 AND id > $2 ORDER BY id LIMIT 1 OFFSET $3) b ON true`
 
 // planLinesBetween walks the table by rowid (the unary + keeps SQLite off the
 // (plan_id, id) index, which would cost a second lookup per row); plan_id
 // still filters, so rows of other plans in the range are skipped.
-const planLinesBetween = `SELECT line FROM plan_rows WHERE id > ? AND id <= ? AND +plan_id = ? ORDER BY id`
+const planLinesBetween = `SELECT line FROM plan_rows WHERE id > $1 AND id <= $2 AND +plan_id = $3 ORDER BY id`
 
 // planLinesBetween appends the plan's lines with ids in (after, last] to
 // buf, each with its line end, and counts them.

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"esp/lifecycle"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -192,4 +194,79 @@ func describePG(err error) string {
 		return pe.Severity + ": " + pe.Message + " (SQLSTATE " + pe.Code + ")"
 	}
 	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// PostgreSQL's own bodies of the scheduler's statements.
+const (
+	// pgDueCredentialsQuery skips the rows another scheduler is claiming
+	// at this moment (their claim's transaction holds them): that one
+	// takes them, this one the rest.
+	pgDueCredentialsQuery = dueCredentialsQuery + ` FOR UPDATE SKIP LOCKED`
+
+	// pgClaimDueQuery claims a batch in one statement: each row whose
+	// status and due time are still the ones read and that no other
+	// scheduler's claim holds locked right now (SKIP LOCKED: it neither
+	// waits for that one nor takes its rows). $1..$4 are the claims'
+	// ids, statuses, due times read and lease ends, in step.
+	pgClaimDueQuery = `UPDATE credentials c SET due_at = v.until, attempts = c.attempts + 1, claim = c.claim + 1
+	FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) AS v (id, status, due, until)
+	WHERE c.id = v.id AND c.status = v.status AND c.due_at = v.due
+		AND c.id IN (SELECT id FROM credentials WHERE id = ANY ($1) FOR UPDATE SKIP LOCKED)
+	RETURNING c.id, c.claim`
+
+	// pgPurgeQuery deletes and audits in one statement: a row deleted by a
+	// concurrent purge is neither deleted nor audited twice.
+	pgPurgeQuery = `WITH gone AS (
+		DELETE FROM credentials WHERE status = 'deactivated' AND deactivated_at <= $1
+		RETURNING tenant_id, id, access_last4, status)
+	INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action, from_status, to_status, detail)
+	SELECT $2, tenant_id, id, access_last4, $3, $4, status, NULL, '' FROM gone`
+)
+
+// dialect is the SQLite or the PostgreSQL body of a statement.
+func (s *Store) dialect(sqlite, postgres string) string {
+	if s.pg {
+		return postgres
+	}
+	return sqlite
+}
+
+// claimDuePG is ClaimDue on PostgreSQL: one statement for the batch.
+func (s *Store) claimDuePG(ctx context.Context, claims []lifecycle.Claim) ([]lifecycle.Claim, error) {
+	if len(claims) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(claims))
+	statuses := make([]string, len(claims))
+	dues := make([]int64, len(claims))
+	untils := make([]int64, len(claims))
+	for i, c := range claims {
+		ids[i], statuses[i], dues[i], untils[i] = c.CredentialID, string(c.Status), c.DueAt.UnixNano(), c.Until.UnixNano()
+	}
+	rows, err := s.DB.QueryContext(ctx, pgClaimDueQuery, ids, statuses, dues, untils)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim due credentials: %w", err)
+	}
+	defer rows.Close()
+	tokens := map[int64]int64{}
+	for rows.Next() {
+		var id, token int64
+		if err := rows.Scan(&id, &token); err != nil {
+			return nil, fmt.Errorf("store: claim due credentials: %w", err)
+		}
+		tokens[id] = token
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: claim due credentials: %w", err)
+	}
+	// In the order asked, as on SQLite.
+	var won []lifecycle.Claim
+	for _, c := range claims {
+		if token, ok := tokens[c.CredentialID]; ok {
+			c.Token = token
+			won = append(won, c)
+			delete(tokens, c.CredentialID) // a claim listed twice holds once
+		}
+	}
+	return won, nil
 }

@@ -11,7 +11,7 @@ import (
 
 // CreateSession records a new session.
 func (s *Store) CreateSession(ctx context.Context, sess lifecycle.Session) error {
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)`,
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4)`,
 		sess.IDHash, sess.UserID, sess.CreatedAt.UnixNano(), sess.LastSeenAt.UnixNano())
 	if err != nil {
 		if IsConstraint(err) {
@@ -26,7 +26,7 @@ func (s *Store) CreateSession(ctx context.Context, sess lifecycle.Session) error
 func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (lifecycle.Session, error) {
 	sess := lifecycle.Session{IDHash: idHash}
 	var created, seen int64
-	err := s.read.QueryRowContext(ctx, `SELECT user_id, created_at, last_seen_at FROM sessions WHERE id_hash = ?`, idHash).
+	err := s.read.QueryRowContext(ctx, `SELECT user_id, created_at, last_seen_at FROM sessions WHERE id_hash = $1`, idHash).
 		Scan(&sess.UserID, &created, &seen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return lifecycle.Session{}, fmt.Errorf("store: session: %w", lifecycle.ErrNotFound)
@@ -38,7 +38,7 @@ func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (lifecycle.Ses
 	return sess, nil
 }
 
-const touchSessionQuery = `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ? AND last_seen_at < ?`
+const touchSessionQuery = `UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2 AND last_seen_at < $3`
 
 // TouchSession moves a session's last-seen time forward to now (never back).
 func (s *Store) TouchSession(ctx context.Context, idHash []byte, now time.Time) error {
@@ -53,7 +53,7 @@ func (s *Store) TouchSession(ctx context.Context, idHash []byte, now time.Time) 
 // DeleteSession ends a session; deleting one that is already gone is not an
 // error.
 func (s *Store) DeleteSession(ctx context.Context, idHash []byte) error {
-	if _, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, idHash); err != nil {
+	if _, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash); err != nil {
 		return fmt.Errorf("store: delete session: %w", err)
 	}
 	return nil
@@ -62,7 +62,7 @@ func (s *Store) DeleteSession(ctx context.Context, idHash []byte) error {
 // DeleteExpiredSessions removes sessions last seen before idleCutoff or
 // created before maxCutoff, and reports how many.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, idleCutoff, maxCutoff time.Time) (int, error) {
-	res, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?`,
+	res, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2`,
 		idleCutoff.UnixNano(), maxCutoff.UnixNano())
 	if err != nil {
 		return 0, fmt.Errorf("store: delete expired sessions: %w", err)
@@ -86,7 +86,7 @@ const sessionAccountQuery = `SELECT s.user_id, s.created_at, s.last_seen_at,
 	FROM sessions s
 	LEFT JOIN users u ON u.id = s.user_id
 	LEFT JOIN tenants t ON t.id = u.tenant_id
-	WHERE s.id_hash = ?`
+	WHERE s.id_hash = $1`
 
 func (s *Store) sessionAccount(ctx context.Context, idHash []byte) (lifecycle.Session, lifecycle.User, lifecycle.Tenant, error) {
 	sess := lifecycle.Session{IDHash: idHash}

@@ -77,7 +77,7 @@ func (s *Store) prepare(ctx context.Context, partly bool) error {
 		{s.read, &s.stmts.keyGrant, keyGrantQuery},
 		{s.read, &s.stmts.plans, plansQuery},
 		{s.read, &s.stmts.currentCredential, currentCredentialQuery},
-		{s.read, &s.stmts.dueCredentials, dueCredentialsQuery},
+		{s.read, &s.stmts.dueCredentials, s.dialect(dueCredentialsQuery, pgDueCredentialsQuery)},
 		{s.read, &s.stmts.schedulerValue, schedulerValueQuery},
 		{s.read, &s.stmts.tenantPlan, tenantPlanQuery},
 		{s.read, &s.stmts.planLinesAfter, planLinesAfter},
@@ -312,7 +312,7 @@ func migrateTx(ctx context.Context, conn *sql.Conn, base, body string) error {
 	}
 	defer tx.Rollback()
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = ?`, base).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = $1`, base).Scan(&n); err != nil {
 		return fmt.Errorf("store: migration %s: %w", base, err)
 	}
 	if n > 0 {
@@ -339,7 +339,7 @@ func migrateTx(ctx context.Context, conn *sql.Conn, base, body string) error {
 	if broken {
 		return fmt.Errorf("store: migration %s: a row of %s references a missing row of %s", base, table, parent)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, strftime('%s','now'))`, base); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES ($1, strftime('%s','now'))`, base); err != nil {
 		return fmt.Errorf("store: migration %s: %w", base, err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -12,7 +12,7 @@ import (
 // CreateTenant adds a tenant; a taken name is ErrConflict.
 func (s *Store) CreateTenant(ctx context.Context, name string, publicAPI bool, now time.Time) (lifecycle.Tenant, error) {
 	t := lifecycle.Tenant{Name: name, PublicAPI: publicAPI, CreatedAt: now}
-	err := s.DB.QueryRowContext(ctx, `INSERT INTO tenants (name, public_api, created_at) VALUES (?, ?, ?) RETURNING id`,
+	err := s.DB.QueryRowContext(ctx, `INSERT INTO tenants (name, public_api, created_at) VALUES ($1, $2, $3) RETURNING id`,
 		name, publicAPI, now.UnixNano()).Scan(&t.ID)
 	if err != nil {
 		if IsConstraint(err) {
@@ -40,7 +40,7 @@ func scanTenant(row interface{ Scan(...any) error }) (lifecycle.Tenant, error) {
 
 // TenantByName finds a tenant by its name.
 func (s *Store) TenantByName(ctx context.Context, name string) (lifecycle.Tenant, error) {
-	t, err := scanTenant(s.read.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE name = ?`, name))
+	t, err := scanTenant(s.read.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE name = $1`, name))
 	if err != nil {
 		return lifecycle.Tenant{}, fmt.Errorf("store: tenant %q: %w", name, err)
 	}
@@ -49,7 +49,7 @@ func (s *Store) TenantByName(ctx context.Context, name string) (lifecycle.Tenant
 
 // TenantByID finds a tenant by id.
 func (s *Store) TenantByID(ctx context.Context, id int64) (lifecycle.Tenant, error) {
-	t, err := scanTenant(s.read.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = ?`, id))
+	t, err := scanTenant(s.read.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`, id))
 	if err != nil {
 		return lifecycle.Tenant{}, fmt.Errorf("store: tenant %d: %w", id, err)
 	}
@@ -58,7 +58,7 @@ func (s *Store) TenantByID(ctx context.Context, id int64) (lifecycle.Tenant, err
 
 // SetPublicAPI turns a tenant's public API feature on or off.
 func (s *Store) SetPublicAPI(ctx context.Context, name string, on bool) error {
-	res, err := s.DB.ExecContext(ctx, `UPDATE tenants SET public_api = ? WHERE name = ?`, on, name)
+	res, err := s.DB.ExecContext(ctx, `UPDATE tenants SET public_api = $1 WHERE name = $2`, on, name)
 	if err != nil {
 		return fmt.Errorf("store: set public API of %q: %w", name, err)
 	}
@@ -71,7 +71,7 @@ func (s *Store) SetPublicAPI(ctx context.Context, name string, on bool) error {
 // CreateUser adds a user to a tenant; a taken username is ErrConflict.
 func (s *Store) CreateUser(ctx context.Context, tenantID int64, username, passwordHash string, admin bool, now time.Time) (lifecycle.User, error) {
 	var id int64
-	err := s.DB.QueryRowContext(ctx, `INSERT INTO users (tenant_id, username, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+	err := s.DB.QueryRowContext(ctx, `INSERT INTO users (tenant_id, username, password_hash, is_admin, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 		tenantID, username, passwordHash, admin, now.UnixNano()).Scan(&id)
 	if err != nil {
 		if IsConstraint(err) {
@@ -99,7 +99,7 @@ func scanUser(row interface{ Scan(...any) error }) (lifecycle.User, error) {
 
 // UserByUsername finds a user by username.
 func (s *Store) UserByUsername(ctx context.Context, username string) (lifecycle.User, error) {
-	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username))
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = $1`, username))
 	if err != nil {
 		return lifecycle.User{}, fmt.Errorf("store: user %q: %w", username, err)
 	}
@@ -108,7 +108,7 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (lifecycle.
 
 // UserByID finds a user by id.
 func (s *Store) UserByID(ctx context.Context, id int64) (lifecycle.User, error) {
-	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	if err != nil {
 		return lifecycle.User{}, fmt.Errorf("store: user %d: %w", id, err)
 	}

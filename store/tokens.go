@@ -11,8 +11,8 @@ import (
 
 const (
 	insertTokenQuery = `INSERT INTO api_tokens (hash, credential_id, tenant_id, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?)`
-	deleteExpiredTokensQuery = `DELETE FROM api_tokens WHERE expires_at <= ?`
+		VALUES ($1, $2, $3, $4, $5)`
+	deleteExpiredTokensQuery = `DELETE FROM api_tokens WHERE expires_at <= $1`
 )
 
 // InsertToken stores a new token and, in the same transaction, deletes the
@@ -48,7 +48,7 @@ const tokenGrantQuery = `SELECT t.credential_id, t.tenant_id, t.created_at, t.ex
 	FROM api_tokens t
 	JOIN credentials c ON c.id = t.credential_id
 	JOIN tenants n ON n.id = t.tenant_id
-	WHERE t.hash = ?`
+	WHERE t.hash = $1`
 
 func (s *Store) tokenGrant(ctx context.Context, hash []byte) (lifecycle.TokenGrant, error) {
 	var g lifecycle.TokenGrant
@@ -69,7 +69,7 @@ func (s *Store) tokenGrant(ctx context.Context, hash []byte) (lifecycle.TokenGra
 
 const keyGrantQuery = `SELECT c.id, c.tenant_id, c.status, c.secret_hash, c.last_used_at, n.public_api
 	FROM credentials c JOIN tenants n ON n.id = c.tenant_id
-	WHERE c.access_key = ?`
+	WHERE c.access_key = $1`
 
 // KeyGrant looks an access key up with its tenant's feature flag in one
 // query over unique keys; an unknown key is ErrNotFound.
@@ -87,8 +87,8 @@ func (s *Store) KeyGrant(ctx context.Context, accessKey string) (lifecycle.KeyGr
 	return g, nil
 }
 
-const touchCredentialQuery = `UPDATE credentials SET last_used_at = ?
-	WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`
+const touchCredentialQuery = `UPDATE credentials SET last_used_at = $1
+	WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $3)`
 
 // TouchCredential records that a credential was used at now, unless that was
 // already recorded less than every ago: at most one write per credential per
