@@ -59,6 +59,8 @@ const (
 	// gives it back.
 	loginBurst = 10
 	loginEvery = 6 * time.Second
+	// How long reading (or making) the session keys may take at start.
+	keyLoadTimeout = 30 * time.Second
 	// How long a login waits for a free password check before it is
 	// refused with 503.
 	passwordCheckWait = 5 * time.Second
@@ -76,7 +78,9 @@ func New(cfg Config, log *slog.Logger, st *store.Store, lc *lifecycle.Service, a
 	if cfg.Limits == nil {
 		cfg.Limits = httpx.MemoryLimits(now)
 	}
-	keys, err := cfg.Keys.load(context.Background(), log)
+	ctx, cancel := context.WithTimeout(context.Background(), keyLoadTimeout)
+	defer cancel()
+	keys, err := cfg.Keys.load(ctx, log)
 	if err != nil {
 		return nil, err
 	}

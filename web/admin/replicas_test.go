@@ -1,12 +1,17 @@
 package admin_test
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"esp/store"
 	"esp/store/storetest"
 	"esp/web/admin"
 	"esp/web/internal/webtest"
@@ -85,5 +90,40 @@ func TestReplicasOnPostgresKeepTheSessionKeysInTheDatabase(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(r.Cfg.Admin.DataDir, admin.SessionKeyFile)); !os.IsNotExist(err) {
 			t.Fatalf("replica %d wrote a session key file (%v)", i+1, err)
 		}
+	}
+}
+
+// keyTable is a KeyTable answering fixed keys.
+type keyTable struct {
+	keys store.SessionKeys
+	err  error
+}
+
+func (k keyTable) SessionKeys(context.Context, store.SessionKeys) (store.SessionKeys, error) {
+	return k.keys, k.err
+}
+
+// Keys that cannot be the session keys, or a table that cannot be read,
+// stop the start with a one-line error that shows no key.
+func TestSessionKeysTheTableCannotGiveStopTheStart(t *testing.T) {
+	env := webtest.NewEnv(t)
+	short := store.SessionKeys{Hash: make([]byte, 64), Block: []byte("0123456789abcdef"), CSRF: make([]byte, 32)}
+	for _, tc := range []struct {
+		name  string
+		table keyTable
+		want  string
+	}{
+		{"a short key", keyTable{keys: short}, "damaged"},
+		{"a failing table", keyTable{err: errors.New("connection refused")}, "connection refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := env.Cfg.Admin
+			cfg.Keys = admin.KeysIn(tc.table)
+			_, err := admin.New(cfg, slog.New(slog.DiscardHandler), env.Store, env.Service, env.Accounts, env.Clock.Now)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") ||
+				strings.Contains(err.Error(), "0123456789abcdef") {
+				t.Fatalf("admin.New = %v, want one line saying %q without the keys", err, tc.want)
+			}
+		})
 	}
 }
