@@ -41,14 +41,13 @@ func (c *FakeClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// Env is a real server over a real store on a fresh database of the
-// tests' backend (storetest), with
+// Env is a real server over a real store in a temporary folder, with
 // tenant "acme" (public API on) holding admin "alice" and non-admin "bob",
 // and tenant "globex" (public API off) holding admin "gina". Every
 // password is "password-<username>".
 type Env struct {
 	Store     *store.Store
-	Database  *storetest.Database // open it again for another process's view
+	Database  *storetest.Database // open it again for another process's view (NewEnv only)
 	Service   *lifecycle.Service
 	Accounts  *lifecycle.Accounts
 	Scheduler *lifecycle.Scheduler
@@ -94,7 +93,6 @@ var _ io.Writer = (*SyncBuffer)(nil)
 // NewEnv starts an Env; opts change the server's configuration first.
 func NewEnv(tb testing.TB, opts ...func(*Config)) *Env {
 	tb.Helper()
-	ctx := context.Background()
 	db := storetest.New(tb)
 	st := db.Open(tb)
 	// The session key file's folder, on either backend.
@@ -102,24 +100,41 @@ func NewEnv(tb testing.TB, opts ...func(*Config)) *Env {
 	if dir == "" {
 		dir = tb.TempDir()
 	}
-	clock := &FakeClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	env := newEnv(tb, st, dir, nil, nil, opts)
+	env.Database = db
+	env.seed(tb)
+	env.start(tb)
+	return env
+}
+
+// newEnv is an Env over st on clock (nil: a new one), not seeded and
+// without a server yet; the admin's session key file is in dir. shared,
+// when set, changes the configuration last (after opts).
+func newEnv(tb testing.TB, st *store.Store, dir string, clock *FakeClock, shared func(*Config), opts []func(*Config)) *Env {
+	tb.Helper()
+	if clock == nil {
+		clock = &FakeClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	}
 	logs := &SyncBuffer{}
 	cfg := Config{Admin: admin.Config{DataDir: dir}}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	var log *slog.Logger
-	if cfg.JSONLogs {
-		log = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	} else {
-		log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if shared != nil {
+		shared(&cfg)
 	}
 	accounts := lifecycle.NewAccounts(st, clock.Now)
 	accounts.BcryptCost = bcrypt.MinCost
 	svc := lifecycle.NewService(st, clock.Now, lifecycle.Config{})
+	return &Env{Store: st, Service: svc, Accounts: accounts, Clock: clock, Logs: logs, Cfg: cfg}
+}
+
+// seed adds the tenants and users every Env has.
+func (env *Env) seed(tb testing.TB) {
+	tb.Helper()
+	ctx := context.Background()
+	accounts := env.Accounts
 	var err error
-	env := &Env{Store: st, Database: db, Service: svc, Accounts: accounts, Clock: clock, Logs: logs, Cfg: cfg,
-		Scheduler: lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{}, log, clock.Now)}
 	if env.Acme, err = accounts.AddTenant(ctx, "acme"); err != nil {
 		tb.Fatal(err)
 	}
@@ -137,7 +152,21 @@ func NewEnv(tb testing.TB, opts ...func(*Config)) *Env {
 			tb.Fatal(err)
 		}
 	}
-	if env.Admin, err = admin.New(env.Cfg.Admin, log, st, svc, accounts, clock.Now); err != nil {
+}
+
+// start builds the Env's scheduler and server.
+func (env *Env) start(tb testing.TB) {
+	tb.Helper()
+	var log *slog.Logger
+	if env.Cfg.JSONLogs {
+		log = slog.New(slog.NewJSONHandler(env.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	} else {
+		log = slog.New(slog.NewTextHandler(env.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	st, clock := env.Store, env.Clock
+	env.Scheduler = lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{}, log, clock.Now)
+	var err error
+	if env.Admin, err = admin.New(env.Cfg.Admin, log, st, env.Service, env.Accounts, clock.Now); err != nil {
 		tb.Fatal(err)
 	}
 	env.Metrics = prometheus.NewRegistry()
@@ -145,7 +174,6 @@ func NewEnv(tb testing.TB, opts ...func(*Config)) *Env {
 	env.Scheduler.Observer = m
 	env.API = api.New(env.Cfg.API, log, st, clock.Now, m)
 	env.Server = web.New(log, env.Admin, env.API, web.Options{Observer: m})
-	return env
 }
 
 // Tick runs the scheduler once at the fake clock's time.
