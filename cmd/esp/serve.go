@@ -19,6 +19,7 @@ import (
 	"esp/web"
 	"esp/web/admin"
 	"esp/web/api"
+	"esp/web/httpx"
 	"esp/web/metrics"
 )
 
@@ -26,6 +27,7 @@ type serveConfig struct {
 	data, addr      string
 	tlsCert, tlsKey string // both or neither: serve HTTPS
 	metricsAddr     string // "": no metrics listener
+	proxies         httpx.TrustedProxies
 	logFormat       string // text or json
 	activator       string
 	webhookURL      string
@@ -72,8 +74,9 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	fs.StringVar(&c.tlsCert, "tls-cert", envOr(e, "ESP_TLS_CERT", ""), "serve HTTPS with this PEM certificate (chain) file; needs --tls-key (env ESP_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", envOr(e, "ESP_TLS_KEY", ""), "the PEM private key file of --tls-cert (env ESP_TLS_KEY)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", envOr(e, "ESP_METRICS_ADDR", ""), "serve Prometheus metrics at /metrics on this address; off when empty (env ESP_METRICS_ADDR)")
+	proxies := fs.String("trusted-proxies", envOr(e, "ESP_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges or addresses of the load balancers whose X-Forwarded-For gives the client address; none when empty (env ESP_TRUSTED_PROXIES)")
 	fs.StringVar(&c.logFormat, "log-format", envOr(e, "ESP_LOG_FORMAT", "text"), "text or json (env ESP_LOG_FORMAT)")
-	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT] [--log-format text|json] [--tick D] ..."); err != nil {
+	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT] [--trusted-proxies CIDR,...] [--log-format text|json] [--tick D] ..."); err != nil {
 		return c, err
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
@@ -81,6 +84,10 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, usageError{fmt.Sprintf("serve: --log-format must be text or json, got %q", c.logFormat)}
+	}
+	var err error
+	if c.proxies, err = httpx.ParseTrustedProxies(*proxies); err != nil {
+		return c, usageError{"serve: --trusted-proxies (or ESP_TRUSTED_PROXIES): " + err.Error()}
 	}
 	c.data = *data
 	c.admin.DataDir = c.data // the session key lives there
@@ -164,7 +171,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	// costs next to nothing, and the database is read only by a scrape.
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, st)
-	srv := web.New(log, pages, api.New(api.Config{TokenTTL: cfg.tokenTTL}, log, st, now, m), web.Options{Observer: m})
+	srv := web.New(log, pages, api.New(api.Config{TokenTTL: cfg.tokenTTL}, log, st, now, m), web.Options{Observer: m, TrustedProxies: cfg.proxies})
 
 	httpSrv := &http.Server{
 		Handler:           srv,
@@ -201,7 +208,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		log.Info("serving metrics", "addr", metricsLn.Addr().String())
 	}
 	fmt.Fprintf(e.stdout, "ESP is running at %s://%s (data in %s; Ctrl+C stops it)\n", scheme, ln.Addr(), cfg.data)
-	log.Info("serving", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "activator", cfg.activator)
+	log.Info("serving", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "activator", cfg.activator,
+		"trusted_proxies", cfg.proxies.String())
 
 	select {
 	case <-ctx.Done():

@@ -21,6 +21,7 @@ import (
 	"esp/web"
 	"esp/web/admin"
 	"esp/web/api"
+	"esp/web/httpx"
 	"esp/web/metrics"
 )
 
@@ -67,6 +68,9 @@ type Config struct {
 	// JSONLogs writes the log as JSON lines (esp serve --log-format json)
 	// rather than text.
 	JSONLogs bool
+	// TrustedProxies are the load balancers whose X-Forwarded-For names
+	// the client (esp serve --trusted-proxies); none by default.
+	TrustedProxies httpx.TrustedProxies
 }
 
 // SyncBuffer collects log output from concurrent handlers.
@@ -139,7 +143,7 @@ func NewEnv(tb testing.TB, opts ...func(*Config)) *Env {
 	m := metrics.New(env.Metrics, st)
 	env.Scheduler.Observer = m
 	env.API = api.New(env.Cfg.API, log, st, clock.Now, m)
-	env.Server = web.New(log, env.Admin, env.API, web.Options{Observer: m})
+	env.Server = web.New(log, env.Admin, env.API, web.Options{Observer: m, TrustedProxies: cfg.TrustedProxies})
 	return env
 }
 
