@@ -10,13 +10,11 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
-
-	"esp/store"
 )
 
 // Accounts validates and creates tenants and users.
 type Accounts struct {
-	store *store.Store
+	store AccountStore
 	now   func() time.Time
 	// BcryptCost is the password hashing cost; tests lower it.
 	BcryptCost int
@@ -26,7 +24,7 @@ type Accounts struct {
 }
 
 // NewAccounts returns Accounts over st.
-func NewAccounts(st *store.Store, now func() time.Time) *Accounts {
+func NewAccounts(st AccountStore, now func() time.Time) *Accounts {
 	return &Accounts{store: st, now: now, BcryptCost: bcrypt.DefaultCost}
 }
 
@@ -49,17 +47,17 @@ func checkName(kind, name string) error {
 }
 
 // AddTenant creates a tenant with the public API feature off.
-func (a *Accounts) AddTenant(ctx context.Context, name string) (store.Tenant, error) {
+func (a *Accounts) AddTenant(ctx context.Context, name string) (Tenant, error) {
 	if err := checkName("tenant", name); err != nil {
-		return store.Tenant{}, err
+		return Tenant{}, err
 	}
 	t, err := a.store.CreateTenant(ctx, name, false, a.now())
-	return t, fromStore(err)
+	return t, err
 }
 
 // SetPublicAPI turns the tenant's public API feature on or off.
 func (a *Accounts) SetPublicAPI(ctx context.Context, tenant string, on bool) error {
-	return fromStore(a.store.SetPublicAPI(ctx, tenant, on))
+	return a.store.SetPublicAPI(ctx, tenant, on)
 }
 
 // HashPassword hashes a password with bcrypt.
@@ -75,23 +73,23 @@ func (a *Accounts) HashPassword(password string) (string, error) {
 }
 
 // AddUser creates a user in the named tenant.
-func (a *Accounts) AddUser(ctx context.Context, tenant, username, password string, admin bool) (store.User, error) {
+func (a *Accounts) AddUser(ctx context.Context, tenant, username, password string, admin bool) (User, error) {
 	if err := checkName("user", username); err != nil {
-		return store.User{}, err
+		return User{}, err
 	}
 	if strings.ContainsRune(username, ' ') {
-		return store.User{}, Errorf(Invalid, "user name must not contain spaces")
+		return User{}, Errorf(Invalid, "user name must not contain spaces")
 	}
 	t, err := a.store.TenantByName(ctx, tenant)
 	if err != nil {
-		return store.User{}, fromStore(err)
+		return User{}, err
 	}
 	hash, err := a.HashPassword(password)
 	if err != nil {
-		return store.User{}, err
+		return User{}, err
 	}
 	u, err := a.store.CreateUser(ctx, t.ID, username, hash, admin, a.now())
-	return u, fromStore(err)
+	return u, err
 }
 
 // dummyHash is compared against when the user does not exist, so that a
@@ -108,17 +106,17 @@ func (a *Accounts) dummyHash() []byte {
 var ErrBadLogin = errors.New("wrong username or password")
 
 // Authenticate checks a username and password.
-func (a *Accounts) Authenticate(ctx context.Context, username, password string) (store.User, error) {
+func (a *Accounts) Authenticate(ctx context.Context, username, password string) (User, error) {
 	u, err := a.store.UserByUsername(ctx, username)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		bcrypt.CompareHashAndPassword(a.dummyHash(), []byte(password))
-		return store.User{}, ErrBadLogin
+		return User{}, ErrBadLogin
 	}
 	if err != nil {
-		return store.User{}, err
+		return User{}, err
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
-		return store.User{}, ErrBadLogin
+		return User{}, ErrBadLogin
 	}
 	return u, nil
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"esp/lifecycle"
-	"esp/store"
 )
 
 // Deactivate's write is conditional on the status it checked: whatever
@@ -27,7 +26,7 @@ func TestDeactivateWriteRequiresPendingActivationOrActivated(t *testing.T) {
 				t.Fatal(err)
 			}
 			id := cur.Credential.ID
-			var before store.Credential
+			var before lifecycle.Credential
 			var auditBefore int
 			lifecycle.SetAfterCheck(f.svc, func(on lifecycle.Trigger) {
 				if on != lifecycle.OnDeactivate {
@@ -52,7 +51,7 @@ func TestDeactivateWriteRequiresPendingActivationOrActivated(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Deactivate from %s: %v", meanwhile, err)
 				}
-				if after.Status != string(lifecycle.PendingDeactivation) {
+				if after.Status != lifecycle.PendingDeactivation {
 					t.Fatalf("status=%s, want %s", after.Status, lifecycle.PendingDeactivation)
 				}
 				if got := countAudit(t, f, id); got != auditBefore+1 {
@@ -61,12 +60,12 @@ func TestDeactivateWriteRequiresPendingActivationOrActivated(t *testing.T) {
 				return
 			}
 			var le *lifecycle.Error
-			if !errors.As(err, &le) || !errors.Is(err, store.ErrConflict) ||
+			if !errors.As(err, &le) || !errors.Is(err, lifecycle.ErrConflict) ||
 				le.Message != "The credentials changed at the same time; reopen the window to see their status." {
 				t.Fatalf("Deactivate from %s: err=%v, want the conflict message", meanwhile, err)
 			}
 			if meanwhile == lifecycle.None {
-				if !errors.Is(afterErr, store.ErrNotFound) {
+				if !errors.Is(afterErr, lifecycle.ErrNotFound) {
 					t.Fatalf("purged credential: err=%v, want ErrNotFound", afterErr)
 				}
 			} else if afterErr != nil || !reflect.DeepEqual(after, before) {

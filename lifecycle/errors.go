@@ -3,8 +3,6 @@ package lifecycle
 import (
 	"errors"
 	"fmt"
-
-	"esp/store"
 )
 
 // Code says what kind of refusal an Error is; the HTTP layer maps each code
@@ -76,18 +74,14 @@ func ErrorMessage(err error) string {
 // refused is the Conflict a user's move meets when the credential's status
 // does not allow it, or changed at the same time.
 func refused(message string) *Error {
-	return &Error{Code: Conflict, Message: message, Err: store.ErrConflict}
+	return &Error{Code: Conflict, Message: message, Err: ErrConflict}
 }
 
-// fromStore gives the store's not-found and conflict errors their codes.
-func fromStore(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, store.ErrNotFound):
-		return &Error{Code: NotFound, Err: err}
-	case errors.Is(err, store.ErrConflict):
-		return &Error{Code: Conflict, Err: err}
-	}
-	return err
-}
+// ErrNotFound is what storage returns, wrapped, for a row that does not
+// exist.
+var ErrNotFound = &Error{Code: NotFound}
+
+// ErrConflict is what storage returns, wrapped, for a change that would
+// break an invariant (a duplicate name, a second live credential) or whose
+// row was not in the state the change expected.
+var ErrConflict = &Error{Code: Conflict}

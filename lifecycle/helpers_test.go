@@ -35,7 +35,7 @@ type fixture struct {
 	svc      *lifecycle.Service
 	sched    *lifecycle.Scheduler
 	accounts *lifecycle.Accounts
-	tenant   store.Tenant
+	tenant   lifecycle.Tenant
 }
 
 func mustOpenStore(tb testing.TB, dir string) *store.Store {

@@ -19,14 +19,17 @@ type HistoryEntry struct {
 // historyEvents are the audit actions that change a credential's status, in
 // the words of the history. The other audit rows (the gateway removing a
 // failed activation, which leaves the status as it is) are not part of it.
-var historyEvents = []struct{ action, words string }{
-	{"generate", "Generated"},
-	{"activate", "Activated"},
-	{"fail_activation", "Activation failed"},
-	{"deactivate", "Deactivation requested"},
-	{"confirm_deactivation", "Deactivated"},
-	{"fail_deactivation", "Deactivation failed"},
-	{"purge", "Purged"},
+var historyEvents = []struct {
+	event AuditEvent
+	words string
+}{
+	{AuditGenerate, "Generated"},
+	{AuditActivate, "Activated"},
+	{AuditFailActivation, "Activation failed"},
+	{AuditDeactivate, "Deactivation requested"},
+	{AuditConfirmDeactivation, "Deactivated"},
+	{AuditFailDeactivation, "Deactivation failed"},
+	{AuditPurge, "Purged"},
 }
 
 // userActorPrefix marks an audit actor that is a signed-in user.
@@ -51,12 +54,12 @@ func actorName(actor string) string {
 // newest first, older than the entry beforeID (0: from the newest). Purged
 // credentials' entries stay in it.
 func (s *Service) History(ctx context.Context, tenantID, beforeID int64, limit int) ([]HistoryEntry, error) {
-	actions := make([]string, len(historyEvents))
-	words := make(map[string]string, len(historyEvents))
+	events := make([]AuditEvent, len(historyEvents))
+	words := make(map[AuditEvent]string, len(historyEvents))
 	for i, e := range historyEvents {
-		actions[i], words[e.action] = e.action, e.words
+		events[i], words[e.event] = e.event, e.words
 	}
-	rows, err := s.store.TenantAudit(ctx, tenantID, beforeID, actions, limit)
+	rows, err := s.store.TenantAudit(ctx, tenantID, beforeID, events, limit)
 	if err != nil {
 		return nil, err
 	}

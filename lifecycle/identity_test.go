@@ -91,7 +91,7 @@ func TestCredentialAfterPurgeIsANewIdentity(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, e := range entries {
-			actions = append(actions, e.Action)
+			actions = append(actions, string(e.Action))
 		}
 		return actions
 	}

@@ -10,13 +10,30 @@ import (
 )
 
 // The domain speaks no wire format and no database: adapters that do (the
-// webhook activator) live in sub-packages of their own.
+// webhook activator) live in sub-packages of their own. It owns its types
+// and declares the storage it needs, so it never imports package store.
 func TestLifecycleImportsNoAdapterPackages(t *testing.T) {
-	forbidden := map[string]bool{"net/http": true, "database/sql": true, "encoding/csv": true, "encoding/json": true}
+	forbidden := map[string]bool{"net/http": true, "database/sql": true, "encoding/csv": true, "encoding/json": true,
+		"esp/store": true}
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkImports(t, files, forbidden)
+}
+
+// The domain's adapters (the webhook activator, the plan file codec) work
+// on its types, not on the store's.
+func TestLifecycleAdaptersDoNotImportTheStore(t *testing.T) {
+	files, err := filepath.Glob("*/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkImports(t, files, map[string]bool{"esp/store": true})
+}
+
+func checkImports(t *testing.T, files []string, forbidden map[string]bool) {
+	t.Helper()
 	fset := token.NewFileSet()
 	var checked int
 	for _, name := range files {

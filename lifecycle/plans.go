@@ -4,19 +4,17 @@ import (
 	"context"
 	"errors"
 	"time"
-
-	"esp/store"
 )
 
 // PlanStore is the storage the plan use cases need.
 type PlanStore interface {
-	Plans(ctx context.Context, tenantID int64) ([]store.Plan, error)
-	TenantPlan(ctx context.Context, tenantID, planID int64) (store.Plan, error)
-	PlanRowsAfter(ctx context.Context, planID, afterID int64, limit int) ([]store.PlanRow, error)
-	EachPlanRow(ctx context.Context, planID int64, fn func(r *store.PlanRow) error) error
+	Plans(ctx context.Context, tenantID int64) ([]Plan, error)
+	TenantPlan(ctx context.Context, tenantID, planID int64) (Plan, error)
+	PlanRowsAfter(ctx context.Context, planID, afterID int64, limit int) ([]PlanRow, error)
+	EachPlanRow(ctx context.Context, planID int64, fn func(r *PlanRow) error) error
 	EachPlanChunk(ctx context.Context, planID int64, fn func(lines []byte, rows int) error) error
-	TenantByName(ctx context.Context, name string) (store.Tenant, error)
-	ImportPlan(ctx context.Context, tenantID int64, name string, now time.Time, next func(*store.PlanRow) error) (store.Plan, error)
+	TenantByName(ctx context.Context, name string) (Tenant, error)
+	ImportPlan(ctx context.Context, tenantID int64, name string, now time.Time, next func(*PlanRow) error) (Plan, error)
 }
 
 // Plans lists, pages, exports and imports a tenant's staffing plans.
@@ -31,20 +29,20 @@ func NewPlans(st PlanStore, now func() time.Time) *Plans {
 }
 
 // List is the tenant's plans in the order they were created.
-func (p *Plans) List(ctx context.Context, tenantID int64) ([]store.Plan, error) {
+func (p *Plans) List(ctx context.Context, tenantID int64) ([]Plan, error) {
 	return p.store.Plans(ctx, tenantID)
 }
 
 // Get is one plan of the tenant; another tenant's plan is NotFound,
 // exactly like a plan that does not exist.
-func (p *Plans) Get(ctx context.Context, tenantID, planID int64) (store.Plan, error) {
+func (p *Plans) Get(ctx context.Context, tenantID, planID int64) (Plan, error) {
 	plan, err := p.store.TenantPlan(ctx, tenantID, planID)
-	return plan, fromStore(err)
+	return plan, err
 }
 
 // Page is one page of a plan's rows.
 type Page struct {
-	Rows []store.PlanRow
+	Rows []PlanRow
 	More bool // rows follow the last one of this page
 }
 
@@ -64,7 +62,7 @@ func (p *Plans) Page(ctx context.Context, planID, afterID int64, limit int) (Pag
 
 // RowWriter receives a plan's rows one at a time.
 type RowWriter interface {
-	WriteRow(r *store.PlanRow) error
+	WriteRow(r *PlanRow) error
 }
 
 // LineWriter is a RowWriter that takes the rows' stored lines (their
@@ -90,17 +88,17 @@ func (p *Plans) Export(ctx context.Context, planID int64, w RowWriter) error {
 // rows next yields (next fills its argument and returns io.EOF after the
 // last row), all or nothing. An unknown tenant is NotFound, a name the
 // tenant already uses Conflict.
-func (p *Plans) Import(ctx context.Context, tenant, name string, next func(*store.PlanRow) error) (store.Plan, error) {
+func (p *Plans) Import(ctx context.Context, tenant, name string, next func(*PlanRow) error) (Plan, error) {
 	t, err := p.store.TenantByName(ctx, tenant)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Plan{}, Errorf(NotFound, "unknown tenant %q: %w", tenant, err)
+	if errors.Is(err, ErrNotFound) {
+		return Plan{}, Errorf(NotFound, "unknown tenant %q: %w", tenant, err)
 	}
 	if err != nil {
-		return store.Plan{}, err
+		return Plan{}, err
 	}
 	plan, err := p.store.ImportPlan(ctx, t.ID, name, p.now(), next)
-	if errors.Is(err, store.ErrConflict) {
-		return store.Plan{}, Errorf(Conflict, "tenant %q already has a plan named %q: %w", tenant, name, err)
+	if errors.Is(err, ErrConflict) {
+		return Plan{}, Errorf(Conflict, "tenant %q already has a plan named %q: %w", tenant, name, err)
 	}
 	return plan, err
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"esp/lifecycle"
-	"esp/store"
 )
 
 // The weekly purge that the scheduler runs deletes only credentials
@@ -55,7 +54,7 @@ func TestScheduledPurgeKeepsCredentialsDeactivatedUnder24Hours(t *testing.T) {
 	for i, c := range cases {
 		_, err := f.store.CredentialByID(ctx, ids[i])
 		switch {
-		case c.purged && !errors.Is(err, store.ErrNotFound):
+		case c.purged && !errors.Is(err, lifecycle.ErrNotFound):
 			t.Errorf("%s before the weekly purge: still there (err=%v), want purged", c.name, err)
 		case !c.purged && err != nil:
 			t.Errorf("%s before the weekly purge: %v, want kept", c.name, err)

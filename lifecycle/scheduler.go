@@ -6,15 +6,13 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"esp/store"
 )
 
 // Scheduler moves credentials through their pending statuses. All of its
 // state lives in rows (due and deadline times, the last purge time), so a
 // restart picks up where the last process stopped.
 type Scheduler struct {
-	store     *store.Store
+	store     SchedulerStore
 	activator Activator
 	cfg       Config
 	log       *slog.Logger
@@ -34,7 +32,7 @@ type Scheduler struct {
 }
 
 // NewScheduler returns a scheduler; now is the clock Run uses.
-func NewScheduler(st *store.Store, act Activator, cfg Config, log *slog.Logger, now func() time.Time) *Scheduler {
+func NewScheduler(st SchedulerStore, act Activator, cfg Config, log *slog.Logger, now func() time.Time) *Scheduler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -97,9 +95,9 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) (TickResult, error)
 // work handles one batch of due credentials: time-outs fail at once; the
 // rest go to the activator a few at a time, each group claimed just before
 // its calls so that no claim's lease runs out while it waits its turn.
-func (s *Scheduler) work(ctx context.Context, now time.Time, due []store.Credential, res *TickResult) error {
+func (s *Scheduler) work(ctx context.Context, now time.Time, due []Credential, res *TickResult) error {
 	var timedOut []move
-	var live []store.Credential
+	var live []Credential
 	for _, c := range due {
 		if !c.DeadlineAt.After(now) {
 			if m, ok := s.outcome(c, OnTimeout, now, "timed out"); ok {
@@ -128,11 +126,11 @@ func (s *Scheduler) work(ctx context.Context, now time.Time, due []store.Credent
 // credential's deadline) while a dead process's claims lapse within one
 // lease. A claim that could not be renewed was taken over (or the
 // credential changed): its call is cancelled and its outcome dropped.
-func (s *Scheduler) activateGroup(ctx context.Context, now time.Time, group []store.Credential, res *TickResult) error {
-	claims := make([]store.Claim, 0, len(group))
-	byID := make(map[int64]store.Credential, len(group))
+func (s *Scheduler) activateGroup(ctx context.Context, now time.Time, group []Credential, res *TickResult) error {
+	claims := make([]Claim, 0, len(group))
+	byID := make(map[int64]Credential, len(group))
 	for _, c := range group {
-		claims = append(claims, store.Claim{CredentialID: c.ID, Status: c.Status, DueAt: c.DueAt, Until: s.leaseEnd(c, now)})
+		claims = append(claims, Claim{CredentialID: c.ID, Status: c.Status, DueAt: c.DueAt, Until: s.leaseEnd(c, now)})
 		byID[c.ID] = c
 	}
 	held, err := s.store.ClaimDue(ctx, claims)
@@ -201,7 +199,7 @@ func (s *Scheduler) activateGroup(ctx context.Context, now time.Time, group []st
 }
 
 // observeCall tells the observer what came of credential c's call.
-func (s *Scheduler) observeCall(c store.Credential, err error, lost bool) {
+func (s *Scheduler) observeCall(c Credential, err error, lost bool) {
 	if s.Observer == nil {
 		return
 	}
@@ -214,12 +212,12 @@ func (s *Scheduler) observeCall(c store.Credential, err error, lost bool) {
 	case errors.Is(err, ErrPermanent):
 		result = CallFailed
 	}
-	s.Observer.ActivatorCalled(pendingActionOf(c), result)
+	s.Observer.ActivatorCalled(c.PendingAction, result)
 }
 
 // leaseEnd is when a claim taken or renewed at now lapses: one lease on,
 // but never after the credential's deadline.
-func (s *Scheduler) leaseEnd(c store.Credential, now time.Time) time.Time {
+func (s *Scheduler) leaseEnd(c Credential, now time.Time) time.Time {
 	until := now.Add(s.cfg.Lease)
 	if until.After(c.DeadlineAt) {
 		until = c.DeadlineAt
@@ -229,8 +227,8 @@ func (s *Scheduler) leaseEnd(c store.Credential, now time.Time) time.Time {
 
 // call is one claimed credential's activator call and its outcome.
 type call struct {
-	cred   store.Credential
-	claim  store.Claim
+	cred   Credential
+	claim  Claim
 	ctx    context.Context
 	cancel context.CancelFunc
 	err    error
@@ -251,7 +249,7 @@ func (s *Scheduler) heartbeat(ctx context.Context, calls []call) map[int64]bool 
 		case <-beats:
 		}
 		now := s.now().UTC()
-		renew := make([]store.Claim, 0, len(calls))
+		renew := make([]Claim, 0, len(calls))
 		for _, c := range calls {
 			if !lost[c.cred.ID] {
 				cl := c.claim
@@ -292,13 +290,13 @@ func (s *Scheduler) renewBeats(every time.Duration) (<-chan time.Time, func()) {
 type move struct {
 	from Status
 	tr   Transition
-	row  store.Transition
+	row  CredentialWrite
 }
 
 // outcome is the move trigger t makes of due credential c; ok is false,
 // and the credential left as it is, where t does not apply to its status.
-func (s *Scheduler) outcome(c store.Credential, t Trigger, now time.Time, detail string) (m move, ok bool) {
-	from := statusOf(c)
+func (s *Scheduler) outcome(c Credential, t Trigger, now time.Time, detail string) (m move, ok bool) {
+	from := c.Status
 	tr, ok := from.On(t)
 	if !ok {
 		s.log.Error("scheduler trigger does not apply to the credential's status", "credential", c.ID, "status", c.Status, "trigger", t)
@@ -317,12 +315,12 @@ func (s *Scheduler) apply(ctx context.Context, ms []move, res *TickResult) error
 	if len(ms) == 0 {
 		return nil
 	}
-	ts := make([]store.Transition, len(ms))
+	ts := make([]CredentialWrite, len(ms))
 	for i, m := range ms {
 		ts[i] = m.row
 	}
 	skipped, err := s.store.ApplyTransitions(ctx, ts)
-	if err != nil && !errors.Is(err, store.ErrConflict) {
+	if err != nil && !errors.Is(err, ErrConflict) {
 		return err
 	}
 	done := make(map[int]bool, len(skipped))
@@ -356,7 +354,7 @@ func (s *Scheduler) callActivator(calls []call) {
 	var wg sync.WaitGroup
 	for i := range calls {
 		c := &calls[i]
-		action := pendingActionOf(c.cred).Request()
+		action := c.cred.PendingAction.Request()
 		ev := Event{CredentialID: c.cred.ID, TenantID: c.cred.TenantID, AccessKey: c.cred.AccessKey, Action: action,
 			IdempotencyKey: IdempotencyKey(c.cred.ID, c.cred.AccessKey, action), Attempt: c.cred.Attempts + 1}
 		sem <- struct{}{}

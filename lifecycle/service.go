@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"esp/store"
 )
 
 // Config holds the lifecycle's durations; zero fields take the defaults.
@@ -50,7 +48,7 @@ func (c Config) withDefaults() Config {
 
 // Service applies Generate and Deactivate for an actor.
 type Service struct {
-	store *store.Store
+	store CredentialStore
 	now   func() time.Time
 	cfg   Config
 	// afterCheck, when set (only by tests), runs between the status check
@@ -59,7 +57,7 @@ type Service struct {
 }
 
 // NewService returns a Service over st; now is the clock (time.Now in production).
-func NewService(st *store.Store, now func() time.Time, cfg Config) *Service {
+func NewService(st CredentialStore, now func() time.Time, cfg Config) *Service {
 	return &Service{store: st, now: now, cfg: cfg.withDefaults()}
 }
 
@@ -69,25 +67,25 @@ func (s *Service) Config() Config { return s.cfg }
 // Current is the credential the tenant's window shows.
 type Current struct {
 	Status     Status
-	Credential store.Credential // zero when Status is None
+	Credential Credential // zero when Status is None
 }
 
 // Current returns the tenant's current credential and its status.
 func (s *Service) Current(ctx context.Context, tenantID int64) (Current, error) {
 	c, err := s.store.CurrentCredential(ctx, tenantID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return Current{Status: None}, nil
 	}
 	if err != nil {
 		return Current{}, err
 	}
-	return Current{Status: statusOf(c), Credential: c}, nil
+	return Current{Status: c.Status, Credential: c}, nil
 }
 
 // NewKeys is the answer to Generate: the only moment the full keys exist
 // outside the client's hands.
 type NewKeys struct {
-	Credential store.Credential
+	Credential Credential
 	AccessKey  string
 	SecretKey  string
 }
@@ -98,7 +96,7 @@ var ErrAlreadyGenerated = errors.New("lifecycle: this Generate request was alrea
 
 // Current is the new credential as the tenant's current one.
 func (k NewKeys) Current() Current {
-	return Current{Status: statusOf(k.Credential), Credential: k.Credential}
+	return Current{Status: k.Credential.Status, Credential: k.Credential}
 }
 
 // Generate creates a new credential in Pending Activation for the tenant.
@@ -142,8 +140,8 @@ func (s *Service) generate(ctx context.Context, tenantID int64, actor string, re
 	c.AccessKey, c.SecretHash = access, HashSecret(secret)
 	c.AccessLast4, c.SecretLast4 = Last4(access), Last4(secret)
 	c.GenerateRequest = request
-	c, err = s.store.InsertCredential(ctx, c, actor, tr.Audit.column())
-	if errors.Is(err, store.ErrConflict) {
+	c, err = s.store.InsertCredential(ctx, c, actor, tr.Audit)
+	if errors.Is(err, ErrConflict) {
 		// The same request, sent twice at once, may have won the race.
 		if err := s.checkNewRequest(ctx, tenantID, request); err != nil {
 			return NewKeys{}, err
@@ -176,27 +174,27 @@ func (s *Service) checkNewRequest(ctx context.Context, tenantID int64, request [
 // From that moment it no longer authenticates. The write applies only while
 // the credential is still in a status Deactivate applies to: one that
 // changed meanwhile (activated, say) is deactivated all the same.
-func (s *Service) Deactivate(ctx context.Context, tenantID int64, actor string) (store.Credential, error) {
+func (s *Service) Deactivate(ctx context.Context, tenantID int64, actor string) (Credential, error) {
 	cur, err := s.Current(ctx, tenantID)
 	if err != nil {
-		return store.Credential{}, err
+		return Credential{}, err
 	}
 	tr, ok := cur.Status.On(OnDeactivate)
 	if !ok {
-		return store.Credential{}, refused(fmt.Sprintf("Deactivate is not available while the status is %s.", cur.Status.Label()))
+		return Credential{}, refused(fmt.Sprintf("Deactivate is not available while the status is %s.", cur.Status.Label()))
 	}
 	if s.afterCheck != nil {
 		s.afterCheck(OnDeactivate)
 	}
 	now := s.now().UTC()
-	_, err = s.store.ApplyTransitions(ctx, []store.Transition{
+	_, err = s.store.ApplyTransitions(ctx, []CredentialWrite{
 		tr.write(cur.Credential.ID, OnDeactivate.From(), now, s.cfg, actor, ""),
 	})
-	if errors.Is(err, store.ErrConflict) {
-		return store.Credential{}, refused("The credentials changed at the same time; reopen the window to see their status.")
+	if errors.Is(err, ErrConflict) {
+		return Credential{}, refused("The credentials changed at the same time; reopen the window to see their status.")
 	}
 	if err != nil {
-		return store.Credential{}, err
+		return Credential{}, err
 	}
 	return s.store.CredentialByID(ctx, cur.Credential.ID)
 }

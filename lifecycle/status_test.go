@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"esp/lifecycle"
-	"esp/store"
 )
 
 // The seed's status table, literally: label, description, Generate, Deactivate.
@@ -94,7 +93,7 @@ func TestActionsFollowSeedTable(t *testing.T) {
 					}
 					after, _ := f.svc.Current(ctx, f.tenant.ID)
 					if !allowed {
-						if !errors.Is(err, store.ErrConflict) {
+						if !errors.Is(err, lifecycle.ErrConflict) {
 							t.Fatalf("%s from %s: err=%v, want ErrConflict", action, row.status, err)
 						}
 						if !reflect.DeepEqual(after, before) {

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"strings"
 	"time"
-
-	"esp/store"
 )
 
 // Token format: "esptk_" followed by the unpadded base64url encoding of 32
@@ -48,9 +46,9 @@ func WellFormedToken(t string) bool {
 
 // TokenStore is the storage the token exchange and authentication need.
 type TokenStore interface {
-	KeyGrant(ctx context.Context, accessKey string) (store.KeyGrant, error)
-	InsertToken(ctx context.Context, t store.Token) error
-	TokenGrant(ctx context.Context, hash []byte) (store.TokenGrant, error)
+	KeyGrant(ctx context.Context, accessKey string) (KeyGrant, error)
+	InsertToken(ctx context.Context, t Token) error
+	TokenGrant(ctx context.Context, hash []byte) (TokenGrant, error)
 	TouchCredential(ctx context.Context, credentialID int64, now time.Time, every time.Duration) (bool, error)
 }
 
@@ -97,7 +95,7 @@ func (t *Tokens) Exchange(ctx context.Context, accessKey, secretKey string) (Iss
 		return IssuedToken{}, Errorf(Unauthorized, "The secret key is not an ESP secret key (%s..., 65 characters, with a checksum): check it was copied whole.", SecretKeyPrefix)
 	}
 	grant, err := t.store.KeyGrant(ctx, accessKey)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		SecretMatches(secretKey, dummyHash)
 		return IssuedToken{}, ErrKeysRejected
 	}
@@ -109,7 +107,7 @@ func (t *Tokens) Exchange(ctx context.Context, accessKey, secretKey string) (Iss
 	}
 	// The caller holds the real secret from here on: telling the status helps
 	// and gives nothing away.
-	if st := ColumnStatus(grant.Status); !st.Authenticates() {
+	if st := grant.Status; !st.Authenticates() {
 		return IssuedToken{}, Errorf(Unauthorized, "These API credentials are %s; only Activated credentials get tokens.", st.Label())
 	}
 	if !grant.PublicAPI {
@@ -117,7 +115,7 @@ func (t *Tokens) Exchange(ctx context.Context, accessKey, secretKey string) (Iss
 	}
 	now := t.now().UTC()
 	token, hash := newToken()
-	err = t.store.InsertToken(ctx, store.Token{Hash: hash, CredentialID: grant.CredentialID, TenantID: grant.TenantID,
+	err = t.store.InsertToken(ctx, Token{Hash: hash, CredentialID: grant.CredentialID, TenantID: grant.TenantID,
 		CreatedAt: now, ExpiresAt: now.Add(t.ttl)})
 	if err != nil {
 		return IssuedToken{}, err
@@ -154,7 +152,7 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (tenantID int64
 		return 0, ErrTokenInvalid
 	}
 	g, err := t.store.TokenGrant(ctx, hashToken(token))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return 0, ErrTokenInvalid
 	}
 	if err != nil {
@@ -164,7 +162,7 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (tenantID int64
 	switch {
 	case !g.ExpiresAt.After(now):
 		return 0, ErrTokenExpired
-	case !ColumnStatus(g.CredentialStatus).Authenticates():
+	case !g.CredentialStatus.Authenticates():
 		return 0, ErrTokenRevoked
 	case !g.PublicAPI:
 		return 0, ErrFeatureOff

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"esp/lifecycle"
 	"esp/store"
 )
 
@@ -67,13 +68,13 @@ func TestAuditAccessLast4MigrationFillsOldRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	rows, err := st.TenantAudit(context.Background(), 1, 0, []string{"generate", "activate", "purge"}, 10)
+	rows, err := st.TenantAudit(context.Background(), 1, 0, []lifecycle.AuditEvent{"generate", "activate", "purge"}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for _, r := range rows {
-		got = append(got, r.Action+":"+r.AccessLast4)
+		got = append(got, string(r.Action)+":"+r.AccessLast4)
 	}
 	if want := "activate:WXYZ generate:WXYZ purge: generate:"; strings.Join(got, " ") != want {
 		t.Fatalf("audit rows after the migration: %q, want %q", strings.Join(got, " "), want)

@@ -17,6 +17,7 @@ import (
 
 	"modernc.org/sqlite"
 
+	"esp/lifecycle"
 	"esp/store"
 )
 
@@ -141,7 +142,7 @@ func TestReadersRefuseWrites(t *testing.T) {
 
 // requestRows are what the lookups behind every request read: a session of
 // an admin of the tenant, an activated credential and a token of it.
-func requestRows(tb testing.TB, st *store.Store, tenantID int64) (session []byte, cred store.Credential, token []byte) {
+func requestRows(tb testing.TB, st *store.Store, tenantID int64) (session []byte, cred lifecycle.Credential, token []byte) {
 	tb.Helper()
 	ctx := context.Background()
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
@@ -150,12 +151,12 @@ func requestRows(tb testing.TB, st *store.Store, tenantID int64) (session []byte
 		tb.Fatal(err)
 	}
 	session = tokenHash("session")
-	if err := st.CreateSession(ctx, store.Session{IDHash: session, UserID: u.ID, CreatedAt: now, LastSeenAt: now}); err != nil {
+	if err := st.CreateSession(ctx, lifecycle.Session{IDHash: session, UserID: u.ID, CreatedAt: now, LastSeenAt: now}); err != nil {
 		tb.Fatal(err)
 	}
 	cred = newCredential(tb, st, tenantID, now)
 	token = tokenHash("token")
-	if err := st.InsertToken(ctx, store.Token{Hash: token, CredentialID: cred.ID, TenantID: tenantID,
+	if err := st.InsertToken(ctx, lifecycle.Token{Hash: token, CredentialID: cred.ID, TenantID: tenantID,
 		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 		tb.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"esp/lifecycle"
 	"fmt"
 	"math"
 	"slices"
@@ -11,60 +12,20 @@ import (
 	"time"
 )
 
-// Credential is one generated access key and the hash of its secret. Zero
-// times mean "not set".
-type Credential struct {
-	ID            int64
-	TenantID      int64
-	Status        string
-	AccessKey     string
-	SecretHash    []byte
-	AccessLast4   string
-	SecretLast4   string
-	CreatedAt     time.Time
-	ChangedAt     time.Time
-	DueAt         time.Time
-	DeadlineAt    time.Time
-	Attempts      int
-	DeactivatedAt time.Time
-	LastUsedAt    time.Time
-	// GenerateRequest is the SHA-256 of the request id of the Generate form
-	// that made the credential (nil without one). InsertCredential writes
-	// it; lookups do not read it back (see GeneratedByRequest).
-	GenerateRequest []byte
-	// PendingAction is the activator work the row waits for while DueAt is
-	// set ("" when none).
-	PendingAction string
-}
-
-// AuditEntry is one line of the audit trail.
-type AuditEntry struct {
-	ID           int64
-	At           time.Time
-	TenantID     int64
-	CredentialID int64
-	AccessLast4  string // the last 4 characters of the credential's access key, kept past its purge
-	Actor        string
-	Action       string
-	FromStatus   string
-	ToStatus     string
-	Detail       string
-}
-
 const credentialColumns = `id, tenant_id, status, access_key, secret_hash, access_last4, secret_last4,
 	created_at, changed_at, due_at, deadline_at, attempts, deactivated_at, last_used_at, coalesce(pending_action, '')`
 
-func scanCredential(row interface{ Scan(...any) error }) (Credential, error) {
-	var c Credential
+func scanCredential(row interface{ Scan(...any) error }) (lifecycle.Credential, error) {
+	var c lifecycle.Credential
 	var created, changed int64
 	var due, deadline, deactivated, lastUsed sql.NullInt64
 	err := row.Scan(&c.ID, &c.TenantID, &c.Status, &c.AccessKey, &c.SecretHash, &c.AccessLast4, &c.SecretLast4,
 		&created, &changed, &due, &deadline, &c.Attempts, &deactivated, &lastUsed, &c.PendingAction)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return Credential{}, ErrNotFound
+			return lifecycle.Credential{}, lifecycle.ErrNotFound
 		}
-		return Credential{}, err
+		return lifecycle.Credential{}, err
 	}
 	c.CreatedAt, c.ChangedAt = fromNanos(created), fromNanos(changed)
 	c.DueAt, c.DeadlineAt = nullNanos(due), nullNanos(deadline)
@@ -77,19 +38,19 @@ const currentCredentialQuery = `SELECT ` + credentialColumns + ` FROM credential
 
 // CurrentCredential is the credential the tenant's window shows: the newest
 // generated, unless it has been purged (then ErrNotFound).
-func (s *Store) CurrentCredential(ctx context.Context, tenantID int64) (Credential, error) {
+func (s *Store) CurrentCredential(ctx context.Context, tenantID int64) (lifecycle.Credential, error) {
 	c, err := scanCredential(s.stmts.currentCredential.QueryRowContext(ctx, tenantID))
 	if err != nil {
-		return Credential{}, fmt.Errorf("store: current credential of tenant %d: %w", tenantID, err)
+		return lifecycle.Credential{}, fmt.Errorf("store: current credential of tenant %d: %w", tenantID, err)
 	}
 	return c, nil
 }
 
 // CredentialByID finds a credential by id.
-func (s *Store) CredentialByID(ctx context.Context, id int64) (Credential, error) {
+func (s *Store) CredentialByID(ctx context.Context, id int64) (lifecycle.Credential, error) {
 	c, err := scanCredential(s.read.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials WHERE id = ?`, id))
 	if err != nil {
-		return Credential{}, fmt.Errorf("store: credential %d: %w", id, err)
+		return lifecycle.Credential{}, fmt.Errorf("store: credential %d: %w", id, err)
 	}
 	return c, nil
 }
@@ -98,7 +59,7 @@ func (s *Store) CredentialByID(ctx context.Context, id int64) (Credential, error
 // and writes the audit row (actor, action), in one transaction. A second live
 // credential for the tenant, or a second credential from one Generate
 // request, is refused by the database's unique indexes: ErrConflict.
-func (s *Store) InsertCredential(ctx context.Context, c Credential, actor, action string) (Credential, error) {
+func (s *Store) InsertCredential(ctx context.Context, c lifecycle.Credential, actor string, event lifecycle.AuditEvent) (lifecycle.Credential, error) {
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		var request any // NULL, not an empty blob
 		if c.GenerateRequest != nil {
@@ -107,22 +68,22 @@ func (s *Store) InsertCredential(ctx context.Context, c Credential, actor, actio
 		err := tx.QueryRowContext(ctx, `INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
 			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, pending_action, generate_request)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?) RETURNING id`,
-			c.TenantID, c.Status, c.AccessKey, c.SecretHash, c.AccessLast4, c.SecretLast4,
-			c.CreatedAt.UnixNano(), c.CreatedAt.UnixNano(), toNull(c.DueAt), toNull(c.DeadlineAt), c.PendingAction, request).Scan(&c.ID)
+			c.TenantID, string(c.Status), c.AccessKey, c.SecretHash, c.AccessLast4, c.SecretLast4,
+			c.CreatedAt.UnixNano(), c.CreatedAt.UnixNano(), toNull(c.DueAt), toNull(c.DeadlineAt), string(c.PendingAction), request).Scan(&c.ID)
 		if err != nil {
 			if IsConstraint(err) {
-				return fmt.Errorf("store: tenant %d already has live credentials: %w", c.TenantID, ErrConflict)
+				return fmt.Errorf("store: tenant %d already has live credentials: %w", c.TenantID, lifecycle.ErrConflict)
 			}
 			return fmt.Errorf("store: insert credential: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET current_credential_id = ? WHERE id = ?`, c.ID, c.TenantID); err != nil {
 			return fmt.Errorf("store: set current credential: %w", err)
 		}
-		return insertAudit(ctx, tx.StmtContext(ctx, s.stmts.insertAudit), AuditEntry{At: c.CreatedAt, TenantID: c.TenantID,
-			CredentialID: c.ID, AccessLast4: c.AccessLast4, Actor: actor, Action: action, ToStatus: c.Status})
+		return insertAudit(ctx, tx.StmtContext(ctx, s.stmts.insertAudit), lifecycle.AuditEntry{At: c.CreatedAt, TenantID: c.TenantID,
+			CredentialID: c.ID, AccessLast4: c.AccessLast4, Actor: actor, Action: event, ToStatus: c.Status})
 	})
 	if err != nil {
-		return Credential{}, err
+		return lifecycle.Credential{}, err
 	}
 	c.ChangedAt = c.CreatedAt
 	return c, nil
@@ -140,32 +101,11 @@ func (s *Store) GeneratedByRequest(ctx context.Context, tenantID int64, request 
 	return n > 0, nil
 }
 
-// Transition is one conditional status change of one credential.
-type Transition struct {
-	CredentialID int64
-	From         []string // the change applies only while the status is one of these
-	To           string
-	At           time.Time
-	// DueAt, DeadlineAt and PendingAction replace the row's scheduling
-	// times and the activator work it waits for (zero clears them).
-	DueAt         time.Time
-	DeadlineAt    time.Time
-	PendingAction string
-	// Deactivated stamps deactivated_at with At.
-	Deactivated bool
-	// Claim, when not zero, applies the change only while the row still
-	// carries this claim token (a scheduler writing its own call's outcome).
-	Claim  int64
-	Actor  string
-	Action string
-	Detail string
-}
-
 // ApplyTransitions applies each transition as one conditional UPDATE plus its
 // audit row, all in one transaction. A transition whose row is no longer in
 // one of its From statuses changes nothing and is reported in skipped (by
 // index); ErrConflict is returned when every transition was skipped.
-func (s *Store) ApplyTransitions(ctx context.Context, ts []Transition) (skipped []int, err error) {
+func (s *Store) ApplyTransitions(ctx context.Context, ts []lifecycle.CredentialWrite) (skipped []int, err error) {
 	err = s.Tx(ctx, func(tx *sql.Tx) error {
 		skipped = skipped[:0]
 		// A scheduler tick applies a whole batch: its statements are the
@@ -190,7 +130,7 @@ func (s *Store) ApplyTransitions(ctx context.Context, ts []Transition) (skipped 
 		return nil, err
 	}
 	if len(ts) > 0 && len(skipped) == len(ts) {
-		return skipped, fmt.Errorf("store: credential no longer in the expected status: %w", ErrConflict)
+		return skipped, fmt.Errorf("store: credential no longer in the expected status: %w", lifecycle.ErrConflict)
 	}
 	return skipped, nil
 }
@@ -206,32 +146,33 @@ const transitionQuery = `UPDATE credentials SET status = ?, changed_at = ?, due_
 		pending_action = NULLIF(?, ''), attempts = 0, deactivated_at = CASE WHEN ? THEN ? ELSE deactivated_at END
 	WHERE id = ? AND (? = 0 OR claim = ?) AND status = ?`
 
-func applyTransition(ctx context.Context, stmts transitionStmts, t Transition) (bool, error) {
+func applyTransition(ctx context.Context, stmts transitionStmts, t lifecycle.CredentialWrite) (bool, error) {
 	if len(t.From) == 0 {
 		return false, errors.New("store: transition without From statuses")
 	}
 	var tenantID int64
-	var from, last4 string
-	err := stmts.status.QueryRowContext(ctx, t.CredentialID).Scan(&tenantID, &from, &last4)
+	var fromColumn, last4 string
+	err := stmts.status.QueryRowContext(ctx, t.CredentialID).Scan(&tenantID, &fromColumn, &last4)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("store: transition credential %d: %w", t.CredentialID, err)
 	}
+	from := lifecycle.Status(fromColumn)
 	if !slices.Contains(t.From, from) {
 		return false, nil
 	}
 	at := t.At.UnixNano()
-	res, err := stmts.update.ExecContext(ctx, t.To, at, toNull(t.DueAt), toNull(t.DeadlineAt), t.PendingAction,
-		t.Deactivated, at, t.CredentialID, t.Claim, t.Claim, from)
+	res, err := stmts.update.ExecContext(ctx, string(t.To), at, toNull(t.DueAt), toNull(t.DeadlineAt), string(t.PendingAction),
+		t.Deactivated, at, t.CredentialID, t.Claim, t.Claim, fromColumn)
 	if err != nil {
 		return false, fmt.Errorf("store: transition credential %d to %s: %w", t.CredentialID, t.To, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
 	}
-	err = insertAudit(ctx, stmts.audit, AuditEntry{At: t.At, TenantID: tenantID, CredentialID: t.CredentialID,
+	err = insertAudit(ctx, stmts.audit, lifecycle.AuditEntry{At: t.At, TenantID: tenantID, CredentialID: t.CredentialID,
 		AccessLast4: last4, Actor: t.Actor, Action: t.Action, FromStatus: from, ToStatus: t.To, Detail: t.Detail})
 	return err == nil, err
 }
@@ -246,13 +187,13 @@ func placeholders(n int) string {
 
 // insertAudit writes e with stmt, insertAuditQuery in the caller's
 // transaction.
-func insertAudit(ctx context.Context, stmt *sql.Stmt, e AuditEntry) error {
+func insertAudit(ctx context.Context, stmt *sql.Stmt, e lifecycle.AuditEntry) error {
 	var cred sql.NullInt64
 	if e.CredentialID != 0 {
 		cred = sql.NullInt64{Int64: e.CredentialID, Valid: true}
 	}
-	_, err := stmt.ExecContext(ctx, e.At.UnixNano(), e.TenantID, cred, e.AccessLast4, e.Actor, e.Action,
-		e.FromStatus, e.ToStatus, e.Detail)
+	_, err := stmt.ExecContext(ctx, e.At.UnixNano(), e.TenantID, cred, e.AccessLast4, e.Actor, string(e.Action),
+		string(e.FromStatus), string(e.ToStatus), e.Detail)
 	if err != nil {
 		return fmt.Errorf("store: write audit: %w", err)
 	}
@@ -263,11 +204,11 @@ func insertAudit(ctx context.Context, stmt *sql.Stmt, e AuditEntry) error {
 const auditColumns = `id, at, tenant_id, coalesce(credential_id, 0), access_last4, actor, action,
 	coalesce(from_status, ''), coalesce(to_status, ''), detail`
 
-func scanAudit(rows *sql.Rows) ([]AuditEntry, error) {
+func scanAudit(rows *sql.Rows) ([]lifecycle.AuditEntry, error) {
 	defer rows.Close()
-	var out []AuditEntry
+	var out []lifecycle.AuditEntry
 	for rows.Next() {
-		var e AuditEntry
+		var e lifecycle.AuditEntry
 		var at int64
 		if err := rows.Scan(&e.ID, &at, &e.TenantID, &e.CredentialID, &e.AccessLast4, &e.Actor, &e.Action,
 			&e.FromStatus, &e.ToStatus, &e.Detail); err != nil {
@@ -281,7 +222,7 @@ func scanAudit(rows *sql.Rows) ([]AuditEntry, error) {
 
 // Audit lists the audit trail of a credential (credentialID > 0) or of every
 // credential (0), oldest first.
-func (s *Store) Audit(ctx context.Context, credentialID int64) ([]AuditEntry, error) {
+func (s *Store) Audit(ctx context.Context, credentialID int64) ([]lifecycle.AuditEntry, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT `+auditColumns+`
 		FROM audit WHERE ? = 0 OR credential_id = ? ORDER BY id`, credentialID, credentialID)
 	if err != nil {
@@ -298,20 +239,20 @@ func (s *Store) Audit(ctx context.Context, credentialID int64) ([]AuditEntry, er
 // of actions, newest first, starting below the id beforeID (0: from the
 // newest). Ids only grow, so paging by the last id seen is stable while
 // rows are added.
-func (s *Store) TenantAudit(ctx context.Context, tenantID, beforeID int64, actions []string, limit int) ([]AuditEntry, error) {
-	if len(actions) == 0 {
+func (s *Store) TenantAudit(ctx context.Context, tenantID, beforeID int64, events []lifecycle.AuditEvent, limit int) ([]lifecycle.AuditEntry, error) {
+	if len(events) == 0 {
 		return nil, nil
 	}
 	if beforeID <= 0 {
 		beforeID = math.MaxInt64
 	}
 	args := []any{tenantID, beforeID}
-	for _, a := range actions {
-		args = append(args, a)
+	for _, e := range events {
+		args = append(args, string(e))
 	}
 	args = append(args, limit)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit
-		WHERE tenant_id = ? AND id < ? AND action IN (`+placeholders(len(actions))+`)
+		WHERE tenant_id = ? AND id < ? AND action IN (`+placeholders(len(events))+`)
 		ORDER BY id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: audit of tenant %d: %w", tenantID, err)
@@ -328,13 +269,13 @@ const dueCredentialsQuery = `SELECT ` + credentialColumns + ` FROM credentials
 
 // DueCredentials lists up to limit credentials whose pending activator
 // work is due.
-func (s *Store) DueCredentials(ctx context.Context, now time.Time, limit int) ([]Credential, error) {
+func (s *Store) DueCredentials(ctx context.Context, now time.Time, limit int) ([]lifecycle.Credential, error) {
 	rows, err := s.stmts.dueCredentials.QueryContext(ctx, now.UnixNano(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: due credentials: %w", err)
 	}
 	defer rows.Close()
-	var out []Credential
+	var out []lifecycle.Credential
 	for rows.Next() {
 		c, err := scanCredential(rows)
 		if err != nil {
@@ -345,24 +286,11 @@ func (s *Store) DueCredentials(ctx context.Context, now time.Time, limit int) ([
 	return out, rows.Err()
 }
 
-// Claim is a lease on a due credential: its due time moves to Until so that
-// no other scheduler (or a restart within the lease) acts on it meanwhile.
-// The holder renews it (RenewClaims) while its activator call runs, and
-// writes the outcome with its Token, so a holder that lost the claim
-// changes nothing.
-type Claim struct {
-	CredentialID int64
-	Status       string
-	DueAt        time.Time // the due time read; the claim holds only if unchanged
-	Until        time.Time
-	Token        int64 // set by ClaimDue: the row's claim number while this claim holds
-}
-
 // ClaimDue moves each claimed row's due time forward, counts the attempt
 // and gives the row its next claim number, in one transaction; it returns
 // the claims that held, with their tokens.
-func (s *Store) ClaimDue(ctx context.Context, claims []Claim) ([]Claim, error) {
-	var won []Claim
+func (s *Store) ClaimDue(ctx context.Context, claims []lifecycle.Claim) ([]lifecycle.Claim, error) {
+	var won []lifecycle.Claim
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		won = won[:0]
 		stmt, err := tx.PrepareContext(ctx, `UPDATE credentials SET due_at = ?, attempts = attempts + 1, claim = claim + 1
@@ -372,7 +300,7 @@ func (s *Store) ClaimDue(ctx context.Context, claims []Claim) ([]Claim, error) {
 		}
 		defer stmt.Close()
 		for _, c := range claims {
-			err := stmt.QueryRowContext(ctx, c.Until.UnixNano(), c.CredentialID, c.Status, c.DueAt.UnixNano()).Scan(&c.Token)
+			err := stmt.QueryRowContext(ctx, c.Until.UnixNano(), c.CredentialID, string(c.Status), c.DueAt.UnixNano()).Scan(&c.Token)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}
@@ -389,7 +317,7 @@ func (s *Store) ClaimDue(ctx context.Context, claims []Claim) ([]Claim, error) {
 // RenewClaims moves each claim's lease on to its Until, in one
 // transaction, where the row still carries the claim's token and status;
 // it returns the ids of the claims that no longer hold.
-func (s *Store) RenewClaims(ctx context.Context, claims []Claim) (lost []int64, err error) {
+func (s *Store) RenewClaims(ctx context.Context, claims []lifecycle.Claim) (lost []int64, err error) {
 	err = s.Tx(ctx, func(tx *sql.Tx) error {
 		lost = lost[:0]
 		stmt, err := tx.PrepareContext(ctx, `UPDATE credentials SET due_at = ? WHERE id = ? AND status = ? AND claim = ?`)
@@ -398,7 +326,7 @@ func (s *Store) RenewClaims(ctx context.Context, claims []Claim) (lost []int64, 
 		}
 		defer stmt.Close()
 		for _, c := range claims {
-			res, err := stmt.ExecContext(ctx, c.Until.UnixNano(), c.CredentialID, c.Status, c.Token)
+			res, err := stmt.ExecContext(ctx, c.Until.UnixNano(), c.CredentialID, string(c.Status), c.Token)
 			if err != nil {
 				return fmt.Errorf("store: renew claim of credential %d: %w", c.CredentialID, err)
 			}
@@ -413,9 +341,9 @@ func (s *Store) RenewClaims(ctx context.Context, claims []Claim) (lost []int64, 
 
 // Reschedule sets the next due time of a claimed credential after a failed
 // attempt that will be retried, if the claim still holds.
-func (s *Store) Reschedule(ctx context.Context, c Claim, due time.Time) error {
+func (s *Store) Reschedule(ctx context.Context, c lifecycle.Claim, due time.Time) error {
 	_, err := s.DB.ExecContext(ctx, `UPDATE credentials SET due_at = ? WHERE id = ? AND status = ? AND claim = ?`,
-		due.UnixNano(), c.CredentialID, c.Status, c.Token)
+		due.UnixNano(), c.CredentialID, string(c.Status), c.Token)
 	if err != nil {
 		return fmt.Errorf("store: reschedule credential %d: %w", c.CredentialID, err)
 	}
@@ -425,10 +353,10 @@ func (s *Store) Reschedule(ctx context.Context, c Claim, due time.Time) error {
 // PurgeDeactivated deletes credentials deactivated at or before cutoff and
 // writes one audit row (actor, action) per purged credential, in one
 // transaction. It returns how many were purged.
-func (s *Store) PurgeDeactivated(ctx context.Context, cutoff, now time.Time, actor, action string) (int, error) {
+func (s *Store) PurgeDeactivated(ctx context.Context, cutoff, now time.Time, actor string, event lifecycle.AuditEvent) (int, error) {
 	var n int
 	err := s.Tx(ctx, func(tx *sql.Tx) (err error) {
-		n, err = purgeTx(ctx, tx, cutoff, now, actor, action)
+		n, err = purgeTx(ctx, tx, cutoff, now, actor, event)
 		return err
 	})
 	return n, err
@@ -439,7 +367,7 @@ func (s *Store) PurgeDeactivated(ctx context.Context, cutoff, now time.Time, act
 // in it, in the same transaction as the purge. So two schedulers never
 // purge twice in one period, and a failed purge leaves the fact unchanged
 // for the next tick to try again.
-func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, lastOK bool, cutoff, now time.Time, actor, action string) (ran bool, n int, err error) {
+func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, lastOK bool, cutoff, now time.Time, actor string, event lifecycle.AuditEvent) (ran bool, n int, err error) {
 	err = s.Tx(ctx, func(tx *sql.Tx) error {
 		var res sql.Result
 		var err error
@@ -455,7 +383,7 @@ func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, la
 			return nil // another scheduler ran this period's purge
 		}
 		ran = true
-		n, err = purgeTx(ctx, tx, cutoff, now, actor, action)
+		n, err = purgeTx(ctx, tx, cutoff, now, actor, event)
 		return err
 	})
 	if err != nil {
@@ -466,11 +394,11 @@ func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, la
 
 // purgeTx names the purged status in its SQL, as the partial index
 // credentials_purge does, so that SQLite can use that index.
-func purgeTx(ctx context.Context, tx *sql.Tx, cutoff, now time.Time, actor, action string) (int, error) {
+func purgeTx(ctx context.Context, tx *sql.Tx, cutoff, now time.Time, actor string, event lifecycle.AuditEvent) (int, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action,
 		from_status, to_status, detail)
 		SELECT ?, tenant_id, id, access_last4, ?, ?, status, NULL, '' FROM credentials
-		WHERE status = 'deactivated' AND deactivated_at <= ?`, now.UnixNano(), actor, action, cutoff.UnixNano())
+		WHERE status = 'deactivated' AND deactivated_at <= ?`, now.UnixNano(), actor, string(event), cutoff.UnixNano())
 	if err != nil {
 		return 0, fmt.Errorf("store: purge audit: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"esp/lifecycle"
 	"esp/store"
 )
 
@@ -81,14 +82,14 @@ func TestMigrationMakesIdsMonotonicAndKeepsEveryRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := old.CreateSession(ctx, store.Session{IDHash: tokenHash("session"), UserID: alice.ID, CreatedAt: now, LastSeenAt: now}); err != nil {
+	if err := old.CreateSession(ctx, lifecycle.Session{IDHash: tokenHash("session"), UserID: alice.ID, CreatedAt: now, LastSeenAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := old.ImportPlan(ctx, acme.ID, "Plan", now, genRows(3)); err != nil {
 		t.Fatal(err)
 	}
 	kept := oldCredential(t, old.DB, acme.ID, "ESPAKKEPT", now)
-	if err := old.InsertToken(ctx, store.Token{Hash: tokenHash("tok"), CredentialID: kept.ID, TenantID: acme.ID,
+	if err := old.InsertToken(ctx, lifecycle.Token{Hash: tokenHash("tok"), CredentialID: kept.ID, TenantID: acme.ID,
 		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
@@ -135,9 +136,9 @@ func TestMigrationMakesIdsMonotonicAndKeepsEveryRow(t *testing.T) {
 	// The rules hold on the rebuilt tables: one live credential per tenant,
 	// CHECKs, foreign keys with their actions, the change counter.
 	h := sha256.Sum256([]byte("x"))
-	_, err = st.InsertCredential(ctx, store.Credential{TenantID: acme.ID, Status: "pending_activation", AccessKey: "ESPAKSECOND",
+	_, err = st.InsertCredential(ctx, lifecycle.Credential{TenantID: acme.ID, Status: "pending_activation", AccessKey: "ESPAKSECOND",
 		SecretHash: h[:], AccessLast4: "COND", SecretLast4: "xxxx", CreatedAt: now}, "test", "generate")
-	if !errors.Is(err, store.ErrConflict) {
+	if !errors.Is(err, lifecycle.ErrConflict) {
 		t.Fatalf("a second live credential: %v, want ErrConflict", err)
 	}
 	for _, q := range []string{
@@ -173,10 +174,10 @@ func TestMigrationMakesIdsMonotonicAndKeepsEveryRow(t *testing.T) {
 // oldCredential inserts an Activated credential and its generate audit row
 // as the schema of migration 0006 has them, and makes it its tenant's
 // current one.
-func oldCredential(tb testing.TB, db *sql.DB, tenantID int64, accessKey string, now time.Time) store.Credential {
+func oldCredential(tb testing.TB, db *sql.DB, tenantID int64, accessKey string, now time.Time) lifecycle.Credential {
 	tb.Helper()
 	h := sha256.Sum256([]byte("secret"))
-	c := store.Credential{TenantID: tenantID, AccessKey: accessKey}
+	c := lifecycle.Credential{TenantID: tenantID, AccessKey: accessKey}
 	err := db.QueryRow(`INSERT INTO credentials (tenant_id, status, access_key, secret_hash, access_last4, secret_last4, created_at, changed_at)
 		VALUES (?, 'activated', ?, ?, 'TEST', 'cret', ?, ?) RETURNING id`, tenantID, accessKey, h[:], now.UnixNano(), now.UnixNano()).Scan(&c.ID)
 	if err != nil {

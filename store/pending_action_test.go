@@ -56,7 +56,7 @@ func TestPendingActionIsNamedForRowsLeftDue(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.PendingAction != r.want {
+		if string(c.PendingAction) != r.want {
 			t.Errorf("%s (due %v): pending action %q, want %q", r.status, r.due, c.PendingAction, r.want)
 		}
 	}

@@ -11,12 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"esp/lifecycle"
 	"esp/store"
 )
 
 // awkwardRows are trickyRows and more labels whose CSV needs quotes: quotes
 // and commas together, every kind of leading space, line ends.
-func awkwardRows() []store.PlanRow {
+func awkwardRows() []lifecycle.PlanRow {
 	rows := trickyRows()
 	for _, l := range []string{`Sales, "Inbound"`, `""`, `"`, "\u00a0nbsp", "\u3000ideographic", "\u2009thin",
 		"trailing ", "cr\rlf\n", "\\.x", "a,b,c", "Überstunden"} {
@@ -29,9 +30,9 @@ func awkwardRows() []store.PlanRow {
 
 func TestParsePlanLineReadsWhatAppendPlanRowRecordWrites(t *testing.T) {
 	for _, r := range awkwardRows() {
-		line := string(store.AppendPlanLine(nil, &r))
-		var got store.PlanRow
-		if err := store.ParsePlanLine(line, &got); err != nil {
+		line := string(lifecycle.AppendPlanLine(nil, &r))
+		var got lifecycle.PlanRow
+		if err := lifecycle.ParsePlanLine(line, &got); err != nil {
 			t.Fatalf("%q: %v", line, err)
 		}
 		if got != r {
@@ -43,8 +44,8 @@ func TestParsePlanLineReadsWhatAppendPlanRowRecordWrites(t *testing.T) {
 func TestParsePlanLineRefusesWhatIsNotARecord(t *testing.T) {
 	for _, line := range []string{"", "a,b", `2027-01-04,week,"open,Unit,1,2,3,4,5,6,7`,
 		`2027-01-04,week,"a"b,Unit,1,2,3,4,5,6,7`, "2027-01-04,week,a,b,1,2,3,4,5,6,7,8"} {
-		var r store.PlanRow
-		if err := store.ParsePlanLine(line, &r); err == nil {
+		var r lifecycle.PlanRow
+		if err := lifecycle.ParsePlanLine(line, &r); err == nil {
 			t.Fatalf("%q parsed as %+v, want an error", line, r)
 		}
 	}
@@ -55,7 +56,7 @@ func TestStoredRowsReadBackAsImported(t *testing.T) {
 	ctx := context.Background()
 	rows := awkwardRows()
 	i := 0
-	p, err := st.ImportPlan(ctx, acme.ID, "awkward", time.Now(), func(r *store.PlanRow) error {
+	p, err := st.ImportPlan(ctx, acme.ID, "awkward", time.Now(), func(r *lifecycle.PlanRow) error {
 		if i == len(rows) {
 			return io.EOF
 		}
@@ -71,7 +72,7 @@ func TestStoredRowsReadBackAsImported(t *testing.T) {
 
 // checkStoredRows checks that the plan's rows read back as want, both as
 // rows and as CSV lines.
-func checkStoredRows(t *testing.T, st *store.Store, planID int64, want []store.PlanRow) {
+func checkStoredRows(t *testing.T, st *store.Store, planID int64, want []lifecycle.PlanRow) {
 	t.Helper()
 	ctx := context.Background()
 	got, err := st.PlanRowsAfter(ctx, planID, 0, 1000)
@@ -88,7 +89,7 @@ func checkStoredRows(t *testing.T, st *store.Store, planID int64, want []store.P
 		if got[i] != w {
 			t.Fatalf("row %d = %+v, want %+v", i, got[i], w)
 		}
-		wantCSV.Write(append(store.AppendPlanLine(nil, &w), '\n'))
+		wantCSV.Write(append(lifecycle.AppendPlanLine(nil, &w), '\n'))
 	}
 	var gotCSV bytes.Buffer
 	if err := st.EachPlanLine(ctx, planID, func(line []byte) error {
@@ -164,11 +165,11 @@ func TestMigration0005KeepsEveryRow(t *testing.T) {
 	}
 }
 
-func trickyRows() []store.PlanRow {
+func trickyRows() []lifecycle.PlanRow {
 	labels := []string{"Billing", `Tech "Gold"`, "Sales, Inbound", " Austin", "Kraków", `\.`, "back\\slash", "tab\tin", "line\u2028sep", "<b>&"}
-	var rows []store.PlanRow
+	var rows []lifecycle.PlanRow
 	for _, l := range labels {
-		rows = append(rows, store.PlanRow{IntervalStart: "2027-01-04", Interval: "week", Skill: l, SchedulingUnit: l,
+		rows = append(rows, lifecycle.PlanRow{IntervalStart: "2027-01-04", Interval: "week", Skill: l, SchedulingUnit: l,
 			Volume: "1520", AHTSeconds: "372", FTERequired: "12.50", FTEPlanned: "1e1", ServiceLevelPct: "80.0",
 			ASASeconds: "0", OccupancyPct: "100"})
 	}

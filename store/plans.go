@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"esp/lifecycle"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,18 +12,6 @@ import (
 	"sync"
 	"time"
 )
-
-// Plan is one of a tenant's staffing plans, with a summary of its rows.
-type Plan struct {
-	ID         int64
-	TenantID   int64
-	Name       string
-	CreatedAt  time.Time
-	Rows       int64
-	FirstStart string // earliest interval_start ("" when the plan has no rows)
-	LastStart  string // latest interval_start
-	Interval   string // day, week or month when all rows share it; "mixed"; "" without rows
-}
 
 // importBatch is how many rows one INSERT statement carries: one value a
 // row, well under SQLite's limit of 32766 parameters.
@@ -49,13 +38,13 @@ func planRowInsert(planID int64, n int) string {
 // row), all in one transaction: any error from next, and any other failure,
 // leaves the database unchanged. A name the tenant already uses is
 // ErrConflict; an unknown tenant is ErrNotFound.
-func (s *Store) ImportPlan(ctx context.Context, tenantID int64, name string, now time.Time, next func(*PlanRow) error) (Plan, error) {
-	p := Plan{TenantID: tenantID, Name: name, CreatedAt: now}
+func (s *Store) ImportPlan(ctx context.Context, tenantID int64, name string, now time.Time, next func(*lifecycle.PlanRow) error) (lifecycle.Plan, error) {
+	p := lifecycle.Plan{TenantID: tenantID, Name: name, CreatedAt: now}
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM tenants WHERE id = ?`, tenantID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("store: tenant %d: %w", tenantID, ErrNotFound)
+			return fmt.Errorf("store: tenant %d: %w", tenantID, lifecycle.ErrNotFound)
 		}
 		if err != nil {
 			return fmt.Errorf("store: import plan: %w", err)
@@ -64,7 +53,7 @@ func (s *Store) ImportPlan(ctx context.Context, tenantID int64, name string, now
 			tenantID, name, now.UnixNano()).Scan(&p.ID)
 		if err != nil {
 			if IsConstraint(err) {
-				return fmt.Errorf("store: plan %q already exists: %w", name, ErrConflict)
+				return fmt.Errorf("store: plan %q already exists: %w", name, lifecycle.ErrConflict)
 			}
 			return fmt.Errorf("store: create plan: %w", err)
 		}
@@ -79,14 +68,14 @@ func (s *Store) ImportPlan(ctx context.Context, tenantID int64, name string, now
 		return nil
 	})
 	if err != nil {
-		return Plan{}, err
+		return lifecycle.Plan{}, err
 	}
 	return p, nil
 }
 
 // rowBatch is a slice of rows on its way from the reader to the database.
 type rowBatch struct {
-	rows []PlanRow
+	rows []lifecycle.PlanRow
 	err  error // what ended the input early (io.EOF is not an error)
 }
 
@@ -95,7 +84,7 @@ type rowBatch struct {
 // goroutine of its own, so that reading and checking the input overlaps
 // with SQLite's work; it is never called concurrently, and it has returned
 // for good when insertPlanRows returns.
-func insertPlanRows(ctx context.Context, tx *sql.Tx, p *Plan, next func(*PlanRow) error) error {
+func insertPlanRows(ctx context.Context, tx *sql.Tx, p *lifecycle.Plan, next func(*lifecycle.PlanRow) error) error {
 	full, err := tx.PrepareContext(ctx, planRowInsert(p.ID, importBatch))
 	if err != nil {
 		return fmt.Errorf("store: import plan: %w", err)
@@ -106,7 +95,7 @@ func insertPlanRows(ctx context.Context, tx *sql.Tx, p *Plan, next func(*PlanRow
 	batches := make(chan *rowBatch, inFlight)
 	free := make(chan *rowBatch, inFlight+2)
 	for range cap(free) {
-		free <- &rowBatch{rows: make([]PlanRow, 0, importBatch)}
+		free <- &rowBatch{rows: make([]lifecycle.PlanRow, 0, importBatch)}
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -121,7 +110,7 @@ func insertPlanRows(ctx context.Context, tx *sql.Tx, p *Plan, next func(*PlanRow
 			}
 			b.rows, b.err = b.rows[:0], nil
 			for len(b.rows) < importBatch {
-				b.rows = append(b.rows, PlanRow{})
+				b.rows = append(b.rows, lifecycle.PlanRow{})
 				if err := next(&b.rows[len(b.rows)-1]); err != nil {
 					b.rows = b.rows[:len(b.rows)-1]
 					if err != io.EOF {
@@ -163,7 +152,7 @@ func insertPlanRows(ctx context.Context, tx *sql.Tx, p *Plan, next func(*PlanRow
 			case p.Interval != r.Interval:
 				p.Interval = "mixed"
 			}
-			lines = AppendPlanLine(lines[:0], r)
+			lines = lifecycle.AppendPlanLine(lines[:0], r)
 			args = append(args, string(lines))
 		}
 		p.Rows += int64(len(b.rows))
@@ -188,14 +177,14 @@ func nullString(s string) sql.NullString { return sql.NullString{String: s, Vali
 
 const planColumns = `id, tenant_id, name, created_at, row_count, coalesce(first_start, ''), coalesce(last_start, ''), interval`
 
-func scanPlan(row interface{ Scan(...any) error }) (Plan, error) {
-	var p Plan
+func scanPlan(row interface{ Scan(...any) error }) (lifecycle.Plan, error) {
+	var p lifecycle.Plan
 	var created int64
 	if err := row.Scan(&p.ID, &p.TenantID, &p.Name, &created, &p.Rows, &p.FirstStart, &p.LastStart, &p.Interval); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return Plan{}, ErrNotFound
+			return lifecycle.Plan{}, lifecycle.ErrNotFound
 		}
-		return Plan{}, err
+		return lifecycle.Plan{}, err
 	}
 	p.CreatedAt = fromNanos(created)
 	return p, nil
@@ -204,19 +193,19 @@ func scanPlan(row interface{ Scan(...any) error }) (Plan, error) {
 // Plans lists the tenant's plans in the order they were created. With a
 // change counter in ctx the answer may come from the read cache
 // (readcache.go).
-func (s *Store) Plans(ctx context.Context, tenantID int64) ([]Plan, error) {
+func (s *Store) Plans(ctx context.Context, tenantID int64) ([]lifecycle.Plan, error) {
 	return s.cachedPlans(ctx, tenantID)
 }
 
 const plansQuery = `SELECT ` + planColumns + ` FROM plans WHERE tenant_id = ? ORDER BY id`
 
-func (s *Store) plans(ctx context.Context, tenantID int64) ([]Plan, error) {
+func (s *Store) plans(ctx context.Context, tenantID int64) ([]lifecycle.Plan, error) {
 	rows, err := s.stmts.plans.QueryContext(ctx, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("store: plans of tenant %d: %w", tenantID, err)
 	}
 	defer rows.Close()
-	out := []Plan{}
+	out := []lifecycle.Plan{}
 	for rows.Next() {
 		p, err := scanPlan(rows)
 		if err != nil {
@@ -231,10 +220,10 @@ const tenantPlanQuery = `SELECT ` + planColumns + ` FROM plans WHERE id = ? AND 
 
 // TenantPlan finds one plan of the tenant; another tenant's plan is
 // ErrNotFound, exactly like a plan that does not exist.
-func (s *Store) TenantPlan(ctx context.Context, tenantID, planID int64) (Plan, error) {
+func (s *Store) TenantPlan(ctx context.Context, tenantID, planID int64) (lifecycle.Plan, error) {
 	p, err := scanPlan(s.stmts.tenantPlan.QueryRowContext(ctx, planID, tenantID))
 	if err != nil {
-		return Plan{}, fmt.Errorf("store: plan %d: %w", planID, err)
+		return lifecycle.Plan{}, fmt.Errorf("store: plan %d: %w", planID, err)
 	}
 	return p, nil
 }
@@ -242,13 +231,13 @@ func (s *Store) TenantPlan(ctx context.Context, tenantID, planID int64) (Plan, e
 // PlanRowsAfter returns up to limit rows of the plan whose id is greater
 // than afterID, in id order. Ids only grow, so paging by the last id seen
 // returns every row once even while other plans are being imported.
-func (s *Store) PlanRowsAfter(ctx context.Context, planID, afterID int64, limit int) ([]PlanRow, error) {
-	return s.planRowsAfter(ctx, planID, afterID, limit, make([]PlanRow, 0, min(limit, 1024)))
+func (s *Store) PlanRowsAfter(ctx context.Context, planID, afterID int64, limit int) ([]lifecycle.PlanRow, error) {
+	return s.planRowsAfter(ctx, planID, afterID, limit, make([]lifecycle.PlanRow, 0, min(limit, 1024)))
 }
 
 const planLinesAfter = `SELECT id, line FROM plan_rows WHERE plan_id = ? AND id > ? ORDER BY id LIMIT ?`
 
-func (s *Store) planRowsAfter(ctx context.Context, planID, afterID int64, limit int, out []PlanRow) ([]PlanRow, error) {
+func (s *Store) planRowsAfter(ctx context.Context, planID, afterID int64, limit int, out []lifecycle.PlanRow) ([]lifecycle.PlanRow, error) {
 	rows, err := s.stmts.planLinesAfter.QueryContext(ctx, planID, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: rows of plan %d: %w", planID, err)
@@ -256,11 +245,11 @@ func (s *Store) planRowsAfter(ctx context.Context, planID, afterID int64, limit 
 	defer rows.Close()
 	var line string
 	for rows.Next() {
-		out = append(out, PlanRow{})
+		out = append(out, lifecycle.PlanRow{})
 		r := &out[len(out)-1]
 		err := rows.Scan(&r.ID, &line)
 		if err == nil {
-			err = ParsePlanLine(line, r)
+			err = lifecycle.ParsePlanLine(line, r)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("store: row %d of plan %d: %w", r.ID, planID, err)
@@ -279,8 +268,8 @@ const eachChunk = 1000
 // plan's rows never change after the import that created them, so the
 // chunks add up to one consistent whole. An error from fn stops the walk
 // and is returned.
-func (s *Store) EachPlanRow(ctx context.Context, planID int64, fn func(r *PlanRow) error) error {
-	chunk := make([]PlanRow, 0, eachChunk)
+func (s *Store) EachPlanRow(ctx context.Context, planID int64, fn func(r *lifecycle.PlanRow) error) error {
+	chunk := make([]lifecycle.PlanRow, 0, eachChunk)
 	after := int64(0)
 	for {
 		var err error
@@ -316,7 +305,7 @@ func (s *Store) EachPlanChunk(ctx context.Context, planID int64, fn func(lines [
 		// reads one column: the per-column work of the driver is most of an
 		// export's cost.
 		last, full, err := s.planBlockEnd(ctx, planID, after)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, lifecycle.ErrNotFound) {
 			return nil // no rows after the last block
 		}
 		if err != nil {
@@ -344,7 +333,7 @@ func (s *Store) EachPlanChunk(ctx context.Context, planID int64, fn func(lines [
 func (s *Store) planBlockEnd(ctx context.Context, planID, after int64) (last int64, full bool, err error) {
 	err = s.read.QueryRowContext(ctx, planBlockEnd, planID, after, lineChunk-1).Scan(&last, &full)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, ErrNotFound
+		return 0, false, lifecycle.ErrNotFound
 	}
 	if err != nil {
 		return 0, false, fmt.Errorf("store: rows of plan %d: %w", planID, err)

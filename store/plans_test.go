@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"esp/lifecycle"
 	"esp/store"
 )
 
 // openPlanStore is a fresh store with tenants "acme" and "globex".
-func openPlanStore(tb testing.TB) (*store.Store, store.Tenant, store.Tenant) {
+func openPlanStore(tb testing.TB) (*store.Store, lifecycle.Tenant, lifecycle.Tenant) {
 	tb.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, tb.TempDir())
@@ -35,14 +36,14 @@ func openPlanStore(tb testing.TB) (*store.Store, store.Tenant, store.Tenant) {
 }
 
 // genRows yields n valid rows, then io.EOF; week i starts on day i.
-func genRows(n int) func(*store.PlanRow) error {
+func genRows(n int) func(*lifecycle.PlanRow) error {
 	i := 0
 	start := time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC)
-	return func(r *store.PlanRow) error {
+	return func(r *lifecycle.PlanRow) error {
 		if i == n {
 			return io.EOF
 		}
-		*r = store.PlanRow{IntervalStart: start.AddDate(0, 0, i).Format(time.DateOnly), Interval: "day",
+		*r = lifecycle.PlanRow{IntervalStart: start.AddDate(0, 0, i).Format(time.DateOnly), Interval: "day",
 			Skill: "Billing", SchedulingUnit: "Manila", Volume: fmt.Sprint(i), AHTSeconds: "300",
 			FTERequired: "1.50", FTEPlanned: "1.5", ServiceLevelPct: "80", ASASeconds: "20", OccupancyPct: "85"}
 		i++
@@ -87,7 +88,7 @@ func TestPlanIntervalIsMixedWhenRowsDiffer(t *testing.T) {
 	st, acme, _ := openPlanStore(t)
 	rows := genRows(3)
 	i := 0
-	mixed := func(r *store.PlanRow) error {
+	mixed := func(r *lifecycle.PlanRow) error {
 		err := rows(r)
 		if i++; i == 2 {
 			r.Interval = "month"
@@ -113,7 +114,7 @@ func TestImportPlanIsAllOrNothing(t *testing.T) {
 	bad := errors.New("line 502: interval \"year\" is not day, week or month")
 	rows := genRows(1000)
 	n := 0
-	_, err := st.ImportPlan(ctx, acme.ID, "broken", now, func(r *store.PlanRow) error {
+	_, err := st.ImportPlan(ctx, acme.ID, "broken", now, func(r *lifecycle.PlanRow) error {
 		if n++; n == 501 {
 			return bad
 		}
@@ -133,13 +134,13 @@ func TestImportPlanRefusesDuplicateNameAndUnknownTenant(t *testing.T) {
 	if _, err := st.ImportPlan(ctx, acme.ID, "FY2027", time.Now(), genRows(1)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.ImportPlan(ctx, acme.ID, "FY2027", time.Now(), genRows(1)); !errors.Is(err, store.ErrConflict) {
+	if _, err := st.ImportPlan(ctx, acme.ID, "FY2027", time.Now(), genRows(1)); !errors.Is(err, lifecycle.ErrConflict) {
 		t.Fatalf("duplicate name: %v, want ErrConflict", err)
 	}
 	if _, err := st.ImportPlan(ctx, globex.ID, "FY2027", time.Now(), genRows(1)); err != nil {
 		t.Fatalf("the same name in another tenant: %v", err)
 	}
-	if _, err := st.ImportPlan(ctx, 999, "FY2027", time.Now(), genRows(1)); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.ImportPlan(ctx, 999, "FY2027", time.Now(), genRows(1)); !errors.Is(err, lifecycle.ErrNotFound) {
 		t.Fatalf("unknown tenant: %v, want ErrNotFound", err)
 	}
 }
@@ -149,7 +150,7 @@ func TestPlansBelongToTheirTenant(t *testing.T) {
 	ctx := context.Background()
 	a, _ := st.ImportPlan(ctx, acme.ID, "A", time.Now(), genRows(1))
 	g, _ := st.ImportPlan(ctx, globex.ID, "G", time.Now(), genRows(1))
-	if _, err := st.TenantPlan(ctx, acme.ID, g.ID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.TenantPlan(ctx, acme.ID, g.ID); !errors.Is(err, lifecycle.ErrNotFound) {
 		t.Fatalf("acme reading globex's plan: %v, want ErrNotFound", err)
 	}
 	plans, err := st.Plans(ctx, acme.ID)
@@ -202,8 +203,8 @@ func TestEachPlanRowWalksInImportOrder(t *testing.T) {
 	}
 	want := genRows(total)
 	n := 0
-	err := st.EachPlanRow(ctx, p.ID, func(r *store.PlanRow) error {
-		var w store.PlanRow
+	err := st.EachPlanRow(ctx, p.ID, func(r *lifecycle.PlanRow) error {
+		var w lifecycle.PlanRow
 		want(&w)
 		w.ID = r.ID
 		if *r != w {
@@ -216,7 +217,7 @@ func TestEachPlanRowWalksInImportOrder(t *testing.T) {
 		t.Fatalf("walked %d rows: %v", n, err)
 	}
 	stop := errors.New("stop")
-	if err := st.EachPlanRow(ctx, p.ID, func(*store.PlanRow) error { return stop }); err != stop {
+	if err := st.EachPlanRow(ctx, p.ID, func(*lifecycle.PlanRow) error { return stop }); err != stop {
 		t.Fatalf("an error from fn: %v, want it returned", err)
 	}
 }
@@ -355,7 +356,7 @@ func TestPlanBlockEndStopsAtThePlansLastRow(t *testing.T) {
 	if err != nil || last != maxID || full {
 		t.Fatalf("PlanBlockEnd = %d, %v, %v; want %d, false, nil", last, full, err, maxID)
 	}
-	if _, _, err := st.PlanBlockEnd(ctx, small.ID, maxID); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := st.PlanBlockEnd(ctx, small.ID, maxID); !errors.Is(err, lifecycle.ErrNotFound) {
 		t.Fatalf("after the last row: err=%v, want ErrNotFound", err)
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"esp/lifecycle"
 	"fmt"
 	"slices"
 	"sync"
@@ -101,17 +102,17 @@ func (c *cacheMap[K, T]) put(k K, counter int64, now time.Time, v T) {
 }
 
 type sessionAccount struct {
-	sess   Session
-	user   User
-	tenant Tenant
+	sess   lifecycle.Session
+	user   lifecycle.User
+	tenant lifecycle.Tenant
 }
 
 // readCache holds the cached answers; one mutex, held only for map work.
 type readCache struct {
 	mu       sync.Mutex
 	sessions cacheMap[string, sessionAccount]
-	plans    cacheMap[int64, []Plan]
-	grants   cacheMap[string, TokenGrant]
+	plans    cacheMap[int64, []lifecycle.Plan]
+	grants   cacheMap[string, lifecycle.TokenGrant]
 }
 
 // touchedSession records an in-process write of a session's last-seen time.
@@ -165,21 +166,21 @@ func cached[K comparable, T any](s *Store, ctx context.Context, m *cacheMap[K, T
 }
 
 // cachedSessionAccount is SessionAccount through the cache.
-func (s *Store) cachedSessionAccount(ctx context.Context, idHash []byte) (Session, User, Tenant, error) {
+func (s *Store) cachedSessionAccount(ctx context.Context, idHash []byte) (lifecycle.Session, lifecycle.User, lifecycle.Tenant, error) {
 	a, err := cached(s, ctx, &s.cache.sessions, string(idHash), func() (a sessionAccount, err error) {
 		a.sess, a.user, a.tenant, err = s.sessionAccount(ctx, idHash)
 		return a, err
 	})
 	if err != nil {
-		return Session{}, User{}, Tenant{}, err
+		return lifecycle.Session{}, lifecycle.User{}, lifecycle.Tenant{}, err
 	}
 	a.sess.IDHash = idHash
 	return a.sess, a.user, a.tenant, nil
 }
 
 // cachedPlans is Plans through the cache; callers get their own slice.
-func (s *Store) cachedPlans(ctx context.Context, tenantID int64) ([]Plan, error) {
-	plans, err := cached(s, ctx, &s.cache.plans, tenantID, func() ([]Plan, error) { return s.plans(ctx, tenantID) })
+func (s *Store) cachedPlans(ctx context.Context, tenantID int64) ([]lifecycle.Plan, error) {
+	plans, err := cached(s, ctx, &s.cache.plans, tenantID, func() ([]lifecycle.Plan, error) { return s.plans(ctx, tenantID) })
 	if err != nil {
 		return nil, err
 	}
@@ -187,13 +188,13 @@ func (s *Store) cachedPlans(ctx context.Context, tenantID int64) ([]Plan, error)
 }
 
 // cachedTokenGrant is TokenGrant through the cache.
-func (s *Store) cachedTokenGrant(ctx context.Context, hash []byte) (TokenGrant, error) {
-	g, err := cached(s, ctx, &s.cache.grants, string(hash), func() (TokenGrant, error) { return s.tokenGrant(ctx, hash) })
+func (s *Store) cachedTokenGrant(ctx context.Context, hash []byte) (lifecycle.TokenGrant, error) {
+	g, err := cached(s, ctx, &s.cache.grants, string(hash), func() (lifecycle.TokenGrant, error) { return s.tokenGrant(ctx, hash) })
 	if err != nil {
-		return TokenGrant{}, err
+		return lifecycle.TokenGrant{}, err
 	}
 	g.Hash = hash
 	return g, nil
 }
 
-func isNotFoundErr(err error) bool { return errors.Is(err, ErrNotFound) }
+func isNotFoundErr(err error) bool { return errors.Is(err, lifecycle.ErrNotFound) }

@@ -6,18 +6,19 @@ import (
 	"testing"
 	"time"
 
+	"esp/lifecycle"
 	"esp/store"
 )
 
 // counterFixture is one row of each kind the change counter watches.
 type counterFixture struct {
 	st      *store.Store
-	acme    store.Tenant
-	globex  store.Tenant
-	user    store.User
+	acme    lifecycle.Tenant
+	globex  lifecycle.Tenant
+	user    lifecycle.User
 	session []byte
-	cred    store.Credential
-	plan    store.Plan
+	cred    lifecycle.Credential
+	plan    lifecycle.Plan
 	token   []byte
 	now     time.Time
 }
@@ -32,7 +33,7 @@ func newCounterFixture(tb testing.TB) *counterFixture {
 		tb.Fatal(err)
 	}
 	f.session = tokenHash("session")
-	if err := st.CreateSession(ctx, store.Session{IDHash: f.session, UserID: f.user.ID, CreatedAt: f.now, LastSeenAt: f.now}); err != nil {
+	if err := st.CreateSession(ctx, lifecycle.Session{IDHash: f.session, UserID: f.user.ID, CreatedAt: f.now, LastSeenAt: f.now}); err != nil {
 		tb.Fatal(err)
 	}
 	f.cred = newCredential(tb, st, acme.ID, f.now)
@@ -40,7 +41,7 @@ func newCounterFixture(tb testing.TB) *counterFixture {
 		tb.Fatal(err)
 	}
 	f.token = tokenHash("token")
-	if err := st.InsertToken(ctx, store.Token{Hash: f.token, CredentialID: f.cred.ID, TenantID: acme.ID,
+	if err := st.InsertToken(ctx, lifecycle.Token{Hash: f.token, CredentialID: f.cred.ID, TenantID: acme.ID,
 		CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)}); err != nil {
 		tb.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func TestChangeCounterIsBumpedExactlyByChangesToCachedAnswers(t *testing.T) {
 		bumps  bool
 	}{
 		{"credential status", func(f *counterFixture) error {
-			_, err := f.st.ApplyTransitions(ctx, []store.Transition{{CredentialID: f.cred.ID, From: []string{"activated"},
+			_, err := f.st.ApplyTransitions(ctx, []lifecycle.CredentialWrite{{CredentialID: f.cred.ID, From: []lifecycle.Status{"activated"},
 				To: "pending_deactivation", At: later, Actor: "test", Action: "deactivate"}})
 			return err
 		}, true},
@@ -103,11 +104,11 @@ func TestChangeCounterIsBumpedExactlyByChangesToCachedAnswers(t *testing.T) {
 		}, false},
 		{"session last_seen_at", func(f *counterFixture) error { return f.st.TouchSession(ctx, f.session, later) }, false},
 		{"token insert", func(f *counterFixture) error {
-			return f.st.InsertToken(ctx, store.Token{Hash: tokenHash("another"), CredentialID: f.cred.ID, TenantID: f.acme.ID,
+			return f.st.InsertToken(ctx, lifecycle.Token{Hash: tokenHash("another"), CredentialID: f.cred.ID, TenantID: f.acme.ID,
 				CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)})
 		}, false},
 		{"session insert", func(f *counterFixture) error {
-			return f.st.CreateSession(ctx, store.Session{IDHash: tokenHash("another"), UserID: f.user.ID, CreatedAt: later, LastSeenAt: later})
+			return f.st.CreateSession(ctx, lifecycle.Session{IDHash: tokenHash("another"), UserID: f.user.ID, CreatedAt: later, LastSeenAt: later})
 		}, false},
 		{"expired sessions deleted, none expired", func(f *counterFixture) error {
 			_, err := f.st.DeleteExpiredSessions(ctx, f.now.Add(-time.Hour), f.now.Add(-time.Hour))
@@ -144,7 +145,7 @@ func TestCachedLookupsSeeAChangeFromAnotherHandleAtTheNextCounter(t *testing.T) 
 	}
 	defer other.Close()
 
-	readAll := func() (store.TokenGrant, []store.Plan, store.User) {
+	readAll := func() (lifecycle.TokenGrant, []lifecycle.Plan, lifecycle.User) {
 		t.Helper()
 		n, err := f.st.ChangeCounter(ctx)
 		if err != nil {
@@ -190,7 +191,7 @@ func TestCachedLookupsSeeAChangeFromAnotherHandleAtTheNextCounter(t *testing.T) 
 func TestCachedTokenGrantIsReusedOnlyAtTheCounterItWasReadAt(t *testing.T) {
 	ctx := context.Background()
 	f := newCounterFixture(t)
-	grant := func(counter int64) store.TokenGrant {
+	grant := func(counter int64) lifecycle.TokenGrant {
 		t.Helper()
 		g, err := f.st.TokenGrant(store.WithChangeCounter(ctx, counter), f.token)
 		if err != nil {

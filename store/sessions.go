@@ -4,26 +4,18 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"esp/lifecycle"
 	"fmt"
 	"time"
 )
 
-// Session is one signed-in browser of the web admin. IDHash is the SHA-256
-// of the random id the session cookie carries; the id itself is never stored.
-type Session struct {
-	IDHash     []byte
-	UserID     int64
-	CreatedAt  time.Time
-	LastSeenAt time.Time
-}
-
 // CreateSession records a new session.
-func (s *Store) CreateSession(ctx context.Context, sess Session) error {
+func (s *Store) CreateSession(ctx context.Context, sess lifecycle.Session) error {
 	_, err := s.DB.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)`,
 		sess.IDHash, sess.UserID, sess.CreatedAt.UnixNano(), sess.LastSeenAt.UnixNano())
 	if err != nil {
 		if IsConstraint(err) {
-			return fmt.Errorf("store: create session: %w", ErrConflict)
+			return fmt.Errorf("store: create session: %w", lifecycle.ErrConflict)
 		}
 		return fmt.Errorf("store: create session: %w", err)
 	}
@@ -31,16 +23,16 @@ func (s *Store) CreateSession(ctx context.Context, sess Session) error {
 }
 
 // SessionByHash finds a session by the hash of its id.
-func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (Session, error) {
-	sess := Session{IDHash: idHash}
+func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (lifecycle.Session, error) {
+	sess := lifecycle.Session{IDHash: idHash}
 	var created, seen int64
 	err := s.read.QueryRowContext(ctx, `SELECT user_id, created_at, last_seen_at FROM sessions WHERE id_hash = ?`, idHash).
 		Scan(&sess.UserID, &created, &seen)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Session{}, fmt.Errorf("store: session: %w", ErrNotFound)
+		return lifecycle.Session{}, fmt.Errorf("store: session: %w", lifecycle.ErrNotFound)
 	}
 	if err != nil {
-		return Session{}, fmt.Errorf("store: session: %w", err)
+		return lifecycle.Session{}, fmt.Errorf("store: session: %w", err)
 	}
 	sess.CreatedAt, sess.LastSeenAt = fromNanos(created), fromNanos(seen)
 	return sess, nil
@@ -84,7 +76,7 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, idleCutoff, maxCutoff
 // session whose user no longer exists comes back with a zero User (ID 0); a
 // session that does not exist is ErrNotFound. With a change counter in ctx
 // the answer may come from the read cache (readcache.go).
-func (s *Store) SessionAccount(ctx context.Context, idHash []byte) (Session, User, Tenant, error) {
+func (s *Store) SessionAccount(ctx context.Context, idHash []byte) (lifecycle.Session, lifecycle.User, lifecycle.Tenant, error) {
 	return s.cachedSessionAccount(ctx, idHash)
 }
 
@@ -96,8 +88,8 @@ const sessionAccountQuery = `SELECT s.user_id, s.created_at, s.last_seen_at,
 	LEFT JOIN tenants t ON t.id = u.tenant_id
 	WHERE s.id_hash = ?`
 
-func (s *Store) sessionAccount(ctx context.Context, idHash []byte) (Session, User, Tenant, error) {
-	sess := Session{IDHash: idHash}
+func (s *Store) sessionAccount(ctx context.Context, idHash []byte) (lifecycle.Session, lifecycle.User, lifecycle.Tenant, error) {
+	sess := lifecycle.Session{IDHash: idHash}
 	var created, seen int64
 	var uid, utenant, ucreated, tid, tcreated sql.NullInt64
 	var uname, uhash, tname sql.NullString
@@ -105,20 +97,20 @@ func (s *Store) sessionAccount(ctx context.Context, idHash []byte) (Session, Use
 	err := s.stmts.sessionAccount.QueryRowContext(ctx, idHash).
 		Scan(&sess.UserID, &created, &seen, &uid, &utenant, &uname, &uhash, &uadmin, &ucreated, &tid, &tname, &tapi, &tcreated)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Session{}, User{}, Tenant{}, fmt.Errorf("store: session: %w", ErrNotFound)
+		return lifecycle.Session{}, lifecycle.User{}, lifecycle.Tenant{}, fmt.Errorf("store: session: %w", lifecycle.ErrNotFound)
 	}
 	if err != nil {
-		return Session{}, User{}, Tenant{}, fmt.Errorf("store: session: %w", err)
+		return lifecycle.Session{}, lifecycle.User{}, lifecycle.Tenant{}, fmt.Errorf("store: session: %w", err)
 	}
 	sess.CreatedAt, sess.LastSeenAt = fromNanos(created), fromNanos(seen)
-	var u User
-	var t Tenant
+	var u lifecycle.User
+	var t lifecycle.Tenant
 	if uid.Valid {
-		u = User{ID: uid.Int64, TenantID: utenant.Int64, Username: uname.String, PasswordHash: uhash.String,
+		u = lifecycle.User{ID: uid.Int64, TenantID: utenant.Int64, Username: uname.String, PasswordHash: uhash.String,
 			IsAdmin: uadmin.Bool, CreatedAt: fromNanos(ucreated.Int64)}
 	}
 	if tid.Valid {
-		t = Tenant{ID: tid.Int64, Name: tname.String, PublicAPI: tapi.Bool, CreatedAt: fromNanos(tcreated.Int64)}
+		t = lifecycle.Tenant{ID: tid.Int64, Name: tname.String, PublicAPI: tapi.Bool, CreatedAt: fromNanos(tcreated.Int64)}
 	}
 	return sess, u, t, nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"esp/lifecycle"
 	"esp/store"
 )
 
@@ -26,7 +27,7 @@ func TestSessionAccountReadsSessionUserAndTenantTogether(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := []byte("0123456789abcdef0123456789abcdef")
-	if err := st.CreateSession(ctx, store.Session{IDHash: id, UserID: u.ID, CreatedAt: now, LastSeenAt: now.Add(time.Minute)}); err != nil {
+	if err := st.CreateSession(ctx, lifecycle.Session{IDHash: id, UserID: u.ID, CreatedAt: now, LastSeenAt: now.Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	sess, gotU, gotT, err := st.SessionAccount(ctx, id)
@@ -42,7 +43,7 @@ func TestSessionAccountReadsSessionUserAndTenantTogether(t *testing.T) {
 	if gotT != tn {
 		t.Fatalf("tenant = %+v, want %+v", gotT, tn)
 	}
-	if _, _, _, err := st.SessionAccount(ctx, []byte("no such session, 32 bytes long..")); !errors.Is(err, store.ErrNotFound) {
+	if _, _, _, err := st.SessionAccount(ctx, []byte("no such session, 32 bytes long..")); !errors.Is(err, lifecycle.ErrNotFound) {
 		t.Fatalf("unknown session: err = %v, want ErrNotFound", err)
 	}
 }

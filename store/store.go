@@ -20,13 +20,6 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// ErrNotFound means the row asked for does not exist.
-var ErrNotFound = errors.New("not found")
-
-// ErrConflict means the change would break an invariant (a duplicate name, a
-// second live credential) or the row was not in the state the change expected.
-var ErrConflict = errors.New("conflict")
-
 //go:embed migrations/*.sql
 var migrations embed.FS
 

@@ -4,71 +4,54 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"esp/lifecycle"
 	"fmt"
 	"time"
 )
 
-// Tenant is one customer of ESP.
-type Tenant struct {
-	ID        int64
-	Name      string
-	PublicAPI bool
-	CreatedAt time.Time
-}
-
-// User is a person who logs in to the web admin.
-type User struct {
-	ID           int64
-	TenantID     int64
-	Username     string
-	PasswordHash string
-	IsAdmin      bool
-	CreatedAt    time.Time
-}
-
 // CreateTenant adds a tenant; a taken name is ErrConflict.
-func (s *Store) CreateTenant(ctx context.Context, name string, publicAPI bool, now time.Time) (Tenant, error) {
-	t := Tenant{Name: name, PublicAPI: publicAPI, CreatedAt: now}
+func (s *Store) CreateTenant(ctx context.Context, name string, publicAPI bool, now time.Time) (lifecycle.Tenant, error) {
+	t := lifecycle.Tenant{Name: name, PublicAPI: publicAPI, CreatedAt: now}
 	err := s.DB.QueryRowContext(ctx, `INSERT INTO tenants (name, public_api, created_at) VALUES (?, ?, ?) RETURNING id`,
 		name, publicAPI, now.UnixNano()).Scan(&t.ID)
 	if err != nil {
 		if IsConstraint(err) {
-			return Tenant{}, fmt.Errorf("store: tenant %q already exists: %w", name, ErrConflict)
+			return lifecycle.Tenant{}, fmt.Errorf("store: tenant %q already exists: %w", name, lifecycle.ErrConflict)
 		}
-		return Tenant{}, fmt.Errorf("store: create tenant: %w", err)
+		return lifecycle.Tenant{}, fmt.Errorf("store: create tenant: %w", err)
 	}
 	return t, nil
 }
 
 const tenantColumns = `id, name, public_api, created_at`
 
-func scanTenant(row interface{ Scan(...any) error }) (Tenant, error) {
-	var t Tenant
+func scanTenant(row interface{ Scan(...any) error }) (lifecycle.Tenant, error) {
+	var t lifecycle.Tenant
 	var created int64
 	if err := row.Scan(&t.ID, &t.Name, &t.PublicAPI, &created); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return Tenant{}, ErrNotFound
+			return lifecycle.Tenant{}, lifecycle.ErrNotFound
 		}
-		return Tenant{}, err
+		return lifecycle.Tenant{}, err
 	}
 	t.CreatedAt = fromNanos(created)
 	return t, nil
 }
 
 // TenantByName finds a tenant by its name.
-func (s *Store) TenantByName(ctx context.Context, name string) (Tenant, error) {
+func (s *Store) TenantByName(ctx context.Context, name string) (lifecycle.Tenant, error) {
 	t, err := scanTenant(s.read.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE name = ?`, name))
 	if err != nil {
-		return Tenant{}, fmt.Errorf("store: tenant %q: %w", name, err)
+		return lifecycle.Tenant{}, fmt.Errorf("store: tenant %q: %w", name, err)
 	}
 	return t, nil
 }
 
 // TenantByID finds a tenant by id.
-func (s *Store) TenantByID(ctx context.Context, id int64) (Tenant, error) {
+func (s *Store) TenantByID(ctx context.Context, id int64) (lifecycle.Tenant, error) {
 	t, err := scanTenant(s.read.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = ?`, id))
 	if err != nil {
-		return Tenant{}, fmt.Errorf("store: tenant %d: %w", id, err)
+		return lifecycle.Tenant{}, fmt.Errorf("store: tenant %d: %w", id, err)
 	}
 	return t, nil
 }
@@ -80,54 +63,54 @@ func (s *Store) SetPublicAPI(ctx context.Context, name string, on bool) error {
 		return fmt.Errorf("store: set public API of %q: %w", name, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: tenant %q: %w", name, ErrNotFound)
+		return fmt.Errorf("store: tenant %q: %w", name, lifecycle.ErrNotFound)
 	}
 	return nil
 }
 
 // CreateUser adds a user to a tenant; a taken username is ErrConflict.
-func (s *Store) CreateUser(ctx context.Context, tenantID int64, username, passwordHash string, admin bool, now time.Time) (User, error) {
+func (s *Store) CreateUser(ctx context.Context, tenantID int64, username, passwordHash string, admin bool, now time.Time) (lifecycle.User, error) {
 	var id int64
 	err := s.DB.QueryRowContext(ctx, `INSERT INTO users (tenant_id, username, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
 		tenantID, username, passwordHash, admin, now.UnixNano()).Scan(&id)
 	if err != nil {
 		if IsConstraint(err) {
-			return User{}, fmt.Errorf("store: user %q already exists: %w", username, ErrConflict)
+			return lifecycle.User{}, fmt.Errorf("store: user %q already exists: %w", username, lifecycle.ErrConflict)
 		}
-		return User{}, fmt.Errorf("store: create user: %w", err)
+		return lifecycle.User{}, fmt.Errorf("store: create user: %w", err)
 	}
-	return User{ID: id, TenantID: tenantID, Username: username, PasswordHash: passwordHash, IsAdmin: admin, CreatedAt: now}, nil
+	return lifecycle.User{ID: id, TenantID: tenantID, Username: username, PasswordHash: passwordHash, IsAdmin: admin, CreatedAt: now}, nil
 }
 
 const userColumns = `id, tenant_id, username, password_hash, is_admin, created_at`
 
-func scanUser(row interface{ Scan(...any) error }) (User, error) {
-	var u User
+func scanUser(row interface{ Scan(...any) error }) (lifecycle.User, error) {
+	var u lifecycle.User
 	var created int64
 	if err := row.Scan(&u.ID, &u.TenantID, &u.Username, &u.PasswordHash, &u.IsAdmin, &created); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return User{}, ErrNotFound
+			return lifecycle.User{}, lifecycle.ErrNotFound
 		}
-		return User{}, err
+		return lifecycle.User{}, err
 	}
 	u.CreatedAt = fromNanos(created)
 	return u, nil
 }
 
 // UserByUsername finds a user by username.
-func (s *Store) UserByUsername(ctx context.Context, username string) (User, error) {
+func (s *Store) UserByUsername(ctx context.Context, username string) (lifecycle.User, error) {
 	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username))
 	if err != nil {
-		return User{}, fmt.Errorf("store: user %q: %w", username, err)
+		return lifecycle.User{}, fmt.Errorf("store: user %q: %w", username, err)
 	}
 	return u, nil
 }
 
 // UserByID finds a user by id.
-func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
+func (s *Store) UserByID(ctx context.Context, id int64) (lifecycle.User, error) {
 	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 	if err != nil {
-		return User{}, fmt.Errorf("store: user %d: %w", id, err)
+		return lifecycle.User{}, fmt.Errorf("store: user %d: %w", id, err)
 	}
 	return u, nil
 }

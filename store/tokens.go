@@ -4,18 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"esp/lifecycle"
 	"fmt"
 	"time"
 )
-
-// Token is a bearer token of the public API, known only by its SHA-256.
-type Token struct {
-	Hash         []byte
-	CredentialID int64
-	TenantID     int64
-	CreatedAt    time.Time
-	ExpiresAt    time.Time
-}
 
 const (
 	insertTokenQuery = `INSERT INTO api_tokens (hash, credential_id, tenant_id, created_at, expires_at)
@@ -25,13 +17,13 @@ const (
 
 // InsertToken stores a new token and, in the same transaction, deletes the
 // tokens that have expired by its creation time.
-func (s *Store) InsertToken(ctx context.Context, t Token) error {
+func (s *Store) InsertToken(ctx context.Context, t lifecycle.Token) error {
 	return s.Tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.StmtContext(ctx, s.stmts.insertToken).ExecContext(ctx,
 			t.Hash, t.CredentialID, t.TenantID, t.CreatedAt.UnixNano(), t.ExpiresAt.UnixNano())
 		if err != nil {
 			if IsConstraint(err) {
-				return fmt.Errorf("store: insert token: %w", ErrConflict)
+				return fmt.Errorf("store: insert token: %w", lifecycle.ErrConflict)
 			}
 			return fmt.Errorf("store: insert token: %w", err)
 		}
@@ -42,22 +34,12 @@ func (s *Store) InsertToken(ctx context.Context, t Token) error {
 	})
 }
 
-// TokenGrant is what a token is worth right now: the token, its
-// credential's current status and last use, and whether its tenant's public
-// API feature is still on.
-type TokenGrant struct {
-	Token
-	CredentialStatus string
-	LastUsedAt       time.Time
-	PublicAPI        bool
-}
-
 // TokenGrant looks a token up by its hash together with its credential and
 // tenant, in one query over primary keys, so that a deactivated credential or
 // a feature turned off is seen on the very next request. An unknown token is
 // ErrNotFound. With a change counter in ctx the answer may come from the
 // read cache (readcache.go), which the same changes invalidate.
-func (s *Store) TokenGrant(ctx context.Context, hash []byte) (TokenGrant, error) {
+func (s *Store) TokenGrant(ctx context.Context, hash []byte) (lifecycle.TokenGrant, error) {
 	return s.cachedTokenGrant(ctx, hash)
 }
 
@@ -68,32 +50,21 @@ const tokenGrantQuery = `SELECT t.credential_id, t.tenant_id, t.created_at, t.ex
 	JOIN tenants n ON n.id = t.tenant_id
 	WHERE t.hash = ?`
 
-func (s *Store) tokenGrant(ctx context.Context, hash []byte) (TokenGrant, error) {
-	var g TokenGrant
+func (s *Store) tokenGrant(ctx context.Context, hash []byte) (lifecycle.TokenGrant, error) {
+	var g lifecycle.TokenGrant
 	var created, expires int64
 	var lastUsed sql.NullInt64
 	err := s.stmts.tokenGrant.QueryRowContext(ctx, hash).Scan(&g.CredentialID, &g.TenantID, &created, &expires,
 		&g.CredentialStatus, &lastUsed, &g.PublicAPI)
 	if errors.Is(err, sql.ErrNoRows) {
-		return TokenGrant{}, fmt.Errorf("store: token: %w", ErrNotFound)
+		return lifecycle.TokenGrant{}, fmt.Errorf("store: token: %w", lifecycle.ErrNotFound)
 	}
 	if err != nil {
-		return TokenGrant{}, fmt.Errorf("store: token: %w", err)
+		return lifecycle.TokenGrant{}, fmt.Errorf("store: token: %w", err)
 	}
 	g.Hash = hash
 	g.CreatedAt, g.ExpiresAt, g.LastUsedAt = fromNanos(created), fromNanos(expires), nullNanos(lastUsed)
 	return g, nil
-}
-
-// KeyGrant is what a token exchange needs to know of an access key: its
-// credential and whether the tenant's public API is on.
-type KeyGrant struct {
-	CredentialID int64
-	TenantID     int64
-	Status       string
-	SecretHash   []byte
-	LastUsedAt   time.Time
-	PublicAPI    bool
 }
 
 const keyGrantQuery = `SELECT c.id, c.tenant_id, c.status, c.secret_hash, c.last_used_at, n.public_api
@@ -102,15 +73,15 @@ const keyGrantQuery = `SELECT c.id, c.tenant_id, c.status, c.secret_hash, c.last
 
 // KeyGrant looks an access key up with its tenant's feature flag in one
 // query over unique keys; an unknown key is ErrNotFound.
-func (s *Store) KeyGrant(ctx context.Context, accessKey string) (KeyGrant, error) {
-	var g KeyGrant
+func (s *Store) KeyGrant(ctx context.Context, accessKey string) (lifecycle.KeyGrant, error) {
+	var g lifecycle.KeyGrant
 	var lastUsed sql.NullInt64
 	err := s.stmts.keyGrant.QueryRowContext(ctx, accessKey).Scan(&g.CredentialID, &g.TenantID, &g.Status, &g.SecretHash, &lastUsed, &g.PublicAPI)
 	if errors.Is(err, sql.ErrNoRows) {
-		return KeyGrant{}, fmt.Errorf("store: access key: %w", ErrNotFound)
+		return lifecycle.KeyGrant{}, fmt.Errorf("store: access key: %w", lifecycle.ErrNotFound)
 	}
 	if err != nil {
-		return KeyGrant{}, fmt.Errorf("store: access key: %w", err)
+		return lifecycle.KeyGrant{}, fmt.Errorf("store: access key: %w", err)
 	}
 	g.LastUsedAt = nullNanos(lastUsed)
 	return g, nil

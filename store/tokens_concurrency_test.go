@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"esp/lifecycle"
 	"esp/store"
 )
 
@@ -27,14 +28,14 @@ func TestConcurrentInsertTokenEachGetsItsOwnOutcome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := st.InsertCredential(ctx, store.Credential{TenantID: tn.ID, Status: "activated", AccessKey: "ESPAKTEST",
+	c, err := st.InsertCredential(ctx, lifecycle.Credential{TenantID: tn.ID, Status: "activated", AccessKey: "ESPAKTEST",
 		SecretHash: make([]byte, 32), AccessLast4: "TEST", SecretLast4: "test", CreatedAt: now}, "test", "generate")
 	if err != nil {
 		t.Fatal(err)
 	}
 	hash := func(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
-	tok := func(s string) store.Token {
-		return store.Token{Hash: hash(s), CredentialID: c.ID, TenantID: tn.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	tok := func(s string) lifecycle.Token {
+		return lifecycle.Token{Hash: hash(s), CredentialID: c.ID, TenantID: tn.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 	}
 	if err := st.InsertToken(ctx, tok("dup")); err != nil {
 		t.Fatal(err)
@@ -61,7 +62,7 @@ func TestConcurrentInsertTokenEachGetsItsOwnOutcome(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !errors.Is(dupErr, store.ErrConflict) {
+	if !errors.Is(dupErr, lifecycle.ErrConflict) {
 		t.Fatalf("duplicate token: err = %v, want ErrConflict", dupErr)
 	}
 	var n int

@@ -9,14 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"esp/lifecycle"
 	"esp/store"
 )
 
 // newCredential inserts an activated credential for the tenant.
-func newCredential(tb testing.TB, st *store.Store, tenantID int64, now time.Time) store.Credential {
+func newCredential(tb testing.TB, st *store.Store, tenantID int64, now time.Time) lifecycle.Credential {
 	tb.Helper()
 	h := sha256.Sum256([]byte("secret"))
-	c, err := st.InsertCredential(context.Background(), store.Credential{TenantID: tenantID, Status: "activated",
+	c, err := st.InsertCredential(context.Background(), lifecycle.Credential{TenantID: tenantID, Status: "activated",
 		AccessKey: "ESPAKTEST" + now.Format("150405.000000000"), SecretHash: h[:], AccessLast4: "TEST", SecretLast4: "cret",
 		CreatedAt: now}, "test", "generate")
 	if err != nil {
@@ -32,7 +33,7 @@ func TestTokenGrantReadsCredentialAndFeatureNow(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	c := newCredential(t, st, acme.ID, now)
-	tok := store.Token{Hash: tokenHash("t1"), CredentialID: c.ID, TenantID: acme.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	tok := lifecycle.Token{Hash: tokenHash("t1"), CredentialID: c.ID, TenantID: acme.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 	if err := st.InsertToken(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestTokenGrantReadsCredentialAndFeatureNow(t *testing.T) {
 	if err := st.SetPublicAPI(ctx, "acme", false); err != nil {
 		t.Fatal(err)
 	}
-	_, err = st.ApplyTransitions(ctx, []store.Transition{{CredentialID: c.ID, From: []string{"activated"},
+	_, err = st.ApplyTransitions(ctx, []lifecycle.CredentialWrite{{CredentialID: c.ID, From: []lifecycle.Status{"activated"},
 		To: "pending_deactivation", At: now, Actor: "test", Action: "deactivate"}})
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +57,7 @@ func TestTokenGrantReadsCredentialAndFeatureNow(t *testing.T) {
 	if err != nil || g.PublicAPI || g.CredentialStatus != "pending_deactivation" {
 		t.Fatalf("after changes: %+v, %v", g, err)
 	}
-	if _, err := st.TokenGrant(ctx, tokenHash("unknown")); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.TokenGrant(ctx, tokenHash("unknown")); !errors.Is(err, lifecycle.ErrNotFound) {
 		t.Fatalf("unknown token: %v, want ErrNotFound", err)
 	}
 }
@@ -66,16 +67,16 @@ func TestInsertTokenDeletesExpiredTokens(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	c := newCredential(t, st, acme.ID, now)
-	old := store.Token{Hash: tokenHash("old"), CredentialID: c.ID, TenantID: acme.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	old := lifecycle.Token{Hash: tokenHash("old"), CredentialID: c.ID, TenantID: acme.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 	if err := st.InsertToken(ctx, old); err != nil {
 		t.Fatal(err)
 	}
 	later := now.Add(2 * time.Hour)
-	if err := st.InsertToken(ctx, store.Token{Hash: tokenHash("new"), CredentialID: c.ID, TenantID: acme.ID,
+	if err := st.InsertToken(ctx, lifecycle.Token{Hash: tokenHash("new"), CredentialID: c.ID, TenantID: acme.ID,
 		CreatedAt: later, ExpiresAt: later.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.TokenGrant(ctx, tokenHash("old")); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.TokenGrant(ctx, tokenHash("old")); !errors.Is(err, lifecycle.ErrNotFound) {
 		t.Fatalf("expired token still stored: %v", err)
 	}
 	if _, err := st.TokenGrant(ctx, tokenHash("new")); err != nil {
@@ -102,7 +103,7 @@ func TestInsertTokenGivesUpWhenItsContextEndsWaitingForTheWriter(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	inserted := make(chan error, 1)
 	go func() {
-		inserted <- st.InsertToken(ctx, store.Token{Hash: tokenHash("t"), CredentialID: c.ID, TenantID: acme.ID,
+		inserted <- st.InsertToken(ctx, lifecycle.Token{Hash: tokenHash("t"), CredentialID: c.ID, TenantID: acme.ID,
 			CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
 	}()
 	cancel()
@@ -114,7 +115,7 @@ func TestInsertTokenGivesUpWhenItsContextEndsWaitingForTheWriter(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("InsertToken = %v, want context.Canceled", err)
 	}
-	if _, err := st.TokenGrant(context.Background(), tokenHash("t")); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.TokenGrant(context.Background(), tokenHash("t")); !errors.Is(err, lifecycle.ErrNotFound) {
 		t.Fatalf("token lookup = %v, want ErrNotFound: nothing stored", err)
 	}
 }
@@ -157,7 +158,7 @@ func TestKeyGrantReadsKeyAndFeatureTogether(t *testing.T) {
 	if g, _ := st.KeyGrant(ctx, c.AccessKey); g.PublicAPI {
 		t.Fatal("feature turned off is not seen")
 	}
-	if _, err := st.KeyGrant(ctx, "ESPAKNOSUCHKEY"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.KeyGrant(ctx, "ESPAKNOSUCHKEY"); !errors.Is(err, lifecycle.ErrNotFound) {
 		t.Fatalf("unknown key: err=%v, want ErrNotFound", err)
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"esp/lifecycle"
-	"esp/store"
 	"esp/web/internal/webtest"
 )
 
@@ -68,7 +67,7 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 	fx.expiredToken = "esptk_" + base64.RawURLEncoding.EncodeToString(b)
 	sum := sha256.Sum256([]byte(fx.expiredToken))
 	now := env.Clock.Now()
-	if err := env.Store.InsertToken(ctx, store.Token{Hash: sum[:], CredentialID: fx.acmeKeys.Credential.ID,
+	if err := env.Store.InsertToken(ctx, lifecycle.Token{Hash: sum[:], CredentialID: fx.acmeKeys.Credential.ID,
 		TenantID: env.Acme.ID, CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}

@@ -140,7 +140,7 @@ func waitStatuses(t *testing.T, dir string, ids []int64, want lifecycle.Status, 
 			if err != nil {
 				t.Fatal(err)
 			}
-			if lifecycle.ColumnStatus(c.Status) != want {
+			if c.Status != want {
 				pending = append(pending, id)
 			}
 		}
@@ -170,7 +170,7 @@ func assertAuditTrail(t *testing.T, dir string, ids []int64) {
 		}
 		var actions []string
 		for _, e := range trail {
-			actions = append(actions, e.Action+":"+e.FromStatus+">"+e.ToStatus)
+			actions = append(actions, string(e.Action)+":"+string(e.FromStatus)+">"+string(e.ToStatus))
 		}
 		if got, want := strings.Join(actions, " "), "generate:>pending_activation activate:pending_activation>activated"; got != want {
 			t.Fatalf("credential %d trail=%q, want %q", id, got, want)

@@ -185,7 +185,7 @@ func mustStore(t *testing.T, dir string) *store.Store {
 	return st
 }
 
-func tenant(t *testing.T, dir, name string) store.Tenant {
+func tenant(t *testing.T, dir, name string) lifecycle.Tenant {
 	t.Helper()
 	st := mustStore(t, dir)
 	tn, err := st.TenantByName(context.Background(), name)

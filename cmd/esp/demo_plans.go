@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"esp/lifecycle"
 	"esp/store"
 )
 
@@ -56,7 +57,7 @@ var (
 func importDemoPlans(ctx context.Context, st *store.Store, tenantID int64) error {
 	for _, p := range demoPlans {
 		_, err := st.ImportPlan(ctx, tenantID, p.name, time.Now(), demoRows(p))
-		if err != nil && !errors.Is(err, store.ErrConflict) {
+		if err != nil && !errors.Is(err, lifecycle.ErrConflict) {
 			return fmt.Errorf("demo plan %q: %w", p.name, err)
 		}
 	}
@@ -67,10 +68,10 @@ func importDemoPlans(ctx context.Context, st *store.Store, tenantID int64) error
 // numbers: volumes that follow the year (a January billing bump, a summer
 // dip, the year-end peak), AHT between 240 and 600 s, service level 70 to
 // 90 %, occupancy 75 to 88 %, and the FTE that workload needs.
-func demoRows(p demoPlan) func(*store.PlanRow) error {
+func demoRows(p demoPlan) func(*lifecycle.PlanRow) error {
 	rng := rand.New(rand.NewPCG(p.seed, 0x9e3779b97f4a7c15))
 	week, skill, unit := 0, 0, 0
-	return func(r *store.PlanRow) error {
+	return func(r *lifecycle.PlanRow) error {
 		if week == demoWeeks {
 			return io.EOF
 		}
@@ -92,7 +93,7 @@ func demoRows(p demoPlan) func(*store.PlanRow) error {
 		fteRequired := volume * aht / 3600 / (37.5 * occupancy / 100) / 0.7
 		ftePlanned := fteRequired * (0.94 + rng.Float64()*0.1)
 
-		*r = store.PlanRow{
+		*r = lifecycle.PlanRow{
 			IntervalStart:   start.Format(time.DateOnly),
 			Interval:        "week",
 			Skill:           sk.name,

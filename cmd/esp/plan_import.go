@@ -13,7 +13,6 @@ import (
 
 	"esp/lifecycle"
 	"esp/lifecycle/plancsv"
-	"esp/store"
 )
 
 // cmdPlanImport loads a CSV file into a new plan of a tenant, all or
@@ -57,7 +56,7 @@ func cmdPlanImport(ctx context.Context, e env, args []string) error {
 	defer st.Close()
 	var rowErr error // an error of the file, as opposed to one of the database
 	n := 0
-	next := func(r *store.PlanRow) error {
+	next := func(r *lifecycle.PlanRow) error {
 		err := rows.Read(r)
 		switch {
 		case err == nil:

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"esp/lifecycle"
 	"esp/lifecycle/plancsv"
 	"esp/store"
 )
@@ -36,7 +37,7 @@ func exportCSV(t *testing.T, st *store.Store, planID int64) string {
 	t.Helper()
 	var b bytes.Buffer
 	b.WriteString(plancsv.Header)
-	err := st.EachPlanRow(context.Background(), planID, func(r *store.PlanRow) error {
+	err := st.EachPlanRow(context.Background(), planID, func(r *lifecycle.PlanRow) error {
 		b.Write(plancsv.AppendCSV(nil, r))
 		return nil
 	})
@@ -46,7 +47,7 @@ func exportCSV(t *testing.T, st *store.Store, planID int64) string {
 	return b.String()
 }
 
-func onlyPlan(t *testing.T, st *store.Store, tenantID int64, name string) store.Plan {
+func onlyPlan(t *testing.T, st *store.Store, tenantID int64, name string) lifecycle.Plan {
 	t.Helper()
 	plans, err := st.Plans(context.Background(), tenantID)
 	if err != nil {
@@ -58,7 +59,7 @@ func onlyPlan(t *testing.T, st *store.Store, tenantID int64, name string) store.
 		}
 	}
 	t.Fatalf("no plan %q among %+v", name, plans)
-	return store.Plan{}
+	return lifecycle.Plan{}
 }
 
 func TestPlanImportLoadsTheFile(t *testing.T) {
@@ -211,9 +212,9 @@ func TestDemoPlansAreRealistic(t *testing.T) {
 		}
 		volumeByPlan[p.Name] = map[string]float64{}
 		skills, units := map[string]bool{}, map[string]bool{}
-		err := st.EachPlanRow(ctx, p.ID, func(r *store.PlanRow) error {
+		err := st.EachPlanRow(ctx, p.ID, func(r *lifecycle.PlanRow) error {
 			// Every demo row must be one the importer accepts, unchanged.
-			var parsed store.PlanRow
+			var parsed lifecycle.PlanRow
 			rec := strings.Split(strings.TrimSuffix(string(plancsv.AppendCSV(nil, r)), "\n"), ",")
 			if err := plancsv.ParseRow(rec, &parsed); err != nil {
 				return fmt.Errorf("row %+v: %v", *r, err)

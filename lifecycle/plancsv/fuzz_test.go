@@ -11,8 +11,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"esp/lifecycle"
 	"esp/lifecycle/plancsv"
-	"esp/store"
 )
 
 // FuzzPlanCSVRow reads a fuzzed line of a plan CSV file after the header.
@@ -50,7 +50,7 @@ func FuzzPlanCSVRow(f *testing.F) {
 		if err != nil {
 			t.Fatalf("the header was refused: %v", err)
 		}
-		var row store.PlanRow
+		var row lifecycle.PlanRow
 		for i := 0; ; i++ {
 			err := r.Read(&row)
 			if err == io.EOF {
@@ -70,7 +70,7 @@ func FuzzPlanCSVRow(f *testing.F) {
 	})
 }
 
-func checkPlanRow(t *testing.T, row store.PlanRow) {
+func checkPlanRow(t *testing.T, row lifecycle.PlanRow) {
 	t.Helper()
 	d, err := time.Parse("2006-01-02", row.IntervalStart)
 	if err != nil || d.Format("2006-01-02") != row.IntervalStart {
@@ -104,7 +104,7 @@ func checkPlanRow(t *testing.T, row store.PlanRow) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var again store.PlanRow
+	var again lifecycle.PlanRow
 	if err := r.Read(&again); err != nil {
 		t.Fatalf("the export %q of an accepted row is refused: %v", line, err)
 	}
@@ -116,8 +116,8 @@ func checkPlanRow(t *testing.T, row store.PlanRow) {
 	}
 
 	// The stored line reads back as the row.
-	var stored store.PlanRow
-	if err := store.ParsePlanLine(strings.TrimSuffix(line, "\n"), &stored); err != nil || stored != row {
+	var stored lifecycle.PlanRow
+	if err := lifecycle.ParsePlanLine(strings.TrimSuffix(line, "\n"), &stored); err != nil || stored != row {
 		t.Fatalf("stored line %q read back as %+v (%v), want %+v", line, stored, err, row)
 	}
 

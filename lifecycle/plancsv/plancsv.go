@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"esp/lifecycle"
 	"fmt"
 	"io"
 	"strconv"
@@ -14,8 +15,6 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"esp/store"
 )
 
 // Columns is the header of a plan CSV file, for import and export alike,
@@ -39,7 +38,7 @@ const (
 // Numbers must be finite and non-negative, percentages at most 100; a
 // number that is not already a JSON number (like "007" or ".5") is stored
 // in its canonical form ("7", "0.5").
-func ParseRow(rec []string, r *store.PlanRow) error {
+func ParseRow(rec []string, r *lifecycle.PlanRow) error {
 	if len(rec) != len(Columns) {
 		return fmt.Errorf("has %d columns, want %d (%s)", len(rec), len(Columns), strings.Join(Columns, ","))
 	}
@@ -234,7 +233,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 }
 
 // Read fills r with the next row; it returns io.EOF after the last one.
-func (p *Reader) Read(r *store.PlanRow) error {
+func (p *Reader) Read(r *lifecycle.PlanRow) error {
 	rec, err := p.csv.Read()
 	if err == io.EOF {
 		return io.EOF
@@ -287,13 +286,13 @@ func (b *bomSkipper) Read(p []byte) (int, error) {
 
 // AppendCSV appends r as one CSV line, quoting a field only where
 // encoding/csv's Writer would.
-func AppendCSV(dst []byte, r *store.PlanRow) []byte {
-	return append(store.AppendPlanLine(dst, r), '\n')
+func AppendCSV(dst []byte, r *lifecycle.PlanRow) []byte {
+	return append(lifecycle.AppendPlanLine(dst, r), '\n')
 }
 
 // AppendJSON appends r as one JSON object: the text fields as JSON
 // strings and the numbers as JSON numbers, written from their stored text.
-func AppendJSON(dst []byte, r *store.PlanRow) []byte {
+func AppendJSON(dst []byte, r *lifecycle.PlanRow) []byte {
 	dst = append(dst, '{')
 	for i, f := range fields(r) {
 		if i > 0 {
@@ -351,7 +350,7 @@ func appendJSONString(dst []byte, s string) []byte {
 }
 
 // fields points at the row's values in Columns order.
-func fields(r *store.PlanRow) [11]*string {
+func fields(r *lifecycle.PlanRow) [11]*string {
 	return [11]*string{&r.IntervalStart, &r.Interval, &r.Skill, &r.SchedulingUnit,
 		&r.Volume, &r.AHTSeconds, &r.FTERequired, &r.FTEPlanned,
 		&r.ServiceLevelPct, &r.ASASeconds, &r.OccupancyPct}

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"esp/lifecycle"
 	"esp/lifecycle/plancsv"
-	"esp/store"
 )
 
 func validRecord() []string {
@@ -32,7 +32,7 @@ func TestParsePlanRowAcceptsAndCanonicalisesNumbers(t *testing.T) {
 	} {
 		rec := validRecord()
 		rec[4] = tc.in
-		var r store.PlanRow
+		var r lifecycle.PlanRow
 		if err := plancsv.ParseRow(rec, &r); err != nil {
 			t.Fatalf("%q: %v", tc.in, err)
 		}
@@ -58,7 +58,7 @@ func TestParsePlanRowPercentagesAndDatesAtTheirLimits(t *testing.T) {
 	} {
 		rec := validRecord()
 		rec[tc.column] = tc.value
-		var r store.PlanRow
+		var r lifecycle.PlanRow
 		if err := plancsv.ParseRow(rec, &r); (err == nil) != tc.ok {
 			t.Errorf("%s %q: error %v, want ok=%v", plancsv.Columns[tc.column], tc.value, err, tc.ok)
 		}
@@ -107,14 +107,14 @@ func TestParsePlanRowRefusesBadRows(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := validRecord()
 			rec[tc.column] = tc.value
-			var r store.PlanRow
+			var r lifecycle.PlanRow
 			err := plancsv.ParseRow(rec, &r)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one mentioning %q", err, tc.want)
 			}
 		})
 	}
-	var r store.PlanRow
+	var r lifecycle.PlanRow
 	if err := plancsv.ParseRow(validRecord()[:10], &r); err == nil || !strings.Contains(err.Error(), "has 10 columns, want 11") {
 		t.Fatalf("short record: %v", err)
 	}
@@ -125,7 +125,7 @@ func TestParsePlanRowAcceptsFormulaCharactersAfterTheStart(t *testing.T) {
 	for _, v := range []string{"Sales - Inbound", "a=b", "Tech+", "ops@east", " Austin", "Billing\u00a0=1"} {
 		rec := validRecord()
 		rec[2], rec[3] = v, v
-		var r store.PlanRow
+		var r lifecycle.PlanRow
 		if err := plancsv.ParseRow(rec, &r); err != nil {
 			t.Errorf("%q: %v", v, err)
 		}
@@ -149,7 +149,7 @@ func TestPlanCSVReaderNamesTheLine(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r, err := plancsv.NewReader(strings.NewReader(tc.file))
 			for err == nil {
-				var row store.PlanRow
+				var row lifecycle.PlanRow
 				err = r.Read(&row)
 			}
 			if err == io.EOF || !strings.Contains(err.Error(), tc.want) {
@@ -164,7 +164,7 @@ func TestPlanCSVReaderSkipsByteOrderMark(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var row store.PlanRow
+	var row lifecycle.PlanRow
 	if err := r.Read(&row); err != nil || row.Skill != "Billing" {
 		t.Fatalf("row %+v, %v", row, err)
 	}
@@ -174,11 +174,11 @@ func TestPlanCSVReaderSkipsByteOrderMark(t *testing.T) {
 }
 
 // trickyRow has labels that need CSV quoting and JSON escaping.
-func trickyRows() []store.PlanRow {
+func trickyRows() []lifecycle.PlanRow {
 	labels := []string{"Billing", `Tech "Gold"`, "Sales, Inbound", " Austin", "Kraków", `\.`, "back\\slash", "tab\tin", "line\u2028sep", "<b>&"}
-	var rows []store.PlanRow
+	var rows []lifecycle.PlanRow
 	for _, l := range labels {
-		rows = append(rows, store.PlanRow{IntervalStart: "2027-01-04", Interval: "week", Skill: l, SchedulingUnit: l,
+		rows = append(rows, lifecycle.PlanRow{IntervalStart: "2027-01-04", Interval: "week", Skill: l, SchedulingUnit: l,
 			Volume: "1520", AHTSeconds: "372", FTERequired: "12.50", FTEPlanned: "1e1", ServiceLevelPct: "80.0",
 			ASASeconds: "0", OccupancyPct: "100"})
 	}
@@ -246,7 +246,7 @@ func BenchmarkAppendPlanRowJSON(b *testing.B) {
 
 func BenchmarkParsePlanRow(b *testing.B) {
 	rec := validRecord()
-	var r store.PlanRow
+	var r lifecycle.PlanRow
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := plancsv.ParseRow(rec, &r); err != nil {

@@ -215,7 +215,7 @@ func TestGenerateIsAuditedAsTheUser(t *testing.T) {
 	var byUser []string
 	for _, e := range entries {
 		if e.Actor == "user:alice" {
-			byUser = append(byUser, e.Action)
+			byUser = append(byUser, string(e.Action))
 		}
 	}
 	if strings.Join(byUser, ",") != "generate,deactivate" {

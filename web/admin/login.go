@@ -12,7 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"esp/lifecycle"
-	"esp/store"
 	"esp/views"
 	"esp/web/httpx"
 )
@@ -124,12 +123,12 @@ func (h *Handlers) Login(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 
-func (h *Handlers) authenticate(c echo.Context, username, password string) (store.User, error) {
+func (h *Handlers) authenticate(c echo.Context, username, password string) (lifecycle.User, error) {
 	if username == "" || password == "" || len(username) > maxUsernameLen || len(password) > maxPasswordLen {
-		return store.User{}, lifecycle.ErrBadLogin
+		return lifecycle.User{}, lifecycle.ErrBadLogin
 	}
 	ctx := c.Request().Context()
-	return h.checks.run(ctx, func() (store.User, error) {
+	return h.checks.run(ctx, func() (lifecycle.User, error) {
 		return h.accounts.Authenticate(ctx, username, password)
 	})
 }
@@ -159,7 +158,7 @@ func defaultPasswordChecks() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 var errChecksBusy = errors.New("web: every password check is busy")
 
 // run runs check in a free slot, waiting at most p.wait for one.
-func (p *passwordChecks) run(ctx context.Context, check func() (store.User, error)) (store.User, error) {
+func (p *passwordChecks) run(ctx context.Context, check func() (lifecycle.User, error)) (lifecycle.User, error) {
 	select {
 	case p.slots <- struct{}{}:
 	default:
@@ -171,9 +170,9 @@ func (p *passwordChecks) run(ctx context.Context, check func() (store.User, erro
 		select {
 		case p.slots <- struct{}{}:
 		case <-t.C:
-			return store.User{}, errChecksBusy
+			return lifecycle.User{}, errChecksBusy
 		case <-ctx.Done():
-			return store.User{}, ctx.Err()
+			return lifecycle.User{}, ctx.Err()
 		}
 	}
 	defer func() { <-p.slots }()

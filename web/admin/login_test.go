@@ -11,7 +11,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"esp/store"
+	"esp/lifecycle"
 	"esp/web/internal/webtest"
 )
 
@@ -163,14 +163,14 @@ func TestLoginGivesANewSessionID(t *testing.T) {
 
 func TestHomeListsTheTenantsPlans(t *testing.T) {
 	env := webtest.NewEnv(t)
-	rows := []store.PlanRow{
+	rows := []lifecycle.PlanRow{
 		{IntervalStart: "2027-01-04", Interval: "week", Skill: "Billing", SchedulingUnit: "Manila", Volume: "100", AHTSeconds: "300",
 			FTERequired: "4.5", FTEPlanned: "5", ServiceLevelPct: "80", ASASeconds: "20", OccupancyPct: "85"},
 		{IntervalStart: "2027-01-11", Interval: "week", Skill: "Billing", SchedulingUnit: "Manila", Volume: "110", AHTSeconds: "300",
 			FTERequired: "4.9", FTEPlanned: "5", ServiceLevelPct: "80", ASASeconds: "20", OccupancyPct: "85"},
 	}
 	i := 0
-	next := func(r *store.PlanRow) error {
+	next := func(r *lifecycle.PlanRow) error {
 		if i == len(rows) {
 			return io.EOF
 		}

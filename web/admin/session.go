@@ -14,7 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"esp/lifecycle"
-	"esp/store"
 	"esp/web/httpx"
 )
 
@@ -32,8 +31,8 @@ const (
 // userSession is the signed-in user of a request.
 type userSession struct {
 	idHash []byte
-	user   store.User
-	tenant store.Tenant
+	user   lifecycle.User
+	tenant lifecycle.Tenant
 	csrf   string // the token every form of this session must send back
 }
 
@@ -133,21 +132,21 @@ func (h *Handlers) loadSession(c echo.Context) (*userSession, error) {
 	// One query for the session, its user and the tenant, or none when the
 	// read cache has them: this runs on every admin request.
 	row, user, tenant, err := h.store.SessionAccount(c.Request().Context(), idHash)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, lifecycle.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	now := h.now()
-	expired := func(row store.Session) bool {
+	expired := func(row lifecycle.Session) bool {
 		return now.Sub(row.LastSeenAt) >= h.idle || now.Sub(row.CreatedAt) >= h.max
 	}
 	if expired(row) {
 		// A cached last-seen time may be older than another server's
 		// touch: read the row itself before ending the session.
 		row, user, tenant, err = h.store.SessionAccount(ctx, idHash)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, lifecycle.ErrNotFound) {
 			return nil, nil
 		}
 		if err != nil {
@@ -161,7 +160,7 @@ func (h *Handlers) loadSession(c echo.Context) (*userSession, error) {
 		return nil, h.store.DeleteSession(ctx, idHash)
 	}
 	if tenant.ID == 0 {
-		return nil, fmt.Errorf("store: tenant %d of user %d: %w", user.TenantID, user.ID, store.ErrNotFound)
+		return nil, fmt.Errorf("store: tenant %d of user %d: %w", user.TenantID, user.ID, lifecycle.ErrNotFound)
 	}
 	// Recording every request would make each page view a database write
 	// (one writer at a time in SQLite); recording at most once per
@@ -183,7 +182,7 @@ func (h *Handlers) touchEvery() time.Duration {
 
 // startSession signs user in with a brand-new session id (never one the
 // browser brought along), ending the request's previous session if any.
-func (h *Handlers) startSession(c echo.Context, user store.User) error {
+func (h *Handlers) startSession(c echo.Context, user lifecycle.User) error {
 	ctx := c.Request().Context()
 	if old := currentSession(c); old != nil {
 		if err := h.store.DeleteSession(ctx, old.idHash); err != nil {
@@ -196,7 +195,7 @@ func (h *Handlers) startSession(c echo.Context, user store.User) error {
 		return err
 	}
 	sid := randomToken()
-	if err := h.store.CreateSession(ctx, store.Session{IDHash: hashSessionID(sid), UserID: user.ID, CreatedAt: now, LastSeenAt: now}); err != nil {
+	if err := h.store.CreateSession(ctx, lifecycle.Session{IDHash: hashSessionID(sid), UserID: user.ID, CreatedAt: now, LastSeenAt: now}); err != nil {
 		return err
 	}
 	if err := h.writeCookie(c, sessionCookie, map[any]any{sidValue: sid}); err != nil {

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"esp/lifecycle"
 	"esp/lifecycle/plancsv"
-	"esp/store"
 	"esp/web/internal/webtest"
 )
 
@@ -199,8 +199,8 @@ func TestAPIPlanOfAnotherTenantIsNotFound(t *testing.T) {
 
 	for _, tc := range []struct {
 		token string
-		own   store.Plan
-		other store.Plan
+		own   lifecycle.Plan
+		other lifecycle.Plan
 	}{{acme, acmePlan, globexPlan}, {globex, globexPlan, acmePlan}} {
 		rec := webtest.APIGet(env, tc.token, "/api/v1/plans")
 		webtest.MustStatus(t, rec, http.StatusOK)
@@ -262,7 +262,7 @@ func csvRowsAsJSON(tb testing.TB, csv string) []json.RawMessage {
 	}
 	var out []json.RawMessage
 	for {
-		var row store.PlanRow
+		var row lifecycle.PlanRow
 		if err := r.Read(&row); err != nil {
 			break
 		}

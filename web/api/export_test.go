@@ -19,7 +19,7 @@ type countedLookups struct {
 	f func()
 }
 
-func (s countedLookups) KeyGrant(ctx context.Context, accessKey string) (store.KeyGrant, error) {
+func (s countedLookups) KeyGrant(ctx context.Context, accessKey string) (lifecycle.KeyGrant, error) {
 	s.f()
 	return s.Store.KeyGrant(ctx, accessKey)
 }

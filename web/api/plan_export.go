@@ -8,8 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"esp/lifecycle"
 	"esp/lifecycle/plancsv"
-	"esp/store"
 	"esp/web/httpx"
 )
 
@@ -105,7 +105,7 @@ type ndjsonRows struct {
 	line  []byte
 }
 
-func (n *ndjsonRows) WriteRow(r *store.PlanRow) error {
+func (n *ndjsonRows) WriteRow(r *lifecycle.PlanRow) error {
 	n.line = append(plancsv.AppendJSON(n.line[:0], r), '\n')
 	return n.write(n.line)
 }
@@ -115,7 +115,7 @@ type csvLines func(lines []byte, rows int) error
 
 func (w csvLines) WriteLines(lines []byte, rows int) error { return w(lines, rows) }
 
-func (w csvLines) WriteRow(r *store.PlanRow) error { return w(plancsv.AppendCSV(nil, r), 1) }
+func (w csvLines) WriteRow(r *lifecycle.PlanRow) error { return w(plancsv.AppendCSV(nil, r), 1) }
 
 // ExportStallTimeout is how long an export waits for a client that stops
 // reading before it gives up; the server's own write timeout should be no

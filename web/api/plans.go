@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"esp/lifecycle"
-	"esp/store"
 	"esp/web/httpx"
 )
 
@@ -23,7 +22,7 @@ type planJSON struct {
 	Interval  string    `json:"interval"` // day, week, month, mixed, or "" without rows
 }
 
-func toPlanJSON(p store.Plan) planJSON {
+func toPlanJSON(p lifecycle.Plan) planJSON {
 	out := planJSON{ID: p.ID, Name: p.Name, CreatedAt: p.CreatedAt.UTC(), Rows: p.Rows, Interval: p.Interval}
 	if p.FirstStart != "" {
 		out.First, out.Last = &p.FirstStart, &p.LastStart
@@ -58,15 +57,15 @@ func (h *Handlers) PlanGet(c echo.Context) error {
 // apiPlan loads the plan named by the :planID parameter, if it belongs to
 // the token's tenant. An id that is not a positive integer in canonical
 // form names no plan: 404, like another tenant's plan.
-func (h *Handlers) apiPlan(c echo.Context) (store.Plan, error) {
+func (h *Handlers) apiPlan(c echo.Context) (lifecycle.Plan, error) {
 	raw := c.Param("planID")
 	id, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != raw {
-		return store.Plan{}, planNotFound(raw)
+		return lifecycle.Plan{}, planNotFound(raw)
 	}
 	p, err := h.plans.Get(c.Request().Context(), apiTenantID(c), id)
 	if lifecycle.ErrorCode(err) == lifecycle.NotFound {
-		return store.Plan{}, planNotFound(raw)
+		return lifecycle.Plan{}, planNotFound(raw)
 	}
 	return p, err
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"esp/lifecycle"
-	"esp/store"
 )
 
 // codeFor names a status for the API's error envelope.
@@ -110,7 +109,7 @@ func ProblemOf(err error) Problem {
 		if p.Message == "" {
 			p.Message = http.StatusText(p.Status) + "."
 		}
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, lifecycle.ErrNotFound):
 		// Until the store's own errors carry codes, its not-found is one.
 		p.Status, p.Message = http.StatusNotFound, "Not found."
 	}

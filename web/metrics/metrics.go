@@ -24,7 +24,7 @@ import (
 // CredentialCounter counts the credentials in each status (as the status
 // column stores them): the store does.
 type CredentialCounter interface {
-	CredentialCounts(ctx context.Context) (map[string]int64, error)
+	CredentialCounts(ctx context.Context) (map[lifecycle.Status]int64, error)
 }
 
 // Metrics are ESP's metrics, registered in one registry. Its methods are
@@ -157,13 +157,7 @@ func (c credentialsByStatus) Collect(ch chan<- prometheus.Metric) {
 		if s == lifecycle.None {
 			continue // no row holds it
 		}
-		var n int64
-		for column, count := range counts {
-			if lifecycle.ColumnStatus(column) == s {
-				n += count
-			}
-		}
-		ch <- prometheus.MustNewConstMetric(credentialsDesc, prometheus.GaugeValue, float64(n), string(s))
+		ch <- prometheus.MustNewConstMetric(credentialsDesc, prometheus.GaugeValue, float64(counts[s]), string(s))
 	}
 }
 

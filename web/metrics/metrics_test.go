@@ -16,9 +16,9 @@ import (
 	"esp/web/metrics"
 )
 
-type counts map[string]int64
+type counts map[lifecycle.Status]int64
 
-func (c counts) CredentialCounts(context.Context) (map[string]int64, error) {
+func (c counts) CredentialCounts(context.Context) (map[lifecycle.Status]int64, error) {
 	if c == nil {
 		return nil, errors.New("database is closed")
 	}
@@ -37,7 +37,7 @@ func scrape(t *testing.T, h http.Handler, path string) (int, string) {
 // counts that the database holds under each status's column value.
 func TestCredentialsByStatusAreReadAtScrapeTime(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	db := counts{string(lifecycle.Activated): 3}
+	db := counts{lifecycle.Activated: 3}
 	metrics.New(reg, db)
 	h := metrics.Handler(reg, slog.New(slog.DiscardHandler))
 	_, body := scrape(t, h, "/metrics")
@@ -50,7 +50,7 @@ func TestCredentialsByStatusAreReadAtScrapeTime(t *testing.T) {
 	if strings.Contains(body, `status="none"`) {
 		t.Error("the scrape counts credentials in status none, which no row holds")
 	}
-	db[string(lifecycle.Activated)] = 4
+	db[lifecycle.Activated] = 4
 	if _, body := scrape(t, h, "/metrics"); !strings.Contains(body, `esp_credentials{status="activated"} 4`) {
 		t.Error("a second scrape does not read the counts again")
 	}

@@ -13,7 +13,6 @@ import (
 
 	"esp/lifecycle"
 	"esp/lifecycle/plancsv"
-	"esp/store"
 )
 
 // ActivatedKeys generates API credentials for the tenant and runs the
@@ -101,7 +100,7 @@ func MustAPIError(tb testing.TB, rec *httptest.ResponseRecorder, status int, cod
 }
 
 // ImportCSV loads a plan for the tenant from CSV text.
-func ImportCSV(tb testing.TB, env *Env, tenantID int64, name, csv string) store.Plan {
+func ImportCSV(tb testing.TB, env *Env, tenantID int64, name, csv string) lifecycle.Plan {
 	tb.Helper()
 	r, err := plancsv.NewReader(strings.NewReader(csv))
 	if err != nil {

@@ -56,8 +56,8 @@ type Env struct {
 	Clock     *FakeClock
 	Logs      *SyncBuffer
 	Metrics   *prometheus.Registry // what the server and the scheduler count
-	Acme      store.Tenant
-	Globex    store.Tenant
+	Acme      lifecycle.Tenant
+	Globex    lifecycle.Tenant
 	Cfg       Config
 }
 
