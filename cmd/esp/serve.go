@@ -91,6 +91,8 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	}
 	c.data = *data
 	c.admin.DataDir = c.data // the session key lives there
+	// The scheduler's housekeeping deletes the sessions the web admin ends.
+	c.lc.SessionIdle, c.lc.SessionMax = c.admin.SessionIdle, c.admin.SessionMax
 	c.shutdownTimeout = 30 * time.Second
 	ds := map[string]time.Duration{}
 	for _, d := range durs {

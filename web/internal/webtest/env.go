@@ -118,7 +118,8 @@ func NewEnv(tb testing.TB, opts ...func(*Config)) *Env {
 	accounts.BcryptCost = bcrypt.MinCost
 	svc := lifecycle.NewService(st, clock.Now, lifecycle.Config{})
 	env := &Env{Store: st, Service: svc, Accounts: accounts, Clock: clock, Logs: logs, Cfg: cfg,
-		Scheduler: lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{}, log, clock.Now)}
+		Scheduler: lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{
+			SessionIdle: cfg.Admin.SessionIdle, SessionMax: cfg.Admin.SessionMax}, log, clock.Now)}
 	if env.Acme, err = accounts.AddTenant(ctx, "acme"); err != nil {
 		tb.Fatal(err)
 	}
