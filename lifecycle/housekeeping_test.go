@@ -2,47 +2,151 @@ package lifecycle_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"errors"
 	"testing"
 	"time"
 
 	"esp/lifecycle"
-	"esp/store/storetest"
 )
 
-// The scheduler's tick forgets the rate-limit rows of addresses whose
-// allowance is whole again, so the table the replicas share stays small.
-func TestTickForgetsWholeRateLimitAllowances(t *testing.T) {
-	if storetest.Backend(t) != storetest.Postgres {
-		t.Skip("rate limits are kept in the database only on PostgreSQL")
-	}
-	st := storetest.Open(t)
-	clock := newClock()
-	limit := st.AttemptLimit("login", 6*time.Second, 10, clock.Now)
+// housekeepingFixture is a fixture whose tenant has the public API on and
+// an activated credential, with a user to own sessions.
+type housekeepingFixture struct {
+	*fixture
+	keys   lifecycle.NewKeys
+	userID int64
+}
+
+func newHousekeepingFixture(t *testing.T, cfg lifecycle.Config) *housekeepingFixture {
+	t.Helper()
 	ctx := context.Background()
-	for _, addr := range []string{"192.0.2.1", "192.0.2.2"} {
-		if ok, _, err := limit.Take(ctx, addr); !ok || err != nil {
-			t.Fatalf("take: %v, %v", ok, err)
-		}
-	}
-	count := func() (n int) {
-		t.Helper()
-		if err := st.DB.QueryRow(`SELECT count(*) FROM rate_limits`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	sched := lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{}, nil, clock.Now)
-	if _, err := sched.Tick(ctx, clock.Now()); err != nil {
+	f := &housekeepingFixture{fixture: newFixture(t, nil, cfg)}
+	if err := f.accounts.SetPublicAPI(ctx, "acme", true); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(); n != 2 {
-		t.Fatalf("%d rate-limit rows after a tick while they count, want 2", n)
-	}
-	clock.Add(6 * time.Second)
-	if _, err := sched.Tick(ctx, clock.Now()); err != nil {
+	u, err := f.accounts.AddUser(ctx, "acme", "alice", "password-alice", true)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n := count(); n != 0 {
-		t.Fatalf("%d rate-limit rows after a tick once they are whole, want 0", n)
+	f.userID = u.ID
+	f.keys = f.generate(t)
+	if r := f.tick(t); r.Activated != 1 {
+		t.Fatalf("first tick %+v, want the credential activated", r)
+	}
+	return f
+}
+
+func (f *housekeepingFixture) exchange(t *testing.T, ttl time.Duration) string {
+	t.Helper()
+	tok, err := lifecycle.NewTokens(f.store, f.clock.Now, ttl).Exchange(context.Background(), f.keys.AccessKey, f.keys.SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.Token
+}
+
+func (f *housekeepingFixture) session(t *testing.T, name string, created, seen time.Time) {
+	t.Helper()
+	h := sha256.Sum256([]byte(name))
+	if err := f.store.CreateSession(context.Background(), lifecycle.Session{IDHash: h[:], UserID: f.userID, CreatedAt: created, LastSeenAt: seen}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *housekeepingFixture) count(t *testing.T, table string) int {
+	t.Helper()
+	var n int
+	if err := f.store.DB.QueryRowContext(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// An expired token is refused by its expiry time, from the instant it
+// expires, while its row is still stored: deleting it is only cleanup.
+func TestExpiredTokenIsRefusedByItsTimeWhileItsRowIsStored(t *testing.T) {
+	f := newHousekeepingFixture(t, lifecycle.Config{})
+	tokens := lifecycle.NewTokens(f.store, f.clock.Now, time.Hour)
+	tok := f.exchange(t, time.Hour)
+	ctx := context.Background()
+	f.clock.Add(time.Hour - time.Nanosecond)
+	if _, err := tokens.Authenticate(ctx, tok); err != nil {
+		t.Fatalf("a nanosecond before expiry: %v, want accepted", err)
+	}
+	f.clock.Add(time.Nanosecond)
+	for range 2 {
+		if _, err := tokens.Authenticate(ctx, tok); !errors.Is(err, lifecycle.ErrTokenExpired) {
+			t.Fatalf("at expiry: %v, want ErrTokenExpired", err)
+		}
+		if n := f.count(t, "api_tokens"); n != 1 {
+			t.Fatalf("%d token rows, want the expired one still stored", n)
+		}
+		f.clock.Add(24 * time.Hour)
+	}
+}
+
+// The scheduler's tick deletes the expired tokens and the sessions past
+// either timeout, at most once per HousekeepEvery: not the token exchange
+// that follows them, and not before the period is up.
+func TestTickDeletesExpiredTokensAndSessionsOncePerPeriod(t *testing.T) {
+	f := newHousekeepingFixture(t, lifecycle.Config{SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour})
+	t0 := f.clock.Now() // the first tick's housekeeping ran at t0
+	f.exchange(t, time.Hour)
+	f.session(t, "idle", t0, t0)
+	f.session(t, "old", t0.Add(-12*time.Hour), t0.Add(time.Hour))
+	f.clock.Add(time.Hour)
+	f.session(t, "live", f.clock.Now(), f.clock.Now())
+	// Idle exactly SessionIdle: refused by the web admin, so deleted; a
+	// nanosecond less: still live.
+	edge := f.clock.Now().Add(-30 * time.Minute)
+	f.session(t, "edge", edge, edge)
+	f.session(t, "almost", edge, edge.Add(time.Nanosecond))
+	// A new token does not take the expired one with it.
+	f.exchange(t, 10*time.Second)
+	if n := f.count(t, "api_tokens"); n != 2 {
+		t.Fatalf("%d token rows after a new exchange, want 2 (the expired one stays until the tick)", n)
+	}
+	r := f.tick(t)
+	if r.ExpiredTokens != 1 || r.ExpiredSessions != 3 {
+		t.Fatalf("tick %+v, want 1 expired token and 3 expired sessions deleted", r)
+	}
+	if tk, s := f.count(t, "api_tokens"), f.count(t, "sessions"); tk != 1 || s != 2 {
+		t.Fatalf("%d tokens, %d sessions left; want the new token and the two live sessions", tk, s)
+	}
+	// The 10-second token expires, but the next housekeeping is a minute
+	// after the last.
+	f.clock.Add(59 * time.Second)
+	if r := f.tick(t); r.ExpiredTokens != 0 || f.count(t, "api_tokens") != 1 {
+		t.Fatalf("59 s after the housekeeping: tick %+v, want nothing deleted yet", r)
+	}
+	f.clock.Add(time.Second)
+	if r := f.tick(t); r.ExpiredTokens != 1 || f.count(t, "api_tokens") != 0 {
+		t.Fatalf("a minute after the housekeeping: tick %+v, want the expired token deleted", r)
+	}
+}
+
+// Several schedulers on one database housekeep once per period between
+// them: the period is claimed in a row, not kept per process.
+func TestHousekeepingRunsOncePerPeriodAcrossSchedulers(t *testing.T) {
+	f := newHousekeepingFixture(t, lifecycle.Config{})
+	other := lifecycle.NewScheduler(f.store, lifecycle.LocalActivator{}, lifecycle.Config{}, nil, f.clock.Now)
+	f.exchange(t, time.Second)
+	f.clock.Add(time.Minute)
+	if r := f.tick(t); r.ExpiredTokens != 1 {
+		t.Fatalf("first scheduler: %+v, want the expired token deleted", r)
+	}
+	f.exchange(t, time.Second)
+	f.clock.Add(30 * time.Second)
+	r, err := other.Tick(context.Background(), f.clock.Now())
+	if err != nil || r.ExpiredTokens != 0 || f.count(t, "api_tokens") != 1 {
+		t.Fatalf("second scheduler within the period: %+v, %v; want nothing deleted", r, err)
+	}
+	f.clock.Add(30 * time.Second)
+	if r, err := other.Tick(context.Background(), f.clock.Now()); err != nil || r.ExpiredTokens != 1 {
+		t.Fatalf("second scheduler, next period: %+v, %v; want the expired token deleted", r, err)
+	}
+	if r := f.tick(t); r.ExpiredTokens != 0 {
+		t.Fatalf("first scheduler in the period the second took: %+v, want nothing", r)
 	}
 }

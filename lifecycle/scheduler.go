@@ -8,9 +8,10 @@ import (
 	"time"
 )
 
-// Scheduler moves credentials through their pending statuses. All of its
-// state lives in rows (due and deadline times, the last purge time), so a
-// restart picks up where the last process stopped.
+// Scheduler moves credentials through their pending statuses, and does the
+// housekeeping (expired tokens and sessions). All of its state lives in
+// rows (due and deadline times, the last purge and housekeeping times), so
+// a restart picks up where the last process stopped.
 type Scheduler struct {
 	store     SchedulerStore
 	activator Activator
@@ -25,10 +26,17 @@ type Scheduler struct {
 	Actor string
 	// Observer, when set, hears of each claim and each activator call.
 	Observer SchedulerObserver
+	// HousekeepEvery is how often the expired tokens and sessions are
+	// deleted (once a period across all schedulers on the database).
+	HousekeepEvery time.Duration
 	// beats, when set, replaces the heartbeat's ticker, and renewed is
 	// called after each renewal (export_test.go).
 	beats   <-chan time.Time
 	renewed func()
+	// housekept is the last housekeeping time this scheduler knows of, so
+	// that the ticks in between need not read it.
+	housekeptMu sync.Mutex
+	housekept   time.Time
 }
 
 // NewScheduler returns a scheduler; now is the clock Run uses.
@@ -37,7 +45,7 @@ func NewScheduler(st SchedulerStore, act Activator, cfg Config, log *slog.Logger
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Scheduler{store: st, activator: act, cfg: cfg.withDefaults(), log: log, now: now,
-		Workers: 8, Batch: 1000, Actor: "scheduler"}
+		Workers: 8, Batch: 1000, Actor: "scheduler", HousekeepEvery: time.Minute}
 }
 
 const lastPurgeKey = "last_purge_at"
@@ -45,6 +53,8 @@ const lastPurgeKey = "last_purge_at"
 // TickResult counts what one tick did.
 type TickResult struct {
 	Activated, Deactivated, Failed, Retried, Purged int
+	// ExpiredTokens and ExpiredSessions were deleted by the housekeeping.
+	ExpiredTokens, ExpiredSessions int
 }
 
 // Run ticks every interval until ctx ends; it returns after the tick in
@@ -64,9 +74,8 @@ func (s *Scheduler) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Tick does all work due at now: the weekly purge, the housekeeping of the
-// rate limits kept in the database, then every due activation and
-// deactivation.
+// Tick does all work due at now: the weekly purge, every due activation
+// and deactivation, then the housekeeping when its period has passed.
 func (s *Scheduler) Tick(ctx context.Context, now time.Time) (TickResult, error) {
 	var res TickResult
 	now = now.UTC()
@@ -75,9 +84,6 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) (TickResult, error)
 		return res, err
 	}
 	res.Purged = n
-	if _, err := s.store.DeleteStaleLimits(ctx, now); err != nil {
-		return res, err
-	}
 	for ctx.Err() == nil {
 		due, err := s.store.DueCredentials(ctx, now, s.Batch)
 		if err != nil {
@@ -93,7 +99,8 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) (TickResult, error)
 			break
 		}
 	}
-	return res, nil
+	res.ExpiredTokens, res.ExpiredSessions, err = s.maybeHousekeep(ctx, now)
+	return res, err
 }
 
 // work handles one batch of due credentials: time-outs fail at once; the

@@ -17,6 +17,9 @@ type Config struct {
 	Lease               time.Duration // how long a claim on a due credential lasts unless its holder renews it (5s)
 	RetryBase           time.Duration // first retry delay after a failed activator call (1s)
 	RetryMax            time.Duration // longest retry delay (5m)
+	// The web admin's session timeouts, which the scheduler's housekeeping
+	// deletes sessions by: unused this long (30m), or this old (12h).
+	SessionIdle, SessionMax time.Duration
 }
 
 // DefaultConfig is the product's configuration.
@@ -29,6 +32,8 @@ func DefaultConfig() Config {
 		Lease:               5 * time.Second,
 		RetryBase:           time.Second,
 		RetryMax:            5 * time.Minute,
+		SessionIdle:         30 * time.Minute,
+		SessionMax:          12 * time.Hour,
 	}
 }
 
@@ -38,6 +43,7 @@ func (c Config) withDefaults() Config {
 		{&c.ActivationTimeout, &d.ActivationTimeout}, {&c.DeactivationTimeout, &d.DeactivationTimeout},
 		{&c.PurgeAfter, &d.PurgeAfter}, {&c.PurgeEvery, &d.PurgeEvery}, {&c.Lease, &d.Lease},
 		{&c.RetryBase, &d.RetryBase}, {&c.RetryMax, &d.RetryMax},
+		{&c.SessionIdle, &d.SessionIdle}, {&c.SessionMax, &d.SessionMax},
 	} {
 		if *p.v <= 0 {
 			*p.v = *p.def

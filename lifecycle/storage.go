@@ -37,9 +37,13 @@ type SchedulerStore interface {
 	SchedulerValue(ctx context.Context, name string) (value int64, ok bool, err error)
 	PurgeOnSchedule(ctx context.Context, name string, last int64, lastOK bool, cutoff, now time.Time, actor string, event AuditEvent) (ran bool, n int, err error)
 	PurgeDeactivated(ctx context.Context, cutoff, now time.Time, actor string, event AuditEvent) (int, error)
-	// DeleteStaleLimits is housekeeping of the web's rate limits where the
-	// database keeps them: it forgets the addresses whose allowance is
-	// whole again at now.
+	// The housekeeping: one scheduler a period claims it (a conditional
+	// write of the named fact) and deletes the expired tokens and sessions
+	// and, where the database keeps the web's rate limits, the addresses
+	// whose allowance is whole again at now.
+	ClaimSchedulerSlot(ctx context.Context, name string, last int64, lastOK bool, now time.Time) (bool, error)
+	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
+	DeleteExpiredSessions(ctx context.Context, idleCutoff, maxCutoff time.Time) (int, error)
 	DeleteStaleLimits(ctx context.Context, now time.Time) (int, error)
 }
 

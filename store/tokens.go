@@ -15,8 +15,10 @@ const (
 	deleteExpiredTokensQuery = `DELETE FROM api_tokens WHERE expires_at <= $1`
 )
 
-// InsertToken stores a new token and, in the same transaction, deletes the
-// tokens that have expired by its creation time.
+// InsertToken stores a new token. It deletes nothing: expired tokens are
+// refused by their time and removed by the scheduler's housekeeping
+// (DeleteExpiredTokens), so that token exchanges on every server do not
+// contend for the same old rows.
 func (s *Store) InsertToken(ctx context.Context, t lifecycle.Token) error {
 	return s.Tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.StmtContext(ctx, s.stmts.insertToken).ExecContext(ctx,
@@ -26,9 +28,6 @@ func (s *Store) InsertToken(ctx context.Context, t lifecycle.Token) error {
 				return fmt.Errorf("store: insert token: %w", lifecycle.ErrConflict)
 			}
 			return fmt.Errorf("store: insert token: %w", err)
-		}
-		if _, err := tx.StmtContext(ctx, s.stmts.deleteExpiredTokens).ExecContext(ctx, t.CreatedAt.UnixNano()); err != nil {
-			return fmt.Errorf("store: delete expired tokens: %w", err)
 		}
 		return nil
 	})

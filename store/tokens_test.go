@@ -62,28 +62,6 @@ func TestTokenGrantReadsCredentialAndFeatureNow(t *testing.T) {
 	}
 }
 
-func TestInsertTokenDeletesExpiredTokens(t *testing.T) {
-	st, acme, _ := openPlanStore(t)
-	ctx := context.Background()
-	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	c := newCredential(t, st, acme.ID, now)
-	old := lifecycle.Token{Hash: tokenHash("old"), CredentialID: c.ID, TenantID: acme.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
-	if err := st.InsertToken(ctx, old); err != nil {
-		t.Fatal(err)
-	}
-	later := now.Add(2 * time.Hour)
-	if err := st.InsertToken(ctx, lifecycle.Token{Hash: tokenHash("new"), CredentialID: c.ID, TenantID: acme.ID,
-		CreatedAt: later, ExpiresAt: later.Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.TokenGrant(ctx, tokenHash("old")); !errors.Is(err, lifecycle.ErrNotFound) {
-		t.Fatalf("expired token still stored: %v", err)
-	}
-	if _, err := st.TokenGrant(ctx, tokenHash("new")); err != nil {
-		t.Fatalf("the new token is not stored: %v", err)
-	}
-}
-
 // A token exchange whose request ends while another transaction holds the
 // writer gives up at once: nothing is stored, and the error says why.
 // SQLite only: PostgreSQL has no single writer to wait for.

@@ -21,3 +21,7 @@ func GETRoutes(s *Server) []string {
 	sort.Strings(paths)
 	return paths
 }
+
+// Routers are the server's three Echo routers: the one that hands each
+// request on, and the admin's and the API's.
+func Routers(s *Server) []*echo.Echo { return []*echo.Echo{s.echo, s.admin, s.public} }

@@ -42,9 +42,14 @@ type Observer interface {
 type Options struct {
 	// Observer hears what the metrics count; nil, nothing is counted.
 	Observer Observer
+	// TrustedProxies are the load balancers whose X-Forwarded-For gives
+	// the client address (the rate limits' key, the access log's client);
+	// the zero value trusts none, and the address is the connection's peer.
+	TrustedProxies httpx.TrustedProxies
 	// TrustRequestID reports whether a request came through a trusted
 	// proxy, whose X-Request-Id then names the request in the access log;
-	// nil trusts none, and every request gets a new id.
+	// nil trusts the TrustedProxies, and with none every request gets a
+	// new id.
 	TrustRequestID func(*http.Request) bool
 }
 
@@ -56,13 +61,20 @@ func New(log *slog.Logger, pages *admin.Handlers, public *api.Handlers, opts Opt
 		s.obs = noObserver{}
 	}
 	s.echo.HideBanner, s.echo.HidePort = true, true
+	// Echo without an IPExtractor believes X-Forwarded-For and X-Real-IP
+	// from anyone: every router, this one too, gets the trusted proxies'.
+	ip := opts.TrustedProxies.IPExtractor()
+	s.echo.IPExtractor = ip
 	// Every answer, of either part, carries the browser protections, and
 	// every request body is bounded (here, where the writer is the server's
 	// own, so that a body found too long also closes the connection).
 	s.echo.Use(httpx.SecurityHeaders, httpx.BoundBody)
 	access := httpx.AccessLogConfig{Observer: s.obs, TrustRequestID: opts.TrustRequestID}
-	s.admin = newRouter(log, pages.RenderErrorPage, access)
-	s.public = newRouter(log, api.RenderError, access)
+	if access.TrustRequestID == nil && !opts.TrustedProxies.Empty() {
+		access.TrustRequestID = opts.TrustedProxies.FromTrustedProxy
+	}
+	s.admin = newRouter(log, pages.RenderErrorPage, access, ip)
+	s.public = newRouter(log, api.RenderError, access, ip)
 	s.routes(pages, public)
 	return s
 }
@@ -71,13 +83,14 @@ func New(log *slog.Logger, pages *admin.Handlers, public *api.Handlers, opts Opt
 // route chose its own renderer (httpx.RenderErrorsWith), and that logs
 // one line per request. Each request passes through exactly one router,
 // the one whose routes know its pattern.
-func newRouter(log *slog.Logger, render httpx.Renderer, access httpx.AccessLogConfig) *echo.Echo {
+func newRouter(log *slog.Logger, render httpx.Renderer, access httpx.AccessLogConfig, ip echo.IPExtractor) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	// Client addresses come from the connection only: X-Forwarded-For and
-	// X-Real-IP are set by whoever sends the request, so trusting them would
-	// let anyone dodge the failed-login and failed-authentication limits.
-	e.IPExtractor = echo.ExtractIPDirect()
+	// Client addresses come from the connection, or from X-Forwarded-For
+	// only when the connection is a trusted proxy's: the header is set by
+	// whoever sends the request, so trusting it from anyone would let
+	// anyone dodge the failed-login and failed-authentication limits.
+	e.IPExtractor = ip
 	e.HTTPErrorHandler = httpx.ErrorHandler(log, render)
 	e.Use(httpx.AccessLog(log, access))
 	// A panic in a handler becomes a 500 answer through the error handler,

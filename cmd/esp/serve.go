@@ -29,6 +29,7 @@ type serveConfig struct {
 	addr            string
 	tlsCert, tlsKey string // both or neither: serve HTTPS
 	metricsAddr     string // "": no metrics listener
+	proxies         httpx.TrustedProxies
 	logFormat       string // text or json
 	activator       string
 	webhookURL      string
@@ -75,8 +76,9 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	fs.StringVar(&c.tlsCert, "tls-cert", envOr(e, "ESP_TLS_CERT", ""), "serve HTTPS with this PEM certificate (chain) file; needs --tls-key (env ESP_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", envOr(e, "ESP_TLS_KEY", ""), "the PEM private key file of --tls-cert (env ESP_TLS_KEY)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", envOr(e, "ESP_METRICS_ADDR", ""), "serve Prometheus metrics at /metrics on this address; off when empty (env ESP_METRICS_ADDR)")
+	proxies := fs.String("trusted-proxies", envOr(e, "ESP_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges or addresses of the load balancers whose X-Forwarded-For gives the client address; none when empty (env ESP_TRUSTED_PROXIES)")
 	fs.StringVar(&c.logFormat, "log-format", envOr(e, "ESP_LOG_FORMAT", "text"), "text or json (env ESP_LOG_FORMAT)")
-	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT] [--log-format text|json] [--tick D] ..."); err != nil {
+	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT] [--trusted-proxies CIDR,...] [--log-format text|json] [--tick D] ..."); err != nil {
 		return c, err
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
@@ -89,11 +91,17 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	if err := db.check(); err != nil {
 		return c, err
 	}
+	var err error
+	if c.proxies, err = httpx.ParseTrustedProxies(*proxies); err != nil {
+		return c, usageError{"serve: --trusted-proxies (or ESP_TRUSTED_PROXIES): " + err.Error()}
+	}
 	if !db.postgres() {
 		c.admin.DataDir = db.data // the session key lives there
 	}
 	// On PostgreSQL the data folder is not used: the session keys and the
 	// rate limits are the database's, shared by every replica (sharedState).
+	// The scheduler's housekeeping deletes the sessions the web admin ends.
+	c.lc.SessionIdle, c.lc.SessionMax = c.admin.SessionIdle, c.admin.SessionMax
 	c.shutdownTimeout = 30 * time.Second
 	ds := map[string]time.Duration{}
 	for _, d := range durs {
@@ -178,7 +186,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	// costs next to nothing, and the database is read only by a scrape.
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, st)
-	srv := web.New(log, pages, api.New(apiCfg, log, st, now, m), web.Options{Observer: m})
+	srv := web.New(log, pages, api.New(apiCfg, log, st, now, m), web.Options{Observer: m, TrustedProxies: cfg.proxies})
 
 	httpSrv := &http.Server{
 		Handler:           srv,
@@ -215,7 +223,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		log.Info("serving metrics", "addr", metricsLn.Addr().String())
 	}
 	fmt.Fprintf(e.stdout, "ESP is running at %s://%s (%s; Ctrl+C stops it)\n", scheme, ln.Addr(), cfg.db.describe())
-	log.Info("serving", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "activator", cfg.activator)
+	log.Info("serving", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "activator", cfg.activator,
+		"trusted_proxies", cfg.proxies.String())
 
 	select {
 	case <-ctx.Done():

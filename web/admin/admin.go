@@ -28,7 +28,9 @@ type Config struct {
 	// behind a TLS-terminating proxy).
 	SecureCookies bool
 	// SessionIdle ends a session unused this long (default 30m);
-	// SessionMax ends any session this old (default 12h).
+	// SessionMax ends any session this old (default 12h). The scheduler's
+	// housekeeping deletes expired sessions by the same two
+	// (lifecycle.Config), so give both the same values.
 	SessionIdle, SessionMax time.Duration
 }
 
@@ -50,10 +52,9 @@ type Handlers struct {
 	static     map[string]staticFile
 }
 
-// Defaults for Config fields left zero.
+// Config fields left zero take lifecycle.DefaultConfig's session
+// timeouts, the ones the housekeeping uses by default.
 const (
-	defaultSessionIdle = 30 * time.Minute
-	defaultSessionMax  = 12 * time.Hour
 	// Logins per client address: 10 at once, then one every 6s. A login
 	// takes its attempt before the password is checked; a right password
 	// gives it back.
@@ -86,11 +87,12 @@ func New(cfg Config, log *slog.Logger, st *store.Store, lc *lifecycle.Service, a
 	}
 	a := &Handlers{log: log, store: st, lc: lc, accounts: accounts, now: now}
 	a.idle, a.max = cfg.SessionIdle, cfg.SessionMax
+	def := lifecycle.DefaultConfig()
 	if a.idle <= 0 {
-		a.idle = defaultSessionIdle
+		a.idle = def.SessionIdle
 	}
 	if a.max <= 0 {
-		a.max = defaultSessionMax
+		a.max = def.SessionMax
 	}
 	a.cookies = sessions.NewCookieStore(keys.Hash, keys.Block)
 	a.verified = newVerifiedCookies()

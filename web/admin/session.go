@@ -118,7 +118,9 @@ func (h *Handlers) writeCookie(c echo.Context, name string, values map[any]any) 
 
 // loadSession finds the request's signed-in user. A session that has been
 // logged out, has idled longer than SessionIdle or is older than SessionMax
-// (by the server's clock) is no session; expired rows are deleted.
+// (by the server's clock) is no session. Its row stays until the
+// scheduler's housekeeping deletes it: no request deletes rows that the
+// requests of every server could race for.
 func (h *Handlers) loadSession(c echo.Context) (*userSession, error) {
 	sid, _ := h.readCookie(c, sessionCookie)[sidValue].(string)
 	if sid == "" {
@@ -153,11 +155,11 @@ func (h *Handlers) loadSession(c echo.Context) (*userSession, error) {
 			return nil, err
 		}
 		if expired(row) {
-			return nil, h.store.DeleteSession(ctx, idHash)
+			return nil, nil
 		}
 	}
 	if user.ID == 0 {
-		return nil, h.store.DeleteSession(ctx, idHash)
+		return nil, nil // the user was removed (its sessions go with it)
 	}
 	if tenant.ID == 0 {
 		return nil, fmt.Errorf("store: tenant %d of user %d: %w", user.TenantID, user.ID, lifecycle.ErrNotFound)
@@ -190,10 +192,6 @@ func (h *Handlers) startSession(c echo.Context, user lifecycle.User) error {
 		}
 	}
 	now := h.now()
-	// Housekeeping: forget sessions that can no longer be used.
-	if _, err := h.store.DeleteExpiredSessions(ctx, now.Add(-h.idle), now.Add(-h.max)); err != nil {
-		return err
-	}
 	sid := randomToken()
 	if err := h.store.CreateSession(ctx, lifecycle.Session{IDHash: hashSessionID(sid), UserID: user.ID, CreatedAt: now, LastSeenAt: now}); err != nil {
 		return err

@@ -41,7 +41,8 @@ const unmatched = "unmatched"
 // AccessLog is each router's first middleware. It gives the request an id
 // (echoed in X-Request-Id), has the request's error answered at once by the
 // router's error handler, so that the status is final, and then writes one
-// log line (method, route pattern, status, duration, bytes, request id) and
+// log line (method, route pattern, status, duration, bytes, request id, and
+// the client address the rate limits count against: ClientAddr) and
 // tells the observer. It names the route's pattern, never the URL: a path
 // or a query string can carry ids and, by mistake, secrets.
 func AccessLog(log *slog.Logger, cfg AccessLogConfig) echo.MiddlewareFunc {
@@ -70,7 +71,7 @@ func AccessLog(log *slog.Logger, cfg AccessLogConfig) echo.MiddlewareFunc {
 				attrs := []slog.Attr{
 					slog.String("method", method), slog.String("route", route), slog.Int("status", res.Status),
 					slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.Int64("bytes", bytes),
-					slog.String("request_id", id),
+					slog.String("request_id", id), slog.String("client", ClientAddr(c)),
 				}
 				if aborted {
 					attrs = append(attrs, slog.Bool("aborted", true))

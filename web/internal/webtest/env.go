@@ -22,6 +22,7 @@ import (
 	"esp/web"
 	"esp/web/admin"
 	"esp/web/api"
+	"esp/web/httpx"
 	"esp/web/metrics"
 )
 
@@ -69,6 +70,9 @@ type Config struct {
 	// JSONLogs writes the log as JSON lines (esp serve --log-format json)
 	// rather than text.
 	JSONLogs bool
+	// TrustedProxies are the load balancers whose X-Forwarded-For names
+	// the client (esp serve --trusted-proxies); none by default.
+	TrustedProxies httpx.TrustedProxies
 }
 
 // SyncBuffer collects log output from concurrent handlers.
@@ -164,7 +168,8 @@ func (env *Env) start(tb testing.TB) {
 		log = slog.New(slog.NewTextHandler(env.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	st, clock := env.Store, env.Clock
-	env.Scheduler = lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{}, log, clock.Now)
+	env.Scheduler = lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{
+		SessionIdle: env.Cfg.Admin.SessionIdle, SessionMax: env.Cfg.Admin.SessionMax}, log, clock.Now)
 	var err error
 	if env.Admin, err = admin.New(env.Cfg.Admin, log, st, env.Service, env.Accounts, clock.Now); err != nil {
 		tb.Fatal(err)
@@ -173,7 +178,7 @@ func (env *Env) start(tb testing.TB) {
 	m := metrics.New(env.Metrics, st)
 	env.Scheduler.Observer = m
 	env.API = api.New(env.Cfg.API, log, st, clock.Now, m)
-	env.Server = web.New(log, env.Admin, env.API, web.Options{Observer: m})
+	env.Server = web.New(log, env.Admin, env.API, web.Options{Observer: m, TrustedProxies: env.Cfg.TrustedProxies})
 }
 
 // Tick runs the scheduler once at the fake clock's time.
