@@ -13,11 +13,11 @@ import (
 func fillCredentials(tb testing.TB, f *fixture, n int) {
 	tb.Helper()
 	now := f.clock.Now().UnixNano()
-	_, err := f.store.DB.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+	_, err := f.store.DB.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
 		INSERT INTO credentials (tenant_id, status, access_key, secret_hash, access_last4, secret_last4,
 			created_at, changed_at, deactivated_at)
-		SELECT ?, CASE i % 3 WHEN 0 THEN 'activation_failed' WHEN 1 THEN 'deactivation_failed' ELSE 'deactivated' END,
-			printf('ESPAKFILL%020d', i), randomblob(32), 'abcd', 'abcd', ?, ?, CASE i % 3 WHEN 2 THEN ? END
+		SELECT $2, CASE i % 3 WHEN 0 THEN 'activation_failed' WHEN 1 THEN 'deactivation_failed' ELSE 'deactivated' END,
+			printf('ESPAKFILL%020d', i), randomblob(32), 'abcd', 'abcd', $3, $4, CASE i % 3 WHEN 2 THEN $5 END
 		FROM n`, n, f.tenant.ID, now, now, now)
 	if err != nil {
 		tb.Fatal(err)
@@ -58,13 +58,13 @@ func BenchmarkTickActivate(b *testing.B) {
 		b.StopTimer()
 		round++
 		now := f.clock.Now().UnixNano()
-		_, err := f.store.DB.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-			INSERT INTO tenants (name, public_api, created_at) SELECT printf('due-%d-%d', ?, i), 1, ? FROM n`, due, round, now)
+		_, err := f.store.DB.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+			INSERT INTO tenants (name, public_api, created_at) SELECT printf('due-%d-%d', $2, i), 1, $3 FROM n`, due, round, now)
 		if err == nil {
 			_, err = f.store.DB.Exec(`INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
 				access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, pending_action)
-				SELECT id, 'pending_activation', printf('ESPAKDUE%021d', id), randomblob(32), 'abcd', 'abcd', ?, ?, ?, ?, 'activate'
-				FROM tenants WHERE name LIKE printf('due-%d-%%', ?)`, now, now, now, now+int64(24*time.Hour), round)
+				SELECT id, 'pending_activation', printf('ESPAKDUE%021d', id), randomblob(32), 'abcd', 'abcd', $1, $2, $3, $4, 'activate'
+				FROM tenants WHERE name LIKE printf('due-%d-%%', $5)`, now, now, now, now+int64(24*time.Hour), round)
 		}
 		if err != nil {
 			b.Fatal(err)

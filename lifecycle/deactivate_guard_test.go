@@ -35,9 +35,9 @@ func TestDeactivateWriteRequiresPendingActivationOrActivated(t *testing.T) {
 				}
 				var err error
 				if meanwhile == lifecycle.None {
-					_, err = f.store.DB.Exec(`DELETE FROM credentials WHERE id = ?`, id)
+					_, err = f.store.DB.Exec(`DELETE FROM credentials WHERE id = $1`, id)
 				} else {
-					_, err = f.store.DB.Exec(`UPDATE credentials SET status = ? WHERE id = ?`, string(meanwhile), id)
+					_, err = f.store.DB.Exec(`UPDATE credentials SET status = $1 WHERE id = $2`, string(meanwhile), id)
 				}
 				if err != nil {
 					t.Fatal(err)
@@ -81,7 +81,7 @@ func TestDeactivateWriteRequiresPendingActivationOrActivated(t *testing.T) {
 func countAudit(t *testing.T, f *fixture, credentialID int64) int {
 	t.Helper()
 	var n int
-	if err := f.store.DB.QueryRow(`SELECT count(*) FROM audit WHERE credential_id = ?`, credentialID).Scan(&n); err != nil {
+	if err := f.store.DB.QueryRow(`SELECT count(*) FROM audit WHERE credential_id = $1`, credentialID).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -12,7 +12,7 @@ import (
 func countCredentials(tb testing.TB, f *fixture) int {
 	tb.Helper()
 	var n int
-	if err := f.store.DB.QueryRow(`SELECT count(*) FROM credentials WHERE tenant_id = ?`, f.tenant.ID).Scan(&n); err != nil {
+	if err := f.store.DB.QueryRow(`SELECT count(*) FROM credentials WHERE tenant_id = $1`, f.tenant.ID).Scan(&n); err != nil {
 		tb.Fatal(err)
 	}
 	return n

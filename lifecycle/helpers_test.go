@@ -10,6 +10,7 @@ import (
 
 	"esp/lifecycle"
 	"esp/store"
+	"esp/store/storetest"
 )
 
 type fakeClock struct {
@@ -26,10 +27,11 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// fixture is a store in a temporary folder with one tenant and a service,
-// scheduler and accounts on a fake clock.
+// fixture is a store on a fresh database of the tests' backend with one
+// tenant and a service, scheduler and accounts on a fake clock.
 type fixture struct {
-	dir      string
+	db       *storetest.Database
+	dir      string // the SQLite database's folder ("" on PostgreSQL)
 	store    *store.Store
 	clock    *fakeClock
 	svc      *lifecycle.Service
@@ -38,20 +40,16 @@ type fixture struct {
 	tenant   lifecycle.Tenant
 }
 
-func mustOpenStore(tb testing.TB, dir string) *store.Store {
-	tb.Helper()
-	st, err := store.Open(context.Background(), dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	return st
-}
-
 func newFixture(tb testing.TB, act lifecycle.Activator, cfg lifecycle.Config) *fixture {
 	tb.Helper()
-	f := &fixture{dir: tb.TempDir(), clock: newClock()}
-	f.store = mustOpenStore(tb, f.dir)
+	return newFixtureOn(tb, storetest.New(tb), act, cfg)
+}
+
+// newFixtureOn is newFixture on the database db.
+func newFixtureOn(tb testing.TB, db *storetest.Database, act lifecycle.Activator, cfg lifecycle.Config) *fixture {
+	tb.Helper()
+	f := &fixture{db: db, dir: db.Dir(), clock: newClock()}
+	f.store = db.Open(tb)
 	f.wire(act, cfg)
 	var err error
 	if f.tenant, err = f.accounts.AddTenant(context.Background(), "acme"); err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"esp/lifecycle"
 	"esp/lifecycle/webhook"
+	"esp/store/storetest"
 )
 
 // Two guards keep one live credential per tenant, and each phase below
@@ -94,12 +95,12 @@ func generateAtOnce(f *fixture, n int, done func()) []error {
 func assertOneCredential(t *testing.T, f *fixture) {
 	t.Helper()
 	var all, live, generated int
-	err := f.store.DB.QueryRow(`SELECT count(*), coalesce(sum(status IN ('pending_activation', 'activated', 'pending_deactivation')), 0)
-		FROM credentials WHERE tenant_id = ?`, f.tenant.ID).Scan(&all, &live)
+	err := f.store.DB.QueryRow(`SELECT count(*), count(*) FILTER (WHERE status IN ('pending_activation', 'activated', 'pending_deactivation'))
+		FROM credentials WHERE tenant_id = $1`, f.tenant.ID).Scan(&all, &live)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.DB.QueryRow(`SELECT count(*) FROM audit WHERE tenant_id = ? AND action = 'generate'`, f.tenant.ID).Scan(&generated); err != nil {
+	if err := f.store.DB.QueryRow(`SELECT count(*) FROM audit WHERE tenant_id = $1 AND action = 'generate'`, f.tenant.ID).Scan(&generated); err != nil {
 		t.Fatal(err)
 	}
 	if all != 1 || live != 1 || generated != 1 {
@@ -357,7 +358,7 @@ func TestRestartBeforeTickActivatesOnce(t *testing.T) {
 	if err := f.store.Close(); err != nil {
 		t.Fatal(err)
 	}
-	f.store = mustOpenStore(t, f.dir)
+	f.store = f.db.Open(t)
 	f.wire(nil, lifecycle.Config{})
 	f.tick(t)
 	f.tick(t)
@@ -596,8 +597,9 @@ func TestWebhookActivatorFailingUntilTimeout(t *testing.T) {
 	assertNoSecret(t, rec, k.SecretKey)
 }
 
+// SQLite only: it reads the database's files.
 func TestSecretNeverStored(t *testing.T) {
-	f := newFixture(t, nil, lifecycle.Config{})
+	f := newFixtureOn(t, storetest.NewSQLite(t), nil, lifecycle.Config{})
 	k := f.generate(t)
 	f.tick(t)
 	if err := f.store.Close(); err != nil { // flush the WAL into the file
@@ -660,14 +662,23 @@ func TestFailedPurgeIsRetriedNextTick(t *testing.T) {
 	f.tick(t)
 	c := f.deactivatedNow(t)
 	f.clock.Add(7 * 24 * time.Hour)
-	if _, err := f.store.DB.Exec(`CREATE TRIGGER fail_delete BEFORE DELETE ON credentials
-		BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`); err != nil {
+	failDelete, undo := `CREATE TRIGGER fail_delete BEFORE DELETE ON credentials
+		BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`, `DROP TRIGGER fail_delete`
+	if f.store.Postgres() {
+		failDelete = `CREATE FUNCTION fail_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN RAISE EXCEPTION 'disk trouble'; END $$;
+			CREATE TRIGGER fail_delete BEFORE DELETE ON credentials FOR EACH ROW EXECUTE FUNCTION fail_delete()`
+		undo = `DROP TRIGGER fail_delete ON credentials`
+	}
+	if _, err := f.store.DB.Exec(failDelete); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.sched.Tick(context.Background(), f.clock.Now()); err == nil {
 		t.Fatal("tick succeeded although the purge failed")
 	}
-	f.store.DB.Exec(`DROP TRIGGER fail_delete`)
+	if _, err := f.store.DB.Exec(undo); err != nil {
+		t.Fatal(err)
+	}
 	f.clock.Add(time.Minute)
 	if r := f.tick(t); r.Purged != 1 {
 		t.Fatalf("the tick after a failed purge purged %d, want 1", r.Purged)

@@ -4,18 +4,33 @@ import (
 	"context"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"esp/lifecycle"
 )
 
 // schemaSQL is the definition of the named table or index in a new
-// database, all migrations applied.
+// database, all migrations applied: SQLite's CREATE statement, or on
+// PostgreSQL the index's definition or the table's constraints, written
+// as SQLite's (x IN ('a', 'b') for PostgreSQL's x = ANY (ARRAY['a'::text,
+// 'b'::text])) so that the same patterns read both.
 func schemaSQL(tb testing.TB, name string) string {
 	tb.Helper()
 	f := newFixture(tb, nil, lifecycle.Config{})
+	ctx := context.Background()
 	var sql string
-	if err := f.store.DB.QueryRowContext(context.Background(), `SELECT sql FROM sqlite_master WHERE name = ?`, name).Scan(&sql); err != nil {
+	if f.store.Postgres() {
+		err := f.store.DB.QueryRowContext(ctx, `SELECT coalesce(
+			(SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indexrelid = to_regclass($1)),
+			(SELECT string_agg(pg_get_constraintdef(oid), E'\n') FROM pg_constraint WHERE conrelid = to_regclass($1)))`,
+			name).Scan(&sql)
+		if err != nil {
+			tb.Fatalf("%s: %v", name, err)
+		}
+		return strings.NewReplacer("::text", "", "= ANY (ARRAY[", "IN (", "])", ")", "WHERE (", "WHERE ", "CHECK ((", "CHECK (").Replace(sql)
+	}
+	if err := f.store.DB.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE name = $1`, name).Scan(&sql); err != nil {
 		tb.Fatalf("%s: %v", name, err)
 	}
 	return sql

@@ -49,7 +49,7 @@ func TestAuditAccessLast4MigrationFillsOldRows(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustExec(string(body))
-		mustExec(`INSERT INTO schema_migrations (name, applied_at) VALUES (?, 0)`, filepath.Base(name))
+		mustExec(`INSERT INTO schema_migrations (name, applied_at) VALUES ($1, 0)`, filepath.Base(name))
 	}
 	mustExec(`INSERT INTO tenants (id, name, created_at) VALUES (1, 'acme', 0)`)
 	mustExec(`INSERT INTO credentials (id, tenant_id, status, access_key, secret_hash, access_last4, secret_last4, created_at, changed_at)

@@ -19,6 +19,7 @@ import (
 
 	"esp/lifecycle"
 	"esp/store"
+	"esp/store/storetest"
 )
 
 // The store uses database/sql as it comes: no wrapper around the driver's
@@ -47,15 +48,11 @@ func TestStoreDoesNotWrapTheSQLDriver(t *testing.T) {
 	}
 }
 
-// Concurrent writers of one process all get through: they queue for the
-// one writer connection instead of failing on SQLite's lock.
+// Concurrent writers of one process all get through: on SQLite they queue
+// for the one writer connection instead of failing on its lock.
 func TestConcurrentWriteTransactionsAllCommit(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t)
 	if _, err := st.DB.ExecContext(ctx, `CREATE TABLE w (g INTEGER, i INTEGER)`); err != nil {
 		t.Fatal(err)
 	}
@@ -65,11 +62,11 @@ func TestConcurrentWriteTransactionsAllCommit(t *testing.T) {
 		go func() {
 			for i := range each {
 				err := st.Tx(ctx, func(tx *sql.Tx) error {
-					_, err := tx.ExecContext(ctx, `INSERT INTO w (g, i) VALUES (?, ?)`, g, i)
+					_, err := tx.ExecContext(ctx, `INSERT INTO w (g, i) VALUES ($1, $2)`, g, i)
 					return err
 				})
 				if err == nil {
-					_, err = st.DB.ExecContext(ctx, `UPDATE w SET i = i WHERE g = ? AND i = ?`, g, i)
+					_, err = st.DB.ExecContext(ctx, `UPDATE w SET i = i WHERE g = $1 AND i = $2`, g, i)
 				}
 				if err != nil {
 					errs <- err
@@ -93,8 +90,8 @@ func TestConcurrentWriteTransactionsAllCommit(t *testing.T) {
 	}
 }
 
-// A read goes on while a write transaction holds the writer: readers are
-// connections of their own.
+// A read goes on while a write transaction is open (on SQLite: holds the
+// writer; readers are connections of their own).
 func TestReadsDoNotWaitForAnOpenWriteTransaction(t *testing.T) {
 	ctx := context.Background()
 	st, acme, _ := openPlanStore(t)
@@ -102,7 +99,7 @@ func TestReadsDoNotWaitForAnOpenWriteTransaction(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- st.Tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, `UPDATE tenants SET name = 'renamed' WHERE id = ?`, acme.ID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE tenants SET name = 'renamed' WHERE id = $1`, acme.ID); err != nil {
 				return err
 			}
 			close(inTx)
@@ -130,9 +127,10 @@ func TestReadsDoNotWaitForAnOpenWriteTransaction(t *testing.T) {
 
 // The reader pool is read-only: a write sent there by mistake fails instead
 // of racing the writer for SQLite's lock.
+// SQLite only: on PostgreSQL the readers are the one pool.
 func TestReadersRefuseWrites(t *testing.T) {
-	st, acme, _ := openPlanStore(t)
-	if _, err := st.Readers().Exec(`UPDATE tenants SET name = 'renamed' WHERE id = ?`, acme.ID); err == nil {
+	st, acme, _ := openSQLitePlanStore(t)
+	if _, err := st.Readers().Exec(`UPDATE tenants SET name = 'renamed' WHERE id = $1`, acme.ID); err == nil {
 		t.Fatal("a write through the readers succeeded")
 	}
 	if got, err := st.TenantByID(context.Background(), acme.ID); err != nil || got.Name != "acme" {
@@ -207,7 +205,7 @@ func TestHotLookupsStopWhenTheirContextEnds(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	st, acme, _ := openPlanStore(t)
+	st, acme, _ := openSQLitePlanStore(t) // the slow view calls a function of the SQLite driver
 	session, cred, tok := requestRows(t, st, acme.ID)
 	slowTenants(t, st)
 

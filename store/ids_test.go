@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,29 +16,33 @@ import (
 )
 
 // idTables are the tables whose ids leave the process (in events, the
-// audit trail, URLs and API answers), with an insert of one row each.
+// audit trail, URLs and API answers), with an insert of one row each: $1
+// is a text unique to the row.
 var idTables = []struct {
 	table, insert string
 }{
-	{"tenants", `INSERT INTO tenants (name, created_at) VALUES ('t' || hex(randomblob(8)), 0)`},
+	{"tenants", `INSERT INTO tenants (name, created_at) VALUES ('t' || $1, 0)`},
 	{"users", `INSERT INTO users (tenant_id, username, password_hash, created_at)
-		VALUES ((SELECT min(id) FROM tenants), 'u' || hex(randomblob(8)), 'x', 0)`},
+		VALUES ((SELECT min(id) FROM tenants), 'u' || $1, 'x', 0)`},
 	{"credentials", `INSERT INTO credentials (tenant_id, status, access_key, secret_hash, access_last4, secret_last4,
-		created_at, changed_at) VALUES ((SELECT min(id) FROM tenants), 'deactivated', 'ESPAK' || hex(randomblob(12)),
-		randomblob(32), 'AAAA', 'aaaa', 0, 0)`},
-	{"audit", `INSERT INTO audit (at, tenant_id, actor, action) VALUES (0, 1, 'test', 'test')`},
-	{"plans", `INSERT INTO plans (tenant_id, name, created_at) VALUES ((SELECT min(id) FROM tenants), 'p' || hex(randomblob(8)), 0)`},
+		created_at, changed_at) VALUES ((SELECT min(id) FROM tenants), 'deactivated', 'ESPAK' || $1,
+		$2, 'AAAA', 'aaaa', 0, 0)`},
+	{"audit", `INSERT INTO audit (at, tenant_id, actor, action) VALUES (0, 1, 'test', 'test' || $1)`},
+	{"plans", `INSERT INTO plans (tenant_id, name, created_at) VALUES ((SELECT min(id) FROM tenants), 'p' || $1, 0)`},
 }
+
+var idSeq int
 
 func insertID(tb testing.TB, db *sql.DB, q string) int64 {
 	tb.Helper()
-	res, err := db.Exec(q)
-	if err != nil {
-		tb.Fatalf("%.60s: %v", q, err)
+	idSeq++
+	args := []any{fmt.Sprint(idSeq)}
+	if strings.Contains(q, "$2") {
+		args = append(args, tokenHash(fmt.Sprint(idSeq))) // 32 bytes
 	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		tb.Fatal(err)
+	var id int64
+	if err := db.QueryRow(q+` RETURNING id`, args...).Scan(&id); err != nil {
+		tb.Fatalf("%.60s: %v", q, err)
 	}
 	return id
 }
@@ -49,7 +54,7 @@ func TestIdsAreNotReusedAfterDeletingTheHighestRow(t *testing.T) {
 		t.Run(tc.table, func(t *testing.T) {
 			insertID(t, st.DB, tc.insert)
 			highest := insertID(t, st.DB, tc.insert)
-			if _, err := st.DB.Exec(`DELETE FROM `+tc.table+` WHERE id = ?`, highest); err != nil {
+			if _, err := st.DB.Exec(`DELETE FROM `+tc.table+` WHERE id = $1`, highest); err != nil {
 				t.Fatal(err)
 			}
 			if next := insertID(t, st.DB, tc.insert); next <= highest {
@@ -158,14 +163,14 @@ func TestMigrationMakesIdsMonotonicAndKeepsEveryRow(t *testing.T) {
 	if c, _ := st.ChangeCounter(ctx); c <= counter {
 		t.Fatalf("changing a tenant left the change counter at %d", c)
 	}
-	if _, err := st.DB.Exec(`DELETE FROM credentials WHERE id = ?`, kept.ID); err != nil {
+	if _, err := st.DB.Exec(`DELETE FROM credentials WHERE id = $1`, kept.ID); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, st, "api_tokens"); n != 0 {
 		t.Fatalf("%d tokens left after deleting their credential", n)
 	}
 	var current sql.NullInt64
-	st.DB.QueryRow(`SELECT current_credential_id FROM tenants WHERE id = ?`, acme.ID).Scan(&current)
+	st.DB.QueryRow(`SELECT current_credential_id FROM tenants WHERE id = $1`, acme.ID).Scan(&current)
 	if current.Valid {
 		t.Fatalf("tenant still points at deleted credential %d", current.Int64)
 	}
@@ -179,7 +184,7 @@ func oldCredential(tb testing.TB, db *sql.DB, tenantID int64, accessKey string, 
 	h := sha256.Sum256([]byte("secret"))
 	c := lifecycle.Credential{TenantID: tenantID, AccessKey: accessKey}
 	err := db.QueryRow(`INSERT INTO credentials (tenant_id, status, access_key, secret_hash, access_last4, secret_last4, created_at, changed_at)
-		VALUES (?, 'activated', ?, ?, 'TEST', 'cret', ?, ?) RETURNING id`, tenantID, accessKey, h[:], now.UnixNano(), now.UnixNano()).Scan(&c.ID)
+		VALUES ($1, 'activated', $2, $3, 'TEST', 'cret', $4, $5) RETURNING id`, tenantID, accessKey, h[:], now.UnixNano(), now.UnixNano()).Scan(&c.ID)
 	if err != nil {
 		tb.Fatal(err)
 	}

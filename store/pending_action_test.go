@@ -38,8 +38,8 @@ func TestPendingActionIsNamedForRowsLeftDue(t *testing.T) {
 			due = 1
 		}
 		if _, err := old.DB.Exec(`INSERT INTO credentials (id, tenant_id, status, access_key, secret_hash, access_last4,
-			secret_last4, created_at, changed_at, due_at, deadline_at) VALUES (?, ?, ?, 'ESPAK' || hex(randomblob(12)),
-			randomblob(32), 'AAAA', 'aaaa', 0, 0, ?, ?)`, i+1, tenant, r.status, due, due); err != nil {
+			secret_last4, created_at, changed_at, due_at, deadline_at) VALUES ($1, $2, $3, 'ESPAK' || hex(randomblob(12)),
+			randomblob(32), 'AAAA', 'aaaa', 0, 0, $4, $5)`, i+1, tenant, r.status, due, due); err != nil {
 			t.Fatal(err)
 		}
 	}

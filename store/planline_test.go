@@ -127,7 +127,7 @@ func TestMigration0005KeepsEveryRow(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustExec(string(body))
-		mustExec(`INSERT INTO schema_migrations (name, applied_at) VALUES (?, 0)`, name)
+		mustExec(`INSERT INTO schema_migrations (name, applied_at) VALUES ($1, 0)`, name)
 	}
 	mustExec(`INSERT INTO tenants (id, name, created_at) VALUES (1, 'acme', 0)`)
 	mustExec(`INSERT INTO plans (id, tenant_id, name, created_at) VALUES (1, 1, 'old', 0), (2, 1, 'other', 0)`)
@@ -135,10 +135,10 @@ func TestMigration0005KeepsEveryRow(t *testing.T) {
 	for i, r := range rows {
 		// The other plan's rows in between: ids are kept, not renumbered.
 		mustExec(`INSERT INTO plan_rows (plan_id, interval_start, interval, skill, scheduling_unit, volume, aht_seconds,
-			fte_required, fte_planned, service_level_pct, asa_seconds, occupancy_pct) VALUES (2, ?, 'day', 'x', 'y', ?, 1, 1, 1, 1, 1, 1)`,
+			fte_required, fte_planned, service_level_pct, asa_seconds, occupancy_pct) VALUES (2, $1, 'day', 'x', 'y', $2, 1, 1, 1, 1, 1, 1)`,
 			r.IntervalStart, i)
 		mustExec(`INSERT INTO plan_rows (plan_id, interval_start, interval, skill, scheduling_unit, volume, aht_seconds,
-			fte_required, fte_planned, service_level_pct, asa_seconds, occupancy_pct) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			fte_required, fte_planned, service_level_pct, asa_seconds, occupancy_pct) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			r.IntervalStart, r.Interval, r.Skill, r.SchedulingUnit, r.Volume, r.AHTSeconds,
 			r.FTERequired, r.FTEPlanned, r.ServiceLevelPct, r.ASASeconds, r.OccupancyPct)
 	}

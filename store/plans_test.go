@@ -12,17 +12,39 @@ import (
 
 	"esp/lifecycle"
 	"esp/store"
+	"esp/store/storetest"
 )
 
-// openPlanStore is a fresh store with tenants "acme" and "globex".
+// openPlanStore is a fresh store of the tests' backend with tenants
+// "acme" and "globex".
 func openPlanStore(tb testing.TB) (*store.Store, lifecycle.Tenant, lifecycle.Tenant) {
 	tb.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, tb.TempDir())
+	return withTenants(tb, storetest.Open(tb))
+}
+
+// openSQLitePlanStore is openPlanStore on SQLite whatever the tests'
+// backend, for the tests of what only SQLite has (its single writer, its
+// read-only readers, the read cache).
+func openSQLitePlanStore(tb testing.TB) (*store.Store, lifecycle.Tenant, lifecycle.Tenant) {
+	tb.Helper()
+	return withTenants(tb, openSQLite(tb))
+}
+
+// openSQLite is a fresh SQLite store in tb.TempDir().
+func openSQLite(tb testing.TB) *store.Store {
+	tb.Helper()
+	st, err := store.Open(context.Background(), tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { st.Close() })
+	return st
+}
+
+// withTenants adds tenants "acme" (public API on) and "globex" to st.
+func withTenants(tb testing.TB, st *store.Store) (*store.Store, lifecycle.Tenant, lifecycle.Tenant) {
+	tb.Helper()
+	ctx := context.Background()
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	acme, err := st.CreateTenant(ctx, "acme", true, now)
 	if err != nil {
@@ -322,7 +344,7 @@ func TestEachPlanChunkSkipsInterleavedRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A's fourth row lands after B's rows.
-	if _, err := st.DB.Exec(`INSERT INTO plan_rows (plan_id, line) SELECT plan_id, line FROM plan_rows WHERE plan_id = ? ORDER BY id LIMIT 1`, a.ID); err != nil {
+	if _, err := st.DB.Exec(`INSERT INTO plan_rows (plan_id, line) SELECT plan_id, line FROM plan_rows WHERE plan_id = $1 ORDER BY id LIMIT 1`, a.ID); err != nil {
 		t.Fatal(err)
 	}
 	var got bytes.Buffer
@@ -351,7 +373,7 @@ func TestPlanBlockEndStopsAtThePlansLastRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	var maxID int64
-	st.DB.QueryRow(`SELECT max(id) FROM plan_rows WHERE plan_id = ?`, small.ID).Scan(&maxID)
+	st.DB.QueryRow(`SELECT max(id) FROM plan_rows WHERE plan_id = $1`, small.ID).Scan(&maxID)
 	last, full, err := st.PlanBlockEnd(ctx, small.ID, 0)
 	if err != nil || last != maxID || full {
 		t.Fatalf("PlanBlockEnd = %d, %v, %v; want %d, false, nil", last, full, err, maxID)

@@ -2,13 +2,16 @@ package store_test
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"sync"
 	"testing"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"esp/lifecycle"
 	"esp/store"
 	"esp/store/storetest"
 )
@@ -20,7 +23,7 @@ import (
 func TestPostgresReplicasOpeningTogetherMigrateOnce(t *testing.T) {
 	const replicas = 6
 	ctx := context.Background()
-	app := "esp_migrate_once_test"
+	app := uniqueApp("esp_migrate_once")
 	u := storetest.PostgresURL(t) + "&application_name=" + app
 	watch, err := sql.Open("pgx", u)
 	if err != nil {
@@ -85,6 +88,7 @@ func TestPostgresReplicasOpeningTogetherMigrateOnce(t *testing.T) {
 
 // waitForBlockedSessions waits until n sessions named app wait on a lock.
 func waitForBlockedSessions(t *testing.T, db *sql.DB, app string, n int) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var blocked int
@@ -128,4 +132,139 @@ func TestPostgresReopenKeepsRowsAndMigratesNothing(t *testing.T) {
 	if err != nil || !tn.PublicAPI {
 		t.Fatalf("tenant after reopening: %+v, %v", tn, err)
 	}
+}
+
+// openPostgresPair is two stores on one fresh PostgreSQL schema, as two
+// replicas have, and a third connection for the test's own transactions,
+// all with the application name app.
+func openPostgresPair(t *testing.T, app string) (a, b *store.Store, other *sql.DB) {
+	t.Helper()
+	ctx := context.Background()
+	u := storetest.PostgresURL(t) + "&application_name=" + app
+	var stores [2]*store.Store
+	for i := range stores {
+		st, err := store.OpenPostgres(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		stores[i] = st
+	}
+	other, err := sql.Open("pgx", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	return stores[0], stores[1], other
+}
+
+// holdRow locks credential id in a transaction of db, as a claim or a
+// change in progress on another replica does, until release.
+func holdRow(t *testing.T, db *sql.DB, id int64) (release func()) {
+	t.Helper()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`SELECT id FROM credentials WHERE id = $1 FOR UPDATE`, id); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() { once.Do(func() { tx.Rollback() }) }
+	t.Cleanup(release)
+	return release
+}
+
+// A scheduler neither waits for nor takes a due row that another
+// replica's transaction holds (FOR UPDATE SKIP LOCKED): it lists and
+// claims the others at once, and the held row once it is free.
+func TestPostgresSchedulerSkipsDueRowsAnotherReplicaHolds(t *testing.T) {
+	st, _, other := openPostgresPair(t, uniqueApp("esp_skip_locked"))
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	dueRows(t, st, 3, now)
+	// Were it to wait for the held row, it would wait until this ends.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	due, err := st.DueCredentials(ctx, now, 10)
+	if err != nil || len(due) != 3 {
+		t.Fatalf("due: %d, %v", len(due), err)
+	}
+	held := due[0].ID
+	release := holdRow(t, other, held)
+
+	listed, err := st.DueCredentials(ctx, now, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range listed {
+		if c.ID == held {
+			t.Fatalf("the held row %d is listed as due", held)
+		}
+	}
+	claims := make([]lifecycle.Claim, len(due))
+	for i, c := range due {
+		claims[i] = lifecycle.Claim{CredentialID: c.ID, Status: c.Status, DueAt: c.DueAt, Until: now.Add(time.Minute)}
+	}
+	won, err := st.ClaimDue(ctx, claims)
+	if err != nil {
+		t.Fatalf("claim beside a held row: %v", err)
+	}
+	if len(won) != 2 || won[0].CredentialID == held || won[1].CredentialID == held {
+		t.Fatalf("won %+v, want the two rows not held", won)
+	}
+	release()
+	won, err = st.ClaimDue(ctx, claims[:1])
+	if err != nil || len(won) != 1 || won[0].CredentialID != held {
+		t.Fatalf("the row once free: %+v, %v", won, err)
+	}
+}
+
+// Two purges that meet on the same rows (both wait for a row another
+// transaction holds, then go on together) delete and audit each
+// credential once between them, and neither fails.
+func TestPostgresPurgesMeetingOnTheSameRowsAuditEachOnce(t *testing.T) {
+	app := uniqueApp("esp_purges")
+	a, b, other := openPostgresPair(t, app)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	const rows = 5
+	deactivatedRows(t, a, rows, now)
+	var first int64
+	if err := other.QueryRow(`SELECT min(id) FROM credentials`).Scan(&first); err != nil {
+		t.Fatal(err)
+	}
+	release := holdRow(t, other, first)
+	purged := make(chan int, 2)
+	errs := make(chan error, 2)
+	var wg sync.WaitGroup
+	for _, st := range []*store.Store{a, b} {
+		wg.Go(func() {
+			n, err := st.PurgeDeactivated(ctx, now, now.Add(time.Hour), "test", "purge")
+			purged <- n
+			errs <- err
+		})
+	}
+	waitForBlockedSessions(t, other, app, 2)
+	release()
+	wg.Wait()
+	close(purged)
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("purge: %v", err)
+		}
+	}
+	total := 0
+	for n := range purged {
+		total += n
+	}
+	checkPurgedOnce(t, a, rows, total)
+}
+
+// uniqueApp is an application name no other test run uses, so that
+// counting the sessions named so counts this test's only.
+func uniqueApp(prefix string) string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return prefix + "_" + hex.EncodeToString(b)
 }

@@ -26,7 +26,7 @@ type counterFixture struct {
 func newCounterFixture(tb testing.TB) *counterFixture {
 	tb.Helper()
 	ctx := context.Background()
-	st, acme, globex := openPlanStore(tb)
+	st, acme, globex := openSQLitePlanStore(tb) // the read cache is SQLite's
 	f := &counterFixture{st: st, acme: acme, globex: globex, now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
 	var err error
 	if f.user, err = st.CreateUser(ctx, acme.ID, "alice", "hash", true, f.now); err != nil {
@@ -67,7 +67,7 @@ func TestChangeCounterIsBumpedExactlyByChangesToCachedAnswers(t *testing.T) {
 			return err
 		}, true},
 		{"credential delete", func(f *counterFixture) error {
-			return f.exec(`DELETE FROM credentials WHERE id = ?`, f.cred.ID)
+			return f.exec(`DELETE FROM credentials WHERE id = $1`, f.cred.ID)
 		}, true},
 		{"credential insert", func(f *counterFixture) error {
 			newCredential(t, f.st, f.globex.ID, later)
@@ -75,16 +75,16 @@ func TestChangeCounterIsBumpedExactlyByChangesToCachedAnswers(t *testing.T) {
 		}, true},
 		{"tenant public_api", func(f *counterFixture) error { return f.st.SetPublicAPI(ctx, "acme", false) }, true},
 		{"tenant current_credential_id", func(f *counterFixture) error {
-			return f.exec(`UPDATE tenants SET current_credential_id = NULL WHERE id = ?`, f.acme.ID)
+			return f.exec(`UPDATE tenants SET current_credential_id = NULL WHERE id = $1`, f.acme.ID)
 		}, true},
-		{"tenant delete", func(f *counterFixture) error { return f.exec(`DELETE FROM tenants WHERE id = ?`, f.globex.ID) }, true},
-		{"user delete", func(f *counterFixture) error { return f.exec(`DELETE FROM users WHERE id = ?`, f.user.ID) }, true},
-		{"user is_admin", func(f *counterFixture) error { return f.exec(`UPDATE users SET is_admin = 0 WHERE id = ?`, f.user.ID) }, true},
+		{"tenant delete", func(f *counterFixture) error { return f.exec(`DELETE FROM tenants WHERE id = $1`, f.globex.ID) }, true},
+		{"user delete", func(f *counterFixture) error { return f.exec(`DELETE FROM users WHERE id = $1`, f.user.ID) }, true},
+		{"user is_admin", func(f *counterFixture) error { return f.exec(`UPDATE users SET is_admin = 0 WHERE id = $1`, f.user.ID) }, true},
 		{"user tenant_id", func(f *counterFixture) error {
-			return f.exec(`UPDATE users SET tenant_id = ? WHERE id = ?`, f.globex.ID, f.user.ID)
+			return f.exec(`UPDATE users SET tenant_id = $1 WHERE id = $2`, f.globex.ID, f.user.ID)
 		}, true},
 		{"user password_hash", func(f *counterFixture) error {
-			return f.exec(`UPDATE users SET password_hash = 'new' WHERE id = ?`, f.user.ID)
+			return f.exec(`UPDATE users SET password_hash = 'new' WHERE id = $1`, f.user.ID)
 		}, true},
 		{"session delete", func(f *counterFixture) error { return f.st.DeleteSession(ctx, f.session) }, true},
 		{"expired sessions deleted", func(f *counterFixture) error {
@@ -95,8 +95,8 @@ func TestChangeCounterIsBumpedExactlyByChangesToCachedAnswers(t *testing.T) {
 			_, err := f.st.ImportPlan(ctx, f.acme.ID, "second", later, genRows(2))
 			return err
 		}, true},
-		{"plan delete", func(f *counterFixture) error { return f.exec(`DELETE FROM plans WHERE id = ?`, f.plan.ID) }, true},
-		{"token delete", func(f *counterFixture) error { return f.exec(`DELETE FROM api_tokens WHERE hash = ?`, f.token) }, true},
+		{"plan delete", func(f *counterFixture) error { return f.exec(`DELETE FROM plans WHERE id = $1`, f.plan.ID) }, true},
+		{"token delete", func(f *counterFixture) error { return f.exec(`DELETE FROM api_tokens WHERE hash = $1`, f.token) }, true},
 
 		{"credential last_used_at", func(f *counterFixture) error {
 			_, err := f.st.TouchCredential(ctx, f.cred.ID, later, time.Minute)

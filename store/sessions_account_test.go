@@ -7,16 +7,12 @@ import (
 	"time"
 
 	"esp/lifecycle"
-	"esp/store"
+	"esp/store/storetest"
 )
 
 func TestSessionAccountReadsSessionUserAndTenantTogether(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t)
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	tn, err := st.CreateTenant(ctx, "acme", true, now)
 	if err != nil {

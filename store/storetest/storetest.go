@@ -55,12 +55,64 @@ func Backend(tb testing.TB) string {
 	}
 }
 
-// Open opens a store on a fresh, empty database of the tests' backend
-// (SQLite in tb.TempDir(), or a schema of its own in
-// ESP_TEST_DATABASE_URL), closed and removed when the test ends.
+// Database is a fresh, empty database of the tests' backend, removed
+// when the test ends, on which a test opens as many stores as it likes
+// (the processes that share it, or one process started again).
+type Database struct {
+	dir, url string // SQLite's folder, or PostgreSQL's URL with its schema
+}
+
+// New makes a fresh database of the tests' backend: SQLite in
+// tb.TempDir(), or a schema of its own in ESP_TEST_DATABASE_URL.
+func New(tb testing.TB) *Database {
+	tb.Helper()
+	if Backend(tb) == Postgres {
+		u := os.Getenv(URLEnv)
+		if u == "" {
+			tb.Fatalf("%s=%s needs %s (a PostgreSQL database the tests may use)", BackendEnv, Postgres, URLEnv)
+		}
+		return &Database{url: newSchema(tb, u)}
+	}
+	return NewSQLite(tb)
+}
+
+// NewSQLite makes a fresh SQLite database whatever the tests' backend, for
+// the tests of what only SQLite has (files, its single writer, the read
+// cache).
+func NewSQLite(tb testing.TB) *Database {
+	tb.Helper()
+	return &Database{dir: tb.TempDir()}
+}
+
+// Dir is the SQLite database's folder ("" on PostgreSQL).
+func (d *Database) Dir() string { return d.dir }
+
+// URL is the PostgreSQL database's URL, its search_path the test's
+// schema ("" on SQLite).
+func (d *Database) URL() string { return d.url }
+
+// Open opens a store on the database, closed when the test ends (or
+// before, by the test).
+func (d *Database) Open(tb testing.TB) *store.Store {
+	tb.Helper()
+	var st *store.Store
+	var err error
+	if d.url != "" {
+		st, err = store.OpenPostgres(context.Background(), d.url)
+	} else {
+		st, err = store.Open(context.Background(), d.dir)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	return st
+}
+
+// Open opens a store on a fresh, empty database of the tests' backend.
 func Open(tb testing.TB) *store.Store {
 	tb.Helper()
-	return OpenShared(tb, 1)[0]
+	return New(tb).Open(tb)
 }
 
 // OpenShared opens n stores on one fresh database of the tests' backend,
@@ -68,28 +120,10 @@ func Open(tb testing.TB) *store.Store {
 // replicas on one PostgreSQL database).
 func OpenShared(tb testing.TB, n int) []*store.Store {
 	tb.Helper()
-	ctx := context.Background()
-	var open func() (*store.Store, error)
-	switch Backend(tb) {
-	case Postgres:
-		u := os.Getenv(URLEnv)
-		if u == "" {
-			tb.Fatalf("%s=%s needs %s (a PostgreSQL database the tests may use)", BackendEnv, Postgres, URLEnv)
-		}
-		schemaURL := newSchema(tb, u)
-		open = func() (*store.Store, error) { return store.OpenPostgres(ctx, schemaURL) }
-	default:
-		dir := tb.TempDir()
-		open = func() (*store.Store, error) { return store.Open(ctx, dir) }
-	}
+	db := New(tb)
 	stores := make([]*store.Store, n)
 	for i := range stores {
-		st, err := open()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { st.Close() })
-		stores[i] = st
+		stores[i] = db.Open(tb)
 	}
 	return stores
 }

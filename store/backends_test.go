@@ -1,0 +1,350 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"esp/lifecycle"
+	"esp/store"
+	"esp/store/storetest"
+)
+
+// The behaviour both backends must share where processes (servers on one
+// SQLite folder, replicas on one PostgreSQL database) meet on the same rows.
+
+func liveCredential(tenantID int64, key string, now time.Time) lifecycle.Credential {
+	h := sha256.Sum256([]byte(key))
+	return lifecycle.Credential{TenantID: tenantID, Status: lifecycle.PendingActivation, AccessKey: key,
+		SecretHash: h[:], AccessLast4: key[len(key)-4:], SecretLast4: "cret", CreatedAt: now,
+		DueAt: now, DeadlineAt: now.Add(time.Hour), PendingAction: lifecycle.ActionActivate}
+}
+
+// 50 Generates of one tenant at once, on a pool of connections: the
+// database's one-live-credential index lets one through, and every other
+// is the conflict error (not a failure of the database).
+func TestConcurrentInsertCredentialsLeaveOneLive(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	const callers = 50
+	start := make(chan struct{})
+	errs := make(chan error, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() {
+			<-start
+			_, err := st.InsertCredential(ctx, liveCredential(acme.ID, fmt.Sprintf("ESPAKCONCURRENT%04d", i), now), "test", "generate")
+			errs <- err
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	won := 0
+	for err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, lifecycle.ErrConflict):
+			t.Errorf("err = %v, want nil or ErrConflict", err)
+		}
+	}
+	if won != 1 || count(t, st, "credentials") != 1 {
+		t.Fatalf("%d inserts won, %d credentials stored; want exactly one", won, count(t, st, "credentials"))
+	}
+	if n := count(t, st, "audit"); n != 1 {
+		t.Fatalf("%d audit rows, want the winner's only", n)
+	}
+}
+
+// The schema's rules are the database's on both backends, and breaking one
+// is a constraint error; deleting a credential takes its tokens and clears
+// its tenant's current credential.
+func TestSchemaRulesAreConstraintErrors(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	c := newCredential(t, st, acme.ID, now)
+	if err := st.InsertToken(ctx, lifecycle.Token{Hash: tokenHash("t"), CredentialID: c.ID, TenantID: acme.ID,
+		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.InsertCredential(ctx, liveCredential(acme.ID, "ESPAKSECOND", now), "test", "generate"); !errors.Is(err, lifecycle.ErrConflict) {
+		t.Fatalf("a second live credential: %v, want ErrConflict", err)
+	}
+	for _, q := range []string{
+		`UPDATE credentials SET status = 'bogus' WHERE id = ` + fmt.Sprint(c.ID),                                      // CHECK
+		`INSERT INTO users (tenant_id, username, password_hash, created_at) VALUES (999, 'bob', 'x', 0)`,              // FK
+		`INSERT INTO plans (tenant_id, name, created_at, interval) VALUES (` + fmt.Sprint(acme.ID) + `, 'b', 0, 'h')`, // CHECK
+		`INSERT INTO tenants (name, created_at) VALUES ('acme', 0)`,                                                   // UNIQUE
+		`INSERT INTO tenants (name, created_at) VALUES ('', 0)`,                                                       // CHECK
+		`INSERT INTO api_tokens (hash, credential_id, tenant_id, created_at, expires_at)
+			SELECT secret_hash, id, 999, 0, 0 FROM credentials`, // FK
+	} {
+		if _, err := st.DB.Exec(q); !store.IsConstraint(err) {
+			t.Errorf("%.70s: %v, want a constraint error", q, err)
+		}
+	}
+	if _, err := st.DB.Exec(`DELETE FROM credentials WHERE id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, st, "api_tokens"); n != 0 {
+		t.Fatalf("%d tokens left after deleting their credential", n)
+	}
+	var current sql.NullInt64
+	if err := st.DB.QueryRow(`SELECT current_credential_id FROM tenants WHERE id = $1`, acme.ID).Scan(&current); err != nil || current.Valid {
+		t.Fatalf("tenant's current credential after the delete: %v, %v; want NULL", current, err)
+	}
+}
+
+// dueRows gives each of n new tenants one credential due at now.
+func dueRows(tb testing.TB, st *store.Store, n int, now time.Time) {
+	tb.Helper()
+	ctx := context.Background()
+	for i := range n {
+		tn, err := st.CreateTenant(ctx, fmt.Sprintf("due-%04d", i), true, now)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := st.InsertCredential(ctx, liveCredential(tn.ID, fmt.Sprintf("ESPAKDUE%04d", i), now), "test", "generate"); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// Three schedulers (three stores on one database) claiming 300 due rows
+// at once take each row exactly once.
+func TestSchedulersOnOneDatabaseClaimEachDueRowOnce(t *testing.T) {
+	stores := storetest.OpenShared(t, 3)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	const rows = 300
+	dueRows(t, stores[0], rows, now)
+	start := make(chan struct{})
+	claimed := make([][]int64, len(stores))
+	errs := make(chan error, len(stores))
+	var wg sync.WaitGroup
+	for i, st := range stores {
+		wg.Go(func() {
+			<-start
+			for {
+				due, err := st.DueCredentials(ctx, now, 25)
+				if err != nil || len(due) == 0 {
+					errs <- err
+					return
+				}
+				claims := make([]lifecycle.Claim, len(due))
+				for j, c := range due {
+					claims[j] = lifecycle.Claim{CredentialID: c.ID, Status: c.Status, DueAt: c.DueAt, Until: now.Add(time.Minute)}
+				}
+				won, err := st.ClaimDue(ctx, claims)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for _, c := range won {
+					if c.Token == 0 {
+						errs <- fmt.Errorf("claim of %d without a token", c.CredentialID)
+						return
+					}
+					claimed[i] = append(claimed[i], c.CredentialID)
+				}
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	times := map[int64]int{}
+	for _, ids := range claimed {
+		for _, id := range ids {
+			times[id]++
+		}
+	}
+	for id, n := range times {
+		if n != 1 {
+			t.Errorf("credential %d claimed %d times", id, n)
+		}
+	}
+	if len(times) != rows {
+		t.Fatalf("%d rows claimed, want %d (by scheduler: %d, %d, %d)", len(times), rows,
+			len(claimed[0]), len(claimed[1]), len(claimed[2]))
+	}
+	var attempts int
+	if err := stores[1].DB.QueryRow(`SELECT sum(attempts) FROM credentials`).Scan(&attempts); err != nil || attempts != rows {
+		t.Fatalf("attempts counted %d (%v), want one a row", attempts, err)
+	}
+}
+
+// Two purges at once (two schedulers, or esp purge beside one) delete and
+// audit each credential once between them, and neither fails.
+func TestConcurrentPurgesAuditEachCredentialOnce(t *testing.T) {
+	stores := storetest.OpenShared(t, 2)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	const rows = 20
+	deactivatedRows(t, stores[0], rows, now)
+	start := make(chan struct{})
+	purged := make(chan int, len(stores))
+	errs := make(chan error, len(stores))
+	var wg sync.WaitGroup
+	for _, st := range stores {
+		wg.Go(func() {
+			<-start
+			n, err := st.PurgeDeactivated(ctx, now, now.Add(time.Hour), "test", "purge")
+			purged <- n
+			errs <- err
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	close(purged)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	total := 0
+	for n := range purged {
+		total += n
+	}
+	checkPurgedOnce(t, stores[0], rows, total)
+}
+
+// deactivatedRows gives each of n new tenants one credential deactivated
+// at now.
+func deactivatedRows(tb testing.TB, st *store.Store, n int, now time.Time) {
+	tb.Helper()
+	ctx := context.Background()
+	for i := range n {
+		tn, err := st.CreateTenant(ctx, fmt.Sprintf("gone-%04d", i), true, now)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		c := newCredential(tb, st, tn.ID, now.Add(time.Duration(i)))
+		if _, err := st.ApplyTransitions(ctx, []lifecycle.CredentialWrite{{CredentialID: c.ID, From: []lifecycle.Status{lifecycle.Activated},
+			To: lifecycle.Deactivated, At: now, Deactivated: true, Actor: "test", Action: "deactivated"}}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func checkPurgedOnce(tb testing.TB, st *store.Store, rows, total int) {
+	tb.Helper()
+	if total != rows || count(tb, st, "credentials") != 0 {
+		tb.Fatalf("purged %d of %d, %d credentials left", total, rows, count(tb, st, "credentials"))
+	}
+	var audited int
+	if err := st.DB.QueryRow(`SELECT count(*) FROM audit WHERE action = 'purge'`).Scan(&audited); err != nil || audited != rows {
+		tb.Fatalf("%d purge audit rows (%v), want %d", audited, err, rows)
+	}
+}
+
+// awkwardPlan is a plan file's rows that quoting and escaping could change
+// on the way through a database: quotes, commas, backslashes, \. (COPY's
+// end of data), leading spaces and other scripts.
+func awkwardPlan(n int) func(*lifecycle.PlanRow) error {
+	awkward := awkwardRows()
+	i := 0
+	return func(r *lifecycle.PlanRow) error {
+		if i == n {
+			return io.EOF
+		}
+		*r = awkward[i%len(awkward)]
+		r.Volume = fmt.Sprint(i)
+		i++
+		return nil
+	}
+}
+
+func exportPlan(tb testing.TB, st *store.Store, planID int64) []byte {
+	tb.Helper()
+	var out bytes.Buffer
+	if err := st.EachPlanChunk(context.Background(), planID, func(lines []byte, _ int) error {
+		out.Write(lines)
+		return nil
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// Export, import of the export, export again: the same bytes, across
+// several of the export's blocks.
+func TestPlanExportImportExportIsByteIdentical(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	ctx := context.Background()
+	const rows = 20_000
+	first, err := st.ImportPlan(ctx, acme.ID, "first", time.Now(), awkwardPlan(rows))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exported := exportPlan(t, st, first.ID)
+	// Read back as a CSV file: some fields hold line ends.
+	in := csv.NewReader(bytes.NewReader(exported))
+	in.FieldsPerRecord = 11
+	read := 0
+	second, err := st.ImportPlan(ctx, acme.ID, "second", time.Now(), func(r *lifecycle.PlanRow) error {
+		rec, err := in.Read()
+		if err != nil {
+			return err
+		}
+		read++
+		*r = lifecycle.PlanRow{IntervalStart: rec[0], Interval: rec[1], Skill: rec[2], SchedulingUnit: rec[3],
+			Volume: rec[4], AHTSeconds: rec[5], FTERequired: rec[6], FTEPlanned: rec[7],
+			ServiceLevelPct: rec[8], ASASeconds: rec[9], OccupancyPct: rec[10]}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read != rows {
+		t.Fatalf("the export holds %d records, want %d", read, rows)
+	}
+	if second.Rows != rows || second.FirstStart != first.FirstStart || second.LastStart != first.LastStart || second.Interval != first.Interval {
+		t.Fatalf("summaries differ: %+v and %+v", first, second)
+	}
+	if again := exportPlan(t, st, second.ID); !bytes.Equal(again, exported) {
+		t.Fatal("the second export differs from the first")
+	}
+}
+
+// An import that fails deep into its rows (past what one batch or COPY
+// buffer holds) leaves no plan and no row behind.
+func TestImportPlanFailingLateChangesNothing(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	ctx := context.Background()
+	bad := errors.New("line 20001: bad row")
+	rows := awkwardPlan(30_000)
+	n := 0
+	_, err := st.ImportPlan(ctx, acme.ID, "late", time.Now(), func(r *lifecycle.PlanRow) error {
+		if n++; n == 20_000 {
+			return bad
+		}
+		return rows(r)
+	})
+	if !errors.Is(err, bad) {
+		t.Fatalf("err = %v, want the row's error", err)
+	}
+	if p, r := count(t, st, "plans"), count(t, st, "plan_rows"); p != 0 || r != 0 {
+		t.Fatalf("%d plans and %d rows after a failed import", p, r)
+	}
+	if _, err := st.ImportPlan(ctx, acme.ID, "late", time.Now(), genRows(1)); err != nil {
+		t.Fatalf("the name is still free: %v", err)
+	}
+}
