@@ -657,7 +657,11 @@ func schedulerFigures(ctx context.Context, o options, db *database, p progress) 
 	if !usesIndex && f7.Failed == "" {
 		f7.Failed = "the due query does not use an index: " + strings.Join(plan, "; ")
 	}
-	f7.Note += "; query plan: " + strings.Join(plan, "; ")
+	trimmed := make([]string, len(plan))
+	for i, l := range plan {
+		trimmed[i] = strings.TrimSpace(l)
+	}
+	f7.Note += "; query plan: " + strings.Join(trimmed, "; ")
 
 	p.say("row 8: %d due activations", o.dueRows)
 	if err := insertDueActivations(ctx, st, o.dueRows, time.Now()); err != nil {
