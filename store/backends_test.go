@@ -348,3 +348,46 @@ func TestImportPlanFailingLateChangesNothing(t *testing.T) {
 		t.Fatalf("the name is still free: %v", err)
 	}
 }
+
+// A lookup by a name or key that no text column can hold (NUL, invalid
+// UTF-8: what a hostile login form or token request may send) finds
+// nothing, on PostgreSQL too, instead of failing.
+func TestLookupsOfUnstorableTextFindNothing(t *testing.T) {
+	st, _, _ := openPlanStore(t)
+	ctx := context.Background()
+	for _, bad := range []string{"acme\x00", "\xff\xfe", "\xc0\x80"} {
+		if _, err := st.UserByUsername(ctx, bad); !errors.Is(err, lifecycle.ErrNotFound) {
+			t.Errorf("UserByUsername(%q) = %v, want ErrNotFound", bad, err)
+		}
+		if _, err := st.TenantByName(ctx, bad); !errors.Is(err, lifecycle.ErrNotFound) {
+			t.Errorf("TenantByName(%q) = %v, want ErrNotFound", bad, err)
+		}
+		if err := st.SetPublicAPI(ctx, bad, true); !errors.Is(err, lifecycle.ErrNotFound) {
+			t.Errorf("SetPublicAPI(%q) = %v, want ErrNotFound", bad, err)
+		}
+		if _, err := st.KeyGrant(ctx, bad); !errors.Is(err, lifecycle.ErrNotFound) {
+			t.Errorf("KeyGrant(%q) = %v, want ErrNotFound", bad, err)
+		}
+	}
+}
+
+// An audit detail quoting a gateway's garbled answer is stored (made
+// valid text) with its transition, on PostgreSQL too.
+func TestAuditDetailWithInvalidTextIsStored(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	c := newCredential(t, st, acme.ID, now)
+	if _, err := st.ApplyTransitions(ctx, []lifecycle.CredentialWrite{{CredentialID: c.ID, From: []lifecycle.Status{lifecycle.Activated},
+		To: lifecycle.DeactivationFailed, At: now, Actor: "scheduler", Action: "deactivation_failed",
+		Detail: "webhook: answered 502 \xff\x00bad"}}); err != nil {
+		t.Fatal(err)
+	}
+	trail, err := st.Audit(ctx, c.ID)
+	if err != nil || len(trail) != 2 {
+		t.Fatalf("trail %+v, %v", trail, err)
+	}
+	if got, want := trail[1].Detail, "webhook: answered 502 \uFFFDbad"; got != want {
+		t.Fatalf("detail %q, want %q", got, want)
+	}
+}

@@ -202,11 +202,22 @@ func insertAudit(ctx context.Context, stmt *sql.Stmt, e lifecycle.AuditEntry) er
 		cred = sql.NullInt64{Int64: e.CredentialID, Valid: true}
 	}
 	_, err := stmt.ExecContext(ctx, e.At.UnixNano(), e.TenantID, cred, e.AccessLast4, e.Actor, string(e.Action),
-		string(e.FromStatus), string(e.ToStatus), e.Detail)
+		string(e.FromStatus), string(e.ToStatus), storableDetail(e.Detail))
 	if err != nil {
 		return fmt.Errorf("store: write audit: %w", err)
 	}
 	return nil
+}
+
+// storableDetail is an audit row's detail as a text column can hold it on
+// both backends: the detail may quote what a remote gateway answered, so
+// invalid UTF-8 becomes U+FFFD and NUL is dropped, rather than the write
+// (and the transition with it) failing on PostgreSQL.
+func storableDetail(d string) string {
+	if storableText(d) {
+		return d
+	}
+	return strings.ToValidUTF8(strings.ReplaceAll(d, "\x00", ""), "\uFFFD")
 }
 
 // auditColumns are the columns scanAudit reads, in its order.

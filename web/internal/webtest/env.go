@@ -18,6 +18,7 @@ import (
 
 	"esp/lifecycle"
 	"esp/store"
+	"esp/store/storetest"
 	"esp/web"
 	"esp/web/admin"
 	"esp/web/api"
@@ -40,12 +41,14 @@ func (c *FakeClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// Env is a real server over a real store in a temporary folder, with
+// Env is a real server over a real store on a fresh database of the
+// tests' backend (storetest), with
 // tenant "acme" (public API on) holding admin "alice" and non-admin "bob",
 // and tenant "globex" (public API off) holding admin "gina". Every
 // password is "password-<username>".
 type Env struct {
 	Store     *store.Store
+	Database  *storetest.Database // open it again for another process's view
 	Service   *lifecycle.Service
 	Accounts  *lifecycle.Accounts
 	Scheduler *lifecycle.Scheduler
@@ -92,12 +95,13 @@ var _ io.Writer = (*SyncBuffer)(nil)
 func NewEnv(tb testing.TB, opts ...func(*Config)) *Env {
 	tb.Helper()
 	ctx := context.Background()
-	dir := tb.TempDir()
-	st, err := store.Open(ctx, dir)
-	if err != nil {
-		tb.Fatal(err)
+	db := storetest.New(tb)
+	st := db.Open(tb)
+	// The session key file's folder, on either backend.
+	dir := db.Dir()
+	if dir == "" {
+		dir = tb.TempDir()
 	}
-	tb.Cleanup(func() { st.Close() })
 	clock := &FakeClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
 	logs := &SyncBuffer{}
 	cfg := Config{Admin: admin.Config{DataDir: dir}}
@@ -113,7 +117,8 @@ func NewEnv(tb testing.TB, opts ...func(*Config)) *Env {
 	accounts := lifecycle.NewAccounts(st, clock.Now)
 	accounts.BcryptCost = bcrypt.MinCost
 	svc := lifecycle.NewService(st, clock.Now, lifecycle.Config{})
-	env := &Env{Store: st, Service: svc, Accounts: accounts, Clock: clock, Logs: logs, Cfg: cfg,
+	var err error
+	env := &Env{Store: st, Database: db, Service: svc, Accounts: accounts, Clock: clock, Logs: logs, Cfg: cfg,
 		Scheduler: lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{}, log, clock.Now)}
 	if env.Acme, err = accounts.AddTenant(ctx, "acme"); err != nil {
 		tb.Fatal(err)
