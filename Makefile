@@ -51,8 +51,15 @@ lint:
 	$(GO) tool templ fmt -fail views >/dev/null
 
 # make bench BENCHFLAGS=-quick for a short run; see go run ./cmd/espbench -h.
+# The SQLite table, then, when ESP_BENCH_DATABASE_URL names a PostgreSQL
+# database the bench may create a schema in, the same table on PostgreSQL.
+BENCH_PG_SKIPPED := *** POSTGRESQL TABLE SKIPPED: set ESP_BENCH_DATABASE_URL=postgres://USER@HOST:PORT/DB?sslmode=disable for it ***
 bench:
 	$(GO) run ./cmd/espbench $(BENCHFLAGS)
+	@if [ -n "$$ESP_BENCH_DATABASE_URL" ]; then \
+	  echo '$(GO) run ./cmd/espbench -database-url "$$ESP_BENCH_DATABASE_URL" $(BENCHFLAGS)'; \
+	  $(GO) run ./cmd/espbench -database-url "$$ESP_BENCH_DATABASE_URL" $(BENCHFLAGS); \
+	else echo "$(BENCH_PG_SKIPPED)"; fi
 
 # Each fuzz target for FUZZTIME (their seed corpora also run under `make test`).
 fuzz:

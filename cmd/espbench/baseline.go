@@ -8,15 +8,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
-	_ "modernc.org/sqlite" // the baselines' driver when sqlite3 is not installed
+	_ "modernc.org/sqlite" // the SQLite baselines' driver
 )
 
-// scanBaseline is row 4's baseline without sqlite3: the query's rows read
-// with a bare database/sql loop and written as CSV to nowhere.
-func scanBaseline(ctx context.Context, dbPath, query string) (int64, error) {
-	db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro")
+// scanBaseline is row 4's baseline without the database's own tool: the
+// query's rows read with a bare database/sql loop and written as CSV to
+// nowhere.
+func scanBaseline(ctx context.Context, d *database, query string) (int64, error) {
+	db, err := d.pool()
 	if err != nil {
 		return 0, err
 	}
@@ -53,23 +55,30 @@ func scanBaseline(ctx context.Context, dbPath, query string) (int64, error) {
 	return n, rows.Err()
 }
 
-// importBaseline is row 6's baseline without sqlite3: the CSV read with
-// encoding/csv and inserted into an empty table with 64-row INSERTs in
-// one transaction.
-func importBaseline(ctx context.Context, dbPath, csvPath string) error {
+// importBaseline is row 6's baseline without the database's own tool:
+// the CSV read with encoding/csv and inserted into a new table with
+// 64-row INSERTs in one transaction. The table is plan_rows in a new
+// SQLite file at sqlitePath, or the named table in the run's PostgreSQL
+// schema.
+func importBaseline(ctx context.Context, d *database, sqlitePath, table, csvPath string) error {
 	f, err := os.Open(csvPath)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	db, err := sql.Open("sqlite", "file:"+dbPath)
+	var db *sql.DB
+	if d.postgres() {
+		db, err = d.pool()
+	} else {
+		table = "plan_rows"
+		db, err = sql.Open("sqlite", "file:"+sqlitePath)
+	}
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	cols := strings.TrimSpace(planHeader)
-	if _, err := db.ExecContext(ctx, `CREATE TABLE plan_rows (`+strings.ReplaceAll(cols, ",", " TEXT,")+` TEXT)`); err != nil {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE `+table+` (`+planColumns+`)`); err != nil {
 		return err
 	}
 	tx, err := db.BeginTx(ctx, nil)
@@ -78,8 +87,7 @@ func importBaseline(ctx context.Context, dbPath, csvPath string) error {
 	}
 	defer tx.Rollback()
 	const batch = 64
-	one := "(" + strings.TrimSuffix(strings.Repeat("?,", 11), ",") + ")"
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO plan_rows VALUES `+strings.TrimSuffix(strings.Repeat(one+",", batch), ","))
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` VALUES `+valueLists(batch, 11, d.postgres()))
 	if err != nil {
 		return err
 	}
@@ -108,10 +116,34 @@ func importBaseline(ctx context.Context, dbPath, csvPath string) error {
 		}
 	}
 	for len(args) > 0 {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO plan_rows VALUES `+one, args[:11]...); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` VALUES `+valueLists(1, 11, d.postgres()), args[:11]...); err != nil {
 			return err
 		}
 		args = args[11:]
 	}
 	return tx.Commit()
+}
+
+// valueLists is n parenthesised lists of cols parameters: ? on SQLite
+// (as this baseline always was), $1 on PostgreSQL.
+func valueLists(n, cols int, pg bool) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for j := range cols {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			if pg {
+				b.WriteString("$" + strconv.Itoa(i*cols+j+1))
+			} else {
+				b.WriteByte('?')
+			}
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }

@@ -3,11 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"strconv"
 	"time"
+
+	"esp/store"
 )
 
 // planHeader is the header of `esp plan import` files (and of the export).
@@ -70,35 +71,80 @@ func appendTenths(b []byte, v int64) []byte {
 	return append(b, '.', byte('0'+v%10))
 }
 
-// seedRows is the SQL of a numbers table 1..? used by the bulk inserts:
-// one INSERT … SELECT from a recursive CTE writes a million rows without a
-// million round trips through database/sql.
-const seedRows = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) `
+// seedSQL is the SQL that seeds rows 7 and 8 in bulk, in each backend's
+// terms: one INSERT … SELECT over a series of numbers writes a million rows
+// without a million round trips through database/sql.
+type seedSQL struct {
+	// fillerCredentials: $1 rows for tenant $2, at time $3.
+	fillerCredentials string
+	// dueTenants: $1 tenants named bench-due-NNNNNN at time $2.
+	dueTenants string
+	// dueCredentials: one Pending Activation credential for each, created
+	// and due at $1, timing out at $2.
+	dueCredentials string
+}
+
+// The filler credentials' statuses need no scheduler work: activation
+// failed, deactivation failed, deactivated too recently to be purged.
+var (
+	seedSQLite = seedSQL{
+		fillerCredentials: `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+		INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
+			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, deactivated_at)
+		SELECT $2, CASE i % 3 WHEN 0 THEN 'activation_failed' WHEN 1 THEN 'deactivation_failed' ELSE 'deactivated' END,
+			printf('ESPAKFILL%020d', i), randomblob(32), substr(printf('%04d', i), -4), 'abcd',
+			$3 - i * 1000000000, $3 - i * 1000000000, NULL, NULL,
+			CASE i % 3 WHEN 2 THEN $3 ELSE NULL END
+		FROM n`,
+		dueTenants: `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+		INSERT INTO tenants (name, public_api, created_at)
+		SELECT printf('bench-due-%06d', i), TRUE, $2 FROM n`,
+		dueCredentials: `INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
+			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, pending_action)
+		SELECT id, 'pending_activation', printf('ESPAKDUE%021d', id), randomblob(32), 'abcd', 'abcd', $1, $1, $1, $2, 'activate'
+		FROM tenants WHERE name LIKE 'bench-due-%'`,
+	}
+	// PostgreSQL: generate_series, bigint casts where a parameter's type
+	// would be unknown, sha256 for a 32-byte hash (no extension needed).
+	seedPostgres = seedSQL{
+		fillerCredentials: `INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
+			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, deactivated_at)
+		SELECT $2::bigint, CASE i % 3 WHEN 0 THEN 'activation_failed' WHEN 1 THEN 'deactivation_failed' ELSE 'deactivated' END,
+			'ESPAKFILL' || lpad(i::text, 20, '0'), sha256(int8send(i)), right(lpad(i::text, 4, '0'), 4), 'abcd',
+			$3::bigint - i * 1000000000, $3::bigint - i * 1000000000, NULL, NULL,
+			CASE i % 3 WHEN 2 THEN $3::bigint END
+		FROM generate_series(1, $1::bigint) AS n(i)`,
+		dueTenants: `INSERT INTO tenants (name, public_api, created_at)
+		SELECT 'bench-due-' || lpad(i::text, 6, '0'), TRUE, $2::bigint FROM generate_series(1, $1::bigint) AS n(i)`,
+		dueCredentials: `INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
+			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, pending_action)
+		SELECT id, 'pending_activation', 'ESPAKDUE' || lpad(id::text, 21, '0'), sha256(int8send(id)), 'abcd', 'abcd',
+			$1::bigint, $1::bigint, $1::bigint, $2::bigint, 'activate'
+		FROM tenants WHERE name LIKE 'bench-due-%'`,
+	}
+)
+
+func seedOf(st *store.Store) seedSQL {
+	if st.Postgres() {
+		return seedPostgres
+	}
+	return seedSQLite
+}
 
 // insertFillerCredentials adds n credentials to a new tenant, none of them
-// due: statuses that need no scheduler work (activation failed,
-// deactivation failed, deactivated too recently to be purged), in one
-// transaction.
-func insertFillerCredentials(ctx context.Context, db *sql.DB, n int, now time.Time) error {
-	tx, err := db.BeginTx(ctx, nil)
+// due, in one transaction.
+func insertFillerCredentials(ctx context.Context, st *store.Store, n int, now time.Time) error {
+	tx, err := st.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO tenants (name, public_api, created_at) VALUES ('bench-filler', 1, ?)`, now.UnixNano())
-	if err != nil {
+	var tenant int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO tenants (name, public_api, created_at) VALUES ('bench-filler', TRUE, $1) RETURNING id`,
+		now.UnixNano()).Scan(&tenant); err != nil {
 		return fmt.Errorf("filler tenant: %w", err)
 	}
-	tenant, _ := res.LastInsertId()
-	ns := now.UnixNano()
-	_, err = tx.ExecContext(ctx, seedRows+`INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
-		access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, deactivated_at)
-		SELECT ?, CASE i % 3 WHEN 0 THEN 'activation_failed' WHEN 1 THEN 'deactivation_failed' ELSE 'deactivated' END,
-			printf('ESPAKFILL%020d', i), randomblob(32), substr(printf('%04d', i), -4), 'abcd',
-			? - i * 1000000000, ? - i * 1000000000, NULL, NULL,
-			CASE i % 3 WHEN 2 THEN ? ELSE NULL END
-		FROM n`, n, tenant, ns, ns, ns)
-	if err != nil {
+	if _, err := tx.ExecContext(ctx, seedOf(st).fillerCredentials, n, tenant, now.UnixNano()); err != nil {
 		return fmt.Errorf("filler credentials: %w", err)
 	}
 	return tx.Commit()
@@ -106,21 +152,18 @@ func insertFillerCredentials(ctx context.Context, db *sql.DB, n int, now time.Ti
 
 // insertDueActivations adds n tenants, each with one credential in Pending
 // Activation due now (the state Generate leaves), in one transaction.
-func insertDueActivations(ctx context.Context, db *sql.DB, n int, now time.Time) error {
-	tx, err := db.BeginTx(ctx, nil)
+func insertDueActivations(ctx context.Context, st *store.Store, n int, now time.Time) error {
+	tx, err := st.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
 	ns := now.UnixNano()
-	if _, err := tx.ExecContext(ctx, seedRows+`INSERT INTO tenants (name, public_api, created_at)
-		SELECT printf('bench-due-%06d', i), 1, ? FROM n`, n, ns); err != nil {
+	seed := seedOf(st)
+	if _, err := tx.ExecContext(ctx, seed.dueTenants, n, ns); err != nil {
 		return fmt.Errorf("due tenants: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
-		access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, pending_action)
-		SELECT id, 'pending_activation', printf('ESPAKDUE%021d', id), randomblob(32), 'abcd', 'abcd', ?, ?, ?, ?, 'activate'
-		FROM tenants WHERE name LIKE 'bench-due-%'`, ns, ns, ns, ns+int64(24*time.Hour)); err != nil {
+	if _, err := tx.ExecContext(ctx, seed.dueCredentials, ns, ns+int64(24*time.Hour)); err != nil {
 		return fmt.Errorf("due credentials: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE tenants SET current_credential_id =

@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"esp/lifecycle"
-	"esp/store"
 	"esp/web"
 	"esp/web/admin"
 	"esp/web/api"
@@ -23,20 +22,20 @@ import (
 // startInproc wires the server as `esp serve` does (store, lifecycle,
 // web, scheduler ticking every 100ms) but inside this process, so that
 // -cpuprofile sees the server's code.
-func startInproc(ctx context.Context, data, logPath string) (*server, error) {
+func startInproc(ctx context.Context, db *database, logPath string) (*server, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(logf, nil))
-	st, err := store.Open(ctx, data)
+	st, err := db.open(ctx)
 	if err != nil {
 		logf.Close()
 		return nil, err
 	}
 	accounts := lifecycle.NewAccounts(st, time.Now)
 	svc := lifecycle.NewService(st, time.Now, lifecycle.Config{})
-	pages, err := admin.New(admin.Config{DataDir: data}, log, st, svc, accounts, time.Now)
+	pages, err := admin.New(admin.Config{DataDir: db.data /* "" on PostgreSQL, as esp serve */}, log, st, svc, accounts, time.Now)
 	if err != nil {
 		st.Close()
 		logf.Close()

@@ -3,6 +3,12 @@
 // keep-alive load generator and prints one table of figures against
 // baselines measured in the same run (issue 6). The same table is written
 // as JSON so that runs can be compared.
+//
+// With -database-url the same table is measured on PostgreSQL: esp serve
+// and every esp command run with --database-url on a schema the bench
+// creates in that database and drops at the end, and the baselines use
+// psql instead of sqlite3. `make bench` runs SQLite, then PostgreSQL when
+// ESP_BENCH_DATABASE_URL is set.
 package main
 
 import (
@@ -21,27 +27,29 @@ import (
 
 // options are the bench's flags.
 type options struct {
-	out        string
-	dur        time.Duration // per load figure (rows 1-3 and their baselines)
-	conc       int
-	mixed      time.Duration // row 9
-	mixedConc  int
-	planRows   int
-	credRows   int
-	dueRows    int
-	ticks      int
-	keep       bool
-	quick      bool
-	cpuProfile string
-	inproc     bool
-	esp        string
+	out         string
+	databaseURL string
+	dur         time.Duration // per load figure (rows 1-3 and their baselines)
+	conc        int
+	mixed       time.Duration // row 9
+	mixedConc   int
+	planRows    int
+	credRows    int
+	dueRows     int
+	ticks       int
+	keep        bool
+	quick       bool
+	cpuProfile  string
+	inproc      bool
+	esp         string
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("espbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.out, "out", "bench-out/bench.json", "where to write the JSON report")
+	fs.StringVar(&o.out, "out", "", "where to write the JSON report (default bench-out/bench.json, or bench-out/bench-postgres.json with -database-url)")
+	fs.StringVar(&o.databaseURL, "database-url", "", "measure PostgreSQL instead of SQLite: postgres://USER:PASS@HOST:PORT/DB?sslmode=... (the bench works in a schema espbench_<random> it creates there, and drops unless -keep)")
 	fs.DurationVar(&o.dur, "dur", 5*time.Second, "duration of each load figure (rows 1-3) and of its healthz baseline")
 	fs.IntVar(&o.conc, "c", 16, "concurrent keep-alive clients for rows 1-3")
 	fs.DurationVar(&o.mixed, "mixed", 60*time.Second, "duration of the mixed load (row 9)")
@@ -50,7 +58,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.credRows, "creds", 1_000_000, "credential rows, none due, under the scheduler tick (row 7)")
 	fs.IntVar(&o.dueRows, "due", 10_000, "due activations (row 8)")
 	fs.IntVar(&o.ticks, "ticks", 500, "scheduler ticks timed for row 7")
-	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (data, server log) after the run")
+	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (data, server log) and the PostgreSQL schema after the run")
 	fs.BoolVar(&o.quick, "quick", false, "a quick run: 2s per load figure and 10s of mixed load (targets unchanged)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the bench process (with -inproc it includes the server)")
 	fs.BoolVar(&o.inproc, "inproc", false, "serve from inside the bench process instead of an `esp serve` child (for -cpuprofile; row 5 is then not the server's alone)")
@@ -60,6 +68,17 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.databaseURL != "" {
+		if err := checkDatabaseURL(o.databaseURL); err != nil {
+			return o, err
+		}
+	}
+	if o.out == "" {
+		o.out = "bench-out/bench.json"
+		if o.databaseURL != "" {
+			o.out = "bench-out/bench-postgres.json"
+		}
 	}
 	if o.quick {
 		o.dur = min(o.dur, 2*time.Second)

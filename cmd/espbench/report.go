@@ -69,11 +69,17 @@ type Report struct {
 	GoOS     string    `json:"goos"`
 	CPUs     int       `json:"cpus"`
 	// LoadAvg is /proc/loadavg at the start and at the end of the run.
-	LoadAvgStart string   `json:"loadavg_start"`
-	LoadAvgEnd   string   `json:"loadavg_end"`
-	Settings     string   `json:"settings"`
-	Figures      []Figure `json:"figures"`
-	// QueryPlan is EXPLAIN QUERY PLAN of the scheduler's due query (row 7).
+	LoadAvgStart string `json:"loadavg_start"`
+	LoadAvgEnd   string `json:"loadavg_end"`
+	Settings     string `json:"settings"`
+	// Backend is "sqlite" or "postgres"; Database describes it (version,
+	// schema, no password); Schema is the PostgreSQL run's own schema.
+	Backend  string   `json:"backend"`
+	Database string   `json:"database"`
+	Schema   string   `json:"schema,omitempty"`
+	Figures  []Figure `json:"figures"`
+	// QueryPlan is EXPLAIN QUERY PLAN (SQLite) or EXPLAIN (PostgreSQL) of
+	// the scheduler's due query (row 7).
 	QueryPlan []string `json:"query_plan,omitempty"`
 	Notes     []string `json:"notes,omitempty"`
 }
@@ -142,6 +148,9 @@ func ms(v float64) string {
 // WriteTable prints the report as one Markdown table (it pastes into the
 // README as is), followed by the query plan and the notes.
 func (r *Report) WriteTable(w io.Writer) {
+	if r.Database != "" {
+		fmt.Fprintf(w, "%s\n\n", r.Database)
+	}
 	fmt.Fprintf(w, "| # | figure | value | baseline | ratio | target | p50 ms | p99 ms | errors | result |\n")
 	fmt.Fprintf(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, f := range r.Figures {
@@ -168,7 +177,11 @@ func (r *Report) WriteTable(w io.Writer) {
 		}
 	}
 	if len(r.QueryPlan) > 0 {
-		fmt.Fprintf(w, "\n\nEXPLAIN QUERY PLAN of the scheduler's due query:\n")
+		explain := "EXPLAIN QUERY PLAN"
+		if r.Backend == "postgres" {
+			explain = "EXPLAIN"
+		}
+		fmt.Fprintf(w, "\n\n%s of the scheduler's due query:\n", explain)
 		for _, l := range r.QueryPlan {
 			fmt.Fprintf(w, "    %s\n", l)
 		}

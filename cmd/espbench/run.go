@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -45,8 +46,27 @@ func run(ctx context.Context, o options, stderr io.Writer) (rep *Report, err err
 	} else {
 		defer os.RemoveAll(tmp)
 	}
-	data := filepath.Join(tmp, "data")
 	csvPath := filepath.Join(tmp, "plan.csv")
+	db := sqliteDatabase(filepath.Join(tmp, "data"))
+	if o.databaseURL != "" {
+		if db, err = newPostgres(ctx, o.databaseURL); err != nil {
+			return rep, err
+		}
+		rep.Schema = db.schema
+		// Registered before the server starts, so run after it stops.
+		defer func() {
+			if cerr := db.close(o.keep); cerr != nil {
+				rep.Notes = append(rep.Notes, cerr.Error())
+				if err == nil {
+					err = cerr
+				}
+			}
+		}()
+		if o.keep {
+			p.say("keeping schema %s", db.schema)
+		}
+	}
+	rep.Backend, rep.Database = db.backend(), db.describe()
 
 	bin := o.esp
 	if bin == "" {
@@ -55,10 +75,15 @@ func run(ctx context.Context, o options, stderr io.Writer) (rep *Report, err err
 			return rep, err
 		}
 	}
-	sqlite3, lookErr := exec.LookPath("sqlite3")
+	// The database's own tool, for the baselines of rows 4 and 6.
+	toolName := "sqlite3"
+	if db.postgres() {
+		toolName = "psql"
+	}
+	tool, lookErr := exec.LookPath(toolName)
 	if lookErr != nil {
-		sqlite3 = ""
-		rep.Notes = append(rep.Notes, "sqlite3 is not on PATH: the baselines of rows 4 and 6 are bare database/sql loops instead")
+		tool = ""
+		rep.Notes = append(rep.Notes, toolName+" is not on PATH: the baselines of rows 4 and 6 are bare database/sql loops instead")
 	}
 
 	t0 := time.Now()
@@ -72,25 +97,28 @@ func run(ctx context.Context, o options, stderr io.Writer) (rep *Report, err err
 		{"tenant", "feature", benchTenant, "public-api", "on"},
 		{"user", "add", "--tenant", benchTenant, "--admin", benchAdmin},
 	} {
-		if _, err := runESP(ctx, bin, data, benchPassword+"\n", args...); err != nil {
+		if _, err := runESP(ctx, bin, db, benchPassword+"\n", args...); err != nil {
 			return rep, err
 		}
 	}
 
-	// Row 6: import, before anything else writes to the data folder.
+	// Row 6: import, before anything else writes to the database.
 	p.say("row 6: esp plan import of %d rows, and its baseline", o.planRows)
-	rep.Figures = append(rep.Figures, importFigure(ctx, o, bin, data, csvPath, sqlite3, tmp))
+	rep.Figures = append(rep.Figures, importFigure(ctx, o, bin, db, csvPath, tool, tmp))
 
 	// Rows 7 and 8 drive the scheduler in-process on the same database,
 	// before the server starts, so that nothing else competes for it.
-	f7, f8, qp, err := schedulerFigures(ctx, o, data, p)
+	f7, f8, qp, err := schedulerFigures(ctx, o, db, p)
 	rep.QueryPlan = qp
+	if db.postgres() {
+		rep.Notes = append(rep.Notes, "PostgreSQL: VACUUM (ANALYZE) of the seeded tables before row 7, as autovacuum would leave them soon after, so that it does not run in the middle of a figure")
+	}
 	if err != nil {
 		return rep, err
 	}
 
 	p.say("starting the server")
-	srv, err := start(ctx, o, bin, data, filepath.Join(tmp, "server.log"))
+	srv, err := start(ctx, o, bin, db, filepath.Join(tmp, "server.log"))
 	if err != nil {
 		return rep, err
 	}
@@ -122,7 +150,7 @@ func run(ctx context.Context, o options, stderr io.Writer) (rep *Report, err err
 
 	// Rows 4 and 5 first, while the server's heap holds only the set-up.
 	p.say("rows 4-5: export of %d rows, memory, and the baseline", o.planRows)
-	f4, f5 := exportFigures(ctx, o, client, srv, token, plan, data, sqlite3)
+	f4, f5 := exportFigures(ctx, o, client, srv, token, plan, db, tool)
 
 	b := benchHTTP{base: srv.base, c: client, cookie: sess.cookie, token: token, body: tokenRequest(k), plan: plan}
 	p.say("row 1: the window")
@@ -269,7 +297,7 @@ func (l *lineCounter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func exportFigures(ctx context.Context, o options, c *http.Client, srv *server, token string, plan int64, data, sqlite3 string) (Figure, Figure) {
+func exportFigures(ctx context.Context, o options, c *http.Client, srv *server, token string, plan int64, db *database, tool string) (Figure, Figure) {
 	f4 := Figure{Row: 4, Name: fmt.Sprintf("CSV export of a %d-row plan", o.planRows), Unit: "rows/s", Goal: RatioAtLeast, Target: 1.0}
 	f5 := Figure{Row: 5, Name: "peak memory growth of the server during that export", Unit: "MiB", Goal: AtMost, Target: 32}
 	before, err := readProcMem(srv.pid)
@@ -315,14 +343,25 @@ func exportFigures(ctx context.Context, o options, c *http.Client, srv *server, 
 		}
 	}
 
-	// The baseline is the issue's: sqlite3 -csv selecting the same rows from
-	// the same file. Each row is stored as its CSV line (migration 0005), so
-	// -csv prints it quoted; sqlite3 -list of the same column prints exactly
-	// the bytes the export sends, and is reported beside it in the note.
-	query := `SELECT line FROM plan_rows WHERE plan_id = ` + strconv.FormatInt(plan, 10) + ` ORDER BY id`
-	db := filepath.Join(data, store.DBFile)
+	query := `SELECT line FROM ` + db.table("plan_rows") + ` WHERE plan_id = ` + strconv.FormatInt(plan, 10) + ` ORDER BY id`
+	if db.postgres() {
+		exportBaselinePostgres(ctx, &f4, db, tool, query, o.planRows)
+	} else {
+		exportBaselineSQLite(ctx, &f4, db, tool, query, o.planRows)
+	}
+	return f4, f5
+}
+
+// exportBaselineSQLite is row 4's baseline on SQLite, the issue's: sqlite3
+// -csv selecting the same rows from the same file. Each row is stored as
+// its CSV line (migration 0005), so -csv prints it quoted; sqlite3 -list
+// of the same column prints exactly the bytes the export sends, and is
+// reported beside it in the note.
+func exportBaselineSQLite(ctx context.Context, f4 *Figure, d *database, sqlite3, query string, want int) {
+	db := filepath.Join(d.data, store.DBFile)
 	var base time.Duration
 	var baseRows int64
+	var err error
 	if sqlite3 != "" {
 		f4.BaselineName = "sqlite3 -csv"
 		base, baseRows, err = runSQLite3(ctx, sqlite3, "-csv", db, query)
@@ -332,14 +371,14 @@ func exportFigures(ctx context.Context, o options, c *http.Client, srv *server, 
 	} else {
 		f4.BaselineName = "database/sql scan"
 		t0 := time.Now()
-		baseRows, err = scanBaseline(ctx, db, query)
+		baseRows, err = scanBaseline(ctx, d, query)
 		base = time.Since(t0)
 		if err != nil {
 			f4.Failed = err.Error()
 		}
 	}
-	if f4.Failed == "" && baseRows != int64(o.planRows) {
-		f4.Failed = fmt.Sprintf("the baseline read %d rows, want %d", baseRows, o.planRows)
+	if f4.Failed == "" && baseRows != int64(want) {
+		f4.Failed = fmt.Sprintf("the baseline read %d rows, want %d", baseRows, want)
 	}
 	if base > 0 {
 		f4.Baseline = float64(baseRows) / base.Seconds()
@@ -353,12 +392,67 @@ func exportFigures(ctx context.Context, o options, c *http.Client, srv *server, 
 		// What the Go driver alone can do, for the note: the gap between
 		// this and sqlite3 is the driver's, not the server's.
 		t0 := time.Now()
-		if n, err := scanBaseline(ctx, db, query); err == nil && n > 0 {
+		if n, err := scanBaseline(ctx, d, query); err == nil && n > 0 {
 			f4.Note += fmt.Sprintf("; a bare database/sql scan loop (modernc) of the same rows: %.0f rows/s (%.2f× sqlite3)",
 				float64(n)/time.Since(t0).Seconds(), float64(n)/time.Since(t0).Seconds()/f4.Baseline)
 		}
 	}
-	return f4, f5
+}
+
+// exportBaselinePostgres is row 4's baseline on PostgreSQL, its own tool
+// in the role sqlite3 -csv has on SQLite: psql's \copy of the same rows
+// TO STDOUT in CSV, which quotes each stored line as sqlite3 -csv does.
+// The text format prints exactly the bytes the export sends (the lines
+// hold no tab or backslash), and is reported beside it in the note.
+func exportBaselinePostgres(ctx context.Context, f4 *Figure, d *database, psql, query string, want int) {
+	var base time.Duration
+	var baseRows int64
+	var err error
+	if psql != "" {
+		f4.BaselineName = `psql \copy TO STDOUT csv`
+		base, baseRows, err = runPsqlCopyOut(ctx, d, psql, query, "WITH (FORMAT csv)")
+	} else {
+		f4.BaselineName = "database/sql scan"
+		t0 := time.Now()
+		baseRows, err = scanBaseline(ctx, d, query)
+		base = time.Since(t0)
+	}
+	if err != nil {
+		f4.Failed = err.Error()
+	}
+	if f4.Failed == "" && baseRows != int64(want) {
+		f4.Failed = fmt.Sprintf("the baseline read %d rows, want %d", baseRows, want)
+	}
+	if base > 0 {
+		f4.Baseline = float64(baseRows) / base.Seconds()
+		f4.Note += fmt.Sprintf("; baseline %s", base.Round(time.Millisecond))
+	}
+	if psql != "" && f4.Failed == "" {
+		if t, n, err := runPsqlCopyOut(ctx, d, psql, query, ""); err == nil && n > 0 {
+			r := float64(n) / t.Seconds()
+			f4.Note += fmt.Sprintf("; psql \\copy TO STDOUT in the text format, the identical bytes: %.0f rows/s (export %.2f× that)", r, f4.Value/r)
+		}
+		t0 := time.Now()
+		if n, err := scanBaseline(ctx, d, query); err == nil && n > 0 {
+			r := float64(n) / time.Since(t0).Seconds()
+			f4.Note += fmt.Sprintf("; a bare database/sql scan loop (pgx) of the same rows: %.0f rows/s (%.2f× psql)", r, r/f4.Baseline)
+		}
+	}
+}
+
+// runPsqlCopyOut runs psql's \copy (query) TO STDOUT with the given
+// options, counting the lines it prints.
+func runPsqlCopyOut(ctx context.Context, d *database, psql, query, with string) (time.Duration, int64, error) {
+	var out lineCounter
+	cmd := d.psql(ctx, psql, strings.TrimSpace(`\copy (`+strings.Join(strings.Fields(query), " ")+`) TO STDOUT `+with))
+	cmd.Stdout = &out
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	t0 := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, 0, fmt.Errorf("psql \\copy TO STDOUT: %v %s", err, strings.TrimSpace(errb.String()))
+	}
+	return time.Since(t0), out.lines, nil
 }
 
 // runSQLite3 runs query with the sqlite3 command in the given output mode,
@@ -380,10 +474,10 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
 // --- row 6: import -----------------------------------------------------------
 
-func importFigure(ctx context.Context, o options, bin, data, csvPath, sqlite3, tmp string) Figure {
+func importFigure(ctx context.Context, o options, bin string, db *database, csvPath, tool, tmp string) Figure {
 	f := Figure{Row: 6, Name: fmt.Sprintf("esp plan import of that %d-row CSV", o.planRows), Unit: "rows/s", Goal: RatioAtLeast, Target: 0.5}
 	t0 := time.Now()
-	out, err := runESP(ctx, bin, data, "", "plan", "import", "--tenant", benchTenant, "--name", benchPlan, csvPath)
+	out, err := runESP(ctx, bin, db, "", "plan", "import", "--tenant", benchTenant, "--name", benchPlan, csvPath)
 	elapsed := time.Since(t0)
 	if err != nil {
 		f.Failed = err.Error()
@@ -395,13 +489,26 @@ func importFigure(ctx context.Context, o options, bin, data, csvPath, sqlite3, t
 	}
 	f.Value = float64(o.planRows) / elapsed.Seconds()
 	f.Note = "esp plan import " + elapsed.Round(time.Millisecond).String() + " (a whole process: start, parse, check, insert, commit)"
+	if db.postgres() {
+		importBaselinePostgres(ctx, &f, db, tool, csvPath, o.planRows)
+	} else {
+		importBaselineSQLite(ctx, &f, db, tool, csvPath, tmp, o.planRows)
+	}
+	return f
+}
 
+// planColumns is the CREATE TABLE column list of the import baselines'
+// table: the CSV's columns, all text.
+var planColumns = strings.ReplaceAll(strings.TrimSpace(planHeader), ",", " TEXT, ") + " TEXT"
+
+// importBaselineSQLite is row 6's baseline on SQLite: sqlite3 .import of
+// the same file into a new database.
+func importBaselineSQLite(ctx context.Context, f *Figure, db *database, sqlite3, csvPath, tmp string, want int) {
 	baseDB := filepath.Join(tmp, "baseline-import.db")
 	var base time.Duration
 	if sqlite3 != "" {
 		f.BaselineName = "sqlite3 .import"
-		script := "CREATE TABLE plan_rows (interval_start TEXT, interval TEXT, skill TEXT, scheduling_unit TEXT, volume TEXT," +
-			" aht_seconds TEXT, fte_required TEXT, fte_planned TEXT, service_level_pct TEXT, asa_seconds TEXT, occupancy_pct TEXT);\n" +
+		script := "CREATE TABLE plan_rows (" + planColumns + ");\n" +
 			".import --csv --skip 1 '" + csvPath + "' plan_rows\n"
 		cmd := exec.CommandContext(ctx, sqlite3, baseDB)
 		cmd.Stdin = strings.NewReader(script)
@@ -410,59 +517,114 @@ func importFigure(ctx context.Context, o options, bin, data, csvPath, sqlite3, t
 		base = time.Since(t0)
 		if err != nil || len(bytes.TrimSpace(out)) > 0 {
 			f.Failed = fmt.Sprintf("sqlite3 .import: %v %s", err, out)
-			return f
+			return
 		}
 		n, err := exec.CommandContext(ctx, sqlite3, baseDB, "SELECT count(*) FROM plan_rows").Output()
-		if err != nil || strings.TrimSpace(string(n)) != strconv.Itoa(o.planRows) {
+		if err != nil || strings.TrimSpace(string(n)) != strconv.Itoa(want) {
 			f.Failed = fmt.Sprintf("sqlite3 .import loaded %q rows (%v)", bytes.TrimSpace(n), err)
-			return f
+			return
 		}
 	} else {
 		f.BaselineName = "database/sql insert"
 		t0 := time.Now()
-		if err := importBaseline(ctx, baseDB, csvPath); err != nil {
+		if err := importBaseline(ctx, db, baseDB, "", csvPath); err != nil {
 			f.Failed = err.Error()
-			return f
+			return
 		}
 		base = time.Since(t0)
 	}
-	f.Baseline = float64(o.planRows) / base.Seconds()
+	f.Baseline = float64(want) / base.Seconds()
 	f.Note += "; baseline " + base.Round(time.Millisecond).String()
 	if sqlite3 != "" {
 		// What the Go driver alone can do, for the note.
 		t0 := time.Now()
-		if err := importBaseline(ctx, filepath.Join(tmp, "baseline-import-go.db"), csvPath); err == nil {
-			r := float64(o.planRows) / time.Since(t0).Seconds()
+		if err := importBaseline(ctx, db, filepath.Join(tmp, "baseline-import-go.db"), "", csvPath); err == nil {
+			r := float64(want) / time.Since(t0).Seconds()
 			f.Note += fmt.Sprintf("; a bare database/sql import (encoding/csv, 64-row INSERTs, no checks, no index; modernc) of the same file: %.0f rows/s (%.2f× sqlite3)", r, r/f.Baseline)
 		}
 	}
-	return f
+}
+
+// importBaselinePostgres is row 6's baseline on PostgreSQL: psql's \copy
+// of the same file FROM it in CSV into a new table of the run's schema
+// (the role sqlite3 .import has on SQLite). The baselines' tables are
+// dropped at once, so that the rest of the run sees the database as the
+// product left it.
+func importBaselinePostgres(ctx context.Context, f *Figure, db *database, psql, csvPath string, want int) {
+	table, goTable := db.table("baseline_import"), db.table("baseline_import_go")
+	defer db.admin.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS `+table+`, `+goTable)
+	var base time.Duration
+	if psql != "" {
+		f.BaselineName = `psql \copy FROM csv`
+		cmd := db.psql(ctx, psql, "CREATE TABLE "+table+" ("+planColumns+")",
+			`\copy `+table+` FROM '`+strings.ReplaceAll(csvPath, "'", "''")+`' WITH (FORMAT csv, HEADER)`)
+		t0 := time.Now()
+		out, err := cmd.CombinedOutput()
+		base = time.Since(t0)
+		if err != nil || len(bytes.TrimSpace(out)) > 0 {
+			f.Failed = fmt.Sprintf("psql \\copy FROM: %v %s", err, bytes.TrimSpace(out))
+			return
+		}
+		var n int
+		if err := db.admin.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil || n != want {
+			f.Failed = fmt.Sprintf("psql \\copy FROM loaded %d rows (%v)", n, err)
+			return
+		}
+	} else {
+		f.BaselineName = "database/sql insert"
+		t0 := time.Now()
+		if err := importBaseline(ctx, db, "", table, csvPath); err != nil {
+			f.Failed = err.Error()
+			return
+		}
+		base = time.Since(t0)
+	}
+	f.Baseline = float64(want) / base.Seconds()
+	f.Note += "; baseline " + base.Round(time.Millisecond).String()
+	if psql != "" {
+		// What database/sql alone can do, for the note.
+		t0 := time.Now()
+		if err := importBaseline(ctx, db, "", goTable, csvPath); err == nil {
+			r := float64(want) / time.Since(t0).Seconds()
+			f.Note += fmt.Sprintf("; a bare database/sql import (encoding/csv, 64-row INSERTs, no checks, no index; pgx) of the same file: %.0f rows/s (%.2f× psql)", r, r/f.Baseline)
+		}
+	}
 }
 
 // --- rows 7-8: the scheduler -------------------------------------------------
 
-// dueQuery is store.DueCredentials' query, for EXPLAIN QUERY PLAN; keep the
-// two in step.
+// dueQuery is store.DueCredentials' query, for EXPLAIN; keep the two in
+// step. On PostgreSQL the store adds FOR UPDATE SKIP LOCKED.
 const dueQuery = `SELECT id, tenant_id, status, access_key, secret_hash, access_last4, secret_last4,
 	created_at, changed_at, due_at, deadline_at, attempts, deactivated_at, last_used_at, coalesce(pending_action, '') FROM credentials
-	WHERE due_at IS NOT NULL AND due_at <= ? AND pending_action IS NOT NULL ORDER BY due_at LIMIT ?`
+	WHERE due_at IS NOT NULL AND due_at <= $1 AND pending_action IS NOT NULL ORDER BY due_at LIMIT $2`
 
-func schedulerFigures(ctx context.Context, o options, data string, p progress) (f7, f8 Figure, plan []string, err error) {
+func schedulerFigures(ctx context.Context, o options, db *database, p progress) (f7, f8 Figure, plan []string, err error) {
 	f7 = Figure{Row: 7, Name: fmt.Sprintf("one scheduler tick, %d credential rows, nothing due (median)", o.credRows),
 		Unit: "ms", Goal: AtMost, Target: 1}
 	f8 = Figure{Row: 8, Name: fmt.Sprintf("%d due activations, local activator, all done", o.dueRows),
 		Unit: "s", Goal: AtMost, Target: 2}
-	st, err := store.Open(ctx, data)
+	st, err := db.open(ctx)
 	if err != nil {
 		return f7, f8, nil, err
 	}
 	defer st.Close()
 
 	t0 := time.Now()
-	if err := insertFillerCredentials(ctx, st.DB, o.credRows, time.Now()); err != nil {
+	if err := insertFillerCredentials(ctx, st, o.credRows, time.Now()); err != nil {
 		return f7, f8, nil, err
 	}
 	p.say("inserted %d credential rows in %s", o.credRows, time.Since(t0).Round(time.Millisecond))
+	if st.Postgres() {
+		// What autovacuum does soon after bulk writes, done now so that
+		// it does not run in the middle of a figure: the plan import's
+		// rows and the filler credentials, vacuumed and analysed.
+		t0 := time.Now()
+		if _, err := st.DB.ExecContext(ctx, `VACUUM (ANALYZE) plans, plan_rows, tenants, credentials`); err != nil {
+			return f7, f8, nil, fmt.Errorf("vacuum: %w", err)
+		}
+		p.say("VACUUM (ANALYZE) in %s", time.Since(t0).Round(time.Millisecond))
+	}
 
 	sch := lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{}, nil, time.Now)
 	// The first tick runs the weekly purge (nothing old enough to purge);
@@ -495,10 +657,14 @@ func schedulerFigures(ctx context.Context, o options, data string, p progress) (
 	if !usesIndex && f7.Failed == "" {
 		f7.Failed = "the due query does not use an index: " + strings.Join(plan, "; ")
 	}
-	f7.Note += "; query plan: " + strings.Join(plan, "; ")
+	trimmed := make([]string, len(plan))
+	for i, l := range plan {
+		trimmed[i] = strings.TrimSpace(l)
+	}
+	f7.Note += "; query plan: " + strings.Join(trimmed, "; ")
 
 	p.say("row 8: %d due activations", o.dueRows)
-	if err := insertDueActivations(ctx, st.DB, o.dueRows, time.Now()); err != nil {
+	if err := insertDueActivations(ctx, st, o.dueRows, time.Now()); err != nil {
 		return f7, f8, plan, err
 	}
 	var total lifecycle.TickResult
@@ -533,6 +699,9 @@ func schedulerFigures(ctx context.Context, o options, data string, p progress) (
 // explainDue prints the plan of the due query and says whether it uses an
 // index.
 func explainDue(ctx context.Context, st *store.Store) ([]string, bool, error) {
+	if st.Postgres() {
+		return explainDuePostgres(ctx, st)
+	}
 	rows, err := st.DB.QueryContext(ctx, `EXPLAIN QUERY PLAN `+dueQuery, time.Now().UnixNano(), 1000)
 	if err != nil {
 		return nil, false, fmt.Errorf("explain: %w", err)
@@ -552,4 +721,56 @@ func explainDue(ctx context.Context, st *store.Store) ([]string, bool, error) {
 		}
 	}
 	return lines, uses, rows.Err()
+}
+
+// explainDuePostgres is explainDue on PostgreSQL: EXPLAIN of the query as
+// the store sends it there. PostgreSQL's planner rightly scans a table of
+// a few hundred rows (a tiny run's) instead of using an index; then the
+// query is explained again with sequential scans disabled, and an index
+// used there counts: the figure fails only when no index serves the
+// query. At the real sizes a planner that chose a scan would show in the
+// tick's time.
+func explainDuePostgres(ctx context.Context, st *store.Store) ([]string, bool, error) {
+	explain := func(q interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	}) ([]string, bool, error) {
+		rows, err := q.QueryContext(ctx, `EXPLAIN `+dueQuery+` FOR UPDATE SKIP LOCKED`, time.Now().UnixNano(), 1000)
+		if err != nil {
+			return nil, false, fmt.Errorf("explain: %w", err)
+		}
+		defer rows.Close()
+		var lines []string
+		uses := false
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				return nil, false, err
+			}
+			lines = append(lines, strings.TrimRight(line, " "))
+			if strings.Contains(line, "Index Scan") || strings.Contains(line, "Index Only Scan") {
+				uses = true
+			}
+		}
+		return lines, uses, rows.Err()
+	}
+	lines, uses, err := explain(st.DB)
+	if err != nil || uses {
+		return lines, uses, err
+	}
+	tx, err := st.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		return nil, false, err
+	}
+	forced, uses, err := explain(tx)
+	if err != nil {
+		return nil, false, err
+	}
+	if uses {
+		lines = append(append(lines, "(a table this small is scanned; with enable_seqscan off:)"), forced...)
+	}
+	return lines, uses, nil
 }

@@ -30,10 +30,11 @@ func buildESP(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
-// runESP runs one esp subcommand to completion with stdin, returning its
-// combined output.
-func runESP(ctx context.Context, bin, data, stdin string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, bin, append(args, "--data", data)...)
+// runESP runs one esp subcommand on the database to completion with
+// stdin, returning its combined output.
+func runESP(ctx context.Context, bin string, db *database, stdin string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, bin, append(args, db.espArgs()...)...)
+	cmd.Env = childEnv()
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -55,11 +56,11 @@ type server struct {
 
 // start starts the server the options ask for: `esp serve` (the default)
 // or the same wiring inside this process (-inproc).
-func start(ctx context.Context, o options, bin, data, logPath string) (*server, error) {
+func start(ctx context.Context, o options, bin string, db *database, logPath string) (*server, error) {
 	if o.inproc {
-		return startInproc(ctx, data, logPath)
+		return startInproc(ctx, db, logPath)
 	}
-	return startServer(ctx, bin, data, logPath, "--tick", "100ms")
+	return startServer(ctx, bin, db, logPath, "--tick", "100ms")
 }
 
 // freePort asks the kernel for an unused loopback port.
@@ -74,7 +75,7 @@ func freePort() (int, error) {
 
 // startServer starts `esp serve` on a free loopback port and waits until
 // /healthz answers. Its output goes to logPath.
-func startServer(ctx context.Context, bin, data, logPath string, extra ...string) (*server, error) {
+func startServer(ctx context.Context, bin string, db *database, logPath string, extra ...string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -84,8 +85,9 @@ func startServer(ctx context.Context, bin, data, logPath string, extra ...string
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"serve", "--data", data, "--addr", addr}, extra...)
+	args := append(append([]string{"serve", "--addr", addr}, db.espArgs()...), extra...)
 	cmd := exec.Command(bin, args...)
+	cmd.Env = childEnv()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
