@@ -64,8 +64,9 @@ func (s *Scheduler) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Tick does all work due at now: the weekly purge, then every due
-// activation and deactivation.
+// Tick does all work due at now: the weekly purge, the housekeeping of the
+// rate limits kept in the database, then every due activation and
+// deactivation.
 func (s *Scheduler) Tick(ctx context.Context, now time.Time) (TickResult, error) {
 	var res TickResult
 	now = now.UTC()
@@ -74,6 +75,9 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) (TickResult, error)
 		return res, err
 	}
 	res.Purged = n
+	if _, err := s.store.DeleteStaleLimits(ctx, now); err != nil {
+		return res, err
+	}
 	for ctx.Err() == nil {
 		due, err := s.store.DueCredentials(ctx, now, s.Batch)
 		if err != nil {

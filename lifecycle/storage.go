@@ -37,6 +37,10 @@ type SchedulerStore interface {
 	SchedulerValue(ctx context.Context, name string) (value int64, ok bool, err error)
 	PurgeOnSchedule(ctx context.Context, name string, last int64, lastOK bool, cutoff, now time.Time, actor string, event AuditEvent) (ran bool, n int, err error)
 	PurgeDeactivated(ctx context.Context, cutoff, now time.Time, actor string, event AuditEvent) (int, error)
+	// DeleteStaleLimits is housekeeping of the web's rate limits where the
+	// database keeps them: it forgets the addresses whose allowance is
+	// whole again at now.
+	DeleteStaleLimits(ctx context.Context, now time.Time) (int, error)
 }
 
 // AccountStore is the storage of tenants and users.

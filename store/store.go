@@ -40,8 +40,9 @@ type Store struct {
 	read  *sql.DB
 	stmts statements
 	path  string
-	cache readCache // the web requests' lookups (readcache.go)
-	pg    bool      // on PostgreSQL (postgres.go); DB and read are one pool
+	cache readCache  // the web requests' lookups (readcache.go)
+	pg    bool       // on PostgreSQL (postgres.go); DB and read are one pool
+	locks namedLocks // WithLock's, on SQLite
 }
 
 // statements are the queries of the hot paths, prepared at Open: parsing

@@ -16,10 +16,22 @@ const (
 	demoNonAdmin = "viewer"
 )
 
+// firstRunLock is the lock that servers starting together on one empty
+// database take to decide which of them does the first run.
+const firstRunLock = "first run"
+
 // firstRun prepares an empty database for a newcomer: a demo tenant with the
 // public API on, an admin and a non-admin user whose passwords are printed
-// once, and demo plans.
+// once, and demo plans. Servers starting together on one database take
+// turns: the first finds no users and creates them, the others find them
+// and print nothing.
 func firstRun(ctx context.Context, e env, st *store.Store, accounts *lifecycle.Accounts) error {
+	return st.WithLock(ctx, firstRunLock, func(ctx context.Context) error {
+		return firstRunLocked(ctx, e, st, accounts)
+	})
+}
+
+func firstRunLocked(ctx context.Context, e env, st *store.Store, accounts *lifecycle.Accounts) error {
 	n, err := st.CountUsers(ctx)
 	if err != nil {
 		return err

@@ -16,9 +16,11 @@ import (
 
 	"esp/lifecycle"
 	"esp/lifecycle/webhook"
+	"esp/store"
 	"esp/web"
 	"esp/web/admin"
 	"esp/web/api"
+	"esp/web/httpx"
 	"esp/web/metrics"
 )
 
@@ -90,10 +92,8 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	if !db.postgres() {
 		c.admin.DataDir = db.data // the session key lives there
 	}
-	// On PostgreSQL the data folder is not used: the session keys are
-	// the database's (shared by every replica), not a file's. Until the
-	// admin takes them from there, an empty DataDir gives each process
-	// keys of its own, and its sessions end when it stops.
+	// On PostgreSQL the data folder is not used: the session keys and the
+	// rate limits are the database's, shared by every replica (sharedState).
 	c.shutdownTimeout = 30 * time.Second
 	ds := map[string]time.Duration{}
 	for _, d := range durs {
@@ -166,6 +166,10 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	svc := lifecycle.NewService(st, now, cfg.lc)
+	apiCfg := api.Config{TokenTTL: cfg.tokenTTL}
+	if st.Postgres() {
+		sharedState(&cfg.admin, &apiCfg, st, now)
+	}
 	pages, err := admin.New(cfg.admin, log, st, svc, accounts, now)
 	if err != nil {
 		return err
@@ -174,7 +178,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	// costs next to nothing, and the database is read only by a scrape.
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, st)
-	srv := web.New(log, pages, api.New(api.Config{TokenTTL: cfg.tokenTTL}, log, st, now, m), web.Options{Observer: m})
+	srv := web.New(log, pages, api.New(apiCfg, log, st, now, m), web.Options{Observer: m})
 
 	httpSrv := &http.Server{
 		Handler:           srv,
@@ -238,6 +242,19 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// sharedState makes the replicas on one PostgreSQL database share what a
+// single server keeps for itself: the session and CSRF keys (so a cookie or
+// a form made by one replica is good on every other) and the counts of the
+// login and API-authentication limits (so an address gets one allowance,
+// whichever replicas its attempts reach).
+func sharedState(ac *admin.Config, apiCfg *api.Config, st *store.Store, now func() time.Time) {
+	ac.Keys = admin.KeysIn(st)
+	limits := func(name string, every time.Duration, burst int) httpx.AttemptLimit {
+		return st.AttemptLimit(name, every, burst, now)
+	}
+	ac.Limits, apiCfg.Limits = limits, limits
 }
 
 // newLogger is the server's logger: slog's text or JSON lines on w.

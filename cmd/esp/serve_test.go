@@ -28,6 +28,7 @@ type serveProc struct {
 	Banner string // what it printed up to its address line
 	stderr *lockedWriter
 	done   chan error
+	lines  chan string // its standard output, line by line
 }
 
 var runningAt = regexp.MustCompile(`ESP is running at (https?://\S+)`)
@@ -36,13 +37,22 @@ var runningAt = regexp.MustCompile(`ESP is running at (https?://\S+)`)
 // for its address line.
 func startServe(t *testing.T, dir string, args ...string) *serveProc {
 	t.Helper()
+	p := launchServe(t, dir, args...)
+	p.waitListening(t)
+	return p
+}
+
+// launchServe starts the binary on dir with a free loopback port, without
+// waiting for it.
+func launchServe(t *testing.T, dir string, args ...string) *serveProc {
+	t.Helper()
 	cmd := exec.Command(espBinary, append([]string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = os.Environ()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &serveProc{cmd: cmd, stderr: &lockedWriter{w: &strings.Builder{}}, done: make(chan error, 1)}
+	p := &serveProc{cmd: cmd, stderr: &lockedWriter{w: &strings.Builder{}}, done: make(chan error, 1), lines: make(chan string)}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -51,20 +61,25 @@ func startServe(t *testing.T, dir string, args ...string) *serveProc {
 		cmd.Process.Kill()
 		<-p.done
 	})
-	lines := make(chan string)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			lines <- sc.Text()
+			p.lines <- sc.Text()
 		}
-		close(lines)
+		close(p.lines)
 		io.Copy(io.Discard, stdout)
 		p.done <- cmd.Wait()
 	}()
+	return p
+}
+
+// waitListening waits for the address line of a launched serve.
+func (p *serveProc) waitListening(t *testing.T) {
+	t.Helper()
 	timeout := time.After(30 * time.Second)
 	for {
 		select {
-		case line, ok := <-lines:
+		case line, ok := <-p.lines:
 			if !ok {
 				t.Fatalf("esp serve exited before listening; stderr: %s", p.stderr.String())
 			}
@@ -72,10 +87,10 @@ func startServe(t *testing.T, dir string, args ...string) *serveProc {
 			if m := runningAt.FindStringSubmatch(line); m != nil {
 				p.URL = m[1]
 				go func() {
-					for range lines {
+					for range p.lines {
 					}
 				}()
-				return p
+				return
 			}
 		case <-timeout:
 			t.Fatalf("esp serve did not print its address; stderr: %s", p.stderr.String())

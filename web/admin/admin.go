@@ -4,6 +4,7 @@
 package admin
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -17,7 +18,12 @@ import (
 
 // Config is what the admin needs to know beyond its dependencies.
 type Config struct {
-	DataDir string // the session key lives here
+	DataDir string // the session key file lives here, unless Keys says otherwise
+	// Keys is where the session and CSRF keys are kept; nil is
+	// KeyFile(DataDir).
+	Keys KeySource
+	// Limits makes the login limit; nil keeps it in this process.
+	Limits httpx.NewLimit
 	// SecureCookies marks cookies Secure (set when serving over TLS or
 	// behind a TLS-terminating proxy).
 	SecureCookies bool
@@ -53,15 +59,28 @@ const (
 	// gives it back.
 	loginBurst = 10
 	loginEvery = 6 * time.Second
+	// How long reading (or making) the session keys may take at start.
+	keyLoadTimeout = 30 * time.Second
 	// How long a login waits for a free password check before it is
 	// refused with 503.
 	passwordCheckWait = 5 * time.Second
 )
 
-// New builds the admin's handlers. It reads the session keys from the
-// data folder (creating them on first start) and the embedded static files.
+// LoginLimit is the name of the login limit, for Config.Limits.
+const LoginLimit = "login"
+
+// New builds the admin's handlers. It reads the session keys (creating them
+// on first start) and the embedded static files.
 func New(cfg Config, log *slog.Logger, st *store.Store, lc *lifecycle.Service, accounts *lifecycle.Accounts, now func() time.Time) (*Handlers, error) {
-	keys, err := loadSessionKeys(cfg.DataDir, log)
+	if cfg.Keys == nil {
+		cfg.Keys = KeyFile(cfg.DataDir)
+	}
+	if cfg.Limits == nil {
+		cfg.Limits = httpx.MemoryLimits(now)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), keyLoadTimeout)
+	defer cancel()
+	keys, err := cfg.Keys.load(ctx, log)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +99,7 @@ func New(cfg Config, log *slog.Logger, st *store.Store, lc *lifecycle.Service, a
 	a.cookies.MaxAge(int(a.max / time.Second))
 	a.cookies.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: cfg.SecureCookies}
 	a.csrfKey = keys.CSRF
-	a.loginLimit = httpx.NewMemoryLimit(loginEvery, loginBurst, now)
+	a.loginLimit = cfg.Limits(LoginLimit, loginEvery, loginBurst)
 	a.checks = newPasswordChecks(defaultPasswordChecks(), passwordCheckWait)
 	a.plans = storePlans{st}
 	if a.static, err = loadStatic(); err != nil {

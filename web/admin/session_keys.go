@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -11,7 +12,55 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+
+	"esp/store"
 )
+
+// KeySource is where the web admin's cookie and CSRF keys are kept, made on
+// first use: a file in the data folder (KeyFile), or the database that
+// several servers share (KeysIn), so that a cookie or a CSRF token made by
+// one of them is good on every other.
+type KeySource interface {
+	load(ctx context.Context, log *slog.Logger) (sessionKeys, error)
+}
+
+// KeyFile keeps the keys in the file SessionKeyFile in dir; with dir empty
+// they live in memory for this process only.
+func KeyFile(dir string) KeySource { return keyFile(dir) }
+
+type keyFile string
+
+func (dir keyFile) load(_ context.Context, log *slog.Logger) (sessionKeys, error) {
+	return loadSessionKeys(string(dir), log)
+}
+
+// KeyTable is a database table holding one set of session keys: given a
+// fresh candidate set, SessionKeys keeps it if there is none yet and
+// returns the set kept, the same for every caller.
+type KeyTable interface {
+	SessionKeys(ctx context.Context, candidate store.SessionKeys) (store.SessionKeys, error)
+}
+
+// KeysIn keeps the keys in db, where the first server to start creates
+// them and every other, at the same instant or later, reads the same.
+func KeysIn(db KeyTable) KeySource { return keyTable{db} }
+
+type keyTable struct{ db KeyTable }
+
+func (k keyTable) load(ctx context.Context, _ *slog.Logger) (sessionKeys, error) {
+	fresh := newSessionKeys()
+	kept, err := k.db.SessionKeys(ctx, store.SessionKeys{Hash: fresh.Hash, Block: fresh.Block, CSRF: fresh.CSRF})
+	if err != nil {
+		return sessionKeys{}, fmt.Errorf("web: session keys: %w", err)
+	}
+	keys := sessionKeys{Hash: kept.Hash, Block: kept.Block, CSRF: kept.CSRF}
+	for i, k := range [][]byte{keys.Hash, keys.Block, keys.CSRF} {
+		if len(k) != sessionKeySizes[i] {
+			return sessionKeys{}, fmt.Errorf("web: the session keys in the database are damaged (key %d is %d bytes, not %d)", i+1, len(k), sessionKeySizes[i])
+		}
+	}
+	return keys, nil
+}
 
 // SessionKeyFile is the name of the file in the data folder that holds the
 // web admin's cookie keys. It is created on first start with mode 0600.

@@ -17,7 +17,14 @@ import (
 type Config struct {
 	// TokenTTL is the lifetime of bearer tokens (default 1h).
 	TokenTTL time.Duration
+	// Limits makes the limit of failed authentications; nil keeps it in
+	// this process.
+	Limits httpx.NewLimit
 }
+
+// FailureLimit is the name of the limit of failed authentications, for
+// Config.Limits.
+const FailureLimit = "api-auth"
 
 // The public API's limits.
 const (
@@ -59,7 +66,10 @@ func New(cfg Config, log *slog.Logger, st *store.Store, now func() time.Time, ex
 	}
 	h.tokens = lifecycle.NewTokens(st, now, h.tokenTTL)
 	h.plans = lifecycle.NewPlans(st, now)
-	h.failures = httpx.NewMemoryLimit(apiFailEvery, apiFailBurst, now)
+	if cfg.Limits == nil {
+		cfg.Limits = httpx.MemoryLimits(now)
+	}
+	h.failures = cfg.Limits(FailureLimit, apiFailEvery, apiFailBurst)
 	return h
 }
 

@@ -22,6 +22,19 @@ type AttemptLimit interface {
 	Refund(ctx context.Context, addr string) error
 }
 
+// NewLimit makes the AttemptLimit called name (each name counts apart):
+// burst attempts at once, then one more per every. The server's parts take
+// one, so that serve decides where the counts live: in this process
+// (NewMemoryLimit), or in the database that the replicas share.
+type NewLimit func(name string, every time.Duration, burst int) AttemptLimit
+
+// MemoryLimits is the NewLimit of limits in this process, by the clock now.
+func MemoryLimits(now func() time.Time) NewLimit {
+	return func(_ string, every time.Duration, burst int) AttemptLimit {
+		return NewMemoryLimit(every, burst, now)
+	}
+}
+
 // memoryLimit is an AttemptLimit in memory. Each address keeps one time,
 // full: when its allowance will be whole again (GCRA, the "generic cell
 // rate algorithm"). An attempt moves full one period later; it is refused

@@ -91,30 +91,46 @@ var _ io.Writer = (*SyncBuffer)(nil)
 // NewEnv starts an Env; opts change the server's configuration first.
 func NewEnv(tb testing.TB, opts ...func(*Config)) *Env {
 	tb.Helper()
-	ctx := context.Background()
 	dir := tb.TempDir()
-	st, err := store.Open(ctx, dir)
+	st, err := store.Open(context.Background(), dir)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { st.Close() })
-	clock := &FakeClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	env := newEnv(tb, st, dir, nil, nil, opts)
+	env.seed(tb)
+	env.start(tb)
+	return env
+}
+
+// newEnv is an Env over st on clock (nil: a new one), not seeded and
+// without a server yet; the admin's session key file is in dir. shared,
+// when set, changes the configuration last (after opts).
+func newEnv(tb testing.TB, st *store.Store, dir string, clock *FakeClock, shared func(*Config), opts []func(*Config)) *Env {
+	tb.Helper()
+	if clock == nil {
+		clock = &FakeClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	}
 	logs := &SyncBuffer{}
 	cfg := Config{Admin: admin.Config{DataDir: dir}}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	var log *slog.Logger
-	if cfg.JSONLogs {
-		log = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	} else {
-		log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if shared != nil {
+		shared(&cfg)
 	}
 	accounts := lifecycle.NewAccounts(st, clock.Now)
 	accounts.BcryptCost = bcrypt.MinCost
 	svc := lifecycle.NewService(st, clock.Now, lifecycle.Config{})
-	env := &Env{Store: st, Service: svc, Accounts: accounts, Clock: clock, Logs: logs, Cfg: cfg,
-		Scheduler: lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{}, log, clock.Now)}
+	return &Env{Store: st, Service: svc, Accounts: accounts, Clock: clock, Logs: logs, Cfg: cfg}
+}
+
+// seed adds the tenants and users every Env has.
+func (env *Env) seed(tb testing.TB) {
+	tb.Helper()
+	ctx := context.Background()
+	accounts := env.Accounts
+	var err error
 	if env.Acme, err = accounts.AddTenant(ctx, "acme"); err != nil {
 		tb.Fatal(err)
 	}
@@ -132,7 +148,21 @@ func NewEnv(tb testing.TB, opts ...func(*Config)) *Env {
 			tb.Fatal(err)
 		}
 	}
-	if env.Admin, err = admin.New(env.Cfg.Admin, log, st, svc, accounts, clock.Now); err != nil {
+}
+
+// start builds the Env's scheduler and server.
+func (env *Env) start(tb testing.TB) {
+	tb.Helper()
+	var log *slog.Logger
+	if env.Cfg.JSONLogs {
+		log = slog.New(slog.NewJSONHandler(env.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	} else {
+		log = slog.New(slog.NewTextHandler(env.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	st, clock := env.Store, env.Clock
+	env.Scheduler = lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{}, log, clock.Now)
+	var err error
+	if env.Admin, err = admin.New(env.Cfg.Admin, log, st, env.Service, env.Accounts, clock.Now); err != nil {
 		tb.Fatal(err)
 	}
 	env.Metrics = prometheus.NewRegistry()
@@ -140,7 +170,6 @@ func NewEnv(tb testing.TB, opts ...func(*Config)) *Env {
 	env.Scheduler.Observer = m
 	env.API = api.New(env.Cfg.API, log, st, clock.Now, m)
 	env.Server = web.New(log, env.Admin, env.API, web.Options{Observer: m})
-	return env
 }
 
 // Tick runs the scheduler once at the fake clock's time.
