@@ -59,6 +59,10 @@ func launchServe(t *testing.T, dir string, args ...string) *serveProc {
 	}
 	t.Cleanup(func() {
 		cmd.Process.Kill()
+		// A test that ended before waitListening (or before another
+		// replica's) left lines unread: the reader must finish to report.
+		for range p.lines {
+		}
 		<-p.done
 	})
 	go func() {
