@@ -85,7 +85,9 @@ func (p *serveProc) waitListening(t *testing.T) {
 		select {
 		case line, ok := <-p.lines:
 			if !ok {
-				t.Fatalf("esp serve exited before listening; stderr: %s", p.stderr.String())
+				err := <-p.done // its stderr is all there once it has been waited for
+				p.done <- err
+				t.Fatalf("esp serve exited before listening (%v); stderr: %s", err, p.stderr.String())
 			}
 			p.Banner += line + "\n"
 			if m := runningAt.FindStringSubmatch(line); m != nil {
