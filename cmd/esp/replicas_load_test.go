@@ -97,7 +97,7 @@ func runMixedLoad(t *testing.T, db replicaDB, st *store.Store, r []string, d tim
 	const planRows = 300
 	ctx := context.Background()
 	apiTenant := tenantAdmin(t, st, "load-api", "load-api-admin", "load-password")
-	if _, err := lifecycle.NewAccounts(st, time.Now).AddUser(ctx, "load-api", "load-user", "load-password", false); err != nil {
+	if _, err := testAccounts(st).AddUser(ctx, "load-api", "load-user", "load-password", false); err != nil {
 		t.Fatal(err)
 	}
 	db.cli(t, filepath.Join(t.TempDir(), "unused"), "", "plan", "import", "--tenant", "load-api", "--name", "Load plan", loadPlanCSV(t, planRows))

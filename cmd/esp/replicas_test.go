@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"esp/lifecycle"
 	"esp/store"
 )
@@ -91,13 +93,21 @@ func checkLogs(t *testing.T, ps []*serveProc) {
 	}
 }
 
+// testAccounts makes users with the cheapest bcrypt cost: the replicas
+// check any cost, and the test process (under -race) hashes faster.
+func testAccounts(st *store.Store) *lifecycle.Accounts {
+	acc := lifecycle.NewAccounts(st, time.Now)
+	acc.BcryptCost = bcrypt.MinCost
+	return acc
+}
+
 // tenantAdmin makes a tenant with the public API on and an admin in it,
 // straight in the database (faster than the CLI, which has tests of its
 // own), and returns the tenant's id.
 func tenantAdmin(t *testing.T, st *store.Store, tenant, username, password string) int64 {
 	t.Helper()
 	ctx := context.Background()
-	acc := lifecycle.NewAccounts(st, time.Now)
+	acc := testAccounts(st)
 	tn, err := acc.AddTenant(ctx, tenant)
 	if err != nil {
 		t.Fatal(err)
