@@ -348,3 +348,124 @@ func TestImportPlanFailingLateChangesNothing(t *testing.T) {
 		t.Fatalf("the name is still free: %v", err)
 	}
 }
+
+// A lookup by a name or key that no text column can hold (NUL, invalid
+// UTF-8: what a hostile login form or token request may send) finds
+// nothing, on PostgreSQL too, instead of failing.
+func TestLookupsOfUnstorableTextFindNothing(t *testing.T) {
+	st, _, _ := openPlanStore(t)
+	ctx := context.Background()
+	for _, bad := range []string{"acme\x00", "\xff\xfe", "\xc0\x80"} {
+		if _, err := st.UserByUsername(ctx, bad); !errors.Is(err, lifecycle.ErrNotFound) {
+			t.Errorf("UserByUsername(%q) = %v, want ErrNotFound", bad, err)
+		}
+		if _, err := st.TenantByName(ctx, bad); !errors.Is(err, lifecycle.ErrNotFound) {
+			t.Errorf("TenantByName(%q) = %v, want ErrNotFound", bad, err)
+		}
+		if err := st.SetPublicAPI(ctx, bad, true); !errors.Is(err, lifecycle.ErrNotFound) {
+			t.Errorf("SetPublicAPI(%q) = %v, want ErrNotFound", bad, err)
+		}
+		if _, err := st.KeyGrant(ctx, bad); !errors.Is(err, lifecycle.ErrNotFound) {
+			t.Errorf("KeyGrant(%q) = %v, want ErrNotFound", bad, err)
+		}
+	}
+}
+
+// An audit detail quoting a gateway's garbled answer is stored (made
+// valid text) with its transition, on PostgreSQL too.
+func TestAuditDetailWithInvalidTextIsStored(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	c := newCredential(t, st, acme.ID, now)
+	if _, err := st.ApplyTransitions(ctx, []lifecycle.CredentialWrite{{CredentialID: c.ID, From: []lifecycle.Status{lifecycle.Activated},
+		To: lifecycle.DeactivationFailed, At: now, Actor: "scheduler", Action: "deactivation_failed",
+		Detail: "webhook: answered 502 \xff\x00bad"}}); err != nil {
+		t.Fatal(err)
+	}
+	trail, err := st.Audit(ctx, c.ID)
+	if err != nil || len(trail) != 2 {
+		t.Fatalf("trail %+v, %v", trail, err)
+	}
+	if got, want := trail[1].Detail, "webhook: answered 502 \uFFFDbad"; got != want {
+		t.Fatalf("detail %q, want %q", got, want)
+	}
+}
+
+// A change made through another process's store is seen by the next
+// request's lookups, even though a request carries the change counter it
+// read (on PostgreSQL always 0: its read cache is off, never stale).
+func TestAChangeByAnotherProcessIsSeenByTheNextRequest(t *testing.T) {
+	stores := storetest.OpenShared(t, 2)
+	st, other := stores[0], stores[1]
+	_, acme, _ := withTenants(t, st)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	session, _, token := requestRows(t, st, acme.ID)
+	request := func() context.Context {
+		n, err := st.ChangeCounter(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return store.WithChangeCounter(ctx, n)
+	}
+	// Read twice within requests, so that a cache would hold the answers.
+	for range 2 {
+		r := request()
+		if _, u, _, err := st.SessionAccount(r, session); err != nil || u.ID == 0 {
+			t.Fatalf("session: %+v, %v", u, err)
+		}
+		if g, err := st.TokenGrant(r, token); err != nil || !g.PublicAPI {
+			t.Fatalf("grant: %+v, %v", g, err)
+		}
+		if plans, err := st.Plans(r, acme.ID); err != nil || len(plans) != 0 {
+			t.Fatalf("plans: %+v, %v", plans, err)
+		}
+	}
+	if err := other.DeleteSession(ctx, session); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.SetPublicAPI(ctx, acme.Name, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ImportPlan(ctx, acme.ID, "new", now, genRows(1)); err != nil {
+		t.Fatal(err)
+	}
+	r := request()
+	if _, _, _, err := st.SessionAccount(r, session); !errors.Is(err, lifecycle.ErrNotFound) {
+		t.Errorf("session ended by another process: %v, want ErrNotFound", err)
+	}
+	if g, err := st.TokenGrant(r, token); err != nil || g.PublicAPI {
+		t.Errorf("grant after the feature was turned off elsewhere: %+v, %v", g, err)
+	}
+	if plans, err := st.Plans(r, acme.ID); err != nil || len(plans) != 1 {
+		t.Errorf("plans after an import elsewhere: %d, %v", len(plans), err)
+	}
+}
+
+// The export hands over each block with no database connection held, so a
+// slow download never keeps one from the other requests, and each block
+// is at most a block's rows however large the plan.
+func TestEachPlanChunkHoldsNoConnectionWhileItsConsumerRuns(t *testing.T) {
+	st, acme, _ := openPlanStore(t)
+	ctx := context.Background()
+	p, err := st.ImportPlan(ctx, acme.ID, "big", time.Now(), genRows(20_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks, most := 0, 0
+	err = st.EachPlanChunk(ctx, p.ID, func(lines []byte, rows int) error {
+		blocks++
+		most = max(most, rows)
+		if w, r := st.DB.Stats().InUse, st.Readers().Stats().InUse; w != 0 || r != 0 {
+			return fmt.Errorf("block %d handed over with %d+%d connections in use", blocks, w, r)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blocks < 3 || most > 8192 {
+		t.Fatalf("%d blocks of at most %d rows, want several of at most 8192", blocks, most)
+	}
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -116,8 +117,17 @@ func (s *Store) ApplyTransitions(ctx context.Context, ts []lifecycle.CredentialW
 			update: tx.StmtContext(ctx, s.stmts.transition),
 			audit:  tx.StmtContext(ctx, s.stmts.insertAudit),
 		}
-		for i, t := range ts {
-			ok, err := applyTransition(ctx, stmts, t)
+		// The rows are written (and on PostgreSQL locked) in id order,
+		// whatever the order of ts: two transactions writing the same rows
+		// (two schedulers timing out one batch) then wait for each other
+		// instead of deadlocking.
+		order := make([]int, len(ts))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(ts[a].CredentialID, ts[b].CredentialID) })
+		for _, i := range order {
+			ok, err := applyTransition(ctx, stmts, ts[i])
 			if err != nil {
 				return err
 			}
@@ -125,6 +135,7 @@ func (s *Store) ApplyTransitions(ctx context.Context, ts []lifecycle.CredentialW
 				skipped = append(skipped, i)
 			}
 		}
+		slices.Sort(skipped)
 		return nil
 	})
 	if err != nil {
@@ -202,11 +213,22 @@ func insertAudit(ctx context.Context, stmt *sql.Stmt, e lifecycle.AuditEntry) er
 		cred = sql.NullInt64{Int64: e.CredentialID, Valid: true}
 	}
 	_, err := stmt.ExecContext(ctx, e.At.UnixNano(), e.TenantID, cred, e.AccessLast4, e.Actor, string(e.Action),
-		string(e.FromStatus), string(e.ToStatus), e.Detail)
+		string(e.FromStatus), string(e.ToStatus), storableDetail(e.Detail))
 	if err != nil {
 		return fmt.Errorf("store: write audit: %w", err)
 	}
 	return nil
+}
+
+// storableDetail is an audit row's detail as a text column can hold it on
+// both backends: the detail may quote what a remote gateway answered, so
+// invalid UTF-8 becomes U+FFFD and NUL is dropped, rather than the write
+// (and the transition with it) failing on PostgreSQL.
+func storableDetail(d string) string {
+	if storableText(d) {
+		return d
+	}
+	return strings.ToValidUTF8(strings.ReplaceAll(d, "\x00", ""), "\uFFFD")
 }
 
 // auditColumns are the columns scanAudit reads, in its order.

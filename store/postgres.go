@@ -59,7 +59,10 @@ func OpenPostgresExisting(ctx context.Context, url string) (*Store, error) {
 func openPostgres(ctx context.Context, url string, existing bool) (*Store, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("store: database URL: %s", describePG(err))
+		// Not pgx's message: it repeats the URL, hiding the password only
+		// where it can tell which part that is.
+		return nil, errors.New("store: the database URL cannot be parsed: check its form, " +
+			"postgres://USER:PASS@HOST:PORT/DB?sslmode=disable|require|verify-full")
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = pgConnectTimeout

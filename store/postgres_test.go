@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -267,4 +268,56 @@ func uniqueApp(prefix string) string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	return prefix + "_" + hex.EncodeToString(b)
+}
+
+// Two batches of transitions over the same rows in opposite orders (two
+// replicas' schedulers) that run side by side both commit: rows are
+// written in id order, so one waits for the other instead of a deadlock.
+func TestPostgresTransitionBatchesInOppositeOrdersDoNotDeadlock(t *testing.T) {
+	app := uniqueApp("esp_batches")
+	a, b, other := openPostgresPair(t, app)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	_, acme, globex := withTenants(t, a)
+	c1, c2 := newCredential(t, a, acme.ID, now), newCredential(t, a, globex.ID, now.Add(time.Nanosecond))
+	write := func(c lifecycle.Credential) lifecycle.CredentialWrite {
+		return lifecycle.CredentialWrite{CredentialID: c.ID, From: []lifecycle.Status{lifecycle.Activated},
+			To: lifecycle.PendingDeactivation, At: now, Actor: "test", Action: "deactivate"}
+	}
+	// Both batches stop at their first audit row, each holding the row it
+	// wrote first, until the audit table is free.
+	tx, err := other.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`LOCK TABLE audit IN EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 2)
+	var wg sync.WaitGroup
+	for _, batch := range []struct {
+		st *store.Store
+		ws []lifecycle.CredentialWrite
+	}{{a, []lifecycle.CredentialWrite{write(c1), write(c2)}}, {b, []lifecycle.CredentialWrite{write(c2), write(c1)}}} {
+		wg.Go(func() {
+			_, err := batch.st.ApplyTransitions(ctx, batch.ws)
+			errs <- err
+		})
+	}
+	waitForBlockedSessions(t, other, app, 2)
+	tx.Rollback()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil && !errors.Is(err, lifecycle.ErrConflict) {
+			t.Fatalf("batch: %v", err)
+		}
+	}
+	for _, c := range []lifecycle.Credential{c1, c2} {
+		trail, err := a.Audit(ctx, c.ID)
+		if err != nil || len(trail) != 2 {
+			t.Fatalf("credential %d: trail %+v, %v; want its generate and one deactivate", c.ID, trail, err)
+		}
+	}
 }

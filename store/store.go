@@ -1,6 +1,9 @@
-// Package store keeps ESP's rows in SQLite (modernc.org/sqlite, pure Go).
-// It knows tables and transactions, not rules: the lifecycle package decides
-// which transition is allowed and the store applies it atomically.
+// Package store keeps ESP's rows in SQLite (modernc.org/sqlite, pure Go;
+// the default) or in PostgreSQL (pgx, postgres.go), where any number of
+// ESP processes share one database. It knows tables and transactions, not
+// rules: the lifecycle package decides which transition is allowed and the
+// store applies it atomically. The SQL is written once, in what both
+// backends accept.
 package store
 
 import (
@@ -32,10 +35,13 @@ var migrations embed.FS
 // own context, instead of sleeping in SQLite's busy handler; read is a pool
 // of query_only connections for everything that only reads. The statements
 // behind every web request are prepared once, at Open (stmts).
+//
+// On PostgreSQL, DB and read are one pool of connections
+// (OpenPostgres).
 type Store struct {
-	// DB is the writer. Never use it from inside a transaction: its one
-	// connection is the transaction's, so a second write would wait for
-	// itself.
+	// DB is the writer. Never use it from inside a transaction: on SQLite
+	// its one connection is the transaction's, so a second write would
+	// wait for itself.
 	DB    *sql.DB
 	read  *sql.DB
 	stmts statements
@@ -348,9 +354,10 @@ func migrateTx(ctx context.Context, conn *sql.Conn, base, body string) error {
 	return nil
 }
 
-// Tx runs fn in one write transaction (BEGIN IMMEDIATE) on the writer,
-// committing when fn returns nil and rolling back otherwise. fn must use
-// only tx: the writer's one connection is tx's until fn returns.
+// Tx runs fn in one write transaction (SQLite: BEGIN IMMEDIATE on the
+// writer; PostgreSQL: READ COMMITTED), committing when fn returns nil and
+// rolling back otherwise. fn must use only tx: the writer's one connection
+// is tx's until fn returns.
 func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.DB.BeginTx(ctx, s.txOptions())
 	if err != nil {

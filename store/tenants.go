@@ -6,7 +6,9 @@ import (
 	"errors"
 	"esp/lifecycle"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // CreateTenant adds a tenant; a taken name is ErrConflict.
@@ -40,6 +42,9 @@ func scanTenant(row interface{ Scan(...any) error }) (lifecycle.Tenant, error) {
 
 // TenantByName finds a tenant by its name.
 func (s *Store) TenantByName(ctx context.Context, name string) (lifecycle.Tenant, error) {
+	if !storableText(name) {
+		return lifecycle.Tenant{}, fmt.Errorf("store: tenant %q: %w", name, lifecycle.ErrNotFound)
+	}
 	t, err := scanTenant(s.read.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE name = $1`, name))
 	if err != nil {
 		return lifecycle.Tenant{}, fmt.Errorf("store: tenant %q: %w", name, err)
@@ -58,6 +63,9 @@ func (s *Store) TenantByID(ctx context.Context, id int64) (lifecycle.Tenant, err
 
 // SetPublicAPI turns a tenant's public API feature on or off.
 func (s *Store) SetPublicAPI(ctx context.Context, name string, on bool) error {
+	if !storableText(name) {
+		return fmt.Errorf("store: tenant %q: %w", name, lifecycle.ErrNotFound)
+	}
 	res, err := s.DB.ExecContext(ctx, `UPDATE tenants SET public_api = $1 WHERE name = $2`, on, name)
 	if err != nil {
 		return fmt.Errorf("store: set public API of %q: %w", name, err)
@@ -99,6 +107,9 @@ func scanUser(row interface{ Scan(...any) error }) (lifecycle.User, error) {
 
 // UserByUsername finds a user by username.
 func (s *Store) UserByUsername(ctx context.Context, username string) (lifecycle.User, error) {
+	if !storableText(username) {
+		return lifecycle.User{}, fmt.Errorf("store: user %q: %w", username, lifecycle.ErrNotFound)
+	}
 	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = $1`, username))
 	if err != nil {
 		return lifecycle.User{}, fmt.Errorf("store: user %q: %w", username, err)
@@ -120,6 +131,15 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
 	return n, err
+}
+
+// storableText reports whether s can be a value of a text column on both
+// backends: valid UTF-8 without NUL (PostgreSQL refuses anything else,
+// SQLite would keep it). The names and keys ESP stores are such text, so
+// a lookup by anything else finds nothing, on either backend, rather than
+// failing on PostgreSQL.
+func storableText(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }

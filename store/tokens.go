@@ -74,6 +74,9 @@ const keyGrantQuery = `SELECT c.id, c.tenant_id, c.status, c.secret_hash, c.last
 // KeyGrant looks an access key up with its tenant's feature flag in one
 // query over unique keys; an unknown key is ErrNotFound.
 func (s *Store) KeyGrant(ctx context.Context, accessKey string) (lifecycle.KeyGrant, error) {
+	if !storableText(accessKey) {
+		return lifecycle.KeyGrant{}, fmt.Errorf("store: access key: %w", lifecycle.ErrNotFound)
+	}
 	var g lifecycle.KeyGrant
 	var lastUsed sql.NullInt64
 	err := s.stmts.keyGrant.QueryRowContext(ctx, accessKey).Scan(&g.CredentialID, &g.TenantID, &g.Status, &g.SecretHash, &lastUsed, &g.PublicAPI)

@@ -17,12 +17,7 @@ import (
 // process (another esp serve, the esp command line) would.
 func openSecondHandle(tb testing.TB, env *webtest.Env) *store.Store {
 	tb.Helper()
-	other, err := store.Open(context.Background(), env.Cfg.Admin.DataDir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { other.Close() })
-	return other
+	return env.Database.Open(tb)
 }
 
 func TestDeactivationByAnotherProcessRefusesTokenOnNextRequest(t *testing.T) {
@@ -109,7 +104,7 @@ func TestSessionKeptAliveByAnotherProcessDoesNotEnd(t *testing.T) {
 
 	env.Clock.Add(20 * time.Minute)
 	other := openSecondHandle(t, env)
-	if _, err := other.DB.ExecContext(context.Background(), `UPDATE sessions SET last_seen_at = ?`, env.Clock.Now().UnixNano()); err != nil {
+	if _, err := other.DB.ExecContext(context.Background(), `UPDATE sessions SET last_seen_at = $1`, env.Clock.Now().UnixNano()); err != nil {
 		t.Fatal(err)
 	}
 	env.Clock.Add(15 * time.Minute) // 35 minutes after the cached time, 15 after the other server's

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"esp/lifecycle"
+	"esp/store"
 	"esp/web/internal/webtest"
 )
 
@@ -324,7 +325,7 @@ func TestBadInputSweep(t *testing.T) {
 	if len(table) < 60 {
 		t.Fatalf("only %d requests in the sweep", len(table))
 	}
-	before := snapshotDB(t, env.Store.DB)
+	before := snapshotDB(t, env.Store)
 	sent, pageLoads := 0, 0
 	for i, tt := range table {
 		var c *webtest.Client
@@ -370,7 +371,7 @@ func TestBadInputSweep(t *testing.T) {
 		sent++
 		checkSweepAnswer(t, tt, rec)
 	}
-	after := snapshotDB(t, env.Store.DB)
+	after := snapshotDB(t, env.Store)
 	if before != after {
 		t.Errorf("the sweep changed the database:\n%s", firstDifference(before, after))
 	}
@@ -441,10 +442,15 @@ func mustParseTarget(tb testing.TB, target string) *url.URL {
 // the sweep, so even the columns that record use (sessions.last_seen_at,
 // credentials.last_used_at) must not move, and the failure limits live in
 // memory, not in the database.
-func snapshotDB(tb testing.TB, db *sql.DB) string {
+func snapshotDB(tb testing.TB, st *store.Store) string {
 	tb.Helper()
 	ctx := context.Background()
-	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	db := st.DB
+	tablesQuery := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`
+	if st.Postgres() {
+		tablesQuery = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`
+	}
+	rows, err := db.QueryContext(ctx, tablesQuery)
 	if err != nil {
 		tb.Fatal(err)
 	}

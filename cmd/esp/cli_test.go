@@ -241,7 +241,7 @@ func TestDataFolderWithURICharactersHoldsItsOwnDatabase(t *testing.T) {
 			parent := t.TempDir()
 			cmd := exec.Command(espBinary, "--data", name, "tenant", "add", "acme")
 			cmd.Dir = parent
-			cmd.Env = os.Environ()
+			cmd.Env = inheritedEnv()
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("esp --data %q tenant add acme: %v\n%s", name, err, out)
 			}

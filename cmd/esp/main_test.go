@@ -66,7 +66,7 @@ func execCLI(t *testing.T, dir, stdin string, args ...string) (int, string, stri
 func execCLIEnv(t *testing.T, dir string, vars []string, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	cmd := exec.Command(espBinary, args...)
-	cmd.Env = append(append(os.Environ(), "ESP_DATA="+dir), vars...)
+	cmd.Env = append(append(inheritedEnv(), "ESP_DATA="+dir), vars...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -78,6 +78,18 @@ func execCLIEnv(t *testing.T, dir string, vars []string, stdin string, args ...s
 		t.Fatal(err)
 	}
 	return code, out.String(), errOut.String()
+}
+
+// inheritedEnv is the tests' environment without ESP_DATABASE_URL: a
+// command the tests run uses PostgreSQL only when the test says so.
+func inheritedEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ESP_DATABASE_URL=") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // snapshot dumps every row of every table of the data folder's database

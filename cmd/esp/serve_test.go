@@ -47,7 +47,7 @@ func startServe(t *testing.T, dir string, args ...string) *serveProc {
 func launchServe(t *testing.T, dir string, args ...string) *serveProc {
 	t.Helper()
 	cmd := exec.Command(espBinary, append([]string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = os.Environ()
+	cmd.Env = inheritedEnv()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -124,7 +124,7 @@ func TestCreatedAndLastUsedAreShownWithTheirZone(t *testing.T) {
 		t.Errorf("Last used = %q, want %q", got, want)
 	}
 	used := time.Date(2026, 11, 27, 8, 30, 5, 0, time.UTC)
-	if _, err := env.Store.DB.ExecContext(context.Background(), `UPDATE credentials SET last_used_at = ?`, used.UnixNano()); err != nil {
+	if _, err := env.Store.DB.ExecContext(context.Background(), `UPDATE credentials SET last_used_at = $1`, used.UnixNano()); err != nil {
 		t.Fatal(err)
 	}
 	rec := c.Get("/api-credentials")

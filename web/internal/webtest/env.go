@@ -18,6 +18,7 @@ import (
 
 	"esp/lifecycle"
 	"esp/store"
+	"esp/store/storetest"
 	"esp/web"
 	"esp/web/admin"
 	"esp/web/api"
@@ -46,6 +47,7 @@ func (c *FakeClock) Add(d time.Duration) {
 // password is "password-<username>".
 type Env struct {
 	Store     *store.Store
+	Database  *storetest.Database // open it again for another process's view (NewEnv only)
 	Service   *lifecycle.Service
 	Accounts  *lifecycle.Accounts
 	Scheduler *lifecycle.Scheduler
@@ -91,13 +93,15 @@ var _ io.Writer = (*SyncBuffer)(nil)
 // NewEnv starts an Env; opts change the server's configuration first.
 func NewEnv(tb testing.TB, opts ...func(*Config)) *Env {
 	tb.Helper()
-	dir := tb.TempDir()
-	st, err := store.Open(context.Background(), dir)
-	if err != nil {
-		tb.Fatal(err)
+	db := storetest.New(tb)
+	st := db.Open(tb)
+	// The session key file's folder, on either backend.
+	dir := db.Dir()
+	if dir == "" {
+		dir = tb.TempDir()
 	}
-	tb.Cleanup(func() { st.Close() })
 	env := newEnv(tb, st, dir, nil, nil, opts)
+	env.Database = db
 	env.seed(tb)
 	env.start(tb)
 	return env
