@@ -59,6 +59,10 @@ func launchServe(t *testing.T, dir string, args ...string) *serveProc {
 	}
 	t.Cleanup(func() {
 		cmd.Process.Kill()
+		// A test that ended before waitListening (or before another
+		// replica's) left lines unread: the reader must finish to report.
+		for range p.lines {
+		}
 		<-p.done
 	})
 	go func() {
@@ -81,7 +85,9 @@ func (p *serveProc) waitListening(t *testing.T) {
 		select {
 		case line, ok := <-p.lines:
 			if !ok {
-				t.Fatalf("esp serve exited before listening; stderr: %s", p.stderr.String())
+				err := <-p.done // its stderr is all there once it has been waited for
+				p.done <- err
+				t.Fatalf("esp serve exited before listening (%v); stderr: %s", err, p.stderr.String())
 			}
 			p.Banner += line + "\n"
 			if m := runningAt.FindStringSubmatch(line); m != nil {
