@@ -31,15 +31,13 @@ import (
 // without a counter (the command line, the scheduler, any request that
 // writes) always reads the database.
 //
-// The tenant's current credential is not cached: the window shows its
-// last-used time, which changes without bumping the counter and must show
-// what the database says.
-//
 // Last-seen and last-used times are written without bumping the counter
 // (they change on every request); cached copies of them can only be older
-// than the database's. Touches through this Store update the cached copies,
-// so one process writes at most once per period; entries also expire after
-// readCacheMaxAge, so another process's touches are seen within that.
+// than the database's. Touches through this Store update the cached copies
+// (the tenant's current credential, which the window shows, gets exactly
+// the time written), so one process writes at most once per period and
+// shows what it wrote; entries also expire after readCacheMaxAge, so
+// another process's touches are seen within that.
 
 // readCacheMaxAge bounds how stale a cached last-seen or last-used time
 // can get when another process touches it.
@@ -120,6 +118,7 @@ type readCache struct {
 	sessions cacheMap[string, sessionAccount]
 	plans    cacheMap[int64, []lifecycle.Plan]
 	grants   cacheMap[string, lifecycle.TokenGrant]
+	current  cacheMap[int64, lifecycle.Credential] // by tenant
 }
 
 // touchedSession records an in-process write of a session's last-seen time.
@@ -133,14 +132,23 @@ func (r *readCache) touchedSession(idHash []byte, at time.Time) {
 }
 
 // touchedCredential records that a credential's last-used time is known to
-// be at least at.
-func (r *readCache) touchedCredential(id int64, at time.Time) {
+// be at least at, and that the database holds at when written.
+func (r *readCache) touchedCredential(id int64, at time.Time, written bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for k, e := range r.grants.m {
 		if e.v.CredentialID == id && e.v.LastUsedAt.Before(at) {
 			e.v.LastUsedAt = at
 			r.grants.m[k] = e
+		}
+	}
+	if !written {
+		return
+	}
+	for k, e := range r.current.m {
+		if e.v.ID == id && e.v.LastUsedAt.Before(at) {
+			e.v.LastUsedAt = at
+			r.current.m[k] = e
 		}
 	}
 }
@@ -192,6 +200,13 @@ func (s *Store) cachedPlans(ctx context.Context, tenantID int64) ([]lifecycle.Pl
 		return nil, err
 	}
 	return slices.Clone(plans), nil
+}
+
+// cachedCurrentCredential is CurrentCredential through the cache.
+func (s *Store) cachedCurrentCredential(ctx context.Context, tenantID int64) (lifecycle.Credential, error) {
+	return cached(s, ctx, &s.cache.current, tenantID, func() (lifecycle.Credential, error) {
+		return scanCredential(s.stmts.currentCredential.QueryRowContext(ctx, tenantID))
+	})
 }
 
 // cachedTokenGrant is TokenGrant through the cache.

@@ -23,10 +23,10 @@ var cachedTables = map[string]map[string]string{
 	"api_tokens": {},
 	"plans":      {},
 	"credentials": {
-		"last_used_at":     "the window reads the current credential uncached; tokens never carry it",
+		"last_used_at":     "written on use without bumping, at most once a minute; this store's touches update the cached current credential, other processes' are seen within readCacheMaxAge",
 		"claim":            "the scheduler's lease token; no cached answer reads it (claims also move due_at, which bumps)",
 		"generate_request": "only Generate's own uncached lookup reads it",
-		"pending_action":   "only the scheduler reads it, uncached",
+		"pending_action":   "written only by the statements that also set status and due_at, which bump",
 	},
 }
 

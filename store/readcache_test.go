@@ -145,13 +145,17 @@ func TestCachedLookupsSeeAChangeFromAnotherHandleAtTheNextCounter(t *testing.T) 
 	}
 	defer other.Close()
 
-	readAll := func() (lifecycle.TokenGrant, []lifecycle.Plan, lifecycle.User) {
+	readAll := func() (lifecycle.TokenGrant, []lifecycle.Plan, lifecycle.User, lifecycle.Credential) {
 		t.Helper()
 		n, err := f.st.ChangeCounter(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		cctx := store.WithChangeCounter(ctx, n)
+		cur, err := f.st.CurrentCredential(cctx, f.acme.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		g, err := f.st.TokenGrant(cctx, f.token)
 		if err != nil {
 			t.Fatal(err)
@@ -164,7 +168,7 @@ func TestCachedLookupsSeeAChangeFromAnotherHandleAtTheNextCounter(t *testing.T) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		return g, plans, u
+		return g, plans, u, cur
 	}
 	readAll() // fills the cache
 	if err := other.SetPublicAPI(ctx, "acme", false); err != nil {
@@ -176,7 +180,15 @@ func TestCachedLookupsSeeAChangeFromAnotherHandleAtTheNextCounter(t *testing.T) 
 	if _, err := other.DB.ExecContext(ctx, `UPDATE users SET is_admin = 0`); err != nil {
 		t.Fatal(err)
 	}
-	g, plans, u := readAll()
+	if _, err := other.ApplyTransitions(ctx, []lifecycle.CredentialWrite{{CredentialID: f.cred.ID,
+		From: []lifecycle.Status{lifecycle.Activated}, To: lifecycle.PendingDeactivation, At: f.now, Actor: "test",
+		Action: lifecycle.AuditDeactivate}}); err != nil {
+		t.Fatal(err)
+	}
+	g, plans, u, cur := readAll()
+	if cur.Status != lifecycle.PendingDeactivation {
+		t.Errorf("current credential status %s after another handle deactivated it", cur.Status)
+	}
 	if g.PublicAPI {
 		t.Errorf("PublicAPI = true after the feature was turned off")
 	}
@@ -227,3 +239,44 @@ func TestCachedTokenGrantIsReusedOnlyAtTheCounterItWasReadAt(t *testing.T) {
 }
 
 func dirOf(st *store.Store) string { return filepath.Dir(st.Path()) }
+
+// The window's Last used, read through the cache, is the time this store
+// wrote: a touch that writes shows at once, one that writes nothing (a use
+// within the period) leaves the written time.
+func TestCachedCurrentCredentialShowsTheLastUseWritten(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t)
+	current := func() lifecycle.Credential {
+		t.Helper()
+		n, err := f.st.ChangeCounter(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := f.st.CurrentCredential(store.WithChangeCounter(ctx, n), f.acme.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	current() // fills the cache
+	used := f.now.Add(time.Hour)
+	if wrote, err := f.st.TouchCredential(ctx, f.cred.ID, used, time.Minute); err != nil || !wrote {
+		t.Fatalf("touch: wrote %v, %v", wrote, err)
+	}
+	if got := current().LastUsedAt; !got.Equal(used) {
+		t.Fatalf("Last used %v after a touch at %v", got, used)
+	}
+	if wrote, err := f.st.TouchCredential(ctx, f.cred.ID, used.Add(time.Second), time.Minute); err != nil || wrote {
+		t.Fatalf("second touch within the period: wrote %v, %v", wrote, err)
+	}
+	if got := current().LastUsedAt; !got.Equal(used) {
+		t.Fatalf("Last used %v, want the written %v", got, used)
+	}
+	db, err := f.st.CurrentCredential(ctx, f.acme.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !db.LastUsedAt.Equal(used) {
+		t.Fatalf("database holds %v, want %v", db.LastUsedAt, used)
+	}
+}

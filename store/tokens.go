@@ -102,8 +102,8 @@ func (s *Store) TouchCredential(ctx context.Context, credentialID int64, now tim
 	}
 	n, _ := res.RowsAffected()
 	// Written or not, the database's last use is now within every of now:
-	// cached copies may say now, which delays the next write by less than
+	// cached grants may say now, which delays the next write by less than
 	// every.
-	s.cache.touchedCredential(credentialID, now)
+	s.cache.touchedCredential(credentialID, now, n == 1)
 	return n == 1, nil
 }

@@ -123,9 +123,15 @@ func TestCreatedAndLastUsedAreShownWithTheirZone(t *testing.T) {
 	if got, want := webtest.Text(doc, "credential-last-used"), "Never"; got != want {
 		t.Errorf("Last used = %q, want %q", got, want)
 	}
+	// A use of the credential (as a token exchange or an API call records
+	// it) shows at the next request.
 	used := time.Date(2026, 11, 27, 8, 30, 5, 0, time.UTC)
-	if _, err := env.Store.DB.ExecContext(context.Background(), `UPDATE credentials SET last_used_at = $1`, used.UnixNano()); err != nil {
+	cur, err := env.Service.Current(context.Background(), env.Acme.ID)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if wrote, err := env.Store.TouchCredential(context.Background(), cur.Credential.ID, used, lifecycle.LastUsedEvery); err != nil || !wrote {
+		t.Fatalf("record use: wrote %v, %v", wrote, err)
 	}
 	rec := c.Get("/api-credentials")
 	webtest.WantStatus(t, rec, http.StatusOK)
