@@ -5,8 +5,10 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"esp/lifecycle"
+	"esp/store/storetest"
 )
 
 // Deactivate's write is conditional on the status it checked: whatever
@@ -85,4 +87,61 @@ func countAudit(t *testing.T, f *fixture, credentialID int64) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// On PostgreSQL a Deactivate may meet the scheduler's outcome written but
+// not committed yet (Pending Activation becoming Activated): it waits for
+// that transaction and deactivates the credential in the status committed,
+// as it would have a moment later, instead of refusing the admin.
+func TestDeactivateWaitsForAnUncommittedOutcomeAndDeactivates(t *testing.T) {
+	if storetest.Backend(t) != storetest.Postgres {
+		t.Skip("SQLite's one writer runs one transaction at a time: a Deactivate never meets an uncommitted outcome")
+	}
+	ctx := context.Background()
+	f := newFixture(t, nil, lifecycle.Config{})
+	k := f.generate(t)
+	tx, err := f.store.DB.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE credentials SET status = $1, due_at = NULL, deadline_at = NULL,
+		pending_action = NULL WHERE id = $2`, string(lifecycle.Activated), k.Credential.ID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.svc.Deactivate(ctx, f.tenant.ID, "user:alice")
+		done <- err
+	}()
+	// Until the Deactivate waits for the outcome's row lock.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var waiting int
+		if err := f.store.DB.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("Deactivate returned (%v) without waiting for the uncommitted outcome", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Deactivate never waited for the outcome's row lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Deactivate after the outcome committed: %v", err)
+	}
+	if got := f.status(t); got != lifecycle.PendingDeactivation {
+		t.Fatalf("status %s, want %s", got, lifecycle.PendingDeactivation)
+	}
 }

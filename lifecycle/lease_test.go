@@ -3,6 +3,7 @@ package lifecycle_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -240,5 +241,75 @@ func TestHolderThatLostItsClaimWritesNothing(t *testing.T) {
 	}
 	if n := activateRows(t, f, k.Credential.ID); n != 1 {
 		t.Errorf("%d activate audit rows, want 1", n)
+	}
+}
+
+// slowGateway is a remote activator whose calls each take the fake clock
+// on by took; during the call of the credential named check it runs check.
+type slowGateway struct {
+	mu    sync.Mutex
+	clock *fakeClock
+	took  time.Duration
+	calls int
+	check func(ctx context.Context, ev lifecycle.Event)
+}
+
+func (g *slowGateway) Remote() bool { return true }
+
+func (g *slowGateway) Apply(ctx context.Context, ev lifecycle.Event) error {
+	g.mu.Lock()
+	g.calls++
+	g.mu.Unlock()
+	g.clock.Add(g.took)
+	if g.check != nil {
+		g.check(ctx, ev)
+	}
+	return nil
+}
+
+// A tick works through its due credentials a group at a time; a later
+// group's claims are leases from when that group starts, not from the
+// tick's start, so while its calls run no other scheduler finds those
+// credentials due (which would call the gateway twice for one activation).
+func TestLaterGroupsOfATickHoldLeasesFromTheirOwnStart(t *testing.T) {
+	gw := &slowGateway{took: 2 * time.Second}
+	cfg := lifecycle.Config{Lease: 5 * time.Second}
+	f := newFixture(t, gw, cfg)
+	gw.clock = f.clock
+	f.sched.Workers = 1 // groups of 4, one call at a time
+	ctx := context.Background()
+	var ids []int64
+	for i := range 6 {
+		tn, err := f.accounts.AddTenant(ctx, fmt.Sprintf("tenant-%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := f.svc.Generate(ctx, tn.ID, "user:alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, k.Credential.ID)
+	}
+	var checked int
+	gw.check = func(ctx context.Context, ev lifecycle.Event) {
+		if ev.CredentialID != ids[len(ids)-1] {
+			return
+		}
+		checked++
+		// The first group's four calls took 8 s of the 5 s lease: the last
+		// group's credentials must still be held by this tick.
+		due, err := f.store.DueCredentials(ctx, f.clock.Now(), 100)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		for _, c := range due {
+			t.Errorf("credential %d is due to other schedulers while this tick's call for it runs (due %v, now %v)",
+				c.ID, c.DueAt, f.clock.Now())
+		}
+	}
+	res := f.tick(t)
+	if checked != 1 || res.Activated != len(ids) {
+		t.Fatalf("checked %d, activated %d of %d", checked, res.Activated, len(ids))
 	}
 }

@@ -79,6 +79,11 @@ func (s *Scheduler) Run(ctx context.Context, interval time.Duration) {
 func (s *Scheduler) Tick(ctx context.Context, now time.Time) (TickResult, error) {
 	var res TickResult
 	now = now.UTC()
+	// A tick's later groups of calls start after the earlier ones have
+	// taken their time: each group's leases, call deadlines and retry times
+	// count from its own start, the tick's time plus the time gone since.
+	started := s.now()
+	at := func() time.Time { return now.Add(max(s.now().Sub(started), 0)) }
 	n, err := s.maybePurge(ctx, now)
 	if err != nil {
 		return res, err
@@ -92,7 +97,7 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) (TickResult, error)
 		if len(due) == 0 {
 			break
 		}
-		if err := s.work(ctx, now, due, &res); err != nil {
+		if err := s.work(ctx, now, at, due, &res); err != nil {
 			return res, err
 		}
 		if len(due) < s.Batch {
@@ -106,7 +111,7 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) (TickResult, error)
 // work handles one batch of due credentials: time-outs fail at once; the
 // rest go to the activator a few at a time, each group claimed just before
 // its calls so that no claim's lease runs out while it waits its turn.
-func (s *Scheduler) work(ctx context.Context, now time.Time, due []Credential, res *TickResult) error {
+func (s *Scheduler) work(ctx context.Context, now time.Time, at func() time.Time, due []Credential, res *TickResult) error {
 	var timedOut []move
 	var live []Credential
 	for _, c := range due {
@@ -123,7 +128,7 @@ func (s *Scheduler) work(ctx context.Context, now time.Time, due []Credential, r
 	}
 	group := max(s.Workers, 1) * 4
 	for i := 0; i < len(live) && ctx.Err() == nil; i += group {
-		if err := s.activateGroup(ctx, now, live[i:min(i+group, len(live))], res); err != nil {
+		if err := s.activateGroup(ctx, at(), live[i:min(i+group, len(live))], res); err != nil {
 			return err
 		}
 	}
@@ -136,7 +141,8 @@ func (s *Scheduler) work(ctx context.Context, now time.Time, due []Credential, r
 // a slow call keeps its credential however long it takes (up to the
 // credential's deadline) while a dead process's claims lapse within one
 // lease. A claim that could not be renewed was taken over (or the
-// credential changed): its call is cancelled and its outcome dropped.
+// credential changed): its call is cancelled and its outcome dropped. now
+// is the group's start: its leases run from it.
 func (s *Scheduler) activateGroup(ctx context.Context, now time.Time, group []Credential, res *TickResult) error {
 	claims := make([]Claim, 0, len(group))
 	byID := make(map[int64]Credential, len(group))

@@ -360,7 +360,12 @@ func (s *Store) RenewClaims(ctx context.Context, claims []lifecycle.Claim) (lost
 			return err
 		}
 		defer stmt.Close()
-		for _, c := range claims {
+		// In id order, as every batch of writes to credentials: two
+		// transactions over the same rows then wait for each other instead
+		// of deadlocking (PostgreSQL).
+		byID := slices.Clone(claims)
+		slices.SortFunc(byID, func(a, b lifecycle.Claim) int { return cmp.Compare(a.CredentialID, b.CredentialID) })
+		for _, c := range byID {
 			res, err := stmt.ExecContext(ctx, c.Until.UnixNano(), c.CredentialID, string(c.Status), c.Token)
 			if err != nil {
 				return fmt.Errorf("store: renew claim of credential %d: %w", c.CredentialID, err)

@@ -201,6 +201,12 @@ func describePG(err error) string {
 
 // PostgreSQL's own bodies of the scheduler's statements.
 const (
+	// pgCredentialStatusQuery reads the status a transition starts from
+	// and locks the row until the transition's transaction ends: a
+	// transaction that has changed the status and not committed yet (a
+	// scheduler's outcome) is waited for, and the status it commits is the
+	// one read. SQLite's writer runs one transaction at a time.
+	pgCredentialStatusQuery = credentialStatusQuery + ` FOR UPDATE`
 	// pgDueCredentialsQuery skips the rows another scheduler is claiming
 	// at this moment (their claim's transaction holds them): that one
 	// takes them, this one the rest.

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -318,6 +319,54 @@ func TestPostgresTransitionBatchesInOppositeOrdersDoNotDeadlock(t *testing.T) {
 		trail, err := a.Audit(ctx, c.ID)
 		if err != nil || len(trail) != 2 {
 			t.Fatalf("credential %d: trail %+v, %v; want its generate and one deactivate", c.ID, trail, err)
+		}
+	}
+}
+
+// Two schedulers renewing leases on the same rows in opposite orders wait
+// for each other instead of deadlocking: renewals, like every batch of
+// writes to credentials, take the rows in id order.
+func TestPostgresRenewalsInOppositeOrdersDoNotDeadlock(t *testing.T) {
+	app := uniqueApp("esp_renewals")
+	a, b, other := openPostgresPair(t, app)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	_, acme, globex := withTenants(t, a)
+	c1, c2 := newCredential(t, a, acme.ID, now), newCredential(t, a, globex.ID, now.Add(time.Nanosecond))
+	claim := func(c lifecycle.Credential) lifecycle.Claim {
+		return lifecycle.Claim{CredentialID: c.ID, Status: c.Status, Until: now.Add(time.Minute), Token: 0}
+	}
+	// Both rows are held until both renewals wait: each then gets the row
+	// it asked for first at once.
+	tx, err := other.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`SELECT id FROM credentials WHERE id IN ($1, $2) FOR UPDATE`, c1.ID, c2.ID); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 2)
+	var wg sync.WaitGroup
+	for _, batch := range []struct {
+		st     *store.Store
+		claims []lifecycle.Claim
+	}{{a, []lifecycle.Claim{claim(c1), claim(c2)}}, {b, []lifecycle.Claim{claim(c2), claim(c1)}}} {
+		wg.Go(func() {
+			lost, err := batch.st.RenewClaims(ctx, batch.claims)
+			if err == nil && len(lost) > 0 {
+				err = fmt.Errorf("renewals lost %v", lost)
+			}
+			errs <- err
+		})
+	}
+	waitForBlockedSessions(t, other, app, 2)
+	tx.Rollback()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("renewal: %v", err)
 		}
 	}
 }

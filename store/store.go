@@ -89,7 +89,7 @@ func (s *Store) prepare(ctx context.Context, partly bool) error {
 		{s.read, &s.stmts.planLinesAfter, planLinesAfter},
 		{s.DB, &s.stmts.touchSession, touchSessionQuery},
 		{s.DB, &s.stmts.touchCredential, touchCredentialQuery},
-		{s.DB, &s.stmts.credentialStatus, credentialStatusQuery},
+		{s.DB, &s.stmts.credentialStatus, s.dialect(credentialStatusQuery, pgCredentialStatusQuery)},
 		{s.DB, &s.stmts.transition, transitionQuery},
 		{s.DB, &s.stmts.insertAudit, insertAuditQuery},
 		{s.DB, &s.stmts.insertToken, insertTokenQuery},

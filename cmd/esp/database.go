@@ -21,7 +21,9 @@ func (db *dbFlags) check() error {
 		return nil
 	}
 	u, err := url.Parse(db.url)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+	// The server is the URL's host, or the host option (a Unix socket's
+	// folder: postgres:///esp?host=/run/postgresql).
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || (u.Host == "" && u.Query().Get("host") == "") {
 		// Neither the value nor the parser's error is repeated: either
 		// may hold a password.
 		return usageError{"--database-url must be a PostgreSQL URL: postgres://USER:PASS@HOST:PORT/DB?sslmode=..."}
@@ -39,7 +41,11 @@ func (db *dbFlags) describe() string {
 	if err != nil {
 		return "PostgreSQL"
 	}
-	name := u.Host + u.Path
+	host := u.Host
+	if host == "" {
+		host = u.Query().Get("host")
+	}
+	name := host + u.Path
 	if u.User != nil && u.User.Username() != "" {
 		name = u.User.Username() + "@" + name
 	}

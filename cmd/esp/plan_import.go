@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"esp/lifecycle"
 	"esp/lifecycle/plancsv"
@@ -93,6 +94,8 @@ func checkPlanName(name string) error {
 		return errors.New("--name must not be empty or start or end with spaces")
 	case len(name) > 200:
 		return errors.New("--name must be at most 200 bytes")
+	case !utf8.ValidString(name):
+		return errors.New("--name must be printable text")
 	}
 	for _, r := range name {
 		if !unicode.IsPrint(r) {

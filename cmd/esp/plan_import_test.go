@@ -123,6 +123,7 @@ func TestPlanImportRefusesBadInputAndChangesNothing(t *testing.T) {
 		{"duplicate plan name", writeCSV(t, goodRow), []string{"--name", "Existing"}, `tenant "acme" already has a plan named "Existing"`, 1},
 		{"no name", writeCSV(t, goodRow), []string{"--name", ""}, "--tenant and --name are required", 2},
 		{"name with spaces around", writeCSV(t, goodRow), []string{"--name", " P "}, "--name must not", 2},
+		{"name that is not UTF-8", writeCSV(t, goodRow), []string{"--name", "plan \xff"}, "--name must be printable text", 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

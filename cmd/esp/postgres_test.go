@@ -80,6 +80,9 @@ func TestBadDatabaseURLFailsInOneLineAndChangesNothing(t *testing.T) {
 		{"unparsable", "postgres://esp:s3cret@127.0.0.1:port/esp", "--database-url must be a PostgreSQL URL", 2},
 		{"bad option", "postgres://esp:s3cret@127.0.0.1:5432/esp?sslmode=sometimes", "cannot be parsed", 1},
 		{"unreachable", "postgres://esp:s3cret@127.0.0.1:1/esp?sslmode=disable", "cannot open the PostgreSQL database", 1},
+		// A Unix socket's folder as the host option is a PostgreSQL URL; no
+		// server listens in this one.
+		{"unreachable socket", "postgres://esp:s3cret@/esp?host=/nonexistent-esp-socket-folder", "cannot open the PostgreSQL database", 1},
 	} {
 		for _, args := range [][]string{
 			{"tenant", "add", "acme"},
