@@ -68,6 +68,9 @@ func TestStoreSQLIsPortable(t *testing.T) {
 			t.Errorf("%s joins ON 1; use ON true", name)
 		}
 		for _, q := range sqlLiterals(t, name) {
+			if _, ok := sqliteOnlySQL[q.fn]; ok {
+				continue
+			}
 			if i := questionMark(q.text); i >= 0 {
 				t.Errorf("%s: a ? placeholder in %q; use $1, $2, ...", q.pos, strings.Join(strings.Fields(q.text), " "))
 			}
@@ -75,8 +78,16 @@ func TestStoreSQLIsPortable(t *testing.T) {
 	}
 }
 
+// sqliteOnlySQL are the functions whose SQL only SQLite runs, each with
+// the reason it is not written for both backends.
+var sqliteOnlySQL = map[string]string{
+	"planRowInsert": "the import's multi-row INSERT: PostgreSQL imports with COPY, and the SQLite driver binds " +
+		"a ? without reading a parameter name for each of a million rows (about 13 % of the import's time)",
+}
+
 type sqlLiteral struct {
 	pos  token.Position
+	fn   string // the function it is in ("" at the top level)
 	text string
 }
 
@@ -97,18 +108,24 @@ func sqlLiterals(t *testing.T, name string) []sqlLiteral {
 		t.Fatal(err)
 	}
 	var out []sqlLiteral
-	ast.Inspect(f, func(n ast.Node) bool {
-		lit, ok := n.(*ast.BasicLit)
-		if !ok || lit.Kind != token.STRING {
-			return true
+	for _, d := range f.Decls {
+		fn := ""
+		if fd, ok := d.(*ast.FuncDecl); ok {
+			fn = fd.Name.Name
 		}
-		text, err := strconv.Unquote(lit.Value)
-		if err != nil || !sqlWord.MatchString(text) && !placeholderPiece.MatchString(text) {
+		ast.Inspect(d, func(n ast.Node) bool {
+			lit, ok := n.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			text, err := strconv.Unquote(lit.Value)
+			if err != nil || !sqlWord.MatchString(text) && !placeholderPiece.MatchString(text) {
+				return true
+			}
+			out = append(out, sqlLiteral{fset.Position(lit.Pos()), fn, text})
 			return true
-		}
-		out = append(out, sqlLiteral{fset.Position(lit.Pos()), text})
-		return true
-	})
+		})
+	}
 	return out
 }
 

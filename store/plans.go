@@ -17,9 +17,10 @@ import (
 // row, well under SQLite's limit of 32766 parameters.
 const importBatch = 256
 
-// planRowInsert is an INSERT of n rows into the plan, each its stored line.
-// The plan id, an integer of ours, is written into the statement: one
-// parameter fewer a row.
+// planRowInsert is SQLite's INSERT of n rows into the plan, each its stored
+// line (PostgreSQL imports with COPY). The plan id, an integer of ours, is
+// written into the statement: one parameter fewer a row. Its parameters are
+// anonymous ?s, which the driver binds without reading a name for each.
 func planRowInsert(planID int64, n int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO plan_rows (plan_id, line) VALUES `)
@@ -28,7 +29,7 @@ func planRowInsert(planID int64, n int) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(`(` + id + `,$` + strconv.Itoa(i+1) + `)`)
+		b.WriteString(`(` + id + `,?)`)
 	}
 	return b.String()
 }
