@@ -153,37 +153,46 @@ type transitionStmts struct{ status, update, audit *sql.Stmt }
 
 const credentialStatusQuery = `SELECT tenant_id, status, access_last4 FROM credentials WHERE id = $1`
 
-// transitionQuery changes the status only while it is still the one read
-// (rows affected tell), so the audit row records the status really left.
+// transitionQuery changes the status only while it is still the one
+// expected (a row comes back), so the audit row records the status really
+// left; it returns what the audit row needs of the credential.
 const transitionQuery = `UPDATE credentials SET status = $1, changed_at = $2, due_at = $3, deadline_at = $4,
 		pending_action = NULLIF($5, ''), attempts = 0, deactivated_at = CASE WHEN $6 THEN $2 ELSE deactivated_at END
-	WHERE id = $7 AND (claim = $8 OR $8 = 0) AND status = $9`
+	WHERE id = $7 AND (claim = $8 OR $8 = 0) AND status = $9
+	RETURNING tenant_id, access_last4`
 
 func applyTransition(ctx context.Context, stmts transitionStmts, t lifecycle.CredentialWrite) (bool, error) {
 	if len(t.From) == 0 {
 		return false, errors.New("store: transition without From statuses")
 	}
-	var tenantID int64
-	var fromColumn, last4 string
-	err := stmts.status.QueryRowContext(ctx, t.CredentialID).Scan(&tenantID, &fromColumn, &last4)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("store: transition credential %d: %w", t.CredentialID, err)
-	}
-	from := lifecycle.Status(fromColumn)
-	if !slices.Contains(t.From, from) {
-		return false, nil
+	// A write from one status (the scheduler's outcomes) is the
+	// conditional UPDATE alone. A write from several (Deactivate) first
+	// reads which one the credential is in (on PostgreSQL locking the row,
+	// so a transaction changing it is waited for), for the audit row.
+	from := t.From[0]
+	if len(t.From) > 1 {
+		var column string
+		err := stmts.status.QueryRowContext(ctx, t.CredentialID).Scan(new(int64), &column, new(string))
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("store: transition credential %d: %w", t.CredentialID, err)
+		}
+		if from = lifecycle.Status(column); !slices.Contains(t.From, from) {
+			return false, nil
+		}
 	}
 	at := t.At.UnixNano()
-	res, err := stmts.update.ExecContext(ctx, string(t.To), at, toNull(t.DueAt), toNull(t.DeadlineAt), string(t.PendingAction),
-		t.Deactivated, t.CredentialID, t.Claim, fromColumn)
+	var tenantID int64
+	var last4 string
+	err := stmts.update.QueryRowContext(ctx, string(t.To), at, toNull(t.DueAt), toNull(t.DeadlineAt), string(t.PendingAction),
+		t.Deactivated, t.CredentialID, t.Claim, string(from)).Scan(&tenantID, &last4)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil // no longer in that status, or no longer this claim's
+	}
 	if err != nil {
 		return false, fmt.Errorf("store: transition credential %d to %s: %w", t.CredentialID, t.To, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil
 	}
 	err = insertAudit(ctx, stmts.audit, lifecycle.AuditEntry{At: t.At, TenantID: tenantID, CredentialID: t.CredentialID,
 		AccessLast4: last4, Actor: t.Actor, Action: t.Action, FromStatus: from, ToStatus: t.To, Detail: t.Detail})

@@ -377,13 +377,7 @@ func exportBaselineSQLite(ctx context.Context, f4 *Figure, d *database, sqlite3,
 			f4.Failed = err.Error()
 		}
 	}
-	if f4.Failed == "" && baseRows != int64(want) {
-		f4.Failed = fmt.Sprintf("the baseline read %d rows, want %d", baseRows, want)
-	}
-	if base > 0 {
-		f4.Baseline = float64(baseRows) / base.Seconds()
-		f4.Note += fmt.Sprintf("; baseline %s", base.Round(time.Millisecond))
-	}
+	recordBaseline(f4, base, baseRows, want)
 	if sqlite3 != "" && f4.Failed == "" {
 		if d, n, err := runSQLite3(ctx, sqlite3, "-list", db, query); err == nil && n > 0 {
 			r := float64(n) / d.Seconds()
@@ -420,13 +414,7 @@ func exportBaselinePostgres(ctx context.Context, f4 *Figure, d *database, psql, 
 	if err != nil {
 		f4.Failed = err.Error()
 	}
-	if f4.Failed == "" && baseRows != int64(want) {
-		f4.Failed = fmt.Sprintf("the baseline read %d rows, want %d", baseRows, want)
-	}
-	if base > 0 {
-		f4.Baseline = float64(baseRows) / base.Seconds()
-		f4.Note += fmt.Sprintf("; baseline %s", base.Round(time.Millisecond))
-	}
+	recordBaseline(f4, base, baseRows, want)
 	if psql != "" && f4.Failed == "" {
 		if t, n, err := runPsqlCopyOut(ctx, d, psql, query, ""); err == nil && n > 0 {
 			r := float64(n) / t.Seconds()
@@ -773,4 +761,16 @@ func explainDuePostgres(ctx context.Context, st *store.Store) ([]string, bool, e
 		lines = append(append(lines, "(a table this small is scanned; with enable_seqscan off:)"), forced...)
 	}
 	return lines, uses, nil
+}
+
+// recordBaseline gives f the speed of its baseline, which read rows in
+// took, or fails f when the baseline did not read the want rows.
+func recordBaseline(f *Figure, took time.Duration, rows int64, want int) {
+	if f.Failed == "" && rows != int64(want) {
+		f.Failed = fmt.Sprintf("the baseline read %d rows, want %d", rows, want)
+	}
+	if took > 0 {
+		f.Baseline = float64(rows) / took.Seconds()
+		f.Note += fmt.Sprintf("; baseline %s", took.Round(time.Millisecond))
+	}
 }
