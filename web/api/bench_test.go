@@ -83,3 +83,22 @@ func BenchmarkAPIExportCSV(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAPIKeyExchangeParallel is BenchmarkAPIKeyExchange from many
+// clients at once, as in the bench's mixed load: the exchanges queue for
+// the database's one writer.
+func BenchmarkAPIKeyExchangeParallel(b *testing.B) {
+	env := webtest.NewEnv(b)
+	keys := webtest.ActivatedKeys(b, env, env.Acme.ID)
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := env.Do(webtest.KeyRequest(keys.AccessKey, keys.SecretKey))
+			if rec.Code != http.StatusOK {
+				b.Errorf("status %d", rec.Code)
+				return
+			}
+		}
+	})
+}
