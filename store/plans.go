@@ -214,8 +214,16 @@ func (s *Store) plans(ctx context.Context, tenantID int64) ([]lifecycle.Plan, er
 const tenantPlanQuery = `SELECT ` + planColumns + ` FROM plans WHERE id = $1 AND tenant_id = $2`
 
 // TenantPlan finds one plan of the tenant; another tenant's plan is
-// ErrNotFound, exactly like a plan that does not exist.
+// ErrNotFound, exactly like a plan that does not exist. With a change
+// counter in ctx the answer may come from the read cache (readcache.go):
+// every change of the plans table bumps the counter.
 func (s *Store) TenantPlan(ctx context.Context, tenantID, planID int64) (lifecycle.Plan, error) {
+	return cached(s, ctx, &s.cache.plan, [2]int64{tenantID, planID}, func() (lifecycle.Plan, error) {
+		return s.tenantPlan(ctx, tenantID, planID)
+	})
+}
+
+func (s *Store) tenantPlan(ctx context.Context, tenantID, planID int64) (lifecycle.Plan, error) {
 	p, err := scanPlan(s.stmts.tenantPlan.QueryRowContext(ctx, planID, tenantID))
 	if err != nil {
 		return lifecycle.Plan{}, fmt.Errorf("store: plan %d: %w", planID, err)

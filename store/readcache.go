@@ -14,7 +14,7 @@ import (
 //
 // A signed-in page or an API call asked SQLite the same small questions on
 // every request (the session with its user and tenant, the tenant's plans;
-// or the token's grant), each a query of 20-40 µs in modernc.org/sqlite
+// or the token's grant and the plan asked for), each a query of 20-40 µs in modernc.org/sqlite
 // (`make bench` rows 1 and 2). The
 // answers change rarely, but a change made by any process (another server
 // on the same folder, `esp tenant feature ... off`, the scheduler) must be
@@ -117,6 +117,7 @@ type readCache struct {
 	mu       sync.Mutex
 	sessions cacheMap[string, sessionAccount]
 	plans    cacheMap[int64, []lifecycle.Plan]
+	plan     cacheMap[[2]int64, lifecycle.Plan] // by tenant and plan id
 	grants   cacheMap[string, lifecycle.TokenGrant]
 	current  cacheMap[int64, lifecycle.Credential] // by tenant
 }

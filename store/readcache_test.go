@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -145,7 +146,7 @@ func TestCachedLookupsSeeAChangeFromAnotherHandleAtTheNextCounter(t *testing.T) 
 	}
 	defer other.Close()
 
-	readAll := func() (lifecycle.TokenGrant, []lifecycle.Plan, lifecycle.User, lifecycle.Credential) {
+	readAll := func() (lifecycle.TokenGrant, []lifecycle.Plan, lifecycle.Plan, lifecycle.User, lifecycle.Credential) {
 		t.Helper()
 		n, err := f.st.ChangeCounter(ctx)
 		if err != nil {
@@ -164,11 +165,15 @@ func TestCachedLookupsSeeAChangeFromAnotherHandleAtTheNextCounter(t *testing.T) 
 		if err != nil {
 			t.Fatal(err)
 		}
+		plan, err := f.st.TenantPlan(cctx, f.acme.ID, f.plan.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		_, u, _, err := f.st.SessionAccount(cctx, f.session)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return g, plans, u, cur
+		return g, plans, plan, u, cur
 	}
 	readAll() // fills the cache
 	if err := other.SetPublicAPI(ctx, "acme", false); err != nil {
@@ -180,12 +185,18 @@ func TestCachedLookupsSeeAChangeFromAnotherHandleAtTheNextCounter(t *testing.T) 
 	if _, err := other.DB.ExecContext(ctx, `UPDATE users SET is_admin = 0`); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := other.DB.ExecContext(ctx, `UPDATE plans SET name = 'renamed' WHERE id = $1`, f.plan.ID); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := other.ApplyTransitions(ctx, []lifecycle.CredentialWrite{{CredentialID: f.cred.ID,
 		From: []lifecycle.Status{lifecycle.Activated}, To: lifecycle.PendingDeactivation, At: f.now, Actor: "test",
 		Action: lifecycle.AuditDeactivate}}); err != nil {
 		t.Fatal(err)
 	}
-	g, plans, u, cur := readAll()
+	g, plans, plan, u, cur := readAll()
+	if plan.Name != "renamed" {
+		t.Errorf("plan name %q after another handle renamed it", plan.Name)
+	}
 	if cur.Status != lifecycle.PendingDeactivation {
 		t.Errorf("current credential status %s after another handle deactivated it", cur.Status)
 	}
@@ -235,6 +246,46 @@ func TestCachedTokenGrantIsReusedOnlyAtTheCounterItWasReadAt(t *testing.T) {
 	}
 	if g.PublicAPI {
 		t.Fatalf("PublicAPI = true without a counter: a context without one must read the database")
+	}
+}
+
+// The plan an API request asks for is answered from memory at the counter
+// it was read at, and read again at the next.
+func TestCachedTenantPlanIsReusedOnlyAtTheCounterItWasReadAt(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t)
+	name := func(ctx context.Context) string {
+		t.Helper()
+		p, err := f.st.TenantPlan(ctx, f.acme.ID, f.plan.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Name
+	}
+	n, err := f.st.ChangeCounter(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name(store.WithChangeCounter(ctx, n))
+	if err := f.exec(`UPDATE plans SET name = 'renamed' WHERE id = $1`, f.plan.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := name(store.WithChangeCounter(ctx, n)); got != "plan" {
+		t.Fatalf("name %q at the old counter: the cached plan was not used", got)
+	}
+	m, err := f.st.ChangeCounter(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := name(store.WithChangeCounter(ctx, m)); got != "renamed" {
+		t.Fatalf("name %q at the new counter %d (old %d)", got, m, n)
+	}
+	if got := name(ctx); got != "renamed" {
+		t.Fatalf("name %q without a counter: a context without one must read the database", got)
+	}
+	// Another tenant's plan is not found, cached or not.
+	if _, err := f.st.TenantPlan(store.WithChangeCounter(ctx, m), f.globex.ID, f.plan.ID); !errors.Is(err, lifecycle.ErrNotFound) {
+		t.Fatalf("globex asking for acme's plan: %v, want ErrNotFound", err)
 	}
 }
 

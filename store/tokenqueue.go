@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"esp/lifecycle"
@@ -28,6 +29,9 @@ type tokenInsert struct {
 	ctx  context.Context
 	t    lifecycle.Token
 	done chan tokenOutcome // one outcome at a time, buffered
+	// answered is set once done has this insert's result (by the writer of
+	// its batch only).
+	answered bool
 }
 
 // tokenOutcome is either the insert's result or, with next set, the turn
@@ -65,6 +69,8 @@ func (q *tokenQueue) insert(ctx context.Context, t lifecycle.Token, write func(c
 
 // writeBatch writes the queued inserts (the writer's own among them),
 // answers each, then hands the writing to the first one still waiting.
+// Should write panic, every caller of the batch is told so and the queue
+// goes on before the panic does: no caller is left waiting.
 func (q *tokenQueue) writeBatch(ctx context.Context, write func(context.Context, []lifecycle.Token) error) {
 	q.mu.Lock()
 	n := min(len(q.waiting), maxTokenBatch)
@@ -72,41 +78,67 @@ func (q *tokenQueue) writeBatch(ctx context.Context, write func(context.Context,
 	q.waiting = q.waiting[n:]
 	q.mu.Unlock()
 
+	answer := func(r *tokenInsert, err error) {
+		r.done <- tokenOutcome{err: err}
+		r.answered = true
+	}
+	defer func() {
+		p := recover()
+		for _, r := range batch {
+			if !r.answered {
+				r.done <- tokenOutcome{err: errTokenBatchPanicked}
+			}
+		}
+		q.handOff()
+		if p != nil {
+			panic(p)
+		}
+	}()
+
 	live := make([]*tokenInsert, 0, len(batch))
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
-			r.done <- tokenOutcome{err: err}
+			answer(r, err)
 			continue
 		}
 		live = append(live, r)
 	}
-	if len(live) > 0 {
-		// The batch carries other callers' tokens: it must not end with
-		// this caller's context.
-		wctx := context.WithoutCancel(ctx)
-		ts := make([]lifecycle.Token, len(live))
-		for i, r := range live {
-			ts[i] = r.t
-		}
-		err := write(wctx, ts)
-		if err != nil && len(live) > 1 {
-			// One bad row (a duplicate, a credential just purged) must not
-			// fail the others: each is written alone and told its own result.
-			for _, r := range live {
-				r.done <- tokenOutcome{err: write(wctx, []lifecycle.Token{r.t})}
-			}
-		} else {
-			for _, r := range live {
-				r.done <- tokenOutcome{err: err}
-			}
-		}
+	if len(live) == 0 {
+		return
 	}
+	// The batch carries other callers' tokens: it must not end with this
+	// caller's context.
+	wctx := context.WithoutCancel(ctx)
+	ts := make([]lifecycle.Token, len(live))
+	for i, r := range live {
+		ts[i] = r.t
+	}
+	err := write(wctx, ts)
+	if err != nil && len(live) > 1 {
+		// One bad row (a duplicate, a credential just purged) must not fail
+		// the others: each is written alone and told its own result.
+		for _, r := range live {
+			answer(r, write(wctx, []lifecycle.Token{r.t}))
+		}
+		return
+	}
+	for _, r := range live {
+		answer(r, err)
+	}
+}
 
+// errTokenBatchPanicked is the outcome of the inserts of a batch whose
+// write panicked.
+var errTokenBatchPanicked = errors.New("store: insert token: the batch's write failed unexpectedly")
+
+// handOff gives the writing to the first insert waiting, or marks the
+// queue idle.
+func (q *tokenQueue) handOff() {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	if len(q.waiting) > 0 {
 		q.waiting[0].done <- tokenOutcome{next: true}
-	} else {
-		q.writing = false
+		return
 	}
-	q.mu.Unlock()
+	q.writing = false
 }

@@ -19,6 +19,7 @@ type fakeWriter struct {
 	mu      sync.Mutex
 	batches [][]string
 	fail    string // a batch holding this token fails as a whole
+	panics  string // a batch holding this token panics
 	started chan struct{}
 	release chan struct{}
 }
@@ -42,6 +43,9 @@ func (w *fakeWriter) write(ctx context.Context, ts []lifecycle.Token) error {
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("the batch ran under an ended context: %w", ctx.Err())
+	}
+	if slices.Contains(names, w.panics) {
+		panic("the writer broke")
 	}
 	if slices.Contains(names, w.fail) {
 		return lifecycle.ErrConflict
@@ -222,5 +226,64 @@ func TestATokenBatchHoldsAtMostMaxTokenBatch(t *testing.T) {
 	}
 	if got, want := w.sizes(), []int{1, maxTokenBatch, maxTokenBatch, 5}; !slices.Equal(got, want) {
 		t.Fatalf("batch sizes %v, want %v", got, want)
+	}
+}
+
+// A batch whose write panics tells each of its callers, hands the queue
+// on, and only then lets the panic go up its writer's stack: no caller is
+// left waiting and the next inserts are written.
+func TestATokenBatchThatPanicsLeavesNoCallerWaiting(t *testing.T) {
+	ctx := context.Background()
+	var q tokenQueue
+	w := newFakeWriter()
+	w.panics = "boom"
+	type outcome struct {
+		err      error
+		panicked any
+	}
+	got := make(chan outcome, 4)
+	insert := func(name string) {
+		go func() {
+			defer func() {
+				if p := recover(); p != nil {
+					got <- outcome{panicked: p}
+				}
+			}()
+			got <- outcome{err: q.insert(ctx, tok(name), w.write)}
+		}()
+	}
+	insert("first")
+	<-w.started
+	for _, name := range []string{"a", "boom", "b"} {
+		insert(name)
+	}
+	waitQueued(t, &q, 3)
+	close(w.release)
+	var ok, told, panics int
+	for range 4 {
+		var o outcome
+		select {
+		case o = <-got:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d written, %d told, %d panics, and a caller is still waiting", ok, told, panics)
+		}
+		switch {
+		case o.panicked != nil:
+			panics++
+		case errors.Is(o.err, errTokenBatchPanicked):
+			told++
+		case o.err == nil:
+			ok++
+		default:
+			t.Fatalf("unexpected outcome %v", o.err)
+		}
+	}
+	// "first" is written alone; of the batch that panics, its writer
+	// panics and the two others are told.
+	if ok != 1 || told != 2 || panics != 1 {
+		t.Fatalf("%d written, %d told the batch panicked, %d panics; want 1, 2, 1", ok, told, panics)
+	}
+	if err := q.insert(ctx, tok("after"), w.write); err != nil {
+		t.Fatalf("an insert after the panic: %v", err)
 	}
 }
