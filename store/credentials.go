@@ -116,7 +116,9 @@ func (s *Store) ApplyTransitions(ctx context.Context, ts []lifecycle.CredentialW
 		stmts := transitionStmts{
 			status: tx.StmtContext(ctx, s.stmts.credentialStatus),
 			update: tx.StmtContext(ctx, s.stmts.transition),
-			audit:  tx.StmtContext(ctx, s.stmts.insertAudit),
+		}
+		if !s.pg {
+			stmts.audit = tx.StmtContext(ctx, s.stmts.transitionAudit)
 		}
 		// The rows are written (and on PostgreSQL locked) in id order,
 		// whatever the order of ts: two transactions writing the same rows
@@ -148,18 +150,32 @@ func (s *Store) ApplyTransitions(ctx context.Context, ts []lifecycle.CredentialW
 	return skipped, nil
 }
 
-// transitionStmts are ApplyTransitions' statements, in its transaction.
+// transitionStmts are ApplyTransitions' statements, in its transaction;
+// audit is nil on PostgreSQL, where update writes the audit row.
 type transitionStmts struct{ status, update, audit *sql.Stmt }
 
 const credentialStatusQuery = `SELECT tenant_id, status, access_last4 FROM credentials WHERE id = $1`
 
 // transitionQuery changes the status only while it is still the one
-// expected (a row comes back), so the audit row records the status really
-// left; it returns what the audit row needs of the credential.
+// expected (it then changes one row), so the audit row records the status
+// really left.
 const transitionQuery = `UPDATE credentials SET status = $1, changed_at = $2, due_at = $3, deadline_at = $4,
 		pending_action = NULLIF($5, ''), attempts = 0, deactivated_at = CASE WHEN $6 THEN $2 ELSE deactivated_at END
-	WHERE id = $7 AND (claim = $8 OR $8 = 0) AND status = $9
-	RETURNING tenant_id, access_last4`
+	WHERE id = $7 AND (claim = $8 OR $8 = 0) AND status = $9`
+
+// transitionAuditQuery is the audit row of a transition just applied, with
+// what it needs of the credential read in the same statement.
+const transitionAuditQuery = `INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action,
+		from_status, to_status, detail)
+	SELECT $1, tenant_id, id, access_last4, $2, $3, NULLIF($4, ''), NULLIF($5, ''), $6 FROM credentials WHERE id = $7`
+
+// pgTransitionQuery is both on PostgreSQL, in one statement (one round trip
+// per transition): the audit row is inserted only when the UPDATE changed
+// the row, so the rows inserted are the rows changed.
+const pgTransitionQuery = `WITH changed AS (` + transitionQuery + `
+	RETURNING id, tenant_id, access_last4)
+	INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action, from_status, to_status, detail)
+	SELECT $2, tenant_id, id, access_last4, $10, $11, NULLIF($9, ''), NULLIF($1, ''), $12 FROM changed`
 
 func applyTransition(ctx context.Context, stmts transitionStmts, t lifecycle.CredentialWrite) (bool, error) {
 	if len(t.From) == 0 {
@@ -184,19 +200,26 @@ func applyTransition(ctx context.Context, stmts transitionStmts, t lifecycle.Cre
 		}
 	}
 	at := t.At.UnixNano()
-	var tenantID int64
-	var last4 string
-	err := stmts.update.QueryRowContext(ctx, string(t.To), at, toNull(t.DueAt), toNull(t.DeadlineAt), string(t.PendingAction),
-		t.Deactivated, t.CredentialID, t.Claim, string(from)).Scan(&tenantID, &last4)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil // no longer in that status, or no longer this claim's
+	args := []any{string(t.To), at, toNull(t.DueAt), toNull(t.DeadlineAt), string(t.PendingAction),
+		t.Deactivated, t.CredentialID, t.Claim, string(from)}
+	if stmts.audit == nil { // PostgreSQL: the update writes the audit row too
+		args = append(args, t.Actor, string(t.Action), storableDetail(t.Detail))
 	}
+	res, err := stmts.update.ExecContext(ctx, args...)
 	if err != nil {
 		return false, fmt.Errorf("store: transition credential %d to %s: %w", t.CredentialID, t.To, err)
 	}
-	err = insertAudit(ctx, stmts.audit, lifecycle.AuditEntry{At: t.At, TenantID: tenantID, CredentialID: t.CredentialID,
-		AccessLast4: last4, Actor: t.Actor, Action: t.Action, FromStatus: from, ToStatus: t.To, Detail: t.Detail})
-	return err == nil, err
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return false, err // no longer in that status, or no longer this claim's
+	}
+	if stmts.audit == nil {
+		return true, nil
+	}
+	_, err = stmts.audit.ExecContext(ctx, at, t.Actor, string(t.Action), string(from), string(t.To), storableDetail(t.Detail), t.CredentialID)
+	if err != nil {
+		return false, fmt.Errorf("store: write audit: %w", err)
+	}
+	return true, nil
 }
 
 const insertAuditQuery = `INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action,
@@ -337,12 +360,7 @@ func (s *Store) ClaimDue(ctx context.Context, claims []lifecycle.Claim) ([]lifec
 	var won []lifecycle.Claim
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		won = won[:0]
-		stmt, err := tx.PrepareContext(ctx, `UPDATE credentials SET due_at = $1, attempts = attempts + 1, claim = claim + 1
-			WHERE id = $2 AND status = $3 AND due_at = $4 RETURNING claim`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
+		stmt := tx.StmtContext(ctx, s.stmts.claimDue)
 		for _, c := range claims {
 			err := stmt.QueryRowContext(ctx, c.Until.UnixNano(), c.CredentialID, string(c.Status), c.DueAt.UnixNano()).Scan(&c.Token)
 			if errors.Is(err, sql.ErrNoRows) {
@@ -357,6 +375,11 @@ func (s *Store) ClaimDue(ctx context.Context, claims []lifecycle.Claim) ([]lifec
 	})
 	return won, err
 }
+
+// claimDueQuery takes one due credential's claim (SQLite; PostgreSQL
+// claims a batch in one statement, claimDuePG).
+const claimDueQuery = `UPDATE credentials SET due_at = $1, attempts = attempts + 1, claim = claim + 1
+	WHERE id = $2 AND status = $3 AND due_at = $4 RETURNING claim`
 
 // RenewClaims moves each claim's lease on to its Until, in one
 // transaction, where the row still carries the claim's token and status;

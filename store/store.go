@@ -64,6 +64,7 @@ type statements struct {
 	// On the writer; those of transactions are used through tx.StmtContext.
 	touchSession, touchCredential             *sql.Stmt
 	credentialStatus, transition, insertAudit *sql.Stmt
+	transitionAudit, claimDue                 *sql.Stmt
 	insertToken, deleteExpiredTokens          *sql.Stmt
 
 	all []*sql.Stmt // every one of them, for Close
@@ -91,11 +92,16 @@ func (s *Store) prepare(ctx context.Context, partly bool) error {
 		{s.DB, &s.stmts.touchSession, touchSessionQuery},
 		{s.DB, &s.stmts.touchCredential, touchCredentialQuery},
 		{s.DB, &s.stmts.credentialStatus, s.dialect(credentialStatusQuery, pgCredentialStatusQuery)},
-		{s.DB, &s.stmts.transition, transitionQuery},
+		{s.DB, &s.stmts.transition, s.dialect(transitionQuery, pgTransitionQuery)},
+		{s.DB, &s.stmts.transitionAudit, s.dialect(transitionAuditQuery, "")}, // PostgreSQL's transition writes it
 		{s.DB, &s.stmts.insertAudit, insertAuditQuery},
+		{s.DB, &s.stmts.claimDue, s.dialect(claimDueQuery, "")}, // PostgreSQL's claims are one statement
 		{s.DB, &s.stmts.insertToken, insertTokenQuery},
 		{s.DB, &s.stmts.deleteExpiredTokens, deleteExpiredTokensQuery},
 	} {
+		if p.query == "" {
+			continue // not used on this backend
+		}
 		stmt, err := p.db.PrepareContext(ctx, p.query)
 		if err != nil && partly {
 			continue
