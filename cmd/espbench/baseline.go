@@ -10,14 +10,22 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // the SQLite baselines' driver
 )
 
 // scanBaseline is row 4's baseline without the database's own tool: the
 // query's rows read with a bare database/sql loop and written as CSV to
-// nowhere.
-func scanBaseline(ctx context.Context, d *database, query string) (int64, error) {
+// nowhere. It returns how long that took (opening the pool included) and
+// the rows read, as runSQLite3 and runPsqlCopyOut do for their tools.
+func scanBaseline(ctx context.Context, d *database, query string) (time.Duration, int64, error) {
+	t0 := time.Now()
+	n, err := scanRows(ctx, d, query)
+	return time.Since(t0), n, err
+}
+
+func scanRows(ctx context.Context, d *database, query string) (int64, error) {
 	db, err := d.pool()
 	if err != nil {
 		return 0, err

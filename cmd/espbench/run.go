@@ -370,9 +370,7 @@ func exportBaselineSQLite(ctx context.Context, f4 *Figure, d *database, sqlite3,
 		}
 	} else {
 		f4.BaselineName = "database/sql scan"
-		t0 := time.Now()
-		baseRows, err = scanBaseline(ctx, d, query)
-		base = time.Since(t0)
+		base, baseRows, err = scanBaseline(ctx, d, query)
 		if err != nil {
 			f4.Failed = err.Error()
 		}
@@ -385,10 +383,9 @@ func exportBaselineSQLite(ctx context.Context, f4 *Figure, d *database, sqlite3,
 		}
 		// What the Go driver alone can do, for the note: the gap between
 		// this and sqlite3 is the driver's, not the server's.
-		t0 := time.Now()
-		if n, err := scanBaseline(ctx, d, query); err == nil && n > 0 {
-			f4.Note += fmt.Sprintf("; a bare database/sql scan loop (modernc) of the same rows: %.0f rows/s (%.2f× sqlite3)",
-				float64(n)/time.Since(t0).Seconds(), float64(n)/time.Since(t0).Seconds()/f4.Baseline)
+		if t, n, err := scanBaseline(ctx, d, query); err == nil && n > 0 {
+			r := float64(n) / t.Seconds()
+			f4.Note += fmt.Sprintf("; a bare database/sql scan loop (modernc) of the same rows: %.0f rows/s (%.2f× sqlite3)", r, r/f4.Baseline)
 		}
 	}
 }
@@ -407,9 +404,7 @@ func exportBaselinePostgres(ctx context.Context, f4 *Figure, d *database, psql, 
 		base, baseRows, err = runPsqlCopyOut(ctx, d, psql, query, "WITH (FORMAT csv)")
 	} else {
 		f4.BaselineName = "database/sql scan"
-		t0 := time.Now()
-		baseRows, err = scanBaseline(ctx, d, query)
-		base = time.Since(t0)
+		base, baseRows, err = scanBaseline(ctx, d, query)
 	}
 	if err != nil {
 		f4.Failed = err.Error()
@@ -420,9 +415,8 @@ func exportBaselinePostgres(ctx context.Context, f4 *Figure, d *database, psql, 
 			r := float64(n) / t.Seconds()
 			f4.Note += fmt.Sprintf("; psql \\copy TO STDOUT in the text format, the identical bytes: %.0f rows/s (export %.2f× that)", r, f4.Value/r)
 		}
-		t0 := time.Now()
-		if n, err := scanBaseline(ctx, d, query); err == nil && n > 0 {
-			r := float64(n) / time.Since(t0).Seconds()
+		if t, n, err := scanBaseline(ctx, d, query); err == nil && n > 0 {
+			r := float64(n) / t.Seconds()
 			f4.Note += fmt.Sprintf("; a bare database/sql scan loop (pgx) of the same rows: %.0f rows/s (%.2f× psql)", r, r/f4.Baseline)
 		}
 	}
