@@ -46,11 +46,13 @@ func BenchmarkTickNothingDue(b *testing.B) {
 
 // BenchmarkTickActivate is one tick activating 1,000 due credentials (one
 // per tenant) with the local activator; it reports activations per second.
+// The tick's context can be cancelled, as Run's is.
 func BenchmarkTickActivate(b *testing.B) {
 	const due = 1000
 	f := newFixture(b, nil, lifecycle.Config{})
 	f.tick(b)
-	ctx := context.Background()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	round := 0
 	var activated int
 	var elapsed time.Duration

@@ -121,6 +121,60 @@ func dueRows(tb testing.TB, st *store.Store, n int, now time.Time) {
 	}
 }
 
+// A batch of claims holds exactly where each row is still as its claim
+// read it: a stale due time, a wrong status or an unknown id holds
+// nothing and changes nothing, a claim listed twice holds once, and the
+// claims that hold come back in the order asked, each row moved on to its
+// own lease with the attempt counted and a fresh token.
+func TestClaimDueHoldsOnlyWhereTheRowIsAsClaimed(t *testing.T) {
+	st, _, _ := openPlanStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	dueRows(t, st, 4, now)
+	due, err := st.DueCredentials(ctx, now, 10)
+	if err != nil || len(due) != 4 {
+		t.Fatalf("due: %d, %v", len(due), err)
+	}
+	claim := func(c lifecycle.Credential, until time.Duration) lifecycle.Claim {
+		return lifecycle.Claim{CredentialID: c.ID, Status: c.Status, DueAt: c.DueAt, Until: now.Add(until)}
+	}
+	stale := claim(due[1], time.Minute)
+	stale.DueAt = stale.DueAt.Add(-time.Second)
+	wrongStatus := claim(due[2], time.Minute)
+	wrongStatus.Status = lifecycle.Activated
+	unknown := claim(due[0], time.Minute)
+	unknown.CredentialID = due[3].ID + 1000
+	claims := []lifecycle.Claim{claim(due[3], 3*time.Minute), stale, wrongStatus, unknown, claim(due[0], 2*time.Minute), claim(due[3], 3*time.Minute)}
+	won, err := st.ClaimDue(ctx, claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(won) != 2 || won[0].CredentialID != due[3].ID || won[1].CredentialID != due[0].ID || won[0].Token == 0 || won[1].Token == 0 {
+		t.Fatalf("won %+v; want credentials %d then %d, each with a token", won, due[3].ID, due[0].ID)
+	}
+	row := func(id int64) (dueAt int64, attempts, claimNo int64) {
+		t.Helper()
+		if err := st.DB.QueryRow(`SELECT due_at, attempts, claim FROM credentials WHERE id = $1`, id).Scan(&dueAt, &attempts, &claimNo); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	for _, w := range won {
+		d, a, c := row(w.CredentialID)
+		if d != w.Until.UnixNano() || a != 1 || c != w.Token {
+			t.Errorf("claimed credential %d: due_at %d, attempts %d, claim %d; want %d, 1, %d", w.CredentialID, d, a, c, w.Until.UnixNano(), w.Token)
+		}
+	}
+	for _, c := range due[1:3] {
+		if d, a, n := row(c.ID); d != c.DueAt.UnixNano() || a != 0 || n != 0 {
+			t.Errorf("unclaimed credential %d changed: due_at %d, attempts %d, claim %d", c.ID, d, a, n)
+		}
+	}
+	if again, err := st.ClaimDue(ctx, claims[:1]); err != nil || len(again) != 0 {
+		t.Fatalf("the same claim again, after the row moved on: %+v, %v; want none", again, err)
+	}
+}
+
 // Three schedulers (three stores on one database) claiming 300 due rows
 // at once take each row exactly once.
 func TestSchedulersOnOneDatabaseClaimEachDueRowOnce(t *testing.T) {

@@ -350,36 +350,79 @@ func (s *Store) DueCredentials(ctx context.Context, now time.Time, limit int) ([
 	return out, rows.Err()
 }
 
-// ClaimDue moves each claimed row's due time forward, counts the attempt
-// and gives the row its next claim number, in one transaction; it returns
-// the claims that held, with their tokens.
+// ClaimDue moves each claimed row's due time on to the claim's Until,
+// counts the attempt and gives the row its next claim number, all in one
+// statement; it returns the claims that held, in the order asked, with
+// their tokens. A claim holds where the row is still in the status and at
+// the due time the claim read; a claim listed twice holds once.
 func (s *Store) ClaimDue(ctx context.Context, claims []lifecycle.Claim) ([]lifecycle.Claim, error) {
+	if len(claims) == 0 {
+		return nil, nil
+	}
+	var rows *sql.Rows
+	var err error
 	if s.pg {
-		return s.claimDuePG(ctx, claims)
+		rows, err = s.DB.QueryContext(ctx, pgClaimDueQuery, pgClaimArgs(claims)...)
+	} else {
+		rows, err = s.stmts.claimDue.QueryContext(ctx, claimsJSON(claims))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: claim due credentials: %w", err)
+	}
+	defer rows.Close()
+	tokens := map[int64]int64{}
+	for rows.Next() {
+		var id, token int64
+		if err := rows.Scan(&id, &token); err != nil {
+			return nil, fmt.Errorf("store: claim due credentials: %w", err)
+		}
+		tokens[id] = token
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: claim due credentials: %w", err)
 	}
 	var won []lifecycle.Claim
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
-		won = won[:0]
-		stmt := tx.StmtContext(ctx, s.stmts.claimDue)
-		for _, c := range claims {
-			err := stmt.QueryRowContext(ctx, c.Until.UnixNano(), c.CredentialID, string(c.Status), c.DueAt.UnixNano()).Scan(&c.Token)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("store: claim credential %d: %w", c.CredentialID, err)
-			}
+	for _, c := range claims {
+		if token, ok := tokens[c.CredentialID]; ok {
+			c.Token = token
 			won = append(won, c)
+			delete(tokens, c.CredentialID) // a claim listed twice holds once
 		}
-		return nil
-	})
-	return won, err
+	}
+	return won, nil
 }
 
-// claimDueQuery takes one due credential's claim (SQLite; PostgreSQL
-// claims a batch in one statement, claimDuePG).
-const claimDueQuery = `UPDATE credentials SET due_at = $1, attempts = attempts + 1, claim = claim + 1
-	WHERE id = $2 AND status = $3 AND due_at = $4 RETURNING claim`
+// claimDueQuery claims a batch on SQLite: $1 is the claims as a JSON array
+// of [id, status, due, until] (claimsJSON), walked by json_each, each
+// element finding its row by primary key. UPDATE … FROM changes a row at
+// most once however many elements match it.
+const claimDueQuery = `UPDATE credentials SET due_at = c.value ->> 3, attempts = attempts + 1, claim = claim + 1
+	FROM json_each($1) AS c
+	WHERE credentials.id = c.value ->> 0 AND credentials.status = c.value ->> 1 AND credentials.due_at = c.value ->> 2
+	RETURNING credentials.id, credentials.claim`
+
+// claimsJSON is claimDueQuery's parameter. Statuses are column names
+// (lower-case letters and underscores), which need no escaping beyond
+// what strconv.AppendQuote does, the same in JSON.
+func claimsJSON(claims []lifecycle.Claim) string {
+	b := make([]byte, 0, 64*len(claims))
+	b = append(b, '[')
+	for i, c := range claims {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendInt(b, c.CredentialID, 10)
+		b = append(b, ',')
+		b = strconv.AppendQuote(b, string(c.Status))
+		b = append(b, ',')
+		b = strconv.AppendInt(b, c.DueAt.UnixNano(), 10)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, c.Until.UnixNano(), 10)
+		b = append(b, ']')
+	}
+	return string(append(b, ']'))
+}
 
 // RenewClaims moves each claim's lease on to its Until, in one
 // transaction, where the row still carries the claim's token and status;

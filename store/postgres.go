@@ -240,11 +240,8 @@ func (s *Store) dialect(sqlite, postgres string) string {
 	return sqlite
 }
 
-// claimDuePG is ClaimDue on PostgreSQL: one statement for the batch.
-func (s *Store) claimDuePG(ctx context.Context, claims []lifecycle.Claim) ([]lifecycle.Claim, error) {
-	if len(claims) == 0 {
-		return nil, nil
-	}
+// pgClaimArgs are pgClaimDueQuery's parameters: the claims as four arrays.
+func pgClaimArgs(claims []lifecycle.Claim) []any {
 	ids := make([]int64, len(claims))
 	statuses := make([]string, len(claims))
 	dues := make([]int64, len(claims))
@@ -252,30 +249,5 @@ func (s *Store) claimDuePG(ctx context.Context, claims []lifecycle.Claim) ([]lif
 	for i, c := range claims {
 		ids[i], statuses[i], dues[i], untils[i] = c.CredentialID, string(c.Status), c.DueAt.UnixNano(), c.Until.UnixNano()
 	}
-	rows, err := s.DB.QueryContext(ctx, pgClaimDueQuery, ids, statuses, dues, untils)
-	if err != nil {
-		return nil, fmt.Errorf("store: claim due credentials: %w", err)
-	}
-	defer rows.Close()
-	tokens := map[int64]int64{}
-	for rows.Next() {
-		var id, token int64
-		if err := rows.Scan(&id, &token); err != nil {
-			return nil, fmt.Errorf("store: claim due credentials: %w", err)
-		}
-		tokens[id] = token
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: claim due credentials: %w", err)
-	}
-	// In the order asked, as on SQLite.
-	var won []lifecycle.Claim
-	for _, c := range claims {
-		if token, ok := tokens[c.CredentialID]; ok {
-			c.Token = token
-			won = append(won, c)
-			delete(tokens, c.CredentialID) // a claim listed twice holds once
-		}
-	}
-	return won, nil
+	return []any{ids, statuses, dues, untils}
 }

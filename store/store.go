@@ -95,7 +95,7 @@ func (s *Store) prepare(ctx context.Context, partly bool) error {
 		{s.DB, &s.stmts.transition, s.dialect(transitionQuery, pgTransitionQuery)},
 		{s.DB, &s.stmts.transitionAudit, s.dialect(transitionAuditQuery, "")}, // PostgreSQL's transition writes it
 		{s.DB, &s.stmts.insertAudit, insertAuditQuery},
-		{s.DB, &s.stmts.claimDue, s.dialect(claimDueQuery, "")}, // PostgreSQL's claims are one statement
+		{s.DB, &s.stmts.claimDue, s.dialect(claimDueQuery, "")}, // on PostgreSQL pgx prepares and caches pgClaimDueQuery itself
 		{s.DB, &s.stmts.insertToken, insertTokenQuery},
 		{s.DB, &s.stmts.deleteExpiredTokens, deleteExpiredTokensQuery},
 	} {
