@@ -331,3 +331,17 @@ func TestCachedCurrentCredentialShowsTheLastUseWritten(t *testing.T) {
 		t.Fatalf("database holds %v, want %v", db.LastUsedAt, used)
 	}
 }
+
+// The change counter is read without watching the context, but a request
+// whose context has ended gets its error, not the counter.
+func TestChangeCounterRefusesAnEndedContext(t *testing.T) {
+	st := openSQLite(t) // PostgreSQL has no counter to read
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := st.ChangeCounter(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if n, err := st.ChangeCounter(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ChangeCounter after cancel = %d, %v; want context.Canceled", n, err)
+	}
+}
