@@ -123,9 +123,11 @@ func dueRows(tb testing.TB, st *store.Store, n int, now time.Time) {
 
 // A batch of claims holds exactly where each row is still as its claim
 // read it: a stale due time, a wrong status or an unknown id holds
-// nothing and changes nothing, a claim listed twice holds once, and the
-// claims that hold come back in the order asked, each row moved on to its
-// own lease with the attempt counted and a fresh token.
+// nothing and changes nothing; only the first claim listed for a
+// credential is tried (a later, good one for the stale row holds nothing,
+// and a repeat counts no second attempt); the claims that hold come back
+// in the order asked, each row moved on to its own lease with the attempt
+// counted and a fresh token.
 func TestClaimDueHoldsOnlyWhereTheRowIsAsClaimed(t *testing.T) {
 	st, _, _ := openPlanStore(t)
 	ctx := context.Background()
@@ -144,7 +146,8 @@ func TestClaimDueHoldsOnlyWhereTheRowIsAsClaimed(t *testing.T) {
 	wrongStatus.Status = lifecycle.Activated
 	unknown := claim(due[0], time.Minute)
 	unknown.CredentialID = due[3].ID + 1000
-	claims := []lifecycle.Claim{claim(due[3], 3*time.Minute), stale, wrongStatus, unknown, claim(due[0], 2*time.Minute), claim(due[3], 3*time.Minute)}
+	claims := []lifecycle.Claim{claim(due[3], 3*time.Minute), stale, wrongStatus, unknown, claim(due[0], 2*time.Minute),
+		claim(due[3], 3*time.Minute), claim(due[1], time.Minute)}
 	won, err := st.ClaimDue(ctx, claims)
 	if err != nil {
 		t.Fatal(err)
@@ -172,6 +175,32 @@ func TestClaimDueHoldsOnlyWhereTheRowIsAsClaimed(t *testing.T) {
 	}
 	if again, err := st.ClaimDue(ctx, claims[:1]); err != nil || len(again) != 0 {
 		t.Fatalf("the same claim again, after the row moved on: %+v, %v; want none", again, err)
+	}
+}
+
+// A batch of claims under an ended context, or naming a status that does
+// not exist, is refused whole before anything is written.
+func TestClaimDueRefusesAnEndedContextAndAnUnknownStatus(t *testing.T) {
+	st, _, _ := openPlanStore(t)
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	dueRows(t, st, 2, now)
+	due, err := st.DueCredentials(context.Background(), now, 10)
+	if err != nil || len(due) != 2 {
+		t.Fatalf("due: %d, %v", len(due), err)
+	}
+	good := lifecycle.Claim{CredentialID: due[0].ID, Status: due[0].Status, DueAt: due[0].DueAt, Until: now.Add(time.Minute)}
+	odd := lifecycle.Claim{CredentialID: due[1].ID, Status: "Pending Activation", DueAt: due[1].DueAt, Until: now.Add(time.Minute)}
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	if won, err := st.ClaimDue(ended, []lifecycle.Claim{good}); !errors.Is(err, context.Canceled) || len(won) != 0 {
+		t.Fatalf("under an ended context: %+v, %v; want context.Canceled", won, err)
+	}
+	if won, err := st.ClaimDue(context.Background(), []lifecycle.Claim{good, odd}); err == nil || len(won) != 0 {
+		t.Fatalf("with an unknown status: %+v, %v; want an error", won, err)
+	}
+	var attempts int
+	if err := st.DB.QueryRow(`SELECT coalesce(sum(attempts), 0) FROM credentials`).Scan(&attempts); err != nil || attempts != 0 {
+		t.Fatalf("attempts after the refusals: %d, %v; want 0", attempts, err)
 	}
 }
 

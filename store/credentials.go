@@ -354,11 +354,29 @@ func (s *Store) DueCredentials(ctx context.Context, now time.Time, limit int) ([
 // counts the attempt and gives the row its next claim number, all in one
 // statement; it returns the claims that held, in the order asked, with
 // their tokens. A claim holds where the row is still in the status and at
-// the due time the claim read; a claim listed twice holds once.
+// the due time the claim read. Only the first claim listed for a
+// credential is tried.
+//
+// An ended context is refused before the statement. The statement itself
+// runs to its end whatever the context does: its changes are made on its
+// first step, so a context ending while the claimed rows are read would
+// leave rows claimed that the caller never hears of.
 func (s *Store) ClaimDue(ctx context.Context, claims []lifecycle.Claim) ([]lifecycle.Claim, error) {
+	claims = firstClaims(claims)
 	if len(claims) == 0 {
 		return nil, nil
 	}
+	for _, c := range claims {
+		// Every status is lower-case letters and underscores, which
+		// claimsJSON writes as they are.
+		if st := string(c.Status); st == "" || strings.Trim(st, "abcdefghijklmnopqrstuvwxyz_") != "" {
+			return nil, fmt.Errorf("store: claim of credential %d: no such status %q", c.CredentialID, st)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: claim due credentials: %w", err)
+	}
+	ctx = context.WithoutCancel(ctx)
 	var rows *sql.Rows
 	var err error
 	if s.pg {
@@ -386,24 +404,36 @@ func (s *Store) ClaimDue(ctx context.Context, claims []lifecycle.Claim) ([]lifec
 		if token, ok := tokens[c.CredentialID]; ok {
 			c.Token = token
 			won = append(won, c)
-			delete(tokens, c.CredentialID) // a claim listed twice holds once
 		}
 	}
 	return won, nil
 }
 
+// firstClaims is claims without the later ones for a credential already
+// listed, in order.
+func firstClaims(claims []lifecycle.Claim) []lifecycle.Claim {
+	seen := make(map[int64]bool, len(claims))
+	out := claims[:0:0]
+	for _, c := range claims {
+		if !seen[c.CredentialID] {
+			seen[c.CredentialID] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // claimDueQuery claims a batch on SQLite: $1 is the claims as a JSON array
 // of [id, status, due, until] (claimsJSON), walked by json_each, each
-// element finding its row by primary key. UPDATE … FROM changes a row at
-// most once however many elements match it.
+// element finding its row by primary key.
 const claimDueQuery = `UPDATE credentials SET due_at = c.value ->> 3, attempts = attempts + 1, claim = claim + 1
 	FROM json_each($1) AS c
 	WHERE credentials.id = c.value ->> 0 AND credentials.status = c.value ->> 1 AND credentials.due_at = c.value ->> 2
 	RETURNING credentials.id, credentials.claim`
 
-// claimsJSON is claimDueQuery's parameter. Statuses are column names
-// (lower-case letters and underscores), which need no escaping beyond
-// what strconv.AppendQuote does, the same in JSON.
+// claimsJSON is claimDueQuery's parameter. Statuses are written between
+// quotes as they are: ClaimDue has checked that each is lower-case letters
+// and underscores, which need no escaping.
 func claimsJSON(claims []lifecycle.Claim) string {
 	b := make([]byte, 0, 64*len(claims))
 	b = append(b, '[')
@@ -413,9 +443,9 @@ func claimsJSON(claims []lifecycle.Claim) string {
 		}
 		b = append(b, '[')
 		b = strconv.AppendInt(b, c.CredentialID, 10)
-		b = append(b, ',')
-		b = strconv.AppendQuote(b, string(c.Status))
-		b = append(b, ',')
+		b = append(b, ',', '"')
+		b = append(b, string(c.Status)...)
+		b = append(b, '"', ',')
 		b = strconv.AppendInt(b, c.DueAt.UnixNano(), 10)
 		b = append(b, ',')
 		b = strconv.AppendInt(b, c.Until.UnixNano(), 10)

@@ -368,11 +368,14 @@ const planLinesBetween = `SELECT line FROM plan_rows WHERE id > $1 AND id <= $2 
 // planLinesBetween appends the plan's lines with ids in (after, last] to
 // buf, each with its line end, and counts them.
 //
-// The block's query runs without the context's cancellation: the SQLite
-// driver watches a cancellable context on every row it steps, about a
-// twentieth of a served export (BenchmarkEachPlanChunk). The walk still
-// stops within a block of the context ending, a few milliseconds, since
-// planBlockEnd, before every block, keeps the context.
+// The block's query runs without the context's cancellation (or
+// deadline): the SQLite driver watches a cancellable context on every row
+// it steps, about a twentieth of a served export (BenchmarkEachPlanChunk).
+// The walk still stops within a block of the context ending, since
+// planBlockEnd, before every block, keeps the context. A block is
+// lineChunk rows, a few milliseconds, as one import writes a plan's rows
+// with consecutive ids; rows of other plans inside the range (a database
+// written by other means) lengthen it by their number.
 func (s *Store) planLinesBetween(ctx context.Context, planID, after, last int64, buf []byte) ([]byte, int, error) {
 	rows, err := s.read.QueryContext(context.WithoutCancel(ctx), planLinesBetween, after, last, planID)
 	if err != nil {

@@ -71,10 +71,13 @@ const changeCounterQuery = `SELECT value FROM change_counter WHERE id = 1`
 // database.
 //
 // Every cached request reads it first. An ended context is refused before
-// the read; the read itself, one row by primary key in a WAL snapshot
-// (which never waits for a writer), runs without the context, since the
-// SQLite driver spends two goroutines and a progress handler on watching a
-// cancellable one: about a twentieth of a request to GET /api/v1/plans.
+// the read; the read itself runs without the context, since the SQLite
+// driver spends two goroutines and a progress handler on watching a
+// cancellable one (about a twentieth of a request to GET /api/v1/plans).
+// It is one row by primary key in a WAL snapshot, which does not wait for
+// writers: what it may wait for, uncancelled, is a free reader connection
+// (the others' reads are as short) or, rarely, SQLite's busy timeout while
+// another connection recovers the WAL.
 func (s *Store) ChangeCounter(ctx context.Context) (int64, error) {
 	if s.cache.off {
 		return 0, nil
