@@ -130,16 +130,9 @@ func (s *Service) generate(ctx context.Context, tenantID int64, actor string, re
 	if err := s.checkNewRequest(ctx, tenantID, request); err != nil {
 		return NewKeys{}, err
 	}
-	cur, err := s.Current(ctx, tenantID)
+	_, tr, err := s.available(ctx, tenantID, OnGenerate, "Generate")
 	if err != nil {
 		return NewKeys{}, err
-	}
-	tr, ok := cur.Status.On(OnGenerate)
-	if !ok {
-		return NewKeys{}, refused(fmt.Sprintf("Generate is not available while the status is %s.", cur.Status.Label()))
-	}
-	if s.afterCheck != nil {
-		s.afterCheck(OnGenerate)
 	}
 	access, secret := NewAccessKey(), NewSecretKey()
 	c := tr.newCredential(tenantID, s.now().UTC(), s.cfg)
@@ -158,6 +151,24 @@ func (s *Service) generate(ctx context.Context, tenantID int64, actor string, re
 		return NewKeys{}, err
 	}
 	return NewKeys{Credential: c, AccessKey: access, SecretKey: secret}, nil
+}
+
+// available is the tenant's current credential and the transition the
+// user's action (t, named button) makes of it; refused, naming the
+// status, where the status does not offer the action.
+func (s *Service) available(ctx context.Context, tenantID int64, t Trigger, button string) (Current, Transition, error) {
+	cur, err := s.Current(ctx, tenantID)
+	if err != nil {
+		return Current{}, Transition{}, err
+	}
+	tr, ok := cur.Status.On(t)
+	if !ok {
+		return Current{}, Transition{}, refused(fmt.Sprintf("%s is not available while the status is %s.", button, cur.Status.Label()))
+	}
+	if s.afterCheck != nil {
+		s.afterCheck(t)
+	}
+	return cur, tr, nil
 }
 
 // checkNewRequest answers ErrAlreadyGenerated when the Generate request
@@ -181,16 +192,9 @@ func (s *Service) checkNewRequest(ctx context.Context, tenantID int64, request [
 // the credential is still in a status Deactivate applies to: one that
 // changed meanwhile (activated, say) is deactivated all the same.
 func (s *Service) Deactivate(ctx context.Context, tenantID int64, actor string) (Credential, error) {
-	cur, err := s.Current(ctx, tenantID)
+	cur, tr, err := s.available(ctx, tenantID, OnDeactivate, "Deactivate")
 	if err != nil {
 		return Credential{}, err
-	}
-	tr, ok := cur.Status.On(OnDeactivate)
-	if !ok {
-		return Credential{}, refused(fmt.Sprintf("Deactivate is not available while the status is %s.", cur.Status.Label()))
-	}
-	if s.afterCheck != nil {
-		s.afterCheck(OnDeactivate)
 	}
 	now := s.now().UTC()
 	_, err = s.store.ApplyTransitions(ctx, []CredentialWrite{

@@ -74,10 +74,7 @@ func (s *Store) InsertCredential(ctx context.Context, c lifecycle.Credential, ac
 			c.TenantID, string(c.Status), c.AccessKey, c.SecretHash, c.AccessLast4, c.SecretLast4,
 			c.CreatedAt.UnixNano(), c.CreatedAt.UnixNano(), toNull(c.DueAt), toNull(c.DeadlineAt), string(c.PendingAction), request).Scan(&c.ID)
 		if err != nil {
-			if IsConstraint(err) {
-				return fmt.Errorf("store: tenant %d already has live credentials: %w", c.TenantID, lifecycle.ErrConflict)
-			}
-			return fmt.Errorf("store: insert credential: %w", err)
+			return writeErr(err, "insert credential", fmt.Sprintf("tenant %d already has live credentials", c.TenantID))
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET current_credential_id = $1 WHERE id = $2`, c.ID, c.TenantID); err != nil {
 			return fmt.Errorf("store: set current credential: %w", err)

@@ -53,10 +53,7 @@ func (s *Store) ImportPlan(ctx context.Context, tenantID int64, name string, now
 		err = tx.QueryRowContext(ctx, `INSERT INTO plans (tenant_id, name, created_at) VALUES ($1, $2, $3) RETURNING id`,
 			tenantID, name, now.UnixNano()).Scan(&p.ID)
 		if err != nil {
-			if IsConstraint(err) {
-				return fmt.Errorf("store: plan %q already exists: %w", name, lifecycle.ErrConflict)
-			}
-			return fmt.Errorf("store: create plan: %w", err)
+			return writeErr(err, "create plan", fmt.Sprintf("plan %q already exists", name))
 		}
 		if s.pg {
 			err = copyPlanRows(ctx, conn, &p, next)

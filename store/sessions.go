@@ -14,10 +14,7 @@ func (s *Store) CreateSession(ctx context.Context, sess lifecycle.Session) error
 	_, err := s.DB.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4)`,
 		sess.IDHash, sess.UserID, sess.CreatedAt.UnixNano(), sess.LastSeenAt.UnixNano())
 	if err != nil {
-		if IsConstraint(err) {
-			return fmt.Errorf("store: create session: %w", lifecycle.ErrConflict)
-		}
-		return fmt.Errorf("store: create session: %w", err)
+		return writeErr(err, "create session", "create session")
 	}
 	return nil
 }

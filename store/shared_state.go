@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"esp/lifecycle"
 )
 
 // What several replicas of the server on one PostgreSQL database must
@@ -41,10 +39,7 @@ func (s *Store) SessionKeys(ctx context.Context, candidate SessionKeys) (Session
 	// the select, a statement later, sees whichever was committed.
 	if _, err := s.DB.ExecContext(ctx, `INSERT INTO session_keys (id, hash_key, block_key, csrf_key)
 		VALUES (1, $1, $2, $3) ON CONFLICT (id) DO NOTHING`, candidate.Hash, candidate.Block, candidate.CSRF); err != nil {
-		if IsConstraint(err) {
-			return SessionKeys{}, fmt.Errorf("store: keep session keys: %w", lifecycle.ErrConflict)
-		}
-		return SessionKeys{}, fmt.Errorf("store: keep session keys: %w", err)
+		return SessionKeys{}, writeErr(err, "keep session keys", "keep session keys")
 	}
 	var k SessionKeys
 	err := s.DB.QueryRowContext(ctx, `SELECT hash_key, block_key, csrf_key FROM session_keys WHERE id = 1`).

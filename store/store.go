@@ -21,6 +21,8 @@ import (
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"esp/lifecycle"
 )
 
 //go:embed migrations/*.sql
@@ -378,6 +380,16 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
+}
+
+// writeErr is a failed write's error as the store returns it: a
+// constraint violation is ErrConflict, described by conflict; any other
+// error is wrapped with what was being written.
+func writeErr(err error, what, conflict string) error {
+	if IsConstraint(err) {
+		return fmt.Errorf("store: %s: %w", conflict, lifecycle.ErrConflict)
+	}
+	return fmt.Errorf("store: %s: %w", what, err)
 }
 
 // IsConstraint reports whether err is a UNIQUE, CHECK or foreign-key

@@ -17,10 +17,7 @@ func (s *Store) CreateTenant(ctx context.Context, name string, publicAPI bool, n
 	err := s.DB.QueryRowContext(ctx, `INSERT INTO tenants (name, public_api, created_at) VALUES ($1, $2, $3) RETURNING id`,
 		name, publicAPI, now.UnixNano()).Scan(&t.ID)
 	if err != nil {
-		if IsConstraint(err) {
-			return lifecycle.Tenant{}, fmt.Errorf("store: tenant %q already exists: %w", name, lifecycle.ErrConflict)
-		}
-		return lifecycle.Tenant{}, fmt.Errorf("store: create tenant: %w", err)
+		return lifecycle.Tenant{}, writeErr(err, "create tenant", fmt.Sprintf("tenant %q already exists", name))
 	}
 	return t, nil
 }
@@ -82,10 +79,7 @@ func (s *Store) CreateUser(ctx context.Context, tenantID int64, username, passwo
 	err := s.DB.QueryRowContext(ctx, `INSERT INTO users (tenant_id, username, password_hash, is_admin, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 		tenantID, username, passwordHash, admin, now.UnixNano()).Scan(&id)
 	if err != nil {
-		if IsConstraint(err) {
-			return lifecycle.User{}, fmt.Errorf("store: user %q already exists: %w", username, lifecycle.ErrConflict)
-		}
-		return lifecycle.User{}, fmt.Errorf("store: create user: %w", err)
+		return lifecycle.User{}, writeErr(err, "create user", fmt.Sprintf("user %q already exists", username))
 	}
 	return lifecycle.User{ID: id, TenantID: tenantID, Username: username, PasswordHash: passwordHash, IsAdmin: admin, CreatedAt: now}, nil
 }

@@ -35,10 +35,7 @@ func (s *Store) insertTokens(ctx context.Context, ts []lifecycle.Token) error {
 		for _, t := range ts {
 			_, err := stmt.ExecContext(ctx, t.Hash, t.CredentialID, t.TenantID, t.CreatedAt.UnixNano(), t.ExpiresAt.UnixNano())
 			if err != nil {
-				if IsConstraint(err) {
-					return fmt.Errorf("store: insert token: %w", lifecycle.ErrConflict)
-				}
-				return fmt.Errorf("store: insert token: %w", err)
+				return writeErr(err, "insert token", "insert token")
 			}
 		}
 		return nil

@@ -344,64 +344,44 @@ func exportFigures(ctx context.Context, o options, c *http.Client, srv *server, 
 	}
 
 	query := `SELECT line FROM ` + db.table("plan_rows") + ` WHERE plan_id = ` + strconv.FormatInt(plan, 10) + ` ORDER BY id`
-	if db.postgres() {
-		exportBaselinePostgres(ctx, &f4, db, tool, query, o.planRows)
-	} else {
-		exportBaselineSQLite(ctx, &f4, db, tool, query, o.planRows)
-	}
+	exportBaseline(ctx, &f4, db, tool, query, o.planRows)
 	return f4, f5
 }
 
-// exportBaselineSQLite is row 4's baseline on SQLite, the issue's: sqlite3
-// -csv selecting the same rows from the same file. Each row is stored as
-// its CSV line (migration 0005), so -csv prints it quoted; sqlite3 -list
-// of the same column prints exactly the bytes the export sends, and is
-// reported beside it in the note.
-func exportBaselineSQLite(ctx context.Context, f4 *Figure, d *database, sqlite3, query string, want int) {
-	db := filepath.Join(d.data, store.DBFile)
+// exportBaseline is row 4's baseline: the database's own tool printing
+// the same rows as CSV. On SQLite that is the issue's sqlite3 -csv over
+// the same file: each row is stored as its CSV line (migration 0005), so
+// -csv prints it quoted. On PostgreSQL it is psql's \copy of the same rows
+// TO STDOUT in CSV, which quotes each line the same way. Without the tool
+// the baseline is a bare database/sql scan. The note adds the tool's plain
+// output (sqlite3 -list, or \copy in the text format: exactly the bytes
+// the export sends, as the lines hold no tab or backslash) and the scan
+// loop, whose gap to the tool is the driver's, not the server's.
+func exportBaseline(ctx context.Context, f4 *Figure, d *database, tool, query string, want int) {
+	toolName, csvName, plainName, driver := "sqlite3", "sqlite3 -csv", "sqlite3 -list of the identical bytes", "modernc"
+	run := func(csv bool) (time.Duration, int64, error) {
+		mode := "-list"
+		if csv {
+			mode = "-csv"
+		}
+		return runSQLite3(ctx, tool, mode, filepath.Join(d.data, store.DBFile), query)
+	}
+	if d.postgres() {
+		toolName, csvName, plainName, driver = "psql", `psql \copy TO STDOUT csv`, `psql \copy TO STDOUT in the text format, the identical bytes`, "pgx"
+		run = func(csv bool) (time.Duration, int64, error) {
+			with := ""
+			if csv {
+				with = "WITH (FORMAT csv)"
+			}
+			return runPsqlCopyOut(ctx, d, tool, query, with)
+		}
+	}
 	var base time.Duration
 	var baseRows int64
 	var err error
-	if sqlite3 != "" {
-		f4.BaselineName = "sqlite3 -csv"
-		base, baseRows, err = runSQLite3(ctx, sqlite3, "-csv", db, query)
-		if err != nil {
-			f4.Failed = err.Error()
-		}
-	} else {
-		f4.BaselineName = "database/sql scan"
-		base, baseRows, err = scanBaseline(ctx, d, query)
-		if err != nil {
-			f4.Failed = err.Error()
-		}
-	}
-	recordBaseline(f4, base, baseRows, want)
-	if sqlite3 != "" && f4.Failed == "" {
-		if d, n, err := runSQLite3(ctx, sqlite3, "-list", db, query); err == nil && n > 0 {
-			r := float64(n) / d.Seconds()
-			f4.Note += fmt.Sprintf("; sqlite3 -list of the identical bytes: %.0f rows/s (export %.2f× that)", r, f4.Value/r)
-		}
-		// What the Go driver alone can do, for the note: the gap between
-		// this and sqlite3 is the driver's, not the server's.
-		if t, n, err := scanBaseline(ctx, d, query); err == nil && n > 0 {
-			r := float64(n) / t.Seconds()
-			f4.Note += fmt.Sprintf("; a bare database/sql scan loop (modernc) of the same rows: %.0f rows/s (%.2f× sqlite3)", r, r/f4.Baseline)
-		}
-	}
-}
-
-// exportBaselinePostgres is row 4's baseline on PostgreSQL, its own tool
-// in the role sqlite3 -csv has on SQLite: psql's \copy of the same rows
-// TO STDOUT in CSV, which quotes each stored line as sqlite3 -csv does.
-// The text format prints exactly the bytes the export sends (the lines
-// hold no tab or backslash), and is reported beside it in the note.
-func exportBaselinePostgres(ctx context.Context, f4 *Figure, d *database, psql, query string, want int) {
-	var base time.Duration
-	var baseRows int64
-	var err error
-	if psql != "" {
-		f4.BaselineName = `psql \copy TO STDOUT csv`
-		base, baseRows, err = runPsqlCopyOut(ctx, d, psql, query, "WITH (FORMAT csv)")
+	if tool != "" {
+		f4.BaselineName = csvName
+		base, baseRows, err = run(true)
 	} else {
 		f4.BaselineName = "database/sql scan"
 		base, baseRows, err = scanBaseline(ctx, d, query)
@@ -410,15 +390,16 @@ func exportBaselinePostgres(ctx context.Context, f4 *Figure, d *database, psql, 
 		f4.Failed = err.Error()
 	}
 	recordBaseline(f4, base, baseRows, want)
-	if psql != "" && f4.Failed == "" {
-		if t, n, err := runPsqlCopyOut(ctx, d, psql, query, ""); err == nil && n > 0 {
-			r := float64(n) / t.Seconds()
-			f4.Note += fmt.Sprintf("; psql \\copy TO STDOUT in the text format, the identical bytes: %.0f rows/s (export %.2f× that)", r, f4.Value/r)
-		}
-		if t, n, err := scanBaseline(ctx, d, query); err == nil && n > 0 {
-			r := float64(n) / t.Seconds()
-			f4.Note += fmt.Sprintf("; a bare database/sql scan loop (pgx) of the same rows: %.0f rows/s (%.2f× psql)", r, r/f4.Baseline)
-		}
+	if tool == "" || f4.Failed != "" {
+		return
+	}
+	if t, n, err := run(false); err == nil && n > 0 {
+		r := float64(n) / t.Seconds()
+		f4.Note += fmt.Sprintf("; %s: %.0f rows/s (export %.2f× that)", plainName, r, f4.Value/r)
+	}
+	if t, n, err := scanBaseline(ctx, d, query); err == nil && n > 0 {
+		r := float64(n) / t.Seconds()
+		f4.Note += fmt.Sprintf("; a bare database/sql scan loop (%s) of the same rows: %.0f rows/s (%.2f× %s)", driver, r, r/f4.Baseline, toolName)
 	}
 }
 
@@ -506,25 +487,11 @@ func importBaselineSQLite(ctx context.Context, f *Figure, db *database, sqlite3,
 			f.Failed = fmt.Sprintf("sqlite3 .import loaded %q rows (%v)", bytes.TrimSpace(n), err)
 			return
 		}
-	} else {
-		f.BaselineName = "database/sql insert"
-		t0 := time.Now()
-		if err := importBaseline(ctx, db, baseDB, "", csvPath); err != nil {
-			f.Failed = err.Error()
-			return
-		}
-		base = time.Since(t0)
 	}
-	f.Baseline = float64(want) / base.Seconds()
-	f.Note += "; baseline " + base.Round(time.Millisecond).String()
-	if sqlite3 != "" {
-		// What the Go driver alone can do, for the note.
-		t0 := time.Now()
-		if err := importBaseline(ctx, db, filepath.Join(tmp, "baseline-import-go.db"), "", csvPath); err == nil {
-			r := float64(want) / time.Since(t0).Seconds()
-			f.Note += fmt.Sprintf("; a bare database/sql import (encoding/csv, 64-row INSERTs, no checks, no index; modernc) of the same file: %.0f rows/s (%.2f× sqlite3)", r, r/f.Baseline)
-		}
-	}
+	// Without sqlite3, the Go loop is the baseline; with it, a note.
+	goImportBaseline(f, sqlite3 != "", base, want, "modernc", "sqlite3",
+		func() error { return importBaseline(ctx, db, baseDB, "", csvPath) },
+		func() error { return importBaseline(ctx, db, filepath.Join(tmp, "baseline-import-go.db"), "", csvPath) })
 }
 
 // importBaselinePostgres is row 6's baseline on PostgreSQL: psql's \copy
@@ -552,10 +519,22 @@ func importBaselinePostgres(ctx context.Context, f *Figure, db *database, psql, 
 			f.Failed = fmt.Sprintf("psql \\copy FROM loaded %d rows (%v)", n, err)
 			return
 		}
-	} else {
+	}
+	goImportBaseline(f, psql != "", base, want, "pgx", "psql",
+		func() error { return importBaseline(ctx, db, "", table, csvPath) },
+		func() error { return importBaseline(ctx, db, "", goTable, csvPath) })
+}
+
+// goImportBaseline finishes row 6's baseline: when the database's own tool
+// ran (haveTool, taking base), the bare database/sql import (asNote) goes
+// into the note beside it; without the tool, that import (asBaseline) is
+// the baseline.
+func goImportBaseline(f *Figure, haveTool bool, base time.Duration, want int,
+	driver, tool string, asBaseline, asNote func() error) {
+	if !haveTool {
 		f.BaselineName = "database/sql insert"
 		t0 := time.Now()
-		if err := importBaseline(ctx, db, "", table, csvPath); err != nil {
+		if err := asBaseline(); err != nil {
 			f.Failed = err.Error()
 			return
 		}
@@ -563,12 +542,11 @@ func importBaselinePostgres(ctx context.Context, f *Figure, db *database, psql, 
 	}
 	f.Baseline = float64(want) / base.Seconds()
 	f.Note += "; baseline " + base.Round(time.Millisecond).String()
-	if psql != "" {
-		// What database/sql alone can do, for the note.
+	if haveTool {
 		t0 := time.Now()
-		if err := importBaseline(ctx, db, "", goTable, csvPath); err == nil {
+		if err := asNote(); err == nil {
 			r := float64(want) / time.Since(t0).Seconds()
-			f.Note += fmt.Sprintf("; a bare database/sql import (encoding/csv, 64-row INSERTs, no checks, no index; pgx) of the same file: %.0f rows/s (%.2f× psql)", r, r/f.Baseline)
+			f.Note += fmt.Sprintf("; a bare database/sql import (encoding/csv, 64-row INSERTs, no checks, no index; %s) of the same file: %.0f rows/s (%.2f× %s)", driver, r, r/f.Baseline, tool)
 		}
 	}
 }
@@ -685,6 +663,18 @@ func explainDue(ctx context.Context, st *store.Store) ([]string, bool, error) {
 		return explainDuePostgres(ctx, st)
 	}
 	rows, err := st.DB.QueryContext(ctx, `EXPLAIN QUERY PLAN `+dueQuery, time.Now().UnixNano(), 1000)
+	return planLines(rows, err, func(rows *sql.Rows) (string, error) {
+		var id, parent, unused int
+		var detail string
+		err := rows.Scan(&id, &parent, &unused, &detail)
+		return detail, err
+	}, "USING INDEX", "USING COVERING INDEX")
+}
+
+// planLines reads an EXPLAIN's answer (rows, or the error of its query),
+// a line a row as line reads it, and says whether a line names one of the
+// index scans.
+func planLines(rows *sql.Rows, err error, line func(*sql.Rows) (string, error), index ...string) ([]string, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("explain: %w", err)
 	}
@@ -692,14 +682,13 @@ func explainDue(ctx context.Context, st *store.Store) ([]string, bool, error) {
 	var lines []string
 	uses := false
 	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+		l, err := line(rows)
+		if err != nil {
 			return nil, false, err
 		}
-		lines = append(lines, detail)
-		if strings.Contains(detail, "USING INDEX") || strings.Contains(detail, "USING COVERING INDEX") {
-			uses = true
+		lines = append(lines, l)
+		for _, w := range index {
+			uses = uses || strings.Contains(l, w)
 		}
 	}
 	return lines, uses, rows.Err()
@@ -717,23 +706,11 @@ func explainDuePostgres(ctx context.Context, st *store.Store) ([]string, bool, e
 		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 	}) ([]string, bool, error) {
 		rows, err := q.QueryContext(ctx, `EXPLAIN `+dueQuery+` FOR UPDATE SKIP LOCKED`, time.Now().UnixNano(), 1000)
-		if err != nil {
-			return nil, false, fmt.Errorf("explain: %w", err)
-		}
-		defer rows.Close()
-		var lines []string
-		uses := false
-		for rows.Next() {
+		return planLines(rows, err, func(rows *sql.Rows) (string, error) {
 			var line string
-			if err := rows.Scan(&line); err != nil {
-				return nil, false, err
-			}
-			lines = append(lines, strings.TrimRight(line, " "))
-			if strings.Contains(line, "Index Scan") || strings.Contains(line, "Index Only Scan") {
-				uses = true
-			}
-		}
-		return lines, uses, rows.Err()
+			err := rows.Scan(&line)
+			return strings.TrimRight(line, " "), err
+		}, "Index Scan", "Index Only Scan")
 	}
 	lines, uses, err := explain(st.DB)
 	if err != nil || uses {

@@ -47,35 +47,37 @@ type Metrics struct {
 // scrape (so every process serving one database reports the same numbers).
 func New(reg prometheus.Registerer, creds CredentialCounter) *Metrics {
 	m := &Metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "esp_http_requests_total",
-			Help: "HTTP requests answered, by method, route pattern (unmatched for none) and status code."},
-			[]string{"method", "route", "code"}),
+		requests: counterVec("esp_http_requests_total",
+			"HTTP requests answered, by method, route pattern (unmatched for none) and status code.",
+			"method", "route", "code"),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "esp_http_request_duration_seconds",
 			Help:    "Time from a request's arrival to its answer, by method and route pattern.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}},
 			[]string{"method", "route"}),
-		logins: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "esp_logins_total",
-			Help: "Logins to the web admin, by outcome: success, wrong, limited, busy, expired, invalid, error."},
-			[]string{"outcome"}),
-		exchanges: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "esp_token_exchanges_total",
-			Help: "Exchanges of API keys for a token, by outcome: issued, rejected, forbidden, invalid, limited, error."},
-			[]string{"outcome"}),
-		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "esp_api_authentication_failures_total",
-			Help: "Failed authentications to the public API, by what was presented: keys (a token exchange) or token."},
-			[]string{"kind"}),
-		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "esp_rate_limit_refusals_total",
-			Help: "Requests refused by a per-address limit (429), by limit: login or api."},
-			[]string{"limit"}),
-		exportRows: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "esp_export_rows_total",
-			Help: "Plan rows sent by the API's export, by format."}, []string{"format"}),
-		exportBytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "esp_export_bytes_total",
-			Help: "Bytes sent by the API's export, by format."}, []string{"format"}),
+		logins: counterVec("esp_logins_total",
+			"Logins to the web admin, by outcome: success, wrong, limited, busy, expired, invalid, error.",
+			"outcome"),
+		exchanges: counterVec("esp_token_exchanges_total",
+			"Exchanges of API keys for a token, by outcome: issued, rejected, forbidden, invalid, limited, error.",
+			"outcome"),
+		authFailures: counterVec("esp_api_authentication_failures_total",
+			"Failed authentications to the public API, by what was presented: keys (a token exchange) or token.",
+			"kind"),
+		refusals: counterVec("esp_rate_limit_refusals_total",
+			"Requests refused by a per-address limit (429), by limit: login or api.",
+			"limit"),
+		exportRows: counterVec("esp_export_rows_total",
+			"Plan rows sent by the API's export, by format.",
+			"format"),
+		exportBytes: counterVec("esp_export_bytes_total",
+			"Bytes sent by the API's export, by format.",
+			"format"),
 		claimLateness: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "esp_scheduler_claim_lateness_seconds",
 			Help:    "How late due activator work was when the scheduler claimed it.",
 			Buckets: []float64{.1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600}}),
-		activatorCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "esp_activator_calls_total",
-			Help: "Activator calls, by action and result: succeeded, failed (for good), retried, abandoned (claim lost)."},
-			[]string{"action", "result"}),
+		activatorCalls: counterVec("esp_activator_calls_total",
+			"Activator calls, by action and result: succeeded, failed (for good), retried, abandoned (claim lost).",
+			"action", "result"),
 	}
 	reg.MustRegister(m.requests, m.duration, m.logins, m.exchanges, m.authFailures, m.refusals,
 		m.exportRows, m.exportBytes, m.claimLateness, m.activatorCalls,
@@ -95,6 +97,11 @@ func New(reg prometheus.Registerer, creds CredentialCounter) *Metrics {
 		}
 	}
 	return m
+}
+
+// counterVec is a counter named name, explained by help, with labels.
+func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 }
 
 // ObserveRequest counts one answered request and its time.
