@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -550,5 +551,15 @@ func TestEachPlanChunkHoldsNoConnectionWhileItsConsumerRuns(t *testing.T) {
 	}
 	if blocks < 3 || most > 8192 {
 		t.Fatalf("%d blocks of at most %d rows, want several of at most 8192", blocks, most)
+	}
+}
+
+// ClaimDue writes statuses into its JSON parameter unescaped: every status
+// is lower-case letters and underscores.
+func TestEveryStatusNeedsNoEscapingInAClaim(t *testing.T) {
+	for _, st := range lifecycle.Statuses {
+		if strings.Trim(string(st), "abcdefghijklmnopqrstuvwxyz_") != "" {
+			t.Errorf("status %q has a character claimsJSON would have to escape", st)
+		}
 	}
 }

@@ -364,10 +364,8 @@ func (s *Store) ClaimDue(ctx context.Context, claims []lifecycle.Claim) ([]lifec
 		return nil, nil
 	}
 	for _, c := range claims {
-		// Every status is lower-case letters and underscores, which
-		// claimsJSON writes as they are.
-		if st := string(c.Status); st == "" || strings.Trim(st, "abcdefghijklmnopqrstuvwxyz_") != "" {
-			return nil, fmt.Errorf("store: claim of credential %d: no such status %q", c.CredentialID, st)
+		if !c.Status.Valid() {
+			return nil, fmt.Errorf("store: claim of credential %d: no such status %q", c.CredentialID, c.Status)
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -429,8 +427,9 @@ const claimDueQuery = `UPDATE credentials SET due_at = c.value ->> 3, attempts =
 	RETURNING credentials.id, credentials.claim`
 
 // claimsJSON is claimDueQuery's parameter. Statuses are written between
-// quotes as they are: ClaimDue has checked that each is lower-case letters
-// and underscores, which need no escaping.
+// quotes as they are: ClaimDue has checked that each is one of the
+// lifecycle's, all lower-case letters and underscores, which need no
+// escaping.
 func claimsJSON(claims []lifecycle.Claim) string {
 	b := make([]byte, 0, 64*len(claims))
 	b = append(b, '[')
