@@ -97,10 +97,13 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) (TickResult, error)
 		if len(due) == 0 {
 			break
 		}
-		if err := s.work(ctx, now, at, due, &res); err != nil {
+		waiting, err := s.work(ctx, now, at, due, &res)
+		if err != nil {
 			return res, err
 		}
-		if len(due) < s.Batch {
+		// Credentials left waiting stay due: a batch of nothing else would
+		// be fetched again and again.
+		if len(due) < s.Batch || waiting == len(due) {
 			break
 		}
 	}
@@ -111,28 +114,36 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) (TickResult, error)
 // work handles one batch of due credentials: time-outs fail at once; the
 // rest go to the activator a few at a time, each group claimed just before
 // its calls so that no claim's lease runs out while it waits its turn.
-func (s *Scheduler) work(ctx context.Context, now time.Time, at func() time.Time, due []Credential, res *TickResult) error {
+// waiting counts the credentials left as they are, due still, for a later
+// tick.
+func (s *Scheduler) work(ctx context.Context, now time.Time, at func() time.Time, due []Credential, res *TickResult) (waiting int, err error) {
 	var timedOut []move
 	var live []Credential
 	for _, c := range due {
-		if !c.DeadlineAt.After(now) {
+		switch {
+		case c.DeadlineAt.Before(now):
+			// Pending for longer than its timeout: it has failed.
 			if m, ok := s.outcome(c, OnTimeout, now, "timed out"); ok {
 				timedOut = append(timedOut, m)
 			}
-			continue
+		case c.DeadlineAt.Equal(now):
+			// Pending for exactly its timeout: not yet failed, but with no
+			// time left for a call. The next tick times it out.
+			waiting++
+		default:
+			live = append(live, c)
 		}
-		live = append(live, c)
 	}
 	if err := s.apply(ctx, timedOut, res); err != nil {
-		return err
+		return waiting, err
 	}
 	group := max(s.Workers, 1) * 4
 	for i := 0; i < len(live) && ctx.Err() == nil; i += group {
 		if err := s.activateGroup(ctx, at(), live[i:min(i+group, len(live))], res); err != nil {
-			return err
+			return waiting, err
 		}
 	}
-	return nil
+	return waiting, nil
 }
 
 // activateGroup claims a group of due credentials, passes the claimed ones

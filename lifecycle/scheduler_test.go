@@ -258,6 +258,73 @@ func TestPendingDeactivationTimesOut(t *testing.T) {
 	}
 }
 
+// A pending status fails only when it has lasted longer than its timeout:
+// a tick at exactly the timeout leaves it pending, one a nanosecond later
+// fails it.
+func TestPendingStatusTimesOutOnlyAfterItsWholeTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		pending, fail lifecycle.Status
+		to            func(t *testing.T, f *fixture)
+	}{
+		{"activation", lifecycle.PendingActivation, lifecycle.ActivationFailed, func(t *testing.T, f *fixture) {
+			f.generate(t)
+		}},
+		{"deactivation", lifecycle.PendingDeactivation, lifecycle.DeactivationFailed, func(t *testing.T, f *fixture) {
+			f.toStatus(t, lifecycle.Activated)
+			f.deactivate(t)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, nil, lifecycle.Config{})
+			tc.to(t, f)
+			// A gateway that never answers well keeps the credential pending.
+			f.wire(failingActivator{}, lifecycle.Config{})
+			f.tick(t)
+			f.clock.Add(24*time.Hour - time.Minute)
+			f.tick(t)
+			f.clock.Add(time.Minute)
+			if r := f.tick(t); f.status(t) != tc.pending || r.Failed != 0 {
+				t.Fatalf("at exactly 24h: status=%s, failed=%d; want %s, 0", f.status(t), r.Failed, tc.pending)
+			}
+			f.clock.Add(time.Nanosecond)
+			if r := f.tick(t); f.status(t) != tc.fail || r.Failed != 1 {
+				t.Fatalf("at 24h and 1ns: status=%s, failed=%d; want %s, 1", f.status(t), r.Failed, tc.fail)
+			}
+		})
+	}
+}
+
+// fetchCounter is the scheduler's store, counting the fetches of due
+// credentials and refusing any after the first few.
+type fetchCounter struct {
+	lifecycle.SchedulerStore
+	fetches int
+}
+
+func (c *fetchCounter) DueCredentials(ctx context.Context, now time.Time, limit int) ([]lifecycle.Credential, error) {
+	if c.fetches++; c.fetches > 3 {
+		return nil, errors.New("due credentials fetched again and again")
+	}
+	return c.SchedulerStore.DueCredentials(ctx, now, limit)
+}
+
+// Credentials at exactly their deadline stay due, left for the next tick:
+// a full batch of them ends the tick instead of being fetched again.
+func TestTickEndsOnABatchOfCredentialsAtTheirDeadline(t *testing.T) {
+	f := newFixture(t, nil, lifecycle.Config{})
+	f.generate(t)
+	f.tenant, _ = f.accounts.AddTenant(context.Background(), "t"+lifecycle.NewAccessKey())
+	f.generate(t)
+	fetches := &fetchCounter{SchedulerStore: f.store}
+	sched := lifecycle.NewScheduler(fetches, failingActivator{}, lifecycle.Config{}, nil, f.clock.Now)
+	sched.Batch = 2
+	f.clock.Add(24 * time.Hour)
+	if _, err := sched.Tick(context.Background(), f.clock.Now()); err != nil || fetches.fetches != 1 {
+		t.Fatalf("tick: %v after %d fetches; want nil after 1", err, fetches.fetches)
+	}
+}
+
 func TestPermanentFailureFailsAtOnce(t *testing.T) {
 	f := newFixture(t, failingActivator{permanent: true}, lifecycle.Config{})
 	f.generate(t)
