@@ -179,6 +179,51 @@ func TestClaimDueHoldsOnlyWhereTheRowIsAsClaimed(t *testing.T) {
 	}
 }
 
+// A holder whose lease lapsed and whose credential another scheduler then
+// claimed cannot write its outcome: the write names the old holder's claim
+// token, which the row no longer carries (the newer claim's token is
+// larger). It is refused as a conflict and the row stays as the new holder
+// has it: still pending, with its lease, its token and no audit row.
+func TestOutcomeOfALapsedClaimIsRefusedAfterATakeover(t *testing.T) {
+	st, _, _ := openPlanStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	dueRows(t, st, 1, now)
+	due, err := st.DueCredentials(ctx, now, 10)
+	if err != nil || len(due) != 1 {
+		t.Fatalf("due: %d, %v", len(due), err)
+	}
+	c := due[0]
+	lapsed, err := st.ClaimDue(ctx, []lifecycle.Claim{{CredentialID: c.ID, Status: c.Status, DueAt: c.DueAt, Until: now.Add(time.Minute)}})
+	if err != nil || len(lapsed) != 1 {
+		t.Fatalf("first claim: %+v, %v", lapsed, err)
+	}
+	later := now.Add(2 * time.Minute)
+	taken, err := st.ClaimDue(ctx, []lifecycle.Claim{{CredentialID: c.ID, Status: c.Status, DueAt: lapsed[0].Until, Until: later.Add(time.Minute)}})
+	if err != nil || len(taken) != 1 || taken[0].Token <= lapsed[0].Token {
+		t.Fatalf("takeover: %+v, %v; want a claim with a larger token than %d", taken, err, lapsed[0].Token)
+	}
+	audits := count(t, st, "audit")
+	skipped, err := st.ApplyTransitions(ctx, []lifecycle.CredentialWrite{{CredentialID: c.ID,
+		From: []lifecycle.Status{lifecycle.PendingActivation}, To: lifecycle.Activated, At: later,
+		Actor: "scheduler", Action: "activate", Claim: lapsed[0].Token}})
+	if !errors.Is(err, lifecycle.ErrConflict) || len(skipped) != 1 {
+		t.Fatalf("outcome of the lapsed claim: skipped %v, %v; want it skipped with ErrConflict", skipped, err)
+	}
+	var status string
+	var dueAt, claim int64
+	if err := st.DB.QueryRow(`SELECT status, due_at, claim FROM credentials WHERE id = $1`, c.ID).Scan(&status, &dueAt, &claim); err != nil {
+		t.Fatal(err)
+	}
+	if lifecycle.Status(status) != lifecycle.PendingActivation || dueAt != taken[0].Until.UnixNano() || claim != taken[0].Token {
+		t.Errorf("row after the refused outcome: status %s, due_at %d, claim %d; want %s, %d, %d",
+			status, dueAt, claim, lifecycle.PendingActivation, taken[0].Until.UnixNano(), taken[0].Token)
+	}
+	if n := count(t, st, "audit"); n != audits {
+		t.Errorf("%d audit rows after the refused outcome, want %d", n, audits)
+	}
+}
+
 // A batch of claims under an ended context, or naming a status that does
 // not exist, is refused whole before anything is written.
 func TestClaimDueRefusesAnEndedContextAndAnUnknownStatus(t *testing.T) {
