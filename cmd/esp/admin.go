@@ -200,9 +200,9 @@ func cmdPurge(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	sch := lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{PurgeAfter: *after}, nil, time.Now)
+	sch := lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{PurgeAfter: *after}, nil, e.now)
 	sch.Actor = "cli"
-	n, err := sch.Purge(ctx, time.Now())
+	n, err := sch.Purge(ctx, e.now())
 	if err != nil {
 		return err
 	}

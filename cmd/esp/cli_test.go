@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"esp/lifecycle"
 	"esp/store"
+	"esp/store/storetest"
 )
 
 func TestTenantAdd(t *testing.T) {
@@ -93,6 +95,64 @@ func TestPurgeCommand(t *testing.T) {
 	}
 	if cur, _ := svc.Current(ctx, tn.ID); cur.Status != lifecycle.None {
 		t.Fatalf("after purge: status=%s, want none", cur.Status)
+	}
+}
+
+// esp purge deletes credentials deactivated 24 hours ago or more: one
+// deactivated a nanosecond less than 24 hours ago is kept, and at exactly
+// 24 hours it is purged.
+func TestPurgeCommandPurgesFromExactly24Hours(t *testing.T) {
+	db := storetest.New(t)
+	st := db.Open(t)
+	ctx := context.Background()
+	deactivated := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	at := func() time.Time { return deactivated }
+	tn, err := lifecycle.NewAccounts(st, at).AddTenant(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := lifecycle.NewService(st, at, lifecycle.Config{})
+	sch := lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{}, nil, at)
+	k, err := svc.Generate(ctx, tn.ID, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch.Tick(ctx, at())
+	if _, err := svc.Deactivate(ctx, tn.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	sch.Tick(ctx, at())
+	if cur, _ := svc.Current(ctx, tn.ID); cur.Status != lifecycle.Deactivated {
+		t.Fatalf("status=%s, want %s", cur.Status, lifecycle.Deactivated)
+	}
+	purge := func(age time.Duration) string {
+		t.Helper()
+		var out bytes.Buffer
+		e := env{getenv: func(k string) string {
+			switch k {
+			case "ESP_DATA":
+				return db.Dir()
+			case "ESP_DATABASE_URL":
+				return db.URL()
+			}
+			return ""
+		}, stdin: strings.NewReader(""), stdout: &out, stderr: &out, now: func() time.Time { return deactivated.Add(age) }}
+		if err := runIn(ctx, e, []string{"purge"}); err != nil {
+			t.Fatalf("purge at %v: %v", age, err)
+		}
+		return out.String()
+	}
+	if out := purge(24*time.Hour - time.Nanosecond); !strings.Contains(out, "purged 0 ") {
+		t.Fatalf("purge a nanosecond before 24h: %q, want purged 0", out)
+	}
+	if _, err := st.CredentialByID(ctx, k.Credential.ID); err != nil {
+		t.Fatalf("credential deactivated a nanosecond less than 24h ago: %v, want kept", err)
+	}
+	if out := purge(24 * time.Hour); !strings.Contains(out, "purged 1 ") {
+		t.Fatalf("purge at 24h: %q, want purged 1", out)
+	}
+	if _, err := st.CredentialByID(ctx, k.Credential.ID); !errors.Is(err, lifecycle.ErrNotFound) {
+		t.Fatalf("credential deactivated 24h ago: %v, want ErrNotFound", err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -34,6 +35,7 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	now    func() time.Time // the clock of the commands that judge ages (purge)
 }
 
 const usage = `usage: esp <command> [flags]
@@ -51,7 +53,11 @@ SQLite database, or --database-url postgres://USER:PASS@HOST:PORT/DB?sslmode=...
 (env ESP_DATABASE_URL), a PostgreSQL database, which leaves the folder unused`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	return runIn(ctx, env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}, args)
+}
+
+// runIn runs the command args names in e.
+func runIn(ctx context.Context, e env, args []string) error {
 	args = moveLeadingDatabase(args)
 	if len(args) == 0 {
 		return usageError{"no command given\n" + usage}
@@ -75,7 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case cmd == "purge":
 		return cmdPurge(ctx, e, rest)
 	case cmd == "help" || cmd == "-h" || cmd == "--help":
-		fmt.Fprintln(stdout, usage)
+		fmt.Fprintln(e.stdout, usage)
 		return nil
 	}
 	return usageError{fmt.Sprintf("unknown command %q (run 'esp help')", strings.TrimSpace(strings.Join(args[:min(2, len(args))], " ")))}
