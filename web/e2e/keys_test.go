@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"database/sql"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 
@@ -167,4 +168,62 @@ func TestGenerateResentWithoutScriptShowsTheWindowMasked(t *testing.T) {
 		}
 	}
 	wantWindowMasked(t, tb, srv, "after Generate on the page before, without JavaScript", access, 1)
+}
+
+// restoredKeysJS, run in every new document of the tab before its own
+// scripts, records (in the tab's sessionStorage, which outlives a reload)
+// the one-time key fields' text of a page shown from the back-forward
+// cache, as the page holds it before its own pageshow handler reloads it.
+const restoredKeysJS = `window.addEventListener('pageshow', function (e) {
+  if (!e.persisted) return;
+  var keys = Array.prototype.map.call(
+    document.querySelectorAll('[data-testid="access-key"], [data-testid="secret-key"]'),
+    function (el) { return el.textContent; });
+  var seen = JSON.parse(sessionStorage.getItem('e2e-restored') || '[]');
+  seen.push({path: location.pathname, keys: keys});
+  sessionStorage.setItem('e2e-restored', JSON.stringify(seen));
+});`
+
+// restoredPage is one page the tab showed from the back-forward cache.
+type restoredPage struct {
+	Path string   `json:"path"`
+	Keys []string `json:"keys"`
+}
+
+// TestKeysAreWipedWhenTheirPageEntersTheBackForwardCache: the page after
+// Generate, left for another and then shown again by Back from the
+// back-forward cache, holds no key text any more, even before it reloads.
+func TestKeysAreWipedWhenTheirPageEntersTheBackForwardCache(t *testing.T) {
+	srv := startServer(t, "--activator", "local")
+	tb := startBrowser(t)
+	if _, err := chromedp.Call(tb.ctx, page.AddScriptToEvaluateOnNewDocument,
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: restoredKeysJS}); err != nil {
+		t.Fatalf("adding the recorder of restored pages: %v", err)
+	}
+	tb.login(srv.LocalURL(), "admin", srv.Passwords["admin"])
+	tb.openWindowFromMenu()
+	if code := tb.clickAndLoad("generate"); code != 200 {
+		t.Fatalf("Generate answered %d, want 200", code)
+	}
+	s := tb.waitFor("the new keys", func(s screen) bool { return s.WindowOpen && s.OneTimeWarning && s.AccessKey != "" })
+	access := s.AccessKey
+	// The mark stays with the page in the cache: the window seen after Back
+	// is then the one loaded afresh.
+	tb.markPage("the window after Generate")
+	if code := tb.clickAndLoad("close-window"); code != 200 {
+		t.Fatalf("Close answered %d", code)
+	}
+	tb.waitFor("the home page", func(s screen) bool { return s.Path == "/" && !s.WindowOpen })
+	tb.goHistory(-1)
+	wantWindowMasked(t, tb, srv, "after Back", access, 1)
+	var restored []restoredPage
+	if raw := eval[string](tb, `sessionStorage.getItem('e2e-restored') || '[]'`); json.Unmarshal([]byte(raw), &restored) != nil {
+		t.Fatalf("restored pages: %q", raw)
+	}
+	if len(restored) != 1 || restored[0].Path != "/api-credentials" {
+		t.Fatalf("pages shown from the back-forward cache: %+v; want the window after Generate, once (none: the browser did not use its cache)", restored)
+	}
+	if keys := restored[0].Keys; len(keys) != 2 || keys[0] != "" || keys[1] != "" {
+		t.Fatalf("key fields of the window shown again from the back-forward cache: %q; want both empty", keys)
+	}
 }
