@@ -314,46 +314,59 @@ func TestLaterGroupsOfATickHoldLeasesFromTheirOwnStart(t *testing.T) {
 	}
 }
 
-// A holder whose call succeeds after its lease lapsed and another
-// scheduler took the credential over, before any heartbeat could tell it
-// so, writes nothing: its outcome names a claim the row no longer carries.
+// A holder whose call ends after its lease lapsed and another scheduler
+// took the credential over, before any heartbeat could tell it so, writes
+// nothing, whatever its call's result: its outcome or retry time names a
+// claim the row no longer carries.
 func TestHolderWhoseClaimWasTakenOverBeforeAHeartbeatWritesNothing(t *testing.T) {
-	const lease = 10 * time.Second
-	cfg := lifecycle.Config{Lease: lease, RetryBase: time.Minute, RetryMax: time.Minute}
-	f := newFixture(t, nil, cfg)
-	k := f.generate(t)
-	taker := lifecycle.NewScheduler(f.store, failingActivator{}, cfg, nil, f.clock.Now)
-	var takeover lifecycle.TickResult
-	var retryAt time.Time
-	stalled := activatorFunc(func(ctx context.Context, ev lifecycle.Event) error {
-		// The holder stalls past its lease; meanwhile the other scheduler
-		// claims the credential, and its call fails and is to be retried.
-		f.clock.Add(lease + time.Second)
-		retryAt = f.clock.Now().Add(cfg.RetryBase)
-		r, err := taker.Tick(ctx, f.clock.Now())
-		if err != nil {
-			t.Error(err)
-		}
-		takeover = r
-		return nil
-	})
-	f.wire(stalled, cfg)
-	f.sched.RenewOn(make(chan time.Time), nil) // no heartbeat beats
-	if r := f.tick(t); r.Activated != 0 {
-		t.Errorf("the holder whose claim was taken over activated %d, want 0", r.Activated)
-	}
-	if takeover.Retried != 1 {
-		t.Fatalf("the other scheduler: %+v; want its call retried", takeover)
-	}
-	c, err := f.store.CredentialByID(context.Background(), k.Credential.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Status != lifecycle.PendingActivation || !c.DueAt.Equal(retryAt) {
-		t.Errorf("credential: status %s, due %v; want %s, due at the other scheduler's retry %v",
-			c.Status, c.DueAt, lifecycle.PendingActivation, retryAt)
-	}
-	if n := activateRows(t, f, k.Credential.ID); n != 0 {
-		t.Errorf("%d activate audit rows, want 0", n)
+	for _, tc := range []struct {
+		name   string
+		result error
+	}{
+		{"succeeded", nil},
+		{"failed for good", lifecycle.ErrPermanent},
+		{"failed, to be retried", context.DeadlineExceeded},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const lease = 10 * time.Second
+			cfg := lifecycle.Config{Lease: lease, RetryBase: time.Minute, RetryMax: time.Minute}
+			f := newFixture(t, nil, cfg)
+			k := f.generate(t)
+			taker := lifecycle.NewScheduler(f.store, failingActivator{}, cfg, nil, f.clock.Now)
+			var takeover lifecycle.TickResult
+			var retryAt time.Time
+			stalled := activatorFunc(func(ctx context.Context, ev lifecycle.Event) error {
+				// The holder stalls past its lease; meanwhile the other
+				// scheduler claims the credential, and its call fails and
+				// is to be retried.
+				f.clock.Add(lease + time.Second)
+				retryAt = f.clock.Now().Add(cfg.RetryBase)
+				r, err := taker.Tick(ctx, f.clock.Now())
+				if err != nil {
+					t.Error(err)
+				}
+				takeover = r
+				return tc.result
+			})
+			f.wire(stalled, cfg)
+			f.sched.RenewOn(make(chan time.Time), nil) // no heartbeat beats
+			if r := f.tick(t); r.Activated != 0 || r.Failed != 0 {
+				t.Errorf("the holder whose claim was taken over: %+v, want nothing activated or failed", r)
+			}
+			if takeover.Retried != 1 {
+				t.Fatalf("the other scheduler: %+v; want its call retried", takeover)
+			}
+			c, err := f.store.CredentialByID(context.Background(), k.Credential.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Status != lifecycle.PendingActivation || !c.DueAt.Equal(retryAt) {
+				t.Errorf("credential: status %s, due %v; want %s, due at the other scheduler's retry %v",
+					c.Status, c.DueAt, lifecycle.PendingActivation, retryAt)
+			}
+			if n := activateRows(t, f, k.Credential.ID); n != 0 {
+				t.Errorf("%d activate audit rows, want 0", n)
+			}
+		})
 	}
 }
