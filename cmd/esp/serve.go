@@ -149,7 +149,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("serve: cannot use the TLS certificate %s and key %s: %v", cfg.tlsCert, cfg.tlsKey, err)
 		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		tlsConfig = serverTLS(cert)
 	}
 
 	// The addresses first: a start that cannot listen changes nothing.
