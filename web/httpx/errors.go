@@ -4,6 +4,7 @@
 package httpx
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -66,6 +67,18 @@ var ErrRequestTimeout = echo.NewHTTPError(http.StatusRequestTimeout, "The reques
 func BodyTimedOut(err error) bool {
 	var ne net.Error
 	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
+
+// StatusClientClosedRequest is the status the access log and the metrics
+// give a request whose client closed the connection before its answer was
+// complete (nginx's 499): no answer reached anyone, and it is no error.
+const StatusClientClosedRequest = 499
+
+// ClientGone reports whether the client closed the connection: the server
+// cancels the request's context then (and only once the handler returns,
+// which is after every use of this).
+func ClientGone(r *http.Request) bool {
+	return errors.Is(context.Cause(r.Context()), context.Canceled)
 }
 
 // requestTimedOut prepares the 408 answer to a body that did not arrive in
@@ -156,10 +169,18 @@ func RenderErrorsWith(render Renderer) echo.MiddlewareFunc {
 // ErrorHandler is the one place errors become answers: each is mapped by
 // ProblemOf and written by the renderer its route chose, or else by render
 // (the router's own shape). Only internal errors are logged, and never with
-// request data (keys, tokens, passwords and cookies stay out of logs).
+// request data (keys, tokens, passwords and cookies stay out of logs). A
+// request whose client went away is answered nothing: it is logged at debug
+// level, and counted as StatusClientClosedRequest.
 func ErrorHandler(log *slog.Logger, render Renderer) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
+			return
+		}
+		if ClientGone(c.Request()) {
+			// Nobody is left to read an answer, and nothing failed here.
+			c.Response().Status = StatusClientClosedRequest
+			log.Debug("client closed request", "method", c.Request().Method, "route", c.Path(), "request_id", RequestID(c), "err", err)
 			return
 		}
 		p := ProblemOf(err)
