@@ -190,7 +190,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	// costs next to nothing, and the database is read only by a scrape.
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, st)
-	srv := web.New(log, pages, api.New(apiCfg, log, st, now, m), web.Options{Observer: m, TrustedProxies: cfg.proxies})
+	srv := web.New(log, pages, api.New(apiCfg, log, st, now, m), web.Options{Observer: m, TrustedProxies: cfg.proxies, Database: st})
 
 	httpSrv := &http.Server{
 		Handler:           srv,

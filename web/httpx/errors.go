@@ -129,7 +129,7 @@ func ProblemOf(err error) Problem {
 	if p.Status == 0 {
 		p.Status = http.StatusInternalServerError
 	}
-	if p.Status >= 500 {
+	if p.Status >= 500 && !errors.Is(err, lifecycle.ErrUnavailable) {
 		p.Message = msgInternal
 	}
 	if p.Code == "" {
@@ -146,6 +146,7 @@ var statusOf = map[lifecycle.Code]int{
 	lifecycle.Unauthorized: http.StatusUnauthorized,
 	lifecycle.Forbidden:    http.StatusForbidden,
 	lifecycle.RateLimited:  http.StatusTooManyRequests,
+	lifecycle.Unavailable:  http.StatusServiceUnavailable,
 	lifecycle.Internal:     http.StatusInternalServerError,
 }
 
@@ -166,13 +167,20 @@ func RenderErrorsWith(render Renderer) echo.MiddlewareFunc {
 	}
 }
 
+// RetryAfterUnavailable is the Retry-After, in seconds, of an answer that
+// the database cannot be reached (503).
+const RetryAfterUnavailable = "5"
+
 // ErrorHandler is the one place errors become answers: each is mapped by
 // ProblemOf and written by the renderer its route chose, or else by render
-// (the router's own shape). Only internal errors are logged, and never with
-// request data (keys, tokens, passwords and cookies stay out of logs). A
-// request whose client went away is answered nothing: it is logged at debug
-// level, and counted as StatusClientClosedRequest.
-func ErrorHandler(log *slog.Logger, render Renderer) echo.HTTPErrorHandler {
+// (the router's own shape). An error that would be internal is first given
+// to reach (the store's Reach; nil, none), which marks one that says the
+// database cannot be reached as lifecycle.ErrUnavailable: 503 with
+// Retry-After. Only internal errors are logged, and never with request data
+// (keys, tokens, passwords and cookies stay out of logs). A request whose
+// client went away is answered nothing: it is logged at debug level, and
+// counted as StatusClientClosedRequest.
+func ErrorHandler(log *slog.Logger, render Renderer, reach func(error) error) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
@@ -184,8 +192,18 @@ func ErrorHandler(log *slog.Logger, render Renderer) echo.HTTPErrorHandler {
 			return
 		}
 		p := ProblemOf(err)
-		if p.Status >= 500 {
+		if p.Status == http.StatusInternalServerError && reach != nil {
+			err = reach(err)
+			p = ProblemOf(err)
+		}
+		switch {
+		case errors.Is(err, lifecycle.ErrUnavailable):
+			log.Warn("database unavailable", "method", c.Request().Method, "route", c.Path(), "request_id", RequestID(c), "err", err)
+		case p.Status >= 500:
 			log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "request_id", RequestID(c), "err", err)
+		}
+		if p.Status == http.StatusServiceUnavailable && c.Response().Header().Get("Retry-After") == "" {
+			c.Response().Header().Set("Retry-After", RetryAfterUnavailable)
 		}
 		if p.Status == http.StatusRequestTimeout {
 			requestTimedOut(c)
