@@ -17,6 +17,7 @@ const (
 	Unauthorized Code = "unauthorized"
 	Forbidden    Code = "forbidden"
 	RateLimited  Code = "rate_limited"
+	Unavailable  Code = "unavailable"
 	Internal     Code = "internal"
 )
 
@@ -85,3 +86,8 @@ var ErrNotFound = &Error{Code: NotFound}
 // break an invariant (a duplicate name, a second live credential) or whose
 // row was not in the state the change expected.
 var ErrConflict = &Error{Code: Conflict}
+
+// ErrUnavailable is what storage returns, wrapped, when the database
+// cannot be reached for now (down, restarting, failing over): the request
+// may succeed if tried again shortly.
+var ErrUnavailable = &Error{Code: Unavailable, Message: "The database cannot be reached right now. Try again in a few seconds."}

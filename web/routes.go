@@ -85,6 +85,20 @@ func (s *Server) routes(a *admin.Handlers, p *api.Handlers) {
 	e.Match(get, "/static/*", a.StaticFile)
 	e.Match(get, "/favicon.ico", a.Favicon)
 
-	// Health.
+	// Health: /healthz says the process answers, /readyz that it can reach
+	// its database too (503 while it cannot).
 	e.Match(get, "/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	e.Match(get, "/readyz", s.ready)
+}
+
+// ready is GET /readyz: 200 when the database answers a ping (bounded by a
+// short timeout), else 503 with Retry-After.
+func (s *Server) ready(c echo.Context) error {
+	if s.db != nil {
+		if err := s.db.Ping(c.Request().Context()); err != nil {
+			c.Response().Header().Set("Retry-After", httpx.RetryAfterUnavailable)
+			return c.String(http.StatusServiceUnavailable, "database unavailable\n")
+		}
+	}
+	return c.String(http.StatusOK, "ok\n")
 }

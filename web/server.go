@@ -4,6 +4,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -25,6 +26,15 @@ type Server struct {
 	admin  *echo.Echo // the admin pages, the window, static files, health
 	public *echo.Echo // the public API
 	obs    Observer
+	db     Database // nil: /readyz answers 200
+}
+
+// Database is what the server asks of the database itself: whether it can
+// be reached (/readyz), and which errors say it cannot (store.Store's
+// Ping and Reach).
+type Database interface {
+	Ping(ctx context.Context) error
+	Reach(err error) error
 }
 
 // Observer is what the server tells the metrics: every answered request,
@@ -51,12 +61,15 @@ type Options struct {
 	// nil trusts the TrustedProxies, and with none every request gets a
 	// new id.
 	TrustRequestID func(*http.Request) bool
+	// Database answers /readyz and recognises the errors that say it
+	// cannot be reached (503 with Retry-After); nil, neither.
+	Database Database
 }
 
 // New builds the server around its two parts, the admin pages and the
 // public API, and routes every request to one of them.
 func New(log *slog.Logger, pages *admin.Handlers, public *api.Handlers, opts Options) *Server {
-	s := &Server{echo: echo.New(), obs: opts.Observer}
+	s := &Server{echo: echo.New(), obs: opts.Observer, db: opts.Database}
 	if s.obs == nil {
 		s.obs = noObserver{}
 	}
@@ -73,17 +86,21 @@ func New(log *slog.Logger, pages *admin.Handlers, public *api.Handlers, opts Opt
 	if access.TrustRequestID == nil && !opts.TrustedProxies.Empty() {
 		access.TrustRequestID = opts.TrustedProxies.FromTrustedProxy
 	}
-	s.admin = newRouter(log, pages.RenderErrorPage, access, ip)
-	s.public = newRouter(log, api.RenderError, access, ip)
+	var reach func(error) error
+	if s.db != nil {
+		reach = s.db.Reach
+	}
+	s.admin = newRouter(log, httpx.ErrorHandler(log, pages.RenderErrorPage, reach), access, ip)
+	s.public = newRouter(log, httpx.ErrorHandler(log, api.RenderError, reach), access, ip)
 	s.routes(pages, public)
 	return s
 }
 
-// newRouter is an Echo router whose errors render answers, unless the
-// route chose its own renderer (httpx.RenderErrorsWith), and that logs
+// newRouter is an Echo router whose errors errs answers (in the route's
+// own shape when it chose one: httpx.RenderErrorsWith), and that logs
 // one line per request. Each request passes through exactly one router,
 // the one whose routes know its pattern.
-func newRouter(log *slog.Logger, render httpx.Renderer, access httpx.AccessLogConfig, ip echo.IPExtractor) *echo.Echo {
+func newRouter(log *slog.Logger, errs echo.HTTPErrorHandler, access httpx.AccessLogConfig, ip echo.IPExtractor) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Client addresses come from the connection, or from X-Forwarded-For
@@ -91,7 +108,7 @@ func newRouter(log *slog.Logger, render httpx.Renderer, access httpx.AccessLogCo
 	// whoever sends the request, so trusting it from anyone would let
 	// anyone dodge the failed-login and failed-authentication limits.
 	e.IPExtractor = ip
-	e.HTTPErrorHandler = httpx.ErrorHandler(log, render)
+	e.HTTPErrorHandler = errs
 	e.Use(httpx.AccessLog(log, access))
 	// A panic in a handler becomes a 500 answer through the error handler,
 	// logged without the request's data.

@@ -149,7 +149,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("serve: cannot use the TLS certificate %s and key %s: %v", cfg.tlsCert, cfg.tlsKey, err)
 		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		tlsConfig = serverTLS(cert)
 	}
 
 	// The addresses first: a start that cannot listen changes nothing.
@@ -190,7 +190,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	// costs next to nothing, and the database is read only by a scrape.
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, st)
-	srv := web.New(log, pages, api.New(apiCfg, log, st, now, m), web.Options{Observer: m, TrustedProxies: cfg.proxies})
+	srv := web.New(log, pages, api.New(apiCfg, log, st, now, m), web.Options{Observer: m, TrustedProxies: cfg.proxies, Database: st})
 
 	httpSrv := &http.Server{
 		Handler:           srv,

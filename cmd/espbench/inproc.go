@@ -43,7 +43,7 @@ func startInproc(ctx context.Context, db *database, logPath string) (*server, er
 	}
 	// The metrics are counted as esp serve counts them, and never scraped.
 	m := metrics.New(prometheus.NewRegistry(), st)
-	h := web.New(log, pages, api.New(api.Config{TokenTTL: time.Hour}, log, st, time.Now, m), web.Options{Observer: m})
+	h := web.New(log, pages, api.New(api.Config{TokenTTL: time.Hour}, log, st, time.Now, m), web.Options{Observer: m, Database: st})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		st.Close()

@@ -1,7 +1,9 @@
 package admin_test
 
 import (
+	"crypto/tls"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -128,5 +130,26 @@ func TestTheFaviconIsServed(t *testing.T) {
 	doc := webtest.MustDoc(t, c.Get("/login"))
 	if got := doc.Find(`head link[rel=icon]`).AttrOr("href", ""); got != "/static/favicon.svg" {
 		t.Errorf("the login page links the icon %q, want /static/favicon.svg", got)
+	}
+}
+
+// Strict-Transport-Security goes with every answer over TLS, pages, API
+// and errors alike, and never with one over plain HTTP, where a browser
+// must ignore it (RFC 6797).
+func TestHSTSOnlyOverTLS(t *testing.T) {
+	env := webtest.NewEnv(t)
+	const hsts = "max-age=63072000; includeSubDomains"
+	for _, path := range []string{"/login", "/", "/no-such-page", "/static/app.css", "/api/v1/openapi.json", "/api/v1/plans"} {
+		for _, overTLS := range []bool{false, true} {
+			req := httptest.NewRequest(http.MethodGet, path, nil)
+			want := ""
+			if overTLS {
+				req.TLS, want = &tls.ConnectionState{Version: tls.VersionTLS13}, hsts
+			}
+			rec := env.Do(req)
+			if got := rec.Header().Get("Strict-Transport-Security"); got != want {
+				t.Errorf("GET %s (TLS %v, %d): Strict-Transport-Security %q, want %q", path, overTLS, rec.Code, got, want)
+			}
+		}
 	}
 }

@@ -91,7 +91,7 @@ func (h *Handlers) Login(c echo.Context) error {
 	if t, _ := h.readCookie(c, loginCookie)[csrfValue].(string); !tokensMatch(r.PostFormValue(csrfField), t) {
 		return h.renderLogin(c, http.StatusForbidden, username, msgLoginExpired, true)
 	}
-	ctx, addr := r.Context(), httpx.ClientAddr(c)
+	ctx, addr := r.Context(), httpx.LimitAddr(c)
 	ok, wait, err := h.loginLimit.Take(ctx, addr)
 	if err != nil {
 		return err

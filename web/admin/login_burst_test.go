@@ -317,3 +317,28 @@ func TestLoginThatCannotGetAPasswordCheckIsRefusedNotHung(t *testing.T) {
 	}
 	webtest.WantStatus(t, late.Login(t, "alice", "wrong"), http.StatusTooManyRequests)
 }
+
+// The login limit counts an IPv6 client by its /64: 50 wrong logins at
+// once from 50 addresses of one /64 get the 10 password checks that one
+// address gets, and an address of another /64 is still checked.
+func TestSimultaneousWrongLoginsFromOneIPv6Slash64ShareOneAllowance(t *testing.T) {
+	env := webtest.NewEnv(t)
+	const n = 50
+	g := newCheckGate(n + 1)
+	env.Admin.SetPasswordChecks(n, time.Minute, g.onQueue, g.onCheck)
+	addrs := make([]string, n)
+	for i := range addrs {
+		addrs[i] = "[2001:db8:5:5:" + strconv.FormatInt(int64(i+1), 16) + "::1]:4000"
+	}
+	answers := startLogins(t, env, addrs, "alice", "wrong")
+	checked, refused := holdUntilAccounted(t, g, answers, n)
+	close(g.release)
+	collect(t, answers, n-len(refused))
+	if checked != 10 || len(refused) != n-10 {
+		t.Fatalf("%d password checks and %d refusals for %d wrong logins from one /64, want 10 and %d", checked, len(refused), n, n-10)
+	}
+	other := startLogins(t, env, []string{"[2001:db8:5:6::1]:4000"}, "alice", "wrong")
+	if a := collect(t, other, 1)[0]; a.code != http.StatusUnauthorized {
+		t.Fatalf("a wrong login from another /64 was answered %d, want 401", a.code)
+	}
+}

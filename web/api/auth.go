@@ -62,7 +62,7 @@ func bearerError(c echo.Context, errCode, description string) error {
 // when the database's change counter says nothing changed since.
 func (h *Handlers) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		addr := httpx.ClientAddr(c)
+		addr := httpx.LimitAddr(c)
 		token, errCode, problem := bearerToken(c.Request())
 		if problem != "" {
 			if err := h.authFailed(c, addr); err != nil {

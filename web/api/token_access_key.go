@@ -17,7 +17,7 @@ import (
 // TokenAccessKey exchanges {"accessKeyId", "accessKeySecret"} for a
 // bearer token.
 func (h *Handlers) TokenAccessKey(c echo.Context) error {
-	addr := httpx.ClientAddr(c)
+	addr := httpx.LimitAddr(c)
 	body, err := readAPIBody(c, "application/json")
 	if err != nil {
 		return err

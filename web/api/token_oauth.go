@@ -35,7 +35,7 @@ func oauthError(c echo.Context, status int, code, description string) error {
 // HTTP Basic or as client_id and client_secret form fields (§2.3.1). Its
 // route answers errors in the RFC's shape (renderOAuthError).
 func (h *Handlers) OAuthToken(c echo.Context) error {
-	addr := httpx.ClientAddr(c)
+	addr := httpx.LimitAddr(c)
 	// A failure from an address that has used up its failures is 429, in
 	// the OAuth shape.
 	failed := func() (answered bool, err error) {

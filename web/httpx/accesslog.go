@@ -43,8 +43,10 @@ const unmatched = "unmatched"
 // router's error handler, so that the status is final, and then writes one
 // log line (method, route pattern, status, duration, bytes, request id, and
 // the client address the rate limits count against: ClientAddr) and
-// tells the observer. It names the route's pattern, never the URL: a path
-// or a query string can carry ids and, by mistake, secrets.
+// tells the observer. A request whose client closed the connection before
+// the handler was done has status StatusClientClosedRequest. It names the
+// route's pattern, never the URL: a path or a query string can carry ids
+// and, by mistake, secrets.
 func AccessLog(log *slog.Logger, cfg AccessLogConfig) echo.MiddlewareFunc {
 	// The router's patterns, read at its first request: every route is
 	// registered by then.
@@ -64,12 +66,15 @@ func AccessLog(log *slog.Logger, cfg AccessLogConfig) echo.MiddlewareFunc {
 					route = unmatched
 				}
 				method, res := methodLabel(r.Method), c.Response()
-				elapsed, bytes := time.Since(start), res.Size
+				elapsed, bytes, status := time.Since(start), res.Size, res.Status
+				if ClientGone(r) {
+					status = StatusClientClosedRequest // even when part of an answer went out
+				}
 				if r.Method == http.MethodHead {
 					bytes = 0 // the server drops the body a handler writes for HEAD
 				}
 				attrs := []slog.Attr{
-					slog.String("method", method), slog.String("route", route), slog.Int("status", res.Status),
+					slog.String("method", method), slog.String("route", route), slog.Int("status", status),
 					slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.Int64("bytes", bytes),
 					slog.String("request_id", id), slog.String("client", ClientAddr(c)),
 				}
@@ -78,7 +83,7 @@ func AccessLog(log *slog.Logger, cfg AccessLogConfig) echo.MiddlewareFunc {
 				}
 				log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 				if cfg.Observer != nil {
-					cfg.Observer.ObserveRequest(method, route, res.Status, elapsed)
+					cfg.Observer.ObserveRequest(method, route, status, elapsed)
 				}
 			}
 			// An export cut off halfway panics with http.ErrAbortHandler

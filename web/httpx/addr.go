@@ -23,6 +23,31 @@ func ClientAddr(c echo.Context) string {
 	return peerAddr(c.Request())
 }
 
+// LimitAddr is what the attempt limits count a request against: its
+// client address (ClientAddr) for IPv4, and for IPv6 the /64 it is in, since
+// one subscriber or host is commonly given a whole /64 and could otherwise
+// take a fresh allowance from each of its 2^64 addresses. An IPv4-mapped
+// IPv6 address counts as its IPv4 address.
+func LimitAddr(c echo.Context) string {
+	return limitGroup(ClientAddr(c))
+}
+
+// limitGroup is the address addr counts as in the limits: itself for
+// IPv4, its /64 for IPv6 (written as a prefix, 2001:db8:1:2::/64), and
+// addr unchanged when it is no address.
+func limitGroup(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
 // peerAddr is the host of the connection's peer, as echo.ExtractIPDirect
 // gives it.
 func peerAddr(r *http.Request) string {

@@ -108,3 +108,21 @@ func TestParseTrustedProxies(t *testing.T) {
 		}
 	}
 }
+
+// The limits count an IPv4 client by its address, an IPv6 client by its
+// /64, and an IPv4-mapped IPv6 client as its IPv4 address.
+func TestLimitGroupCountsIPv6ByItsSlash64(t *testing.T) {
+	for addr, want := range map[string]string{
+		"192.0.2.7":                  "192.0.2.7",
+		"::ffff:192.0.2.7":           "192.0.2.7",
+		"2001:db8:1:2::1":            "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff:ffff:0:9": "2001:db8:1:2::/64",
+		"2001:db8:1:3::1":            "2001:db8:1:3::/64",
+		"fe80::1%eth0":               "fe80::/64",
+		"":                           "",
+	} {
+		if got := limitGroup(addr); got != want {
+			t.Errorf("limitGroup(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@
 package httpx
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -68,6 +69,18 @@ func BodyTimedOut(err error) bool {
 	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
 
+// StatusClientClosedRequest is the status the access log and the metrics
+// give a request whose client closed the connection before its answer was
+// complete (nginx's 499): no answer reached anyone, and it is no error.
+const StatusClientClosedRequest = 499
+
+// ClientGone reports whether the client closed the connection: the server
+// cancels the request's context then (and only once the handler returns,
+// which is after every use of this).
+func ClientGone(r *http.Request) bool {
+	return errors.Is(context.Cause(r.Context()), context.Canceled)
+}
+
 // requestTimedOut prepares the 408 answer to a body that did not arrive in
 // time. The rest of the body can never be read, so the connection closes.
 // The client stalled, not the server: this is no error, and the access
@@ -116,7 +129,7 @@ func ProblemOf(err error) Problem {
 	if p.Status == 0 {
 		p.Status = http.StatusInternalServerError
 	}
-	if p.Status >= 500 {
+	if p.Status >= 500 && !errors.Is(err, lifecycle.ErrUnavailable) {
 		p.Message = msgInternal
 	}
 	if p.Code == "" {
@@ -133,6 +146,7 @@ var statusOf = map[lifecycle.Code]int{
 	lifecycle.Unauthorized: http.StatusUnauthorized,
 	lifecycle.Forbidden:    http.StatusForbidden,
 	lifecycle.RateLimited:  http.StatusTooManyRequests,
+	lifecycle.Unavailable:  http.StatusServiceUnavailable,
 	lifecycle.Internal:     http.StatusInternalServerError,
 }
 
@@ -153,18 +167,43 @@ func RenderErrorsWith(render Renderer) echo.MiddlewareFunc {
 	}
 }
 
+// RetryAfterUnavailable is the Retry-After, in seconds, of an answer that
+// the database cannot be reached (503).
+const RetryAfterUnavailable = "5"
+
 // ErrorHandler is the one place errors become answers: each is mapped by
 // ProblemOf and written by the renderer its route chose, or else by render
-// (the router's own shape). Only internal errors are logged, and never with
-// request data (keys, tokens, passwords and cookies stay out of logs).
-func ErrorHandler(log *slog.Logger, render Renderer) echo.HTTPErrorHandler {
+// (the router's own shape). An error that would be internal is first given
+// to reach (the store's Reach; nil, none), which marks one that says the
+// database cannot be reached as lifecycle.ErrUnavailable: 503 with
+// Retry-After. Only internal errors are logged, and never with request data
+// (keys, tokens, passwords and cookies stay out of logs). A request whose
+// client went away is answered nothing: it is logged at debug level, and
+// counted as StatusClientClosedRequest.
+func ErrorHandler(log *slog.Logger, render Renderer, reach func(error) error) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
 		}
+		if ClientGone(c.Request()) {
+			// Nobody is left to read an answer, and nothing failed here.
+			c.Response().Status = StatusClientClosedRequest
+			log.Debug("client closed request", "method", c.Request().Method, "route", c.Path(), "request_id", RequestID(c), "err", err)
+			return
+		}
 		p := ProblemOf(err)
-		if p.Status >= 500 {
+		if p.Status == http.StatusInternalServerError && reach != nil {
+			err = reach(err)
+			p = ProblemOf(err)
+		}
+		switch {
+		case errors.Is(err, lifecycle.ErrUnavailable):
+			log.Warn("database unavailable", "method", c.Request().Method, "route", c.Path(), "request_id", RequestID(c), "err", err)
+		case p.Status >= 500:
 			log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "request_id", RequestID(c), "err", err)
+		}
+		if p.Status == http.StatusServiceUnavailable && c.Response().Header().Get("Retry-After") == "" {
+			c.Response().Header().Set("Retry-After", RetryAfterUnavailable)
 		}
 		if p.Status == http.StatusRequestTimeout {
 			requestTimedOut(c)

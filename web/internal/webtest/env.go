@@ -178,7 +178,7 @@ func (env *Env) start(tb testing.TB) {
 	m := metrics.New(env.Metrics, st)
 	env.Scheduler.Observer = m
 	env.API = api.New(env.Cfg.API, log, st, clock.Now, m)
-	env.Server = web.New(log, env.Admin, env.API, web.Options{Observer: m, TrustedProxies: env.Cfg.TrustedProxies})
+	env.Server = web.New(log, env.Admin, env.API, web.Options{Observer: m, TrustedProxies: env.Cfg.TrustedProxies, Database: st})
 }
 
 // Tick runs the scheduler once at the fake clock's time.
@@ -235,4 +235,14 @@ func (e *Env) MetricValue(tb testing.TB, name string, labels ...string) float64 
 		}
 	}
 	return 0
+}
+
+// NewEnvOn starts an Env on st, a store the test opened itself (through a
+// proxy it controls, say), seeded like NewEnv's.
+func NewEnvOn(tb testing.TB, st *store.Store, opts ...func(*Config)) *Env {
+	tb.Helper()
+	env := newEnv(tb, st, tb.TempDir(), nil, nil, opts)
+	env.seed(tb)
+	env.start(tb)
+	return env
 }
