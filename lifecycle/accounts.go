@@ -3,7 +3,6 @@ package lifecycle
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"time"
 
@@ -50,26 +49,6 @@ func (a *Accounts) HashPassword(password string) (string, error) {
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), a.BcryptCost)
 	return string(h), err
-}
-
-// AddUser creates a user in the named tenant.
-func (a *Accounts) AddUser(ctx context.Context, tenant, username, password string, admin bool) (User, error) {
-	if err := CheckName(UserName, username); err != nil {
-		return User{}, err
-	}
-	if strings.ContainsRune(username, ' ') {
-		return User{}, Errorf(Invalid, "user name must not contain spaces")
-	}
-	t, err := a.store.TenantByName(ctx, tenant)
-	if err != nil {
-		return User{}, err
-	}
-	hash, err := a.HashPassword(password)
-	if err != nil {
-		return User{}, err
-	}
-	u, err := a.store.CreateUser(ctx, t.ID, username, hash, admin, a.now())
-	return u, err
 }
 
 // dummyHash is compared against when the user does not exist, so that a
