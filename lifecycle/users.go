@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/mail"
 	"strings"
 )
@@ -132,7 +133,7 @@ func CheckEmail(email string) error {
 func (a *Accounts) tenant(ctx context.Context, name string) (Tenant, error) {
 	t, err := a.store.TenantByName(ctx, name)
 	if errors.Is(err, ErrNotFound) {
-		return Tenant{}, Errorf(NotFound, "unknown tenant %q: %w", name, err)
+		return Tenant{}, &Error{Code: NotFound, Message: fmt.Sprintf("unknown tenant %q", name), Err: err}
 	}
 	return t, err
 }
@@ -146,7 +147,7 @@ func (a *Accounts) user(ctx context.Context, tenant, username string) (User, err
 	}
 	u, err := a.store.UserByUsername(ctx, username)
 	if errors.Is(err, ErrNotFound) || err == nil && u.TenantID != t.ID {
-		return User{}, Errorf(NotFound, "unknown user %q in tenant %q: %w", username, tenant, ErrNotFound)
+		return User{}, unknownUser(tenant, username)
 	}
 	return u, err
 }
@@ -154,7 +155,11 @@ func (a *Accounts) user(ctx context.Context, tenant, username string) (User, err
 // notFound words a user that went away between lookup and change.
 func (a *Accounts) notFound(err error, tenant, username string) error {
 	if errors.Is(err, ErrNotFound) {
-		return Errorf(NotFound, "unknown user %q in tenant %q: %w", username, tenant, err)
+		return unknownUser(tenant, username)
 	}
 	return err
+}
+
+func unknownUser(tenant, username string) *Error {
+	return &Error{Code: NotFound, Message: fmt.Sprintf("unknown user %q in tenant %q", username, tenant), Err: ErrNotFound}
 }
