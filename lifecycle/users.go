@@ -92,7 +92,7 @@ func (a *Accounts) SetPassword(ctx context.Context, tenant, username, password s
 // flag closes the API Credentials window at the user's next request.
 func (a *Accounts) SetUser(ctx context.Context, tenant, username string, ch UserChange) error {
 	if ch.Admin == nil && ch.Email == nil {
-		return Errorf(Invalid, "nothing to change: give --admin or --email")
+		return Errorf(Invalid, "nothing to change: neither the admin flag nor the email given")
 	}
 	if ch.Email != nil {
 		if err := CheckEmail(*ch.Email); err != nil {
