@@ -17,6 +17,7 @@ type User struct {
 	Username     string
 	PasswordHash string
 	IsAdmin      bool
+	Email        string // "" when the user has none
 	CreatedAt    time.Time
 }
 

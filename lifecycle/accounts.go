@@ -3,11 +3,8 @@ package lifecycle
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -28,27 +25,9 @@ func NewAccounts(st AccountStore, now func() time.Time) *Accounts {
 	return &Accounts{store: st, now: now, BcryptCost: bcrypt.DefaultCost}
 }
 
-func checkName(kind, name string) error {
-	if name == "" {
-		return Errorf(Invalid, "%s name must not be empty", kind)
-	}
-	if len(name) > 100 || !utf8.ValidString(name) {
-		return Errorf(Invalid, "%s name must be valid text of at most 100 bytes", kind)
-	}
-	for _, r := range name {
-		if unicode.IsControl(r) || unicode.IsSpace(r) && r != ' ' {
-			return Errorf(Invalid, "%s name must not contain control characters", kind)
-		}
-	}
-	if strings.TrimSpace(name) != name {
-		return Errorf(Invalid, "%s name must not start or end with spaces", kind)
-	}
-	return nil
-}
-
 // AddTenant creates a tenant with the public API feature off.
 func (a *Accounts) AddTenant(ctx context.Context, name string) (Tenant, error) {
-	if err := checkName("tenant", name); err != nil {
+	if err := CheckName(TenantName, name); err != nil {
 		return Tenant{}, err
 	}
 	t, err := a.store.CreateTenant(ctx, name, false, a.now())
@@ -70,26 +49,6 @@ func (a *Accounts) HashPassword(password string) (string, error) {
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), a.BcryptCost)
 	return string(h), err
-}
-
-// AddUser creates a user in the named tenant.
-func (a *Accounts) AddUser(ctx context.Context, tenant, username, password string, admin bool) (User, error) {
-	if err := checkName("user", username); err != nil {
-		return User{}, err
-	}
-	if strings.ContainsRune(username, ' ') {
-		return User{}, Errorf(Invalid, "user name must not contain spaces")
-	}
-	t, err := a.store.TenantByName(ctx, tenant)
-	if err != nil {
-		return User{}, err
-	}
-	hash, err := a.HashPassword(password)
-	if err != nil {
-		return User{}, err
-	}
-	u, err := a.store.CreateUser(ctx, t.ID, username, hash, admin, a.now())
-	return u, err
 }
 
 // dummyHash is compared against when the user does not exist, so that a

@@ -14,8 +14,9 @@ import (
 // an activated credential, with a user to own sessions.
 type housekeepingFixture struct {
 	*fixture
-	keys   lifecycle.NewKeys
-	userID int64
+	keys     lifecycle.NewKeys
+	userID   int64
+	userHash string
 }
 
 func newHousekeepingFixture(t *testing.T, cfg lifecycle.Config) *housekeepingFixture {
@@ -29,7 +30,7 @@ func newHousekeepingFixture(t *testing.T, cfg lifecycle.Config) *housekeepingFix
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.userID = u.ID
+	f.userID, f.userHash = u.ID, u.PasswordHash
 	f.keys = f.generate(t)
 	if r := f.tick(t); r.Activated != 1 {
 		t.Fatalf("first tick %+v, want the credential activated", r)
@@ -49,7 +50,7 @@ func (f *housekeepingFixture) exchange(t *testing.T, ttl time.Duration) string {
 func (f *housekeepingFixture) session(t *testing.T, name string, created, seen time.Time) {
 	t.Helper()
 	h := sha256.Sum256([]byte(name))
-	if err := f.store.CreateSession(context.Background(), lifecycle.Session{IDHash: h[:], UserID: f.userID, CreatedAt: created, LastSeenAt: seen}); err != nil {
+	if err := f.store.CreateSession(context.Background(), lifecycle.Session{IDHash: h[:], UserID: f.userID, CreatedAt: created, LastSeenAt: seen}, f.userHash); err != nil {
 		t.Fatal(err)
 	}
 }

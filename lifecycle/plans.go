@@ -86,9 +86,12 @@ func (p *Plans) Export(ctx context.Context, planID int64, w RowWriter) error {
 
 // Import creates the plan name for the named tenant and fills it with the
 // rows next yields (next fills its argument and returns io.EOF after the
-// last row), all or nothing. An unknown tenant is NotFound, a name the
-// tenant already uses Conflict.
+// last row), all or nothing. A name CheckName refuses is Invalid, an
+// unknown tenant NotFound, a name the tenant already uses Conflict.
 func (p *Plans) Import(ctx context.Context, tenant, name string, next func(*PlanRow) error) (Plan, error) {
+	if err := CheckName(PlanName, name); err != nil {
+		return Plan{}, err
+	}
 	t, err := p.store.TenantByName(ctx, tenant)
 	if errors.Is(err, ErrNotFound) {
 		return Plan{}, Errorf(NotFound, "unknown tenant %q: %w", tenant, err)

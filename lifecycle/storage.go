@@ -52,6 +52,7 @@ type AccountStore interface {
 	CreateTenant(ctx context.Context, name string, publicAPI bool, now time.Time) (Tenant, error)
 	SetPublicAPI(ctx context.Context, name string, on bool) error
 	TenantByName(ctx context.Context, name string) (Tenant, error)
-	CreateUser(ctx context.Context, tenantID int64, username, passwordHash string, admin bool, now time.Time) (User, error)
+	CreateUser(ctx context.Context, u User) (User, error)
 	UserByUsername(ctx context.Context, username string) (User, error)
+	UserStore
 }

@@ -144,12 +144,12 @@ func requestRows(tb testing.TB, st *store.Store, tenantID int64) (session []byte
 	tb.Helper()
 	ctx := context.Background()
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	u, err := st.CreateUser(ctx, tenantID, "alice", "hash", true, now)
+	u, err := st.CreateUser(ctx, lifecycle.User{TenantID: tenantID, Username: "alice", PasswordHash: "hash", IsAdmin: true, CreatedAt: now})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	session = tokenHash("session")
-	if err := st.CreateSession(ctx, lifecycle.Session{IDHash: session, UserID: u.ID, CreatedAt: now, LastSeenAt: now}); err != nil {
+	if err := st.CreateSession(ctx, lifecycle.Session{IDHash: session, UserID: u.ID, CreatedAt: now, LastSeenAt: now}, "hash"); err != nil {
 		tb.Fatal(err)
 	}
 	cred = newCredential(tb, st, tenantID, now)

@@ -83,11 +83,14 @@ func TestMigrationMakesIdsMonotonicAndKeepsEveryRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alice, err := old.CreateUser(ctx, acme.ID, "alice", "hash", true, now)
-	if err != nil {
+	// Raw SQL: the current store's statements name later columns.
+	var aliceID int64
+	if err := old.DB.QueryRow(`INSERT INTO users (tenant_id, username, password_hash, is_admin, created_at)
+		VALUES (?1, 'alice', 'hash', 1, ?2) RETURNING id`, acme.ID, now.UnixNano()).Scan(&aliceID); err != nil {
 		t.Fatal(err)
 	}
-	if err := old.CreateSession(ctx, lifecycle.Session{IDHash: tokenHash("session"), UserID: alice.ID, CreatedAt: now, LastSeenAt: now}); err != nil {
+	if _, err := old.DB.Exec(`INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)`,
+		tokenHash("session"), aliceID, now.UnixNano()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := old.ImportPlan(ctx, acme.ID, "Plan", now, genRows(3)); err != nil {

@@ -30,11 +30,11 @@ func newCounterFixture(tb testing.TB) *counterFixture {
 	st, acme, globex := openSQLitePlanStore(tb) // the read cache is SQLite's
 	f := &counterFixture{st: st, acme: acme, globex: globex, now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
 	var err error
-	if f.user, err = st.CreateUser(ctx, acme.ID, "alice", "hash", true, f.now); err != nil {
+	if f.user, err = st.CreateUser(ctx, lifecycle.User{TenantID: acme.ID, Username: "alice", PasswordHash: "hash", IsAdmin: true, CreatedAt: f.now}); err != nil {
 		tb.Fatal(err)
 	}
 	f.session = tokenHash("session")
-	if err := st.CreateSession(ctx, lifecycle.Session{IDHash: f.session, UserID: f.user.ID, CreatedAt: f.now, LastSeenAt: f.now}); err != nil {
+	if err := st.CreateSession(ctx, lifecycle.Session{IDHash: f.session, UserID: f.user.ID, CreatedAt: f.now, LastSeenAt: f.now}, "hash"); err != nil {
 		tb.Fatal(err)
 	}
 	f.cred = newCredential(tb, st, acme.ID, f.now)
@@ -109,7 +109,7 @@ func TestChangeCounterIsBumpedExactlyByChangesToCachedAnswers(t *testing.T) {
 				CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)})
 		}, false},
 		{"session insert", func(f *counterFixture) error {
-			return f.st.CreateSession(ctx, lifecycle.Session{IDHash: tokenHash("another"), UserID: f.user.ID, CreatedAt: later, LastSeenAt: later})
+			return f.st.CreateSession(ctx, lifecycle.Session{IDHash: tokenHash("another"), UserID: f.user.ID, CreatedAt: later, LastSeenAt: later}, "hash")
 		}, false},
 		{"expired sessions deleted, none expired", func(f *counterFixture) error {
 			_, err := f.st.DeleteExpiredSessions(ctx, f.now.Add(-time.Hour), f.now.Add(-time.Hour))

@@ -9,15 +9,42 @@ import (
 	"time"
 )
 
-// CreateSession records a new session.
-func (s *Store) CreateSession(ctx context.Context, sess lifecycle.Session) error {
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4)`,
-		sess.IDHash, sess.UserID, sess.CreatedAt.UnixNano(), sess.LastSeenAt.UnixNano())
-	if err != nil {
-		return writeErr(err, "create session", "create session")
-	}
-	return nil
+// CreateSession records a new session of a user whose password hash is
+// still passwordHash (the one the sign-in checked): a password changed or a
+// user removed since is ErrConflict, and no session is made with the old
+// password. The user then holds at most lifecycle.MaxSessionsPerUser
+// sessions: the oldest others end. The user's row is locked first
+// (SQLite: the one writer), so simultaneous sign-ins of one user queue and
+// never leave more than the cap, and a password change waits for, or is
+// waited for by, the new session.
+func (s *Store) CreateSession(ctx context.Context, sess lifecycle.Session, passwordHash string) error {
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		var hash string
+		err := tx.QueryRowContext(ctx, s.dialect(lockUserQuery, lockUserQuery+` FOR UPDATE`), sess.UserID).Scan(&hash)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && hash != passwordHash {
+			return fmt.Errorf("store: create session: the user changed since the sign-in: %w", lifecycle.ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("store: create session: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4)`,
+			sess.IDHash, sess.UserID, sess.CreatedAt.UnixNano(), sess.LastSeenAt.UnixNano()); err != nil {
+			return writeErr(err, "create session", "create session")
+		}
+		if _, err := tx.ExecContext(ctx, endOldestSessionsQuery, sess.UserID, sess.IDHash, lifecycle.MaxSessionsPerUser-1); err != nil {
+			return fmt.Errorf("store: end oldest sessions: %w", err)
+		}
+		return nil
+	})
 }
+
+const lockUserQuery = `SELECT password_hash FROM users WHERE id = $1`
+
+// endOldestSessionsQuery ends the user's ($1) sessions but the new one ($2)
+// and the $3 newest others.
+const endOldestSessionsQuery = `DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2
+	AND id_hash NOT IN (SELECT id_hash FROM sessions WHERE user_id = $1 AND id_hash <> $2
+		ORDER BY created_at DESC, last_seen_at DESC, id_hash LIMIT $3)`
 
 // SessionByHash finds a session by the hash of its id.
 func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (lifecycle.Session, error) {
@@ -78,7 +105,7 @@ func (s *Store) SessionAccount(ctx context.Context, idHash []byte) (lifecycle.Se
 }
 
 const sessionAccountQuery = `SELECT s.user_id, s.created_at, s.last_seen_at,
-		u.id, u.tenant_id, u.username, u.password_hash, u.is_admin, u.created_at,
+		u.id, u.tenant_id, u.username, u.password_hash, u.is_admin, u.created_at, u.email,
 		t.id, t.name, t.public_api, t.created_at
 	FROM sessions s
 	LEFT JOIN users u ON u.id = s.user_id
@@ -89,10 +116,10 @@ func (s *Store) sessionAccount(ctx context.Context, idHash []byte) (lifecycle.Se
 	sess := lifecycle.Session{IDHash: idHash}
 	var created, seen int64
 	var uid, utenant, ucreated, tid, tcreated sql.NullInt64
-	var uname, uhash, tname sql.NullString
+	var uname, uhash, uemail, tname sql.NullString
 	var uadmin, tapi sql.NullBool
 	err := s.stmts.sessionAccount.QueryRowContext(ctx, idHash).
-		Scan(&sess.UserID, &created, &seen, &uid, &utenant, &uname, &uhash, &uadmin, &ucreated, &tid, &tname, &tapi, &tcreated)
+		Scan(&sess.UserID, &created, &seen, &uid, &utenant, &uname, &uhash, &uadmin, &ucreated, &uemail, &tid, &tname, &tapi, &tcreated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return lifecycle.Session{}, lifecycle.User{}, lifecycle.Tenant{}, fmt.Errorf("store: session: %w", lifecycle.ErrNotFound)
 	}
@@ -104,7 +131,7 @@ func (s *Store) sessionAccount(ctx context.Context, idHash []byte) (lifecycle.Se
 	var t lifecycle.Tenant
 	if uid.Valid {
 		u = lifecycle.User{ID: uid.Int64, TenantID: utenant.Int64, Username: uname.String, PasswordHash: uhash.String,
-			IsAdmin: uadmin.Bool, CreatedAt: fromNanos(ucreated.Int64)}
+			IsAdmin: uadmin.Bool, Email: uemail.String, CreatedAt: fromNanos(ucreated.Int64)}
 	}
 	if tid.Valid {
 		t = lifecycle.Tenant{ID: tid.Int64, Name: tname.String, PublicAPI: tapi.Bool, CreatedAt: fromNanos(tcreated.Int64)}

@@ -18,12 +18,12 @@ func TestSessionAccountReadsSessionUserAndTenantTogether(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := st.CreateUser(ctx, tn.ID, "alice", "hash", true, now)
+	u, err := st.CreateUser(ctx, lifecycle.User{TenantID: tn.ID, Username: "alice", PasswordHash: "hash", IsAdmin: true, CreatedAt: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := []byte("0123456789abcdef0123456789abcdef")
-	if err := st.CreateSession(ctx, lifecycle.Session{IDHash: id, UserID: u.ID, CreatedAt: now, LastSeenAt: now.Add(time.Minute)}); err != nil {
+	if err := st.CreateSession(ctx, lifecycle.Session{IDHash: id, UserID: u.ID, CreatedAt: now, LastSeenAt: now.Add(time.Minute)}, "hash"); err != nil {
 		t.Fatal(err)
 	}
 	sess, gotU, gotT, err := st.SessionAccount(ctx, id)

@@ -73,29 +73,32 @@ func (s *Store) SetPublicAPI(ctx context.Context, name string, on bool) error {
 	return nil
 }
 
-// CreateUser adds a user to a tenant; a taken username is ErrConflict.
-func (s *Store) CreateUser(ctx context.Context, tenantID int64, username, passwordHash string, admin bool, now time.Time) (lifecycle.User, error) {
-	var id int64
-	err := s.DB.QueryRowContext(ctx, `INSERT INTO users (tenant_id, username, password_hash, is_admin, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		tenantID, username, passwordHash, admin, now.UnixNano()).Scan(&id)
+// CreateUser adds u (its tenant, username, password hash, admin flag,
+// email and creation time) and returns it with its id; a taken username
+// is ErrConflict.
+func (s *Store) CreateUser(ctx context.Context, u lifecycle.User) (lifecycle.User, error) {
+	err := s.DB.QueryRowContext(ctx, `INSERT INTO users (tenant_id, username, password_hash, is_admin, created_at, email)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		u.TenantID, u.Username, u.PasswordHash, u.IsAdmin, u.CreatedAt.UnixNano(), nullText(u.Email)).Scan(&u.ID)
 	if err != nil {
-		return lifecycle.User{}, writeErr(err, "create user", fmt.Sprintf("user %q already exists", username))
+		return lifecycle.User{}, writeErr(err, "create user", fmt.Sprintf("user %q already exists", u.Username))
 	}
-	return lifecycle.User{ID: id, TenantID: tenantID, Username: username, PasswordHash: passwordHash, IsAdmin: admin, CreatedAt: now}, nil
+	return u, nil
 }
 
-const userColumns = `id, tenant_id, username, password_hash, is_admin, created_at`
+const userColumns = `id, tenant_id, username, password_hash, is_admin, created_at, email`
 
 func scanUser(row interface{ Scan(...any) error }) (lifecycle.User, error) {
 	var u lifecycle.User
 	var created int64
-	if err := row.Scan(&u.ID, &u.TenantID, &u.Username, &u.PasswordHash, &u.IsAdmin, &created); err != nil {
+	var email sql.NullString
+	if err := row.Scan(&u.ID, &u.TenantID, &u.Username, &u.PasswordHash, &u.IsAdmin, &created, &email); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return lifecycle.User{}, lifecycle.ErrNotFound
 		}
 		return lifecycle.User{}, err
 	}
-	u.CreatedAt = fromNanos(created)
+	u.CreatedAt, u.Email = fromNanos(created), email.String
 	return u, nil
 }
 
@@ -135,6 +138,9 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 func storableText(s string) bool {
 	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
+
+// nullText stores "" as NULL: an optional text column that is not set.
+func nullText(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 

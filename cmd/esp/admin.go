@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"esp/lifecycle"
@@ -78,6 +76,12 @@ func friendly(err error, what string) error {
 	return err
 }
 
+const tenantUsage = `usage: esp tenant <command> [flags]
+
+commands:
+  add NAME                          add a tenant
+  feature NAME public-api on|off    turn a tenant's public API on or off`
+
 func cmdTenantAdd(ctx context.Context, e env, args []string) error {
 	const shape = "tenant add NAME"
 	fs, db := newFlags(e, "tenant add")
@@ -126,55 +130,6 @@ func cmdTenantFeature(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "tenant %q: public API %s\n", pos[0], pos[2])
 	return nil
-}
-
-func cmdUserAdd(ctx context.Context, e env, args []string) error {
-	const shape = "user add --tenant NAME [--admin] USERNAME"
-	fs, db := newFlags(e, "user add")
-	tenant := fs.String("tenant", "", "the user's tenant")
-	admin := fs.Bool("admin", false, "make the user an ESP admin")
-	pos, err := parse(fs, args, 1, shape)
-	if err != nil {
-		return err
-	}
-	if *tenant == "" {
-		return usageError{"user add: --tenant is required (usage: esp " + shape + ")"}
-	}
-	password, err := readPassword(e)
-	if err != nil {
-		return err
-	}
-	st, err := openExisting(ctx, db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	_, err = lifecycle.NewAccounts(st, time.Now).AddUser(ctx, *tenant, pos[0], password, *admin)
-	if lifecycle.ErrorCode(err) == lifecycle.NotFound {
-		return fmt.Errorf("unknown tenant %q", *tenant)
-	}
-	if err != nil {
-		return friendly(err, fmt.Sprintf("user %q", pos[0]))
-	}
-	role := "user"
-	if *admin {
-		role = "admin"
-	}
-	fmt.Fprintf(e.stdout, "added %s %q to tenant %q\n", role, pos[0], *tenant)
-	return nil
-}
-
-// readPassword reads the first line of stdin.
-func readPassword(e env) (string, error) {
-	line, err := bufio.NewReader(e.stdin).ReadString('\n')
-	if err != nil && line == "" {
-		return "", errors.New("user add: password must not be empty (give it on stdin)")
-	}
-	line = strings.TrimRight(line, "\r\n")
-	if line == "" {
-		return "", errors.New("user add: password must not be empty (give it on stdin)")
-	}
-	return line, nil
 }
 
 func cmdPurge(ctx context.Context, e env, args []string) error {

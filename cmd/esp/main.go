@@ -44,7 +44,7 @@ commands:
   serve                                       run the web server and the scheduler
   tenant add NAME                             add a tenant
   tenant feature NAME public-api on|off       turn a tenant's public API on or off
-  user add --tenant NAME [--admin] USERNAME   add a user (password read from stdin)
+  user add|passwd|set|remove|list ...         manage a tenant's users (run 'esp user' for more)
   plan import --tenant NAME --name PLAN FILE  import plan data from CSV
   purge                                       purge credentials deactivated long enough
 
@@ -70,12 +70,15 @@ func runIn(ctx context.Context, e env, args []string) error {
 	switch {
 	case cmd == "serve":
 		return cmdServe(ctx, e, rest)
+	case cmd == "tenant" && (sub == "" || sub == "help" || sub == "-h" || sub == "--help"):
+		fmt.Fprintln(stdout, tenantUsage)
+		return nil
 	case cmd == "tenant" && sub == "add":
 		return cmdTenantAdd(ctx, e, rest[1:])
 	case cmd == "tenant" && sub == "feature":
 		return cmdTenantFeature(ctx, e, rest[1:])
-	case cmd == "user" && sub == "add":
-		return cmdUserAdd(ctx, e, rest[1:])
+	case cmd == "user":
+		return cmdUser(ctx, e, rest)
 	case cmd == "plan" && sub == "import":
 		return cmdPlanImport(ctx, e, rest[1:])
 	case cmd == "purge":

@@ -7,10 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"esp/lifecycle"
 	"esp/lifecycle/plancsv"
@@ -31,8 +28,8 @@ func cmdPlanImport(ctx context.Context, e env, args []string) error {
 	if *tenant == "" || *name == "" {
 		return usageError{"plan import: --tenant and --name are required (usage: esp " + shape + ")"}
 	}
-	if err := checkPlanName(*name); err != nil {
-		return usageError{"plan import: " + err.Error()}
+	if err := lifecycle.CheckName(lifecycle.PlanName, *name); err != nil {
+		return usageError{"plan import: --name: " + lifecycle.ErrorMessage(err)}
 	}
 	path := pos[0]
 	var in io.Reader = e.stdin
@@ -84,23 +81,5 @@ func cmdPlanImport(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("plan import: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "imported %d rows into plan %q (id %d)\n", p.Rows, p.Name, p.ID)
-	return nil
-}
-
-// checkPlanName accepts 1 to 200 bytes of printable text.
-func checkPlanName(name string) error {
-	switch {
-	case strings.TrimSpace(name) != name || name == "":
-		return errors.New("--name must not be empty or start or end with spaces")
-	case len(name) > 200:
-		return errors.New("--name must be at most 200 bytes")
-	case !utf8.ValidString(name):
-		return errors.New("--name must be printable text")
-	}
-	for _, r := range name {
-		if !unicode.IsPrint(r) {
-			return errors.New("--name must be printable text")
-		}
-	}
 	return nil
 }

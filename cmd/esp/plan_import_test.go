@@ -122,8 +122,8 @@ func TestPlanImportRefusesBadInputAndChangesNothing(t *testing.T) {
 		{"unknown tenant", writeCSV(t, goodRow), []string{"--tenant", "nope"}, `unknown tenant "nope"`, 1},
 		{"duplicate plan name", writeCSV(t, goodRow), []string{"--name", "Existing"}, `tenant "acme" already has a plan named "Existing"`, 1},
 		{"no name", writeCSV(t, goodRow), []string{"--name", ""}, "--tenant and --name are required", 2},
-		{"name with spaces around", writeCSV(t, goodRow), []string{"--name", " P "}, "--name must not", 2},
-		{"name that is not UTF-8", writeCSV(t, goodRow), []string{"--name", "plan \xff"}, "--name must be printable text", 2},
+		{"name with spaces around", writeCSV(t, goodRow), []string{"--name", " P "}, "--name: plan name must not start or end with spaces", 2},
+		{"name that is not UTF-8", writeCSV(t, goodRow), []string{"--name", "plan \xff"}, "--name: plan name must be valid UTF-8 text", 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -117,7 +117,12 @@ func (h *Handlers) Login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.startSession(c, user); err != nil {
+	err = h.startSession(c, user)
+	if errors.Is(err, lifecycle.ErrConflict) {
+		// The password changed while this one was being checked.
+		return h.renderLogin(c, http.StatusUnauthorized, username, msgBadLogin, false)
+	}
+	if err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/")

@@ -184,6 +184,9 @@ func (h *Handlers) touchEvery() time.Duration {
 
 // startSession signs user in with a brand-new session id (never one the
 // browser brought along), ending the request's previous session if any.
+// A user whose password changed, or who was removed, since user was read
+// gets no session (lifecycle.ErrConflict); a user at
+// lifecycle.MaxSessionsPerUser loses their oldest other session.
 func (h *Handlers) startSession(c echo.Context, user lifecycle.User) error {
 	ctx := c.Request().Context()
 	if old := currentSession(c); old != nil {
@@ -193,7 +196,7 @@ func (h *Handlers) startSession(c echo.Context, user lifecycle.User) error {
 	}
 	now := h.now()
 	sid := randomToken()
-	if err := h.store.CreateSession(ctx, lifecycle.Session{IDHash: hashSessionID(sid), UserID: user.ID, CreatedAt: now, LastSeenAt: now}); err != nil {
+	if err := h.store.CreateSession(ctx, lifecycle.Session{IDHash: hashSessionID(sid), UserID: user.ID, CreatedAt: now, LastSeenAt: now}, user.PasswordHash); err != nil {
 		return err
 	}
 	if err := h.writeCookie(c, sessionCookie, map[any]any{sidValue: sid}); err != nil {
