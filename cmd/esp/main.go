@@ -71,7 +71,7 @@ func runIn(ctx context.Context, e env, args []string) error {
 	case cmd == "serve":
 		return cmdServe(ctx, e, rest)
 	case cmd == "tenant" && (sub == "" || sub == "help" || sub == "-h" || sub == "--help"):
-		fmt.Fprintln(stdout, tenantUsage)
+		fmt.Fprintln(e.stdout, tenantUsage)
 		return nil
 	case cmd == "tenant" && sub == "add":
 		return cmdTenantAdd(ctx, e, rest[1:])
