@@ -65,7 +65,7 @@ func openBothBackends(t *testing.T) (lite, pg *store.Store) {
 // allowed above with their reasons.
 func TestSQLiteAndPostgresSchemasMatch(t *testing.T) {
 	lite, pg := openBothBackends(t)
-	diff := schemaDiff(readSQLite(t, lite.DB), readPostgres(t, pg.DB), t)
+	diff := schemaDiff(t, readSQLite(t, lite.DB), readPostgres(t, pg.DB))
 	var unexplained []string
 	for _, line := range diff {
 		if _, ok := allowedDifferences[line]; !ok {
@@ -86,7 +86,7 @@ func TestSQLiteAndPostgresSchemasMatch(t *testing.T) {
 // schemaDiff lists, table by table, the lines only one backend has, as
 // "sqlite only:   table: line" and "postgres only: table: line". A table
 // of oneBackendTables is left out where its backend has it alone.
-func schemaDiff(lite, pg liveSchema, t *testing.T) []string {
+func schemaDiff(t *testing.T, lite, pg liveSchema) []string {
 	t.Helper()
 	var diff []string
 	tables := map[string]bool{}

@@ -80,6 +80,7 @@ var (
 	autoincrement = regexp.MustCompile(`(?i)\bAUTOINCREMENT\b`)
 	withoutRowid  = regexp.MustCompile(`(?i)\bWITHOUT\s+ROWID\b`)
 	indexWhere    = regexp.MustCompile(`(?is)\bWHERE\b(.*)$`)
+	zeroOrOne     = regexp.MustCompile(`^(\w+) in \(0, 1\)$`)
 )
 
 // readSQLite reads the live schema of a SQLite database, its own
@@ -99,7 +100,7 @@ func sqliteTable(tb testing.TB, db *sql.DB, name, create string) []string {
 	var lines, boolCols []string
 	for _, c := range checks(create) {
 		c = normExpr(c)
-		if m := regexp.MustCompile(`^(\w+) in \(0, 1\)$`).FindStringSubmatch(c); m != nil {
+		if m := zeroOrOne.FindStringSubmatch(c); m != nil {
 			boolCols = append(boolCols, m[1]) // SQLite's boolean: an integer that is 0 or 1
 			continue
 		}
