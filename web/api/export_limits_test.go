@@ -281,7 +281,7 @@ func concurrentExports(t *testing.T, srv *httptest.Server, tenants []exportTenan
 // process's bound admits only as many as it allows, and the heap grows by
 // no more than those few exports hold, whatever the other clients do.
 func TestExportHeapStaysBoundedWithFiftyStalledReaders(t *testing.T) {
-	const maxExports = 12
+	const maxExports = 8
 	env := webtest.NewEnv(t, func(c *webtest.Config) {
 		c.API.ExportStallTimeout = time.Minute
 		c.API.MaxExports = maxExports
@@ -294,8 +294,9 @@ func TestExportHeapStaysBoundedWithFiftyStalledReaders(t *testing.T) {
 	growth := int64(after) - int64(before)
 	t.Logf("heap: %.1f MiB before, %.1f MiB with 50 stalled readers (%d admitted): grew %.1f MiB",
 		mib(before), mib(after), statuses[http.StatusOK], mib(uint64(max(growth, 0))))
-	// Each running export holds a block of rows (1 MiB) and its buffers.
-	if limit := int64(maxExports*2<<20 + 8<<20); growth > limit {
+	// Each running export holds a block of rows and its buffers: about
+	// 1 MiB on SQLite, 2 MiB on PostgreSQL (the block as COPY sent it too).
+	if limit := int64(maxExports*3<<20 + 8<<20); growth > limit {
 		t.Fatalf("heap grew %.1f MiB with 50 stalled readers, want at most %.1f MiB", mib(uint64(growth)), mib(uint64(limit)))
 	}
 	if statuses[http.StatusOK] != maxExports || statuses[http.StatusTooManyRequests] != 50-maxExports {
