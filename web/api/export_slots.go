@@ -33,8 +33,8 @@ type exportSlots struct {
 	running map[int64]int // by tenant; a tenant with none has no entry
 }
 
-func newExportSlots(perTenant, max int) *exportSlots {
-	return &exportSlots{perTenant: perTenant, max: max, running: map[int64]int{}}
+func newExportSlots(perTenant, most int) *exportSlots {
+	return &exportSlots{perTenant: perTenant, max: most, running: map[int64]int{}}
 }
 
 // take claims a slot for one of tenant's exports, or refuses it with 429
