@@ -36,6 +36,7 @@ type serveConfig struct {
 	tick            time.Duration
 	tokenTTL        time.Duration
 	readTimeout     time.Duration
+	exportStall     time.Duration
 	admin           admin.Config
 	lc              lifecycle.Config
 	shutdownTimeout time.Duration
@@ -60,6 +61,7 @@ func parseServe(e env, args []string) (serveConfig, error) {
 		{"session-idle", "ESP_SESSION_IDLE", 30 * time.Minute, &c.admin.SessionIdle, "end web sessions unused this long"},
 		{"session-max", "ESP_SESSION_MAX", 12 * time.Hour, &c.admin.SessionMax, "end any web session this old"},
 		{"read-timeout", "ESP_READ_TIMEOUT", 30 * time.Second, &c.readTimeout, "longest time a client may take to send a whole request"},
+		{"export-stall-timeout", "ESP_EXPORT_STALL_TIMEOUT", httpx.DefaultStallTimeout, &c.exportStall, "an export whose client reads nothing for this long is cut off"},
 		{"claim-lease", "ESP_CLAIM_LEASE", def.Lease, &c.lc.Lease, "how long a claim on a credential lasts unless its holder renews it (every third of it while the activator runs)"},
 	}
 	for _, d := range durs {
@@ -178,7 +180,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	svc := lifecycle.NewService(st, now, cfg.lc)
-	apiCfg := api.Config{TokenTTL: cfg.tokenTTL}
+	apiCfg := api.Config{TokenTTL: cfg.tokenTTL, ExportStallTimeout: cfg.exportStall}
 	if st.Postgres() {
 		sharedState(&cfg.admin, &apiCfg, st, now)
 	}
@@ -197,7 +199,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cfg.readTimeout,
-		WriteTimeout:      api.ExportStallTimeout, // exports move their own deadline as they stream
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -256,6 +258,11 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	log.Info("stopped")
 	return nil
 }
+
+// writeTimeout is the longest an answer may take to write. Streamed
+// answers (the export, the history CSV) move their own deadline as their
+// client reads, and may take longer.
+const writeTimeout = time.Minute
 
 // sharedState makes the replicas on one PostgreSQL database share what a
 // single server keeps for itself: the session and CSRF keys (so a cookie or

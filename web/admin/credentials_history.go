@@ -1,7 +1,7 @@
 package admin
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/csv"
 	"net/http"
 	"strconv"
@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"esp/views"
+	"esp/web/httpx"
 )
 
 // The history's addresses.
@@ -24,6 +25,9 @@ const historyPageSize = 50
 
 // historyCSVBatch is how many entries the CSV reads per query.
 const historyCSVBatch = 1000
+
+// historyCSVBufBytes is the CSV's write buffer.
+const historyCSVBufBytes = 32 << 10
 
 // errHistoryCursor refuses a history address whose cursor we did not make.
 var errHistoryCursor = echo.NewHTTPError(http.StatusBadRequest,
@@ -76,36 +80,52 @@ func historyCursor(c echo.Context) (int64, error) {
 
 // CredentialsHistoryCSV is GET /api-credentials/history.csv: every entry of
 // the history, newest first, as CSV with the columns time (RFC 3339, UTC),
-// credential (the access key's last 4), event and actor. It is built in
-// full before it is sent, so a failure half-way is an error page rather
-// than a truncated file.
+// credential (the access key's last 4), event and actor. It is streamed,
+// historyCSVBatch entries a query, paged by id as the history page is, so
+// memory stays flat however long the history. The first batch is read
+// before the answer starts, so that a failure there is an error page; a
+// failure later cuts the download short rather than end it as if whole.
 func (h *Handlers) CredentialsHistoryCSV(c echo.Context) error {
 	ctx := c.Request().Context()
 	tenant := currentSession(c).tenant
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	entries, err := h.lc.History(ctx, tenant.ID, 0, historyCSVBatch)
+	if err != nil {
+		return err
+	}
+	hdr := c.Response().Header()
+	hdr.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	hdr.Set(echo.HeaderContentDisposition, `attachment; filename="`+historyFileName(tenant.Name)+`"`)
+	c.Response().WriteHeader(http.StatusOK)
+	if c.Request().Method == http.MethodHead {
+		return nil
+	}
+	bw := bufio.NewWriterSize(httpx.NewStallWriter(c.Response(), httpx.DefaultStallTimeout), historyCSVBufBytes)
+	w := csv.NewWriter(bw)
 	w.Write([]string{"time", "credential", "event", "actor"})
-	for before := int64(0); ; {
-		entries, err := h.lc.History(ctx, tenant.ID, before, historyCSVBatch)
-		if err != nil {
-			return err
-		}
+	for {
 		for _, e := range entries {
 			w.Write([]string{e.At.UTC().Format(time.RFC3339), spreadsheetSafe(e.AccessLast4),
 				spreadsheetSafe(e.Event), spreadsheetSafe(e.Actor)})
 		}
-		if len(entries) < historyCSVBatch {
+		if len(entries) < historyCSVBatch || w.Error() != nil {
 			break
 		}
-		before = entries[len(entries)-1].ID
+		if entries, err = h.lc.History(ctx, tenant.ID, entries[len(entries)-1].ID, historyCSVBatch); err != nil {
+			break
+		}
 	}
 	w.Flush()
-	if err := w.Error(); err != nil {
-		return err
+	if err == nil && w.Error() == nil {
+		bw.Flush()
 	}
-	hdr := c.Response().Header()
-	hdr.Set(echo.HeaderContentDisposition, `attachment; filename="`+historyFileName(tenant.Name)+`"`)
-	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+	if err != nil && ctx.Err() == nil {
+		// The status is sent: all that is left is to cut the connection so
+		// the browser sees a failed download rather than a short file.
+		h.log.Error("history CSV failed", "tenant", tenant.ID, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	// A failed write means the client went away: nothing to answer.
+	return nil
 }
 
 // spreadsheetSafe keeps a cell from being read as a formula by a

@@ -20,6 +20,13 @@ type Config struct {
 	// Limits makes the limit of failed authentications; nil keeps it in
 	// this process.
 	Limits httpx.NewLimit
+	// MaxExports bounds the exports this process runs at once, all
+	// tenants together (default 64); each tenant runs at most 4.
+	MaxExports int
+	// ExportStallTimeout is how long an export waits for a client that
+	// has stopped reading before it gives up and frees its slot
+	// (default httpx.DefaultStallTimeout).
+	ExportStallTimeout time.Duration
 }
 
 // FailureLimit is the name of the limit of failed authentications, for
@@ -47,6 +54,8 @@ type Handlers struct {
 	plans    *lifecycle.Plans
 	failures httpx.AttemptLimit // failed authentications per client address
 	exports  ExportObserver
+	slots    *exportSlots  // the exports running now
+	stall    time.Duration // how long an export waits for a stalled client
 }
 
 // ExportObserver hears what each export sent: the metrics count it.
@@ -60,10 +69,14 @@ func New(cfg Config, log *slog.Logger, st *store.Store, now func() time.Time, ex
 	if exports == nil {
 		exports = noExports{}
 	}
-	h := &Handlers{log: log, store: st, now: now, tokenTTL: cfg.TokenTTL, exports: exports}
+	h := &Handlers{log: log, store: st, now: now, tokenTTL: cfg.TokenTTL, exports: exports, stall: cfg.ExportStallTimeout}
 	if h.tokenTTL <= 0 {
 		h.tokenTTL = defaultTokenTTL
 	}
+	if cfg.MaxExports <= 0 {
+		cfg.MaxExports = defaultMaxExports
+	}
+	h.slots = newExportSlots(exportsPerTenant, cfg.MaxExports)
 	h.tokens = lifecycle.NewTokens(st, now, h.tokenTTL)
 	h.plans = lifecycle.NewPlans(st, now)
 	if cfg.Limits == nil {

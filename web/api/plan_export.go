@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,8 +24,11 @@ var exportOffers = []string{mimeCSV + "; charset=utf-8; header=present", mimeNDJ
 // PlanExport streams every row of a plan, as CSV (the import format, the
 // same columns in the same order) or as NDJSON (one JSON object a line),
 // straight from the database through a fixed-size buffer: memory stays flat
-// however many rows the plan has. HEAD answers the same headers and sends
-// no row.
+// however many rows the plan has. A tenant runs at most 4 exports at once,
+// and the process at most Config.MaxExports (exportSlots): more are refused
+// with 429, so that the memory exports hold stays bounded, and a client
+// that stops reading is cut off after the stall timeout. HEAD answers the
+// same headers, sends no row and takes no slot.
 func (h *Handlers) PlanExport(c echo.Context) error {
 	p, err := h.apiPlan(c)
 	if err != nil {
@@ -46,36 +48,37 @@ func (h *Handlers) PlanExport(c echo.Context) error {
 		hdr.Set(echo.HeaderContentType, mimeCSV+"; charset=utf-8")
 		hdr.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.csv"`)
 	}
-	c.Response().WriteHeader(http.StatusOK)
 	if c.Request().Method == http.MethodHead {
+		c.Response().WriteHeader(http.StatusOK)
 		return nil
 	}
+	release, err := h.takeExportSlot(c)
+	if err != nil {
+		return err
+	}
+	defer release()
+	c.Response().WriteHeader(http.StatusOK)
 
-	w := bufio.NewWriterSize(c.Response(), apiExportBufBytes)
+	// The server's write timeout is short; an export may take longer as long
+	// as the client keeps reading, so the deadline moves with every piece
+	// written, and a client that stops reading loses its slot.
+	w := bufio.NewWriterSize(httpx.NewStallWriter(c.Response(), h.stall), apiExportBufBytes)
 	if !ndjson {
 		w.WriteString(plancsv.Header)
 	}
 	var writeErr error
 	ctx := c.Request().Context()
-	// The server's write timeout is short; an export may take longer as long
-	// as the client keeps reading, so the deadline moves with the rows.
-	rc := http.NewResponseController(c.Response())
 	rows := 0
-	write := func(line []byte) error {
-		if rows%exportDeadlineRows == 0 {
-			rc.SetWriteDeadline(time.Now().Add(ExportStallTimeout)) // unsupported only by test recorders
-		}
-		rows++
-		_, writeErr = w.Write(line)
-		return writeErr
-	}
 	if ndjson {
-		err = h.plans.Export(ctx, p.ID, &ndjsonRows{write: write, line: make([]byte, 0, 512)})
+		err = h.plans.Export(ctx, p.ID, &ndjsonRows{line: make([]byte, 0, 512), write: func(line []byte) error {
+			rows++
+			_, writeErr = w.Write(line)
+			return writeErr
+		}})
 	} else {
 		// Rows are stored as the CSV lines this writes: no encoding, and
 		// each block of lines goes out with one write.
 		err = h.plans.Export(ctx, p.ID, csvLines(func(lines []byte, n int) error {
-			rc.SetWriteDeadline(time.Now().Add(ExportStallTimeout)) // unsupported only by test recorders
 			rows += n
 			_, writeErr = w.Write(lines)
 			return writeErr
@@ -116,14 +119,6 @@ type csvLines func(lines []byte, rows int) error
 func (w csvLines) WriteLines(lines []byte, rows int) error { return w(lines, rows) }
 
 func (w csvLines) WriteRow(r *lifecycle.PlanRow) error { return w(plancsv.AppendCSV(nil, r), 1) }
-
-// ExportStallTimeout is how long an export waits for a client that stops
-// reading before it gives up; the server's own write timeout should be no
-// longer.
-const ExportStallTimeout = time.Minute
-
-// exportDeadlineRows is how often (in rows) an export moves its deadline.
-const exportDeadlineRows = 1024
 
 // exportFormat picks the format the format parameter names, or else the one
 // the Accept header prefers (httpx.Negotiate), CSV when it says nothing;

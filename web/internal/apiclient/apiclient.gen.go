@@ -246,7 +246,7 @@ type DataPage struct {
 type Error struct {
 	// Error What went wrong.
 	Error struct {
-		// Code Machine-readable; new codes may be added. `bad_request` (400: a malformed body or query string, or a query parameter given twice); `bad_cursor` (400: a cursor this API did not give out, or another plan's); `bad_limit` (400: limit is not a whole number from 1 to 1000); `bad_format` (400: format is not csv or ndjson); `unauthorized` (401: no Authorization header); `invalid_request` (401: a malformed Authorization header); `invalid_token` (401: an unknown, expired or revoked token); `invalid_credentials` (401: keys that are malformed, unknown, do not match, or are not Activated); `feature_disabled` (403: the tenant's public API feature is turned off); `not_found` (404: no such plan for this tenant, or no such route); `method_not_allowed` (405: the route does not take this method); `not_acceptable` (406: the export's Accept header allows neither text/csv nor application/x-ndjson); `payload_too_large` (413: a body over 64 KiB); `unsupported_media_type` (415: a body that is not application/json); `rate_limited` (429: too many failed authentications from this address); `internal_error` (500: a failure on ESP's side).
+		// Code Machine-readable; new codes may be added. `bad_request` (400: a malformed body or query string, or a query parameter given twice); `bad_cursor` (400: a cursor this API did not give out, or another plan's); `bad_limit` (400: limit is not a whole number from 1 to 1000); `bad_format` (400: format is not csv or ndjson); `unauthorized` (401: no Authorization header); `invalid_request` (401: a malformed Authorization header); `invalid_token` (401: an unknown, expired or revoked token); `invalid_credentials` (401: keys that are malformed, unknown, do not match, or are not Activated); `feature_disabled` (403: the tenant's public API feature is turned off); `not_found` (404: no such plan for this tenant, or no such route); `method_not_allowed` (405: the route does not take this method); `not_acceptable` (406: the export's Accept header allows neither text/csv nor application/x-ndjson); `payload_too_large` (413: a body over 64 KiB); `unsupported_media_type` (415: a body that is not application/json); `rate_limited` (429: too many failed authentications from this address, or too many exports running at once); `internal_error` (500: a failure on ESP's side).
 		Code ErrorErrorCode `json:"code"`
 
 		// Message For people.
@@ -254,7 +254,7 @@ type Error struct {
 	} `json:"error"`
 }
 
-// ErrorErrorCode Machine-readable; new codes may be added. `bad_request` (400: a malformed body or query string, or a query parameter given twice); `bad_cursor` (400: a cursor this API did not give out, or another plan's); `bad_limit` (400: limit is not a whole number from 1 to 1000); `bad_format` (400: format is not csv or ndjson); `unauthorized` (401: no Authorization header); `invalid_request` (401: a malformed Authorization header); `invalid_token` (401: an unknown, expired or revoked token); `invalid_credentials` (401: keys that are malformed, unknown, do not match, or are not Activated); `feature_disabled` (403: the tenant's public API feature is turned off); `not_found` (404: no such plan for this tenant, or no such route); `method_not_allowed` (405: the route does not take this method); `not_acceptable` (406: the export's Accept header allows neither text/csv nor application/x-ndjson); `payload_too_large` (413: a body over 64 KiB); `unsupported_media_type` (415: a body that is not application/json); `rate_limited` (429: too many failed authentications from this address); `internal_error` (500: a failure on ESP's side).
+// ErrorErrorCode Machine-readable; new codes may be added. `bad_request` (400: a malformed body or query string, or a query parameter given twice); `bad_cursor` (400: a cursor this API did not give out, or another plan's); `bad_limit` (400: limit is not a whole number from 1 to 1000); `bad_format` (400: format is not csv or ndjson); `unauthorized` (401: no Authorization header); `invalid_request` (401: a malformed Authorization header); `invalid_token` (401: an unknown, expired or revoked token); `invalid_credentials` (401: keys that are malformed, unknown, do not match, or are not Activated); `feature_disabled` (403: the tenant's public API feature is turned off); `not_found` (404: no such plan for this tenant, or no such route); `method_not_allowed` (405: the route does not take this method); `not_acceptable` (406: the export's Accept header allows neither text/csv nor application/x-ndjson); `payload_too_large` (413: a body over 64 KiB); `unsupported_media_type` (415: a body that is not application/json); `rate_limited` (429: too many failed authentications from this address, or too many exports running at once); `internal_error` (500: a failure on ESP's side).
 type ErrorErrorCode string
 
 // OAuthError An RFC 6749 §5.2 error response.
@@ -406,6 +406,9 @@ type PayloadTooLarge = Error
 
 // Token An RFC 6749 §5.1 access token response.
 type Token = TokenResponse
+
+// TooManyExports The API's error answer.
+type TooManyExports = Error
 
 // TooManyRequests The API's error answer.
 type TooManyRequests = Error
@@ -608,7 +611,7 @@ type ClientInterface interface {
 
 	// ExportPlan All of the plan's rows, streamed as CSV or NDJSON
 	//
-	// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`.
+	// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
 	//
 	// Corresponds with GET /plans/{planID}/export (the `ExportPlan` operationId).
 	ExportPlan(ctx context.Context, planID int64, params *ExportPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -815,7 +818,7 @@ func (c *Client) HeadGetPlanData(ctx context.Context, planID int64, params *Head
 
 // ExportPlan All of the plan's rows, streamed as CSV or NDJSON
 //
-// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`.
+// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
 //
 // Corresponds with GET /plans/{planID}/export (the `ExportPlan` operationId).
 func (c *Client) ExportPlan(ctx context.Context, planID int64, params *ExportPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1545,7 +1548,7 @@ type ClientWithResponsesInterface interface {
 
 	// ExportPlanWithResponse All of the plan's rows, streamed as CSV or NDJSON
 	//
-	// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`.
+	// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2507,7 +2510,7 @@ type ExportPlanResponse struct {
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyExports
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -2564,7 +2567,7 @@ func (r ExportPlanResponse) GetJSON413() *PayloadTooLarge {
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ExportPlanResponse) GetJSON429() *TooManyRequests {
+func (r ExportPlanResponse) GetJSON429() *TooManyExports {
 	return r.JSON429
 }
 
@@ -2979,7 +2982,7 @@ func (c *ClientWithResponses) HeadGetPlanDataWithResponse(ctx context.Context, p
 
 // ExportPlanWithResponse All of the plan's rows, streamed as CSV or NDJSON
 //
-// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`.
+// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -4028,7 +4031,7 @@ func ParseExportPlanResponse(rsp *http.Response) (*ExportPlanResponse, error) {
 		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+		var dest TooManyExports
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
