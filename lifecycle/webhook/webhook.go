@@ -16,10 +16,13 @@ import (
 )
 
 // Activator POSTs each event as JSON to an external gateway's hook. A 2xx
-// answer is success; anything else is retried by the scheduler until the
-// credential's timeout.
+// answer is success; anything else, a redirect included, is retried by the
+// scheduler until the credential's timeout. A redirect is never followed:
+// the event goes to the hook that was configured or nowhere.
 type Activator struct {
-	URL    string
+	URL string
+	// Client makes the calls; whatever its CheckRedirect, Apply follows no
+	// redirect.
 	Client *http.Client
 }
 
@@ -29,7 +32,7 @@ func New(rawURL string) (*Activator, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("webhook URL %q must be an absolute http or https URL", rawURL)
 	}
-	return &Activator{URL: rawURL, Client: &http.Client{Timeout: 10 * time.Second}}, nil
+	return &Activator{URL: rawURL, Client: &http.Client{Timeout: 10 * time.Second, CheckRedirect: refuseRedirect}}, nil
 }
 
 // Remote is true: the gateway holds the keys it was asked to activate.
@@ -48,7 +51,9 @@ func (w *Activator) Apply(ctx context.Context, ev lifecycle.Event) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", ev.IdempotencyKey)
 	req.Header.Set("User-Agent", "esp-activator/1")
-	resp, err := w.Client.Do(req)
+	client := *w.Client
+	client.CheckRedirect = refuseRedirect
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("webhook: %w", err)
 	}
@@ -59,3 +64,8 @@ func (w *Activator) Apply(ctx context.Context, ev lifecycle.Event) error {
 	}
 	return nil
 }
+
+// refuseRedirect makes the client hand back a 3xx as the answer instead of
+// following it: a redirect would send the event (or a bodiless GET whose 2xx
+// proves nothing) to another host, with the hook's URL as its Referer.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
