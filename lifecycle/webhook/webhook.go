@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,19 +21,30 @@ import (
 // scheduler until the credential's timeout. A redirect is never followed:
 // the event goes to the hook that was configured or nowhere.
 type Activator struct {
-	URL string
 	// Client makes the calls; whatever its CheckRedirect, Apply follows no
 	// redirect.
 	Client *http.Client
+	url    string // the hook as configured; it may hold a user, password or query
+	shown  string // the hook as errors name it: see Redact
 }
 
-// New checks rawURL and returns an activator posting to it.
+// New checks rawURL and returns an activator posting to it. Its errors name
+// the URL only as Redact prints it.
 func New(rawURL string) (*Activator, error) {
 	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("webhook URL %q must be an absolute http or https URL", rawURL)
+	if err != nil {
+		// The parser's own error quotes the URL whole, secrets included.
+		return nil, errors.New("webhook URL must be an absolute http or https URL")
 	}
-	return &Activator{URL: rawURL, Client: &http.Client{Timeout: 10 * time.Second, CheckRedirect: refuseRedirect}}, nil
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("webhook URL %q must be an absolute http or https URL", Redact(u))
+	}
+	a := &Activator{
+		Client: &http.Client{Timeout: 10 * time.Second, CheckRedirect: refuseRedirect},
+		url:    rawURL,
+		shown:  Redact(u),
+	}
+	return a, nil
 }
 
 // Remote is true: the gateway holds the keys it was asked to activate.
@@ -44,9 +56,9 @@ func (w *Activator) Apply(ctx context.Context, ev lifecycle.Event) error {
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return fmt.Errorf("webhook: %w", w.hideURL(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", ev.IdempotencyKey)
@@ -55,7 +67,7 @@ func (w *Activator) Apply(ctx context.Context, ev lifecycle.Event) error {
 	client.CheckRedirect = refuseRedirect
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("webhook: %w", err)
+		return fmt.Errorf("webhook: %w", w.hideURL(err))
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -69,3 +81,21 @@ func (w *Activator) Apply(ctx context.Context, ev lifecycle.Event) error {
 // following it: a redirect would send the event (or a bodiless GET whose 2xx
 // proves nothing) to another host, with the hook's URL as its Referer.
 func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// hideURL replaces the URL that net/http puts in its *url.Error with the
+// redacted one, keeping the operation and the cause.
+func (w *Activator) hideURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: w.shown, Err: ue.Err}
+	}
+	return err
+}
+
+// Redact is a hook URL as logs and errors may print it: scheme, host and
+// path, without the user, password, query and fragment, which may each be
+// a credential.
+func Redact(u *url.URL) string {
+	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	return r.String()
+}
