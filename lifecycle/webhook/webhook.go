@@ -1,5 +1,5 @@
 // Package webhook is the activator for an external gateway: it POSTs each
-// activator event as JSON to the gateway's hook.
+// activator event as JSON to the gateway's hook, signed when it has a secret.
 package webhook
 
 import (
@@ -26,11 +26,26 @@ type Activator struct {
 	Client *http.Client
 	url    string // the hook as configured; it may hold a user, password or query
 	shown  string // the hook as errors name it: see Redact
+	secret []byte // keys the ESP-Signature header; nil sends events unsigned
+	now    func() time.Time
+}
+
+// Option sets up an Activator in New.
+type Option func(*Activator)
+
+// WithSecret signs every event with secret (see Signature). An empty
+// secret leaves events unsigned.
+func WithSecret(secret string) Option {
+	return func(a *Activator) {
+		if secret != "" {
+			a.secret = []byte(secret)
+		}
+	}
 }
 
 // New checks rawURL and returns an activator posting to it. Its errors name
 // the URL only as Redact prints it.
-func New(rawURL string) (*Activator, error) {
+func New(rawURL string, opts ...Option) (*Activator, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		// The parser's own error quotes the URL whole, secrets included.
@@ -43,9 +58,16 @@ func New(rawURL string) (*Activator, error) {
 		Client: &http.Client{Timeout: 10 * time.Second, CheckRedirect: refuseRedirect},
 		url:    rawURL,
 		shown:  Redact(u),
+		now:    time.Now,
+	}
+	for _, o := range opts {
+		o(a)
 	}
 	return a, nil
 }
+
+// Signed reports whether the activator signs its events.
+func (w *Activator) Signed() bool { return w.secret != nil }
 
 // Remote is true: the gateway holds the keys it was asked to activate.
 func (w *Activator) Remote() bool { return true }
@@ -63,6 +85,9 @@ func (w *Activator) Apply(ctx context.Context, ev lifecycle.Event) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", ev.IdempotencyKey)
 	req.Header.Set("User-Agent", "esp-activator/1")
+	if w.secret != nil {
+		req.Header.Set(SignatureHeader, Signature(w.secret, w.now(), body))
+	}
 	client := *w.Client
 	client.CheckRedirect = refuseRedirect
 	resp, err := client.Do(req)

@@ -2,10 +2,17 @@ package webhook_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,5 +82,95 @@ func TestFailedCallIsNamedWithoutTheURLSecrets(t *testing.T) {
 			}
 			assertNoURLSecrets(t, "the error", err.Error())
 		})
+	}
+}
+
+const hookSecret = "whsec-test-0123456789abcdef"
+
+// A known answer, computed with
+// printf '%s' '1767225600.{"action":"activate"}' | openssl dgst -sha256 -hmac whsec-test-0123456789abcdef
+func TestSignatureKnownAnswer(t *testing.T) {
+	got := webhook.Signature([]byte(hookSecret), time.Unix(1767225600, 0), []byte(`{"action":"activate"}`))
+	if want := "t=1767225600,v1=2fe8e01ee0f56f4b48ce85c6471f3e16622d5be55e8b39eb75b55dbfff12d820"; got != want {
+		t.Fatalf("signature %q, want %q", got, want)
+	}
+}
+
+// verifySignature is the check the README shows gateway authors, written
+// from that description and not from the activator's code.
+func verifySignature(secret, header string, body []byte, now time.Time) error {
+	var ts, sig string
+	for _, part := range strings.Split(header, ",") {
+		k, v, _ := strings.Cut(part, "=")
+		switch k {
+		case "t":
+			ts = v
+		case "v1":
+			sig = v
+		}
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return fmt.Errorf("no timestamp in %q", header)
+	}
+	if age := now.Sub(time.Unix(sec, 0)); age > 5*time.Minute || age < -5*time.Minute {
+		return fmt.Errorf("timestamp %s old", age)
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts + "."))
+	mac.Write(body)
+	got, err := hex.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, mac.Sum(nil)) {
+		return errors.New("signature does not match")
+	}
+	return nil
+}
+
+// signedCall is one request as the gateway got it.
+type signedCall struct {
+	header string
+	body   []byte
+}
+
+func callOnce(t *testing.T, opts ...webhook.Option) signedCall {
+	t.Helper()
+	var mu sync.Mutex
+	var got signedCall
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		got = signedCall{r.Header.Get(webhook.SignatureHeader), b}
+	}))
+	defer gw.Close()
+	act, err := webhook.New(gw.URL, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := lifecycle.Event{CredentialID: 7, TenantID: 3, AccessKey: lifecycle.NewAccessKey(), Action: lifecycle.ActionActivate, Attempt: 1}
+	if err := act.Apply(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return got
+}
+
+func TestEventsAreSignedWithTheSecret(t *testing.T) {
+	got := callOnce(t, webhook.WithSecret(hookSecret))
+	if err := verifySignature(hookSecret, got.header, got.body, time.Now()); err != nil {
+		t.Fatalf("%s: %q", err, got.header)
+	}
+	// The check can fail: another key, a changed body, an old event.
+	if verifySignature("another-secret-0123456789", got.header, got.body, time.Now()) == nil ||
+		verifySignature(hookSecret, got.header, append(got.body, ' '), time.Now()) == nil ||
+		verifySignature(hookSecret, got.header, got.body, time.Now().Add(6*time.Minute)) == nil {
+		t.Fatal("the gateway's check passes what it must refuse")
+	}
+}
+
+func TestEventsWithoutASecretAreUnsigned(t *testing.T) {
+	if got := callOnce(t, webhook.WithSecret("")); got.header != "" || len(got.body) == 0 {
+		t.Fatalf("signature %q on %q, want none", got.header, got.body)
 	}
 }
