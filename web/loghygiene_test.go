@@ -120,8 +120,10 @@ func logHygieneJourney(t *testing.T, jsonLogs bool) {
 	// Passwords, right and wrong.
 	secrets.add("password-alice", "password-bob", "password-gina", "hunter2-wrong-password", "mallory-secret-pw")
 
-	// A gateway that refuses the first call, so that the scheduler logs a
-	// failure while the access key is in flight.
+	// A gateway that drops the first call without an answer, so that the
+	// scheduler logs a failure while the access key is in flight, with
+	// net/http's error, which names the URL. The hook's URL has a user, a
+	// password and a query: none of them may be logged.
 	var gwMu sync.Mutex
 	var events []lifecycle.Event
 	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -131,11 +133,14 @@ func logHygieneJourney(t *testing.T, jsonLogs bool) {
 		defer gwMu.Unlock()
 		events = append(events, ev)
 		if len(events) == 1 {
-			http.Error(w, "try later", http.StatusServiceUnavailable)
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				conn.Close()
+			}
 		}
 	}))
 	defer gw.Close()
-	act, err := webhook.New(gw.URL)
+	secrets.add("hookuser", "hookpass-s3cr3t", "QuerySecretTok")
+	act, err := webhook.New(strings.Replace(gw.URL, "http://", "http://hookuser:hookpass-s3cr3t@", 1) + "/hook?token=QuerySecretTok")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,7 @@ type serveConfig struct {
 	logFormat       string // text or json
 	activator       string
 	webhookURL      string
+	webhookSecret   string // "": webhook events go unsigned
 	tick            time.Duration
 	tokenTTL        time.Duration
 	readTimeout     time.Duration
@@ -75,6 +76,7 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	fs.StringVar(&c.activator, "activator", envOr(e, "ESP_ACTIVATOR", "local"), "local or webhook (env ESP_ACTIVATOR)")
 	fs.BoolVar(&c.admin.SecureCookies, "secure-cookies", envOr(e, "ESP_SECURE_COOKIES", "") == "true", "mark cookies Secure (behind a TLS-terminating proxy; env ESP_SECURE_COOKIES=true)")
 	fs.StringVar(&c.webhookURL, "webhook-url", envOr(e, "ESP_WEBHOOK_URL", ""), "the webhook activator's URL (env ESP_WEBHOOK_URL)")
+	fs.StringVar(&c.webhookSecret, "webhook-secret", envOr(e, "ESP_WEBHOOK_SECRET", ""), "key of the HMAC-SHA256 signature of each webhook event, at least 16 characters; unset: events go unsigned (env ESP_WEBHOOK_SECRET)")
 	fs.StringVar(&c.tlsCert, "tls-cert", envOr(e, "ESP_TLS_CERT", ""), "serve HTTPS with this PEM certificate (chain) file; needs --tls-key (env ESP_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", envOr(e, "ESP_TLS_KEY", ""), "the PEM private key file of --tls-cert (env ESP_TLS_KEY)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", envOr(e, "ESP_METRICS_ADDR", ""), "serve Prometheus metrics at /metrics on this address; off when empty (env ESP_METRICS_ADDR)")
@@ -112,19 +114,35 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	if err := positiveDurations(ds); err != nil {
 		return c, err
 	}
+	return c, c.checkActivator()
+}
+
+// minWebhookSecret is the shortest webhook secret accepted: a short key can
+// be found by trying keys against one signed event.
+const minWebhookSecret = 16
+
+// checkActivator checks the activator flags. Its errors never quote the
+// webhook secret.
+func (c serveConfig) checkActivator() error {
 	switch c.activator {
 	case "local":
 		if c.webhookURL != "" {
-			return c, usageError{"serve: --webhook-url needs --activator webhook"}
+			return usageError{"serve: --webhook-url needs --activator webhook"}
+		}
+		if c.webhookSecret != "" {
+			return usageError{"serve: --webhook-secret (or ESP_WEBHOOK_SECRET) needs --activator webhook"}
 		}
 	case "webhook":
 		if c.webhookURL == "" {
-			return c, usageError{"serve: --activator webhook needs --webhook-url URL"}
+			return usageError{"serve: --activator webhook needs --webhook-url URL"}
+		}
+		if c.webhookSecret != "" && len(c.webhookSecret) < minWebhookSecret {
+			return usageError{fmt.Sprintf("serve: --webhook-secret (or ESP_WEBHOOK_SECRET) must be at least %d characters", minWebhookSecret)}
 		}
 	default:
-		return c, usageError{fmt.Sprintf("serve: --activator must be local or webhook, got %q", c.activator)}
+		return usageError{fmt.Sprintf("serve: --activator must be local or webhook, got %q", c.activator)}
 	}
-	return c, nil
+	return nil
 }
 
 func cmdServe(ctx context.Context, e env, args []string) error {
@@ -134,7 +152,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	var act lifecycle.Activator = lifecycle.LocalActivator{}
 	if cfg.activator == "webhook" {
-		w, err := webhook.New(cfg.webhookURL)
+		w, err := webhook.New(cfg.webhookURL, webhook.WithSecret(cfg.webhookSecret))
 		if err != nil {
 			return usageError{"serve: " + err.Error()}
 		}
@@ -231,6 +249,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "ESP is running at %s://%s (%s; Ctrl+C stops it)\n", scheme, ln.Addr(), cfg.db.describe())
 	log.Info("serving", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "activator", cfg.activator,
 		"trusted_proxies", cfg.proxies.String())
+	if w, ok := act.(*webhook.Activator); ok && !w.Signed() {
+		log.Warn("webhook events are not signed: the gateway cannot tell them from forged ones; set --webhook-secret (or ESP_WEBHOOK_SECRET)")
+	}
 
 	select {
 	case <-ctx.Done():
