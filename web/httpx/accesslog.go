@@ -67,7 +67,7 @@ func AccessLog(log *slog.Logger, cfg AccessLogConfig) echo.MiddlewareFunc {
 				}
 				method, res := methodLabel(r.Method), c.Response()
 				elapsed, bytes, status := time.Since(start), res.Size, res.Status
-				if ClientGone(r) {
+				if ClientGone(r) && status != http.StatusRequestTimeout {
 					status = StatusClientClosedRequest // even when part of an answer went out
 				}
 				if r.Method == http.MethodHead {

@@ -76,7 +76,8 @@ const StatusClientClosedRequest = 499
 
 // ClientGone reports whether the client closed the connection: the server
 // cancels the request's context then (and only once the handler returns,
-// which is after every use of this).
+// which is after every use of this). A body that stopped arriving ends the
+// context too; that request is answered 408, so callers check it first.
 func ClientGone(r *http.Request) bool {
 	return errors.Is(context.Cause(r.Context()), context.Canceled)
 }
@@ -185,7 +186,7 @@ func ErrorHandler(log *slog.Logger, render Renderer, reach func(error) error) ec
 		if c.Response().Committed {
 			return
 		}
-		if ClientGone(c.Request()) {
+		if ClientGone(c.Request()) && !BodyTimedOut(err) && ProblemOf(err).Status != http.StatusRequestTimeout {
 			// Nobody is left to read an answer, and nothing failed here.
 			c.Response().Status = StatusClientClosedRequest
 			log.Debug("client closed request", "method", c.Request().Method, "route", c.Path(), "request_id", RequestID(c), "err", err)
