@@ -62,7 +62,7 @@ func (a *Accounts) dummyHash() []byte {
 }
 
 // ErrBadLogin means the username or the password is wrong (never which).
-var ErrBadLogin = errors.New("wrong username or password")
+var ErrBadLogin = &Error{Code: Unauthorized, Message: "Wrong username or password."}
 
 // Authenticate checks a username and password.
 func (a *Accounts) Authenticate(ctx context.Context, username, password string) (User, error) {

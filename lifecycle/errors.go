@@ -21,10 +21,20 @@ const (
 	Internal     Code = "internal"
 )
 
+// Codes lists every code of the vocabulary, for checks that each has its
+// answer.
+func Codes() []Code {
+	return []Code{NotFound, Conflict, Invalid, Unauthorized, Forbidden, RateLimited, Unavailable, Internal}
+}
+
 // Error is a coded error: its Code says what kind of refusal it is, its
-// Message is what a user may read, and Err, when set, is the cause.
+// Message is what a user may read, and Err, when set, is the cause. Reason,
+// when set, names the refusal more finely than Code for a client that tells
+// refusals apart (the API's "invalid_credentials" is an Unauthorized); it
+// never changes what kind of refusal it is.
 type Error struct {
 	Code    Code
+	Reason  string
 	Message string
 	Err     error
 }

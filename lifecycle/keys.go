@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/base32"
 	"encoding/binary"
-	"errors"
 	"hash/crc32"
 	"strings"
 )
@@ -31,7 +30,7 @@ const (
 )
 
 // ErrMalformedKey means a key does not have the documented format.
-var ErrMalformedKey = errors.New("malformed key")
+var ErrMalformedKey = &Error{Code: Invalid, Message: "The key does not have the documented format."}
 
 var (
 	upperB32 = base32.StdEncoding.WithPadding(base32.NoPadding)

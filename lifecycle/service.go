@@ -98,7 +98,7 @@ type NewKeys struct {
 
 // ErrAlreadyGenerated means the Generate request was carried out before:
 // its form was sent again (a reload, or Back and resend). Nothing changed.
-var ErrAlreadyGenerated = errors.New("lifecycle: this Generate request was already carried out")
+var ErrAlreadyGenerated = &Error{Code: Conflict, Message: "This Generate request was already carried out."}
 
 // Current is the new credential as the tenant's current one.
 func (k NewKeys) Current() Current {
