@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"esp/lifecycle"
 	"esp/views"
 	"esp/web/httpx"
 )
@@ -30,8 +31,8 @@ const historyCSVBatch = 1000
 const historyCSVBufBytes = 32 << 10
 
 // errHistoryCursor refuses a history address whose cursor we did not make.
-var errHistoryCursor = echo.NewHTTPError(http.StatusBadRequest,
-	"This history page address is not valid. Open the history from the API Credentials window.")
+var errHistoryCursor = &lifecycle.Error{Code: lifecycle.Invalid,
+	Message: "This history page address is not valid. Open the history from the API Credentials window."}
 
 // CredentialsHistory is GET /api-credentials/history: the tenant's
 // credential history, newest first, historyPageSize entries a page. The

@@ -2,17 +2,18 @@ package admin
 
 import (
 	"crypto/subtle"
-	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"esp/lifecycle"
 )
 
 // csrfField is the form field every POST form carries its token in.
 const csrfField = "_csrf"
 
 // errCSRF refuses a form that did not come from one of our pages.
-var errCSRF = echo.NewHTTPError(http.StatusForbidden,
-	"This form has expired or did not come from ESP. Go back, reload the page and try again.")
+var errCSRF = &lifecycle.Error{Code: lifecycle.Forbidden,
+	Message: "This form has expired or did not come from ESP. Go back, reload the page and try again."}
 
 // tokensMatch compares a sent token with the expected one in constant time;
 // an empty expectation never matches.

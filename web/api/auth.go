@@ -26,7 +26,7 @@ func (h *Handlers) authFailed(c echo.Context, addr string) error {
 		return err
 	}
 	c.Response().Header().Set("Retry-After", retryAfter(wait))
-	return &httpx.Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
+	return &lifecycle.Error{Code: lifecycle.RateLimited,
 		Message: "Too many failed authentications from this address; retry after " + retryAfter(wait) + " seconds."}
 }
 
@@ -43,18 +43,15 @@ func apiTenantID(c echo.Context) int64 {
 	return id
 }
 
-// bearerError is a 401 with the RFC 6750 challenge that goes with it.
+// bearerError is an Unauthorized with the RFC 6750 challenge that goes with
+// it; the RFC's error code, when there is one, is its Reason.
 func bearerError(c echo.Context, errCode, description string) error {
 	challenge := `Bearer realm="esp"`
 	if errCode != "" {
 		challenge += `, error="` + errCode + `", error_description="` + description + `"`
 	}
 	c.Response().Header().Set("WWW-Authenticate", challenge)
-	code := errCode
-	if code == "" {
-		code = "unauthorized"
-	}
-	return &httpx.Error{Status: http.StatusUnauthorized, Code: code, Message: description}
+	return &lifecycle.Error{Code: lifecycle.Unauthorized, Reason: errCode, Message: description}
 }
 
 // RequireToken lets a request through only with a live bearer token
@@ -82,7 +79,7 @@ func (h *Handlers) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return bearerError(c, "invalid_token", lifecycle.ErrorMessage(err))
 		case lifecycle.Forbidden:
-			return &httpx.Error{Status: http.StatusForbidden, Code: "feature_disabled", Message: lifecycle.ErrorMessage(err)}
+			return &lifecycle.Error{Code: lifecycle.Forbidden, Reason: "feature_disabled", Message: lifecycle.ErrorMessage(err)}
 		default:
 			return err
 		}

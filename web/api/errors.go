@@ -27,12 +27,25 @@ func RenderError(c echo.Context, p httpx.Problem) error {
 }
 
 // RenderOAuthError answers the OAuth token route's errors as RFC 6749 §5.2
-// does, invalid_request unless the handler chose another error itself. The
-// RFC has no error for a failure on the server's side: those get the API's
-// envelope.
+// does: with the RFC's error the refusal names as its Reason, a failure
+// limit's refusal as temporarily_unavailable, any other as invalid_request.
+// The RFC has no error for a failure on the server's side: those get the
+// API's envelope.
 func RenderOAuthError(c echo.Context, p httpx.Problem) error {
 	if p.Status >= 500 {
 		return RenderError(c, p)
 	}
-	return oauthError(c, p.Status, "invalid_request", p.Message)
+	return oauthError(c, p.Status, oauthErrorCode(p.Code), p.Message)
+}
+
+// oauthErrorCode is the RFC 6749 error that answers an error the API's
+// envelope would name code.
+func oauthErrorCode(code string) string {
+	switch code {
+	case "invalid_client", "unauthorized_client", "unsupported_grant_type":
+		return code
+	case "rate_limited":
+		return "temporarily_unavailable"
+	}
+	return "invalid_request"
 }

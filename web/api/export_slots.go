@@ -1,13 +1,12 @@
 package api
 
 import (
-	"net/http"
 	"strconv"
 	"sync"
 
 	"github.com/labstack/echo/v4"
 
-	"esp/web/httpx"
+	"esp/lifecycle"
 )
 
 // The export's bounds. Each running export holds a block of rows (about
@@ -66,7 +65,7 @@ func (s *exportSlots) release(tenant int64) {
 
 // exportsBusy is the answer to an export refused for want of a slot.
 func exportsBusy(why string) error {
-	return &httpx.Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
+	return &lifecycle.Error{Code: lifecycle.RateLimited,
 		Message: why + "; retry after " + exportRetryAfter + " seconds."}
 }
 

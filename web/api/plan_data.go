@@ -10,8 +10,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"esp/lifecycle"
 	"esp/lifecycle/plancsv"
-	"esp/web/httpx"
 )
 
 // PlanData answers one page of a plan's rows:
@@ -61,8 +61,9 @@ func (h *Handlers) PlanData(c echo.Context) error {
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, buf)
 }
 
-func badRequest(code, msg string) error {
-	return &httpx.Error{Status: http.StatusBadRequest, Code: code, Message: msg}
+// badRequest is an Invalid request that the API's envelope names reason.
+func badRequest(reason, msg string) error {
+	return &lifecycle.Error{Code: lifecycle.Invalid, Reason: reason, Message: msg}
 }
 
 // apiQuery parses the query string strictly: a malformed one is a 400,

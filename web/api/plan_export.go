@@ -143,7 +143,7 @@ func exportFormat(r *http.Request) (ndjson bool, err error) {
 	}
 	offer, ok := httpx.Negotiate(r.Header.Values("Accept"), exportOffers...)
 	if !ok {
-		return false, &httpx.Error{Status: http.StatusNotAcceptable, Code: "not_acceptable",
+		return false, &lifecycle.Error{Code: httpx.NotAcceptable,
 			Message: "The export is sent as text/csv or application/x-ndjson, and the Accept header allows neither; or ask with ?format=csv or ?format=ndjson."}
 	}
 	return offer == mimeNDJSON, nil

@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"esp/lifecycle"
-	"esp/web/httpx"
 )
 
 // planJSON is a plan as the API shows it.
@@ -71,5 +70,5 @@ func (h *Handlers) apiPlan(c echo.Context) (lifecycle.Plan, error) {
 }
 
 func planNotFound(raw string) error {
-	return &httpx.Error{Status: http.StatusNotFound, Code: "not_found", Message: "No plan " + strconv.Quote(raw) + "."}
+	return &lifecycle.Error{Code: lifecycle.NotFound, Message: "No plan " + strconv.Quote(raw) + "."}
 }

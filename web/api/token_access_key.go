@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"esp/lifecycle"
 	"esp/web/httpx"
 )
 
@@ -24,17 +25,9 @@ func (h *Handlers) TokenAccessKey(c echo.Context) error {
 	}
 	access, secret, err := decodeKeyRequest(body)
 	if err != nil {
-		return &httpx.Error{Status: http.StatusBadRequest, Code: "bad_request", Message: err.Error()}
+		return &lifecycle.Error{Code: lifecycle.Invalid, Message: err.Error()}
 	}
-	t, err := h.tokens.Exchange(c.Request().Context(), access, secret)
-	if xe, ok := exchangeRefusal(err); ok {
-		if xe.failure {
-			if err := h.authFailed(c, addr); err != nil {
-				return err
-			}
-		}
-		return &httpx.Error{Status: xe.status, Code: xe.code, Message: xe.message}
-	}
+	t, err := h.exchange(c, keysRefusals, addr, access, secret)
 	if err != nil {
 		return err
 	}
@@ -47,10 +40,9 @@ func readAPIBody(c echo.Context, mediaType string) ([]byte, error) {
 	r := c.Request()
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != mediaType {
-		return nil, &httpx.Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
-			Message: "Send the body as " + mediaType + "."}
+		return nil, &lifecycle.Error{Code: httpx.UnsupportedMediaType, Message: "Send the body as " + mediaType + "."}
 	}
-	tooLarge := &httpx.Error{Status: http.StatusRequestEntityTooLarge, Code: "payload_too_large",
+	tooLarge := &lifecycle.Error{Code: httpx.TooLarge,
 		Message: fmt.Sprintf("The body must be at most %d bytes.", httpx.MaxRequestBody)}
 	if r.ContentLength > httpx.MaxRequestBody {
 		return nil, tooLarge
@@ -64,7 +56,7 @@ func readAPIBody(c echo.Context, mediaType string) ([]byte, error) {
 		return nil, httpx.ErrRequestTimeout
 	}
 	if err != nil {
-		return nil, &httpx.Error{Status: http.StatusBadRequest, Code: "bad_request", Message: "The body could not be read."}
+		return nil, &lifecycle.Error{Code: lifecycle.Invalid, Message: "The body could not be read.", Err: err}
 	}
 	if len(body) > httpx.MaxRequestBody {
 		return nil, tooLarge

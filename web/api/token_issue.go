@@ -16,27 +16,39 @@ type tokenResponse struct {
 	ExpiresIn   int64  `json:"expires_in"`
 }
 
-// exchangeError is why keys did not get a token. The two token routes word
-// it differently: the JSON envelope on one, RFC 6749 errors on the other.
-type exchangeError struct {
-	status  int
-	code    string // the JSON envelope's code
-	oauth   string // the RFC 6749 §5.2 error
-	message string
-	failure bool // counts against the client address's failure budget
+// refusalNames words, for one token route, the refusals of
+// lifecycle.Tokens.Exchange (Unauthorized and Forbidden): the code it is
+// answered with and the reason the route names it by.
+type refusalNames map[lifecycle.Code]lifecycle.Error
+
+// keysRefusals are the refusals of the JSON token route.
+var keysRefusals = refusalNames{
+	lifecycle.Unauthorized: {Code: lifecycle.Unauthorized, Reason: "invalid_credentials"},
+	lifecycle.Forbidden:    {Code: lifecycle.Forbidden, Reason: "feature_disabled"},
 }
 
-// exchangeRefusal words a refused exchange (lifecycle.Tokens.Exchange's
-// Unauthorized and Forbidden); ok is false for any other error.
-func exchangeRefusal(err error) (xe exchangeError, ok bool) {
-	msg := lifecycle.ErrorMessage(err)
-	switch lifecycle.ErrorCode(err) {
-	case lifecycle.Unauthorized:
-		return exchangeError{status: http.StatusUnauthorized, code: "invalid_credentials", oauth: "invalid_client", message: msg, failure: true}, true
-	case lifecycle.Forbidden:
-		return exchangeError{status: http.StatusForbidden, code: "feature_disabled", oauth: "unauthorized_client", message: msg}, true
+// oauthRefusals are the refusals of the OAuth token route: RFC 6749 §5.2
+// answers every error but a failed client authentication 400.
+var oauthRefusals = refusalNames{
+	lifecycle.Unauthorized: {Code: lifecycle.Unauthorized, Reason: "invalid_client"},
+	lifecycle.Forbidden:    {Code: lifecycle.Invalid, Reason: "unauthorized_client"},
+}
+
+// exchange trades the keys for a token, a refusal worded as names says.
+// Keys that fail to authenticate count against addr's failures.
+func (h *Handlers) exchange(c echo.Context, names refusalNames, addr, access, secret string) (lifecycle.IssuedToken, error) {
+	t, err := h.tokens.Exchange(c.Request().Context(), access, secret)
+	named, ok := names[lifecycle.ErrorCode(err)]
+	if !ok {
+		return t, err
 	}
-	return exchangeError{}, false
+	if lifecycle.ErrorCode(err) == lifecycle.Unauthorized {
+		if err := h.authFailed(c, addr); err != nil {
+			return t, err
+		}
+	}
+	named.Message, named.Err = lifecycle.ErrorMessage(err), err
+	return t, &named
 }
 
 // writeToken answers a successful exchange; tokens are never cached.

@@ -2,13 +2,13 @@ package api
 
 import (
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"esp/lifecycle"
 	"esp/web/httpx"
 )
 
@@ -33,67 +33,52 @@ func oauthError(c echo.Context, status int, code, description string) error {
 // OAuthToken is the client-credentials grant of RFC 6749 §4.4: the
 // access key is the client id and the secret key the client secret, sent by
 // HTTP Basic or as client_id and client_secret form fields (§2.3.1). Its
-// route answers errors in the RFC's shape (renderOAuthError).
+// route answers errors in the RFC's shape (RenderOAuthError), each refusal
+// naming its RFC error as its Reason.
 func (h *Handlers) OAuthToken(c echo.Context) error {
 	addr := httpx.LimitAddr(c)
-	// A failure from an address that has used up its failures is 429, in
-	// the OAuth shape.
-	failed := func() (answered bool, err error) {
-		err = h.authFailed(c, addr)
-		var ae *httpx.Error
-		if errors.As(err, &ae) {
-			return true, oauthError(c, ae.Status, "temporarily_unavailable", ae.Message)
-		}
-		return err != nil, err
-	}
 	body, err := readAPIBody(c, "application/x-www-form-urlencoded")
 	if err != nil {
-		return err // an invalid_request (renderOAuthError)
+		return err // an invalid_request (RenderOAuthError)
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		return oauthError(c, http.StatusBadRequest, "invalid_request", "The body is not a valid form.")
+		return oauthRefusal(lifecycle.Invalid, "invalid_request", "The body is not a valid form.")
 	}
 	for _, name := range []string{"grant_type", "client_id", "client_secret", "scope"} {
 		if len(form[name]) > 1 {
-			return oauthError(c, http.StatusBadRequest, "invalid_request", "The parameter "+name+" is given more than once.")
+			return oauthRefusal(lifecycle.Invalid, "invalid_request", "The parameter "+name+" is given more than once.")
 		}
 	}
 	switch form.Get("grant_type") {
 	case "client_credentials":
 	case "":
-		return oauthError(c, http.StatusBadRequest, "invalid_request", "grant_type is required: client_credentials.")
+		return oauthRefusal(lifecycle.Invalid, "invalid_request", "grant_type is required: client_credentials.")
 	default:
-		return oauthError(c, http.StatusBadRequest, "unsupported_grant_type", "Only grant_type=client_credentials is supported.")
+		return oauthRefusal(lifecycle.Invalid, "unsupported_grant_type", "Only grant_type=client_credentials is supported.")
 	}
 	id, secret, fromHeader, problem := oauthClient(c.Request(), form)
 	if problem != "" {
-		status, code := http.StatusUnauthorized, "invalid_client"
+		refusal := oauthRefusal(lifecycle.Unauthorized, "invalid_client", problem)
 		if fromHeader && (form.Has("client_id") || form.Has("client_secret")) {
-			status, code = http.StatusBadRequest, "invalid_request"
+			refusal = oauthRefusal(lifecycle.Invalid, "invalid_request", problem)
 		}
-		if answered, err := failed(); answered {
+		if err := h.authFailed(c, addr); err != nil {
 			return err
 		}
-		return oauthError(c, status, code, problem)
+		return refusal
 	}
-	t, err := h.tokens.Exchange(c.Request().Context(), id, secret)
-	if xe, ok := exchangeRefusal(err); ok {
-		if xe.failure {
-			if answered, err := failed(); answered {
-				return err
-			}
-		}
-		status := xe.status
-		if xe.oauth != "invalid_client" {
-			status = http.StatusBadRequest // RFC 6749 §5.2: every other error is 400
-		}
-		return oauthError(c, status, xe.oauth, xe.message)
-	}
+	t, err := h.exchange(c, oauthRefusals, addr, id, secret)
 	if err != nil {
 		return err
 	}
 	return writeToken(c, t)
+}
+
+// oauthRefusal is a refusal that names its RFC 6749 §5.2 error as its
+// Reason.
+func oauthRefusal(code lifecycle.Code, rfcError, description string) error {
+	return &lifecycle.Error{Code: code, Reason: rfcError, Message: description}
 }
 
 // oauthClient finds the client's credentials: HTTP Basic (each part

@@ -4,13 +4,15 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"esp/lifecycle"
 )
 
 // msgCrossOrigin is the answer to a change sent from another site's page.
 const msgCrossOrigin = "This request came from another site. ESP accepts changes only from its own pages."
 
 // errCrossOrigin refuses (403) a browser's unsafe request from another origin.
-var errCrossOrigin = echo.NewHTTPError(http.StatusForbidden, msgCrossOrigin)
+var errCrossOrigin = &lifecycle.Error{Code: lifecycle.Forbidden, Message: msgCrossOrigin}
 
 // RefuseCrossOrigin is the second line against cross-site request forgery,
 // beside the CSRF tokens: a browser's request with an unsafe method (all

@@ -10,57 +10,60 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"esp/lifecycle"
 )
 
-// codeFor names a status for the API's error envelope.
-func codeFor(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return "bad_request"
-	case http.StatusUnauthorized:
-		return "unauthorized"
-	case http.StatusForbidden:
-		return "forbidden"
-	case http.StatusNotFound:
-		return "not_found"
-	case http.StatusMethodNotAllowed:
-		return "method_not_allowed"
-	case http.StatusConflict:
-		return "conflict"
-	case http.StatusRequestEntityTooLarge:
-		return "payload_too_large"
-	case http.StatusUnsupportedMediaType:
-		return "unsupported_media_type"
-	case http.StatusNotAcceptable:
-		return "not_acceptable"
-	case http.StatusTooManyRequests:
-		return "rate_limited"
-	case http.StatusServiceUnavailable:
-		return "unavailable"
-	}
-	if status >= 500 {
-		return "internal_error"
-	}
-	return strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
+// The codes of what only HTTP refuses: a request the domain never sees
+// because its method, its media type, its body or its Accept header is
+// wrong. They are codes of the one vocabulary, answered like the domain's.
+const (
+	MethodNotAllowed     lifecycle.Code = "method_not_allowed"
+	NotAcceptable        lifecycle.Code = "not_acceptable"
+	RequestTimeout       lifecycle.Code = "request_timeout"
+	TooLarge             lifecycle.Code = "payload_too_large"
+	UnsupportedMediaType lifecycle.Code = "unsupported_media_type"
+)
+
+// Codes lists every code an answer can come from: the domain's and
+// HTTP's own.
+func Codes() []lifecycle.Code {
+	return append(lifecycle.Codes(), MethodNotAllowed, NotAcceptable, RequestTimeout, TooLarge, UnsupportedMediaType)
 }
 
-// Error is an error answered with its own status, code and message.
-type Error struct {
-	Status  int
-	Code    string // the API envelope's code; defaults to the status's own
-	Message string
+// answer is how a code is answered: its HTTP status, and the word the
+// API's error envelope names it by unless the error gives a finer Reason.
+type answer struct {
+	status int
+	word   string
 }
 
-func (e *Error) Error() string { return e.Message }
+// answers is the one mapping of codes to HTTP statuses. No two codes share
+// a status, so that a status Echo answers with names its code (fromEcho).
+var answers = map[lifecycle.Code]answer{
+	lifecycle.NotFound:     {http.StatusNotFound, "not_found"},
+	lifecycle.Conflict:     {http.StatusConflict, "conflict"},
+	lifecycle.Invalid:      {http.StatusBadRequest, "bad_request"},
+	lifecycle.Unauthorized: {http.StatusUnauthorized, "unauthorized"},
+	lifecycle.Forbidden:    {http.StatusForbidden, "forbidden"},
+	lifecycle.RateLimited:  {http.StatusTooManyRequests, "rate_limited"},
+	lifecycle.Unavailable:  {http.StatusServiceUnavailable, "unavailable"},
+	lifecycle.Internal:     {http.StatusInternalServerError, "internal_error"},
+	MethodNotAllowed:       {http.StatusMethodNotAllowed, "method_not_allowed"},
+	NotAcceptable:          {http.StatusNotAcceptable, "not_acceptable"},
+	RequestTimeout:         {http.StatusRequestTimeout, "request_timeout"},
+	TooLarge:               {http.StatusRequestEntityTooLarge, "payload_too_large"},
+	UnsupportedMediaType:   {http.StatusUnsupportedMediaType, "unsupported_media_type"},
+}
+
+// StatusOf is the HTTP status err is answered with.
+func StatusOf(err error) int { return answers[codedOf(err).Code].status }
 
 // ErrRequestTimeout answers a request whose body did not arrive within the
 // server's read timeout (408).
-var ErrRequestTimeout = echo.NewHTTPError(http.StatusRequestTimeout, "The request body did not arrive in time.")
+var ErrRequestTimeout = &lifecycle.Error{Code: RequestTimeout, Message: "The request body did not arrive in time."}
 
 // BodyTimedOut reports whether reading the request body failed because the
 // client stopped sending it and the server's read deadline passed.
@@ -101,54 +104,62 @@ type Problem struct {
 // msgInternal is all an answer says about an internal error.
 const msgInternal = "Something went wrong on our side."
 
-// ProblemOf is the one mapping of errors to answers. What went wrong
-// inside stays in the log: every internal error says msgInternal.
+// ProblemOf is the one mapping of errors to answers: the status comes from
+// the error's code alone. What went wrong inside stays in the log: every
+// internal error says msgInternal.
 func ProblemOf(err error) Problem {
-	p := Problem{Status: http.StatusInternalServerError, Message: msgInternal}
-	var coded *Error
-	var he *echo.HTTPError
-	var le *lifecycle.Error
-	switch {
-	case errors.As(err, &coded):
-		p = Problem{Status: coded.Status, Code: coded.Code, Message: coded.Message}
-	case errors.As(err, &he):
-		p.Status = he.Code
-		if m, ok := he.Message.(string); ok {
-			p.Message = m
-		} else {
-			p.Message = http.StatusText(p.Status)
-		}
-	case errors.As(err, &le):
-		p.Status, p.Message = statusOf[le.Code], le.Message
-		if p.Message == "" {
-			p.Message = http.StatusText(p.Status) + "."
-		}
-	case errors.Is(err, lifecycle.ErrNotFound):
-		// Until the store's own errors carry codes, its not-found is one.
-		p.Status, p.Message = http.StatusNotFound, "Not found."
+	e := codedOf(err)
+	a := answers[e.Code]
+	p := Problem{Status: a.status, Code: a.word, Message: e.Message}
+	if e.Reason != "" {
+		p.Code = e.Reason
 	}
-	if p.Status == 0 {
-		p.Status = http.StatusInternalServerError
+	if p.Message == "" {
+		p.Message = http.StatusText(p.Status) + "."
 	}
-	if p.Status >= 500 && !errors.Is(err, lifecycle.ErrUnavailable) {
+	if p.Status >= 500 && e.Code != lifecycle.Unavailable {
 		p.Message = msgInternal
-	}
-	if p.Code == "" {
-		p.Code = codeFor(p.Status)
 	}
 	return p
 }
 
-// statusOf is the HTTP status of each code of the domain's errors.
-var statusOf = map[lifecycle.Code]int{
-	lifecycle.NotFound:     http.StatusNotFound,
-	lifecycle.Conflict:     http.StatusConflict,
-	lifecycle.Invalid:      http.StatusBadRequest,
-	lifecycle.Unauthorized: http.StatusUnauthorized,
-	lifecycle.Forbidden:    http.StatusForbidden,
-	lifecycle.RateLimited:  http.StatusTooManyRequests,
-	lifecycle.Unavailable:  http.StatusServiceUnavailable,
-	lifecycle.Internal:     http.StatusInternalServerError,
+// codedOf is the first coded error in err's chain, one that Echo answered
+// with (fromEcho), or else an Internal one (so is a code with no answer).
+func codedOf(err error) *lifecycle.Error {
+	var e *lifecycle.Error
+	if errors.As(err, &e) {
+		if _, ok := answers[e.Code]; ok {
+			return e
+		}
+		return &lifecycle.Error{Code: lifecycle.Internal, Err: err}
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		return fromEcho(he)
+	}
+	return &lifecycle.Error{Code: lifecycle.Internal, Err: err}
+}
+
+// fromEcho is the one place Echo's own errors (no route, a method the
+// route does not take) join the vocabulary: the code whose status Echo
+// chose, with Echo's message. A status no code has is a refusal of the
+// request (Invalid), or an internal error from 500 on.
+func fromEcho(he *echo.HTTPError) *lifecycle.Error {
+	e := &lifecycle.Error{Code: lifecycle.Invalid, Err: he}
+	if he.Code >= 500 {
+		e.Code = lifecycle.Internal
+	}
+	for code, a := range answers {
+		if a.status == he.Code {
+			e.Code = code
+		}
+	}
+	if m, ok := he.Message.(string); ok {
+		e.Message = m
+	} else {
+		e.Message = http.StatusText(he.Code)
+	}
+	return e
 }
 
 // Renderer writes the answer to a problem in one shape: a page, the API's
@@ -186,34 +197,33 @@ func ErrorHandler(log *slog.Logger, render Renderer, reach func(error) error) ec
 		if c.Response().Committed {
 			return
 		}
-		if ClientGone(c.Request()) && !BodyTimedOut(err) && ProblemOf(err).Status != http.StatusRequestTimeout {
+		if ClientGone(c.Request()) && !BodyTimedOut(err) && codedOf(err).Code != RequestTimeout {
 			// Nobody is left to read an answer, and nothing failed here.
 			c.Response().Status = StatusClientClosedRequest
 			log.Debug("client closed request", "method", c.Request().Method, "route", c.Path(), "request_id", RequestID(c), "err", err)
 			return
 		}
-		p := ProblemOf(err)
-		if p.Status == http.StatusInternalServerError && reach != nil {
+		code := codedOf(err).Code
+		if code == lifecycle.Internal && reach != nil {
 			err = reach(err)
-			p = ProblemOf(err)
+			code = codedOf(err).Code
 		}
-		switch {
-		case errors.Is(err, lifecycle.ErrUnavailable):
+		switch code {
+		case lifecycle.Unavailable:
 			log.Warn("database unavailable", "method", c.Request().Method, "route", c.Path(), "request_id", RequestID(c), "err", err)
-		case p.Status >= 500:
+			if c.Response().Header().Get("Retry-After") == "" {
+				c.Response().Header().Set("Retry-After", RetryAfterUnavailable)
+			}
+		case lifecycle.Internal:
 			log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "request_id", RequestID(c), "err", err)
-		}
-		if p.Status == http.StatusServiceUnavailable && c.Response().Header().Get("Retry-After") == "" {
-			c.Response().Header().Set("Retry-After", RetryAfterUnavailable)
-		}
-		if p.Status == http.StatusRequestTimeout {
+		case RequestTimeout:
 			requestTimedOut(c)
 		}
 		answer := render
 		if r, ok := c.Get(rendererCtxKey).(Renderer); ok {
 			answer = r
 		}
-		if err := answer(c, p); err != nil {
+		if err := answer(c, ProblemOf(err)); err != nil {
 			log.Error("writing error answer", "err", err)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"esp/lifecycle"
 )
 
 // MaxRequestBody bounds every request body: the admin forms carry a few
@@ -15,8 +17,8 @@ import (
 const MaxRequestBody = 64 << 10
 
 // errBodyTooLarge answers 413, in the route's own shape.
-var errBodyTooLarge = echo.NewHTTPError(http.StatusRequestEntityTooLarge,
-	fmt.Sprintf("The request body must be at most %d KiB.", MaxRequestBody>>10))
+var errBodyTooLarge = &lifecycle.Error{Code: TooLarge,
+	Message: fmt.Sprintf("The request body must be at most %d KiB.", MaxRequestBody>>10)}
 
 // BoundBody bounds the request body at MaxRequestBody bytes: a body that
 // turns out longer (chunked, or a lying Content-Length) stops at the limit,
