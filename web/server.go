@@ -39,7 +39,7 @@ type Database interface {
 
 // Observer is what the server tells the metrics: every answered request,
 // and what came of logins, token exchanges and authentications. Its
-// arguments are the fixed words of outcomes.go, never a request's data.
+// arguments are the fixed words of metrics_outcomes.go, never a request's data.
 type Observer interface {
 	httpx.RequestObserver
 	Login(outcome string)

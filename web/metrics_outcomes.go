@@ -9,15 +9,16 @@ import (
 	"esp/web/httpx"
 )
 
-// What the metrics count is read from the status each request was
-// answered with, by middleware that routes.go puts on the routes it
-// concerns: the handlers stay as they are, and every label is one of the
-// fixed words below.
+// The metrics' outcome labels. What came of a login, a token exchange or
+// an authentication is read from the status its request was answered with
+// (the one mapping of errors to statuses is httpx's), by middleware that
+// routes.go puts on the routes it concerns: the handlers stay as they are,
+// and every label is one of the fixed words below.
 
 // countLogins counts the logins of POST /login by outcome, and the ones
 // the login limit refused.
 func (s *Server) countLogins() echo.MiddlewareFunc {
-	return httpx.Answered(func(status int) {
+	return httpx.RecordStatus(func(status int) {
 		s.obs.Login(loginOutcome(status))
 		if status == http.StatusTooManyRequests {
 			s.obs.RateLimited("login")
@@ -49,7 +50,7 @@ func loginOutcome(status int) string {
 // outcome, the keys that failed to authenticate, and the exchanges the
 // failed-authentication limit refused.
 func (s *Server) countExchanges() echo.MiddlewareFunc {
-	return httpx.Answered(func(status int) {
+	return httpx.RecordStatus(func(status int) {
 		s.obs.TokenExchange(exchangeOutcome(status))
 		s.countAuthentication("keys", status)
 	})
@@ -80,7 +81,7 @@ func exchangeOutcome(status int) string {
 // failed to authenticate, and those the failed-authentication limit
 // refused.
 func (s *Server) countTokens() echo.MiddlewareFunc {
-	return httpx.Answered(func(status int) { s.countAuthentication("token", status) })
+	return httpx.RecordStatus(func(status int) { s.countAuthentication("token", status) })
 }
 
 func (s *Server) countAuthentication(kind string, status int) {
