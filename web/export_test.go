@@ -25,3 +25,11 @@ func GETRoutes(s *Server) []string {
 // Routers are the server's three Echo routers: the one that hands each
 // request on, and the admin's and the API's.
 func Routers(s *Server) []*echo.Echo { return []*echo.Echo{s.echo, s.admin, s.public} }
+
+// RefuseWith routes GET path on the admin's router, and GET /api+path on
+// the API's, to a handler that returns err.
+func RefuseWith(s *Server, path string, err error) {
+	refuse := func(echo.Context) error { return err }
+	s.admin.GET(path, refuse)
+	s.public.GET("/api"+path, refuse)
+}
