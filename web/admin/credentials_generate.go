@@ -11,6 +11,7 @@ import (
 
 	"esp/lifecycle"
 	"esp/views"
+	"esp/web/httpx"
 )
 
 // generateRequestField is the Generate form's one-time request id.
@@ -58,7 +59,7 @@ func (h *Handlers) CredentialsGenerate(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, views.WindowURL)
 	}
 	if msg := refusal(err); msg != "" {
-		return h.renderWindow(c, http.StatusConflict, window{plans: plans, refused: msg})
+		return h.renderWindow(c, httpx.StatusOf(err), window{plans: plans, refused: msg})
 	}
 	if err != nil {
 		return err
