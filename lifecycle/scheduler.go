@@ -48,7 +48,8 @@ func NewScheduler(st SchedulerStore, act Activator, cfg Config, log *slog.Logger
 		Workers: 8, Batch: 1000, Actor: "scheduler", HousekeepEvery: time.Minute}
 }
 
-const lastPurgeKey = "last_purge_at"
+// purgeJob names the purge among the periodic jobs.
+const purgeJob = "last_purge_at"
 
 // TickResult counts what one tick did.
 type TickResult struct {
@@ -411,14 +412,14 @@ func (s *Scheduler) backoff(attempts int) time.Duration {
 // write in the purge's own transaction, so two schedulers never purge twice
 // in one period and a failed purge is retried at the next tick.
 func (s *Scheduler) maybePurge(ctx context.Context, now time.Time) (int, error) {
-	last, ok, err := s.store.SchedulerValue(ctx, lastPurgeKey)
+	last, err := s.store.LastRun(ctx, purgeJob)
 	if err != nil {
 		return 0, err
 	}
-	if ok && now.Sub(time.Unix(0, last)) < s.cfg.PurgeEvery {
+	if !last.IsZero() && now.Sub(last) < s.cfg.PurgeEvery {
 		return 0, nil
 	}
-	_, n, err := s.store.PurgeOnSchedule(ctx, lastPurgeKey, last, ok, now.Add(-s.cfg.PurgeAfter), now, s.Actor, purgeAudit())
+	_, n, err := s.store.PurgeOnSchedule(ctx, PeriodicRun{Job: purgeJob, Last: last, At: now}, s.purge(now))
 	if n > 0 {
 		s.log.Info("purged deactivated credentials", "count", n)
 	}
@@ -428,7 +429,7 @@ func (s *Scheduler) maybePurge(ctx context.Context, now time.Time) (int, error) 
 // Purge deletes credentials deactivated at least PurgeAfter before now,
 // regardless of the weekly cadence (the `esp purge` command).
 func (s *Scheduler) Purge(ctx context.Context, now time.Time) (int, error) {
-	n, err := s.store.PurgeDeactivated(ctx, now.Add(-s.cfg.PurgeAfter), now, s.Actor, purgeAudit())
+	n, err := s.store.PurgeDeactivated(ctx, s.purge(now))
 	if err != nil {
 		return 0, err
 	}
@@ -436,4 +437,10 @@ func (s *Scheduler) Purge(ctx context.Context, now time.Time) (int, error) {
 		s.log.Info("purged deactivated credentials", "count", n)
 	}
 	return n, nil
+}
+
+// purge is the purge at now: of the credentials deactivated PurgeAfter or
+// longer before it.
+func (s *Scheduler) purge(now time.Time) Purge {
+	return Purge{Cutoff: now.Add(-s.cfg.PurgeAfter), At: now, Actor: s.Actor, Event: purgeAudit()}
 }

@@ -334,7 +334,7 @@ func TestConcurrentPurgesAuditEachCredentialOnce(t *testing.T) {
 	for _, st := range stores {
 		wg.Go(func() {
 			<-start
-			n, err := st.PurgeDeactivated(ctx, now, now.Add(time.Hour), "test", "purge")
+			n, err := st.PurgeDeactivated(ctx, lifecycle.Purge{Cutoff: now, At: now.Add(time.Hour), Actor: "test", Event: "purge"})
 			purged <- n
 			errs <- err
 		})
@@ -494,8 +494,8 @@ func TestLookupsOfUnstorableTextFindNothing(t *testing.T) {
 		if err := st.SetPublicAPI(ctx, bad, true); !errors.Is(err, lifecycle.ErrNotFound) {
 			t.Errorf("SetPublicAPI(%q) = %v, want ErrNotFound", bad, err)
 		}
-		if _, err := st.KeyGrant(ctx, bad); !errors.Is(err, lifecycle.ErrNotFound) {
-			t.Errorf("KeyGrant(%q) = %v, want ErrNotFound", bad, err)
+		if _, err := st.AccessKeyGrant(ctx, bad); !errors.Is(err, lifecycle.ErrNotFound) {
+			t.Errorf("AccessKeyGrant(%q) = %v, want ErrNotFound", bad, err)
 		}
 	}
 }

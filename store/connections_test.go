@@ -215,7 +215,7 @@ func TestHotLookupsStopWhenTheirContextEnds(t *testing.T) {
 	}{
 		{"SessionAccount", func(ctx context.Context) error { _, _, _, err := st.SessionAccount(ctx, session); return err }},
 		{"TokenGrant", func(ctx context.Context) error { _, err := st.TokenGrant(ctx, tok); return err }},
-		{"KeyGrant", func(ctx context.Context) error { _, err := st.KeyGrant(ctx, cred.AccessKey); return err }},
+		{"AccessKeyGrant", func(ctx context.Context) error { _, err := st.AccessKeyGrant(ctx, cred.AccessKey); return err }},
 		{"CurrentCredential", func(ctx context.Context) error { _, err := st.CurrentCredential(ctx, acme.ID); return err }},
 	}
 	for _, l := range lookups {

@@ -491,40 +491,29 @@ func (s *Store) Reschedule(ctx context.Context, c lifecycle.Claim, due time.Time
 	return nil
 }
 
-// PurgeDeactivated deletes credentials deactivated at or before cutoff and
-// writes one audit row (actor, action) per purged credential, in one
-// transaction. It returns how many were purged.
-func (s *Store) PurgeDeactivated(ctx context.Context, cutoff, now time.Time, actor string, event lifecycle.AuditEvent) (int, error) {
+// PurgeDeactivated deletes the credentials p names, with one audit row
+// each, in one transaction, and reports how many it purged.
+func (s *Store) PurgeDeactivated(ctx context.Context, p lifecycle.Purge) (int, error) {
 	var n int
 	err := s.Tx(ctx, func(tx *sql.Tx) (err error) {
-		n, err = s.purgeTx(ctx, tx, cutoff, now, actor, event)
+		n, err = s.purgeTx(ctx, tx, p)
 		return err
 	})
 	return n, err
 }
 
-// PurgeOnSchedule is the scheduler's purge: it runs only if the scheduler
-// fact name still holds last (lastOK false: only if unset), and records now
-// in it, in the same transaction as the purge. So two schedulers never
-// purge twice in one period, and a failed purge leaves the fact unchanged
+// PurgeOnSchedule is the scheduler's purge: it claims run and purges only
+// if the claim holds, in one transaction. So two schedulers never purge
+// twice in one period, and a failed purge leaves the last run unchanged
 // for the next tick to try again.
-func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, lastOK bool, cutoff, now time.Time, actor string, event lifecycle.AuditEvent) (ran bool, n int, err error) {
+func (s *Store) PurgeOnSchedule(ctx context.Context, run lifecycle.PeriodicRun, p lifecycle.Purge) (ran bool, n int, err error) {
 	err = s.Tx(ctx, func(tx *sql.Tx) error {
-		var res sql.Result
-		var err error
-		if lastOK {
-			res, err = tx.ExecContext(ctx, `UPDATE scheduler_state SET value = $1 WHERE name = $2 AND value = $3`, now.UnixNano(), name, last)
-		} else {
-			res, err = tx.ExecContext(ctx, `INSERT INTO scheduler_state (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, now.UnixNano())
-		}
-		if err != nil {
-			return fmt.Errorf("store: set scheduler state %s: %w", name, err)
-		}
-		if k, _ := res.RowsAffected(); k != 1 {
-			return nil // another scheduler ran this period's purge
+		won, err := claimRun(ctx, tx, run)
+		if err != nil || !won {
+			return err // lost: another scheduler ran this period's purge
 		}
 		ran = true
-		n, err = s.purgeTx(ctx, tx, cutoff, now, actor, event)
+		n, err = s.purgeTx(ctx, tx, p)
 		return err
 	})
 	if err != nil {
@@ -535,7 +524,8 @@ func (s *Store) PurgeOnSchedule(ctx context.Context, name string, last int64, la
 
 // purgeTx names the purged status in its SQL, as the partial index
 // credentials_purge does, so that SQLite can use that index.
-func (s *Store) purgeTx(ctx context.Context, tx *sql.Tx, cutoff, now time.Time, actor string, event lifecycle.AuditEvent) (int, error) {
+func (s *Store) purgeTx(ctx context.Context, tx *sql.Tx, p lifecycle.Purge) (int, error) {
+	cutoff, now, actor, event := p.Cutoff, p.At, p.Actor, p.Event
 	if s.pg {
 		res, err := tx.ExecContext(ctx, pgPurgeQuery, cutoff.UnixNano(), now.UnixNano(), actor, string(event))
 		if err != nil {
@@ -563,16 +553,50 @@ func (s *Store) purgeTx(ctx context.Context, tx *sql.Tx, cutoff, now time.Time, 
 	return int(deleted), nil
 }
 
-const schedulerValueQuery = `SELECT value FROM scheduler_state WHERE name = $1`
+const lastRunQuery = `SELECT value FROM scheduler_state WHERE name = $1`
 
-// SchedulerValue reads a persistent scheduler fact; ok is false when unset.
-func (s *Store) SchedulerValue(ctx context.Context, name string) (value int64, ok bool, err error) {
-	err = s.stmts.schedulerValue.QueryRowContext(ctx, name).Scan(&value)
+// LastRun is when the scheduler's periodic job last ran; zero when never.
+func (s *Store) LastRun(ctx context.Context, job string) (time.Time, error) {
+	var at int64
+	err := s.stmts.lastRun.QueryRowContext(ctx, job).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
+		return time.Time{}, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("store: scheduler state %s: %w", name, err)
+		return time.Time{}, fmt.Errorf("store: last run of %s: %w", job, err)
 	}
-	return value, true, nil
+	return fromNanos(at), nil
+}
+
+// ClaimRun claims run (see lifecycle.PeriodicRun) and reports whether the
+// claim held.
+func (s *Store) ClaimRun(ctx context.Context, run lifecycle.PeriodicRun) (bool, error) {
+	return claimRun(ctx, s.DB, run)
+}
+
+// claimRun sets the job's last run to run.At if it is still run.Last
+// (zero: if the job never ran), with db (a pool or a transaction), and
+// reports whether it did.
+func claimRun(ctx context.Context, db querier, run lifecycle.PeriodicRun) (bool, error) {
+	var res sql.Result
+	var err error
+	if run.Last.IsZero() {
+		res, err = db.ExecContext(ctx, `INSERT INTO scheduler_state (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`,
+			run.Job, run.At.UnixNano())
+	} else {
+		res, err = db.ExecContext(ctx, `UPDATE scheduler_state SET value = $1 WHERE name = $2 AND value = $3`,
+			run.At.UnixNano(), run.Job, run.Last.UnixNano())
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: claim run of %s: %w", run.Job, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// querier is what runs a query's text: a pool or a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }

@@ -241,7 +241,7 @@ func TestPostgresPurgesMeetingOnTheSameRowsAuditEachOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, st := range []*store.Store{a, b} {
 		wg.Go(func() {
-			n, err := st.PurgeDeactivated(ctx, now, now.Add(time.Hour), "test", "purge")
+			n, err := st.PurgeDeactivated(ctx, lifecycle.Purge{Cutoff: now, At: now.Add(time.Hour), Actor: "test", Event: "purge"})
 			purged <- n
 			errs <- err
 		})

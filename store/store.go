@@ -60,9 +60,9 @@ type Store struct {
 // runs it.
 type statements struct {
 	// On the readers.
-	sessionAccount, tokenGrant, keyGrant, plans, currentCredential *sql.Stmt
-	dueCredentials, schedulerValue, tenantPlan, planLinesAfter     *sql.Stmt
-	changeCounter                                                  *sql.Stmt
+	sessionAccount, tokenGrant, accessKeyGrant, plans, currentCredential *sql.Stmt
+	dueCredentials, lastRun, tenantPlan, planLinesAfter                  *sql.Stmt
+	changeCounter                                                        *sql.Stmt
 	// On the writer; those of transactions are used through tx.StmtContext.
 	touchSession, touchCredential             *sql.Stmt
 	credentialStatus, transition, insertAudit *sql.Stmt
@@ -84,11 +84,11 @@ func (s *Store) prepare(ctx context.Context, partly bool) error {
 	}{
 		{s.read, &s.stmts.sessionAccount, sessionAccountQuery},
 		{s.read, &s.stmts.tokenGrant, tokenGrantQuery},
-		{s.read, &s.stmts.keyGrant, keyGrantQuery},
+		{s.read, &s.stmts.accessKeyGrant, accessKeyGrantQuery},
 		{s.read, &s.stmts.plans, plansQuery},
 		{s.read, &s.stmts.currentCredential, currentCredentialQuery},
 		{s.read, &s.stmts.dueCredentials, s.dialect(dueCredentialsQuery, pgDueCredentialsQuery)},
-		{s.read, &s.stmts.schedulerValue, schedulerValueQuery},
+		{s.read, &s.stmts.lastRun, lastRunQuery},
 		{s.read, &s.stmts.tenantPlan, tenantPlanQuery},
 		{s.read, &s.stmts.planLinesAfter, planLinesAfter},
 		{s.DB, &s.stmts.touchSession, touchSessionQuery},

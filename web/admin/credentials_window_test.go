@@ -175,7 +175,7 @@ func TestGenerateShowsTheFullKeysOnlyOnce(t *testing.T) {
 	}
 
 	// The stored secret is the one shown.
-	cred, err := env.Store.KeyGrant(context.Background(), access)
+	cred, err := env.Store.AccessKeyGrant(context.Background(), access)
 	if err != nil {
 		t.Fatal(err)
 	}
