@@ -20,7 +20,7 @@ import (
 func (s *Store) CreateSession(ctx context.Context, sess lifecycle.Session, passwordHash string) error {
 	return s.Tx(ctx, func(tx *sql.Tx) error {
 		var hash string
-		err := tx.QueryRowContext(ctx, s.dialect(lockUserQuery, lockUserQuery+` FOR UPDATE`), sess.UserID).Scan(&hash)
+		err := tx.QueryRowContext(ctx, s.dialect.lockRows(lockUserQuery), sess.UserID).Scan(&hash)
 		if errors.Is(err, sql.ErrNoRows) || err == nil && hash != passwordHash {
 			return fmt.Errorf("store: create session: the user changed since the sign-in: %w", lifecycle.ErrConflict)
 		}

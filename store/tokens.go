@@ -31,7 +31,7 @@ func (s *Store) InsertToken(ctx context.Context, t lifecycle.Token) error {
 // insertTokens writes ts in one transaction.
 func (s *Store) insertTokens(ctx context.Context, ts []lifecycle.Token) error {
 	return s.Tx(ctx, func(tx *sql.Tx) error {
-		stmt := tx.StmtContext(ctx, s.stmts.insertToken)
+		stmt := s.stmts.insertToken.in(ctx, tx)
 		for _, t := range ts {
 			_, err := stmt.ExecContext(ctx, t.Hash, t.CredentialID, t.TenantID, t.CreatedAt.UnixNano(), t.ExpiresAt.UnixNano())
 			if err != nil {
