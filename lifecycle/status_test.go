@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"esp/lifecycle"
+	"esp/store/storetest"
 )
 
 // The seed's status table, literally: label, description, Generate, Deactivate.
@@ -80,10 +81,8 @@ func TestActionsFollowSeedTable(t *testing.T) {
 					f.toStatus(t, row.status)
 					ctx := context.Background()
 					before, _ := f.svc.Current(ctx, f.tenant.ID)
-					auditBefore, err := f.store.Audit(ctx, 0)
-					if err != nil {
-						t.Fatal(err)
-					}
+					auditBefore := storetest.AuditTrail(t, f.store, f.tenant.ID, 0)
+					var err error
 					allowed := row.canGenerate
 					if action == "deactivate" {
 						allowed = row.canDeactivate
@@ -99,7 +98,7 @@ func TestActionsFollowSeedTable(t *testing.T) {
 						if !reflect.DeepEqual(after, before) {
 							t.Fatalf("%s from %s changed the credential: %+v -> %+v", action, row.status, before.Credential, after.Credential)
 						}
-						auditAfter, _ := f.store.Audit(ctx, 0)
+						auditAfter := storetest.AuditTrail(t, f.store, f.tenant.ID, 0)
 						if len(auditAfter) != len(auditBefore) {
 							t.Fatalf("refused %s wrote %d audit rows", action, len(auditAfter)-len(auditBefore))
 						}

@@ -73,21 +73,6 @@ func scanAudit(rows *sql.Rows) ([]lifecycle.AuditEntry, error) {
 	return out, rows.Err()
 }
 
-// Audit lists the audit trail of a credential (credentialID > 0) or of every
-// credential (0), oldest first.
-func (s *Store) Audit(ctx context.Context, credentialID int64) ([]lifecycle.AuditEntry, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+auditColumns+`
-		FROM audit WHERE credential_id = $1 OR $1 = 0 ORDER BY id`, credentialID)
-	if err != nil {
-		return nil, fmt.Errorf("store: audit: %w", err)
-	}
-	out, err := scanAudit(rows)
-	if err != nil {
-		return nil, fmt.Errorf("store: audit: %w", err)
-	}
-	return out, nil
-}
-
 // TenantAudit lists up to limit of a tenant's audit rows whose action is one
 // of actions, newest first, starting below the id beforeID (0: from the
 // newest). Ids only grow, so paging by the last id seen is stable while

@@ -508,13 +508,13 @@ func TestAuditDetailWithInvalidTextIsStored(t *testing.T) {
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	c := newCredential(t, st, acme.ID, now)
 	if _, err := st.ApplyTransitions(ctx, []lifecycle.CredentialWrite{{CredentialID: c.ID, From: []lifecycle.Status{lifecycle.Activated},
-		To: lifecycle.DeactivationFailed, At: now, Actor: "scheduler", Action: "deactivation_failed",
+		To: lifecycle.DeactivationFailed, At: now, Actor: "scheduler", Action: lifecycle.AuditFailDeactivation,
 		Detail: "webhook: answered 502 \xff\x00bad"}}); err != nil {
 		t.Fatal(err)
 	}
-	trail, err := st.Audit(ctx, c.ID)
-	if err != nil || len(trail) != 2 {
-		t.Fatalf("trail %+v, %v", trail, err)
+	trail := storetest.AuditTrail(t, st, acme.ID, c.ID)
+	if len(trail) != 2 {
+		t.Fatalf("trail %+v", trail)
 	}
 	if got, want := trail[1].Detail, "webhook: answered 502 \uFFFDbad"; got != want {
 		t.Fatalf("detail %q, want %q", got, want)

@@ -13,6 +13,7 @@ import (
 
 	"esp/lifecycle"
 	"esp/store"
+	"esp/store/storetest"
 )
 
 // idTables are the tables whose ids leave the process (in events, the
@@ -143,7 +144,7 @@ func TestMigrationMakesIdsMonotonicAndKeepsEveryRow(t *testing.T) {
 	if next.ID <= purged.ID {
 		t.Fatalf("new credential id %d after purged id %d", next.ID, purged.ID)
 	}
-	if trail, _ := st.Audit(ctx, next.ID); len(trail) != 1 || trail[0].Action != "generate" {
+	if trail := storetest.AuditTrail(t, st, globexID, next.ID); len(trail) != 1 || trail[0].Action != "generate" {
 		t.Fatalf("the new credential's trail is %+v, want its generate only", trail)
 	}
 

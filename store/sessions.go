@@ -46,22 +46,6 @@ const endOldestSessionsQuery = `DELETE FROM sessions WHERE user_id = $1 AND id_h
 	AND id_hash NOT IN (SELECT id_hash FROM sessions WHERE user_id = $1 AND id_hash <> $2
 		ORDER BY created_at DESC, last_seen_at DESC, id_hash LIMIT $3)`
 
-// SessionByHash finds a session by the hash of its id.
-func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (lifecycle.Session, error) {
-	sess := lifecycle.Session{IDHash: idHash}
-	var created, seen int64
-	err := s.read.QueryRowContext(ctx, `SELECT user_id, created_at, last_seen_at FROM sessions WHERE id_hash = $1`, idHash).
-		Scan(&sess.UserID, &created, &seen)
-	if errors.Is(err, sql.ErrNoRows) {
-		return lifecycle.Session{}, fmt.Errorf("store: session: %w", lifecycle.ErrNotFound)
-	}
-	if err != nil {
-		return lifecycle.Session{}, fmt.Errorf("store: session: %w", err)
-	}
-	sess.CreatedAt, sess.LastSeenAt = fromNanos(created), fromNanos(seen)
-	return sess, nil
-}
-
 const touchSessionQuery = `UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2 AND last_seen_at < $3`
 
 // TouchSession moves a session's last-seen time forward to now (never back).
