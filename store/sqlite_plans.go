@@ -48,7 +48,7 @@ type rowBatch struct {
 // goroutine of its own, so that reading and checking the input overlaps
 // with SQLite's work; it is never called concurrently, and it has returned
 // for good when insertPlanRows returns.
-func (sqliteDialect) insertPlanRows(ctx context.Context, _ *sql.Conn, tx *sql.Tx, p *lifecycle.Plan, next func(*lifecycle.PlanRow) error) error {
+func (*sqliteDialect) insertPlanRows(ctx context.Context, _ *sql.Conn, tx *sql.Tx, p *lifecycle.Plan, next func(*lifecycle.PlanRow) error) error {
 	full, err := tx.PrepareContext(ctx, planRowInsert(p.ID, importBatch))
 	if err != nil {
 		return fmt.Errorf("store: import plan: %w", err)
@@ -63,37 +63,7 @@ func (sqliteDialect) insertPlanRows(ctx context.Context, _ *sql.Conn, tx *sql.Tx
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		defer close(batches)
-		for {
-			var b *rowBatch
-			select {
-			case b = <-free:
-			case <-stop:
-				return
-			}
-			b.rows, b.err = b.rows[:0], nil
-			for len(b.rows) < importBatch {
-				b.rows = append(b.rows, lifecycle.PlanRow{})
-				if err := next(&b.rows[len(b.rows)-1]); err != nil {
-					b.rows = b.rows[:len(b.rows)-1]
-					if err != io.EOF {
-						b.err = err
-					}
-					select {
-					case batches <- b:
-					case <-stop:
-					}
-					return
-				}
-			}
-			select {
-			case batches <- b:
-			case <-stop:
-				return
-			}
-		}
-	})
+	wg.Go(func() { readBatches(next, batches, free, stop) })
 	defer func() { close(stop); wg.Wait() }()
 
 	args := make([]any, 0, importBatch)
@@ -124,6 +94,41 @@ func (sqliteDialect) insertPlanRows(ctx context.Context, _ *sql.Conn, tx *sql.Tx
 		free <- b
 	}
 	return nil
+}
+
+// readBatches fills the free batches with the rows next yields and sends
+// them on batches, until next ends (its last batch carries what ended it)
+// or stop is closed; it closes batches.
+func readBatches(next func(*lifecycle.PlanRow) error, batches chan<- *rowBatch, free <-chan *rowBatch, stop <-chan struct{}) {
+	defer close(batches)
+	for {
+		var b *rowBatch
+		select {
+		case b = <-free:
+		case <-stop:
+			return
+		}
+		b.rows, b.err = b.rows[:0], nil
+		for len(b.rows) < importBatch {
+			b.rows = append(b.rows, lifecycle.PlanRow{})
+			if err := next(&b.rows[len(b.rows)-1]); err != nil {
+				b.rows = b.rows[:len(b.rows)-1]
+				if err != io.EOF {
+					b.err = err
+				}
+				select {
+				case batches <- b:
+				case <-stop:
+				}
+				return
+			}
+		}
+		select {
+		case batches <- b:
+		case <-stop:
+			return
+		}
+	}
 }
 
 // eachPlanChunk reads each block in two queries: where the block ends,
