@@ -26,7 +26,7 @@ func fillCredentials(tb testing.TB, f *fixture, n int) {
 
 // BenchmarkTickNothingDue is one scheduler tick over 100,000 credentials of
 // which none is due: the cost of the scheduler when there is nothing to do
-// (`make bench` row 7 measures the same over 1,000,000 rows).
+// (cmd/espbench measures the same over 1,000,000 rows).
 func BenchmarkTickNothingDue(b *testing.B) {
 	f := newFixture(b, nil, lifecycle.Config{})
 	fillCredentials(b, f, 100_000)

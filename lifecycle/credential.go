@@ -75,3 +75,23 @@ type Claim struct {
 	Until        time.Time
 	Token        int64 // set by ClaimDue: the row's claim number while this claim holds
 }
+
+// Purge is one purge of Deactivated credentials: those deactivated at or
+// before Cutoff are deleted, each leaving an audit row of Event by Actor
+// at At.
+type Purge struct {
+	Cutoff, At time.Time
+	Actor      string
+	Event      AuditEvent
+}
+
+// PeriodicRun is one run of a job the scheduler does once a period across
+// all schedulers on the database (the purge, the housekeeping). It is
+// claimed by a conditional write of the job's last run time: the claim
+// holds only while that time is still Last (zero: the job never ran), and
+// sets it to At. Of the schedulers that read the same Last, exactly one
+// wins.
+type PeriodicRun struct {
+	Job      string
+	Last, At time.Time
+}

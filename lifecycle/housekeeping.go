@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-const lastHousekeepingKey = "last_housekeeping_at"
+// housekeepingJob names the housekeeping among the periodic jobs.
+const housekeepingJob = "last_housekeeping_at"
 
 // maybeHousekeep deletes the expired tokens and sessions, and the rate
 // limits' rows that count nothing any more, when
@@ -21,17 +22,17 @@ func (s *Scheduler) maybeHousekeep(ctx context.Context, now time.Time) (tokens, 
 	if s.housekeepingRecent(now, s.housekept) {
 		return 0, 0, nil
 	}
-	last, ok, err := s.store.SchedulerValue(ctx, lastHousekeepingKey)
+	last, err := s.store.LastRun(ctx, housekeepingJob)
 	if err != nil {
 		return 0, 0, err
 	}
-	if ok {
-		s.housekept = time.Unix(0, last).UTC()
+	if !last.IsZero() {
+		s.housekept = last
 		if s.housekeepingRecent(now, s.housekept) {
 			return 0, 0, nil // another scheduler's
 		}
 	}
-	won, err := s.store.ClaimSchedulerSlot(ctx, lastHousekeepingKey, last, ok, now)
+	won, err := s.store.ClaimRun(ctx, PeriodicRun{Job: housekeepingJob, Last: last, At: now})
 	if err != nil || !won {
 		return 0, 0, err // lost: another scheduler has this period
 	}

@@ -1,7 +1,6 @@
 package lifecycle_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +10,7 @@ import (
 
 	"esp/lifecycle"
 	"esp/lifecycle/webhook"
+	"esp/store/storetest"
 )
 
 // recordingGateway is a webhook receiver that answers 204 and keeps every
@@ -86,11 +86,7 @@ func TestCredentialAfterPurgeIsANewIdentity(t *testing.T) {
 	}
 
 	trail := func(id int64) (actions []string) {
-		entries, err := f.store.Audit(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range entries {
+		for _, e := range storetest.AuditTrail(t, f.store, f.tenant.ID, id) {
 			actions = append(actions, string(e.Action))
 		}
 		return actions

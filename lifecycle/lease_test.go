@@ -12,6 +12,7 @@ import (
 
 	"esp/lifecycle"
 	"esp/lifecycle/webhook"
+	"esp/store/storetest"
 )
 
 // heldGateway is a webhook receiver whose answers the test holds: each
@@ -82,10 +83,11 @@ func (g *heldGateway) waitEntered(t *testing.T, n int) []lifecycle.Event {
 
 func activateRows(t *testing.T, f *fixture, id int64) int {
 	t.Helper()
-	trail, err := f.store.Audit(context.Background(), id)
+	c, err := f.store.CredentialByID(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
+	trail := storetest.AuditTrail(t, f.store, c.TenantID, id)
 	n := 0
 	for _, e := range trail {
 		if e.Action == "activate" {

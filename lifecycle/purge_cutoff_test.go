@@ -10,8 +10,7 @@ import (
 )
 
 // The weekly purge that the scheduler runs deletes only credentials
-// deactivated 24 hours or more before it (the seed: "ESP removes
-// credentials deactivated for 24 hours or more weekly"); one deactivated
+// deactivated 24 hours or more before it; one deactivated
 // minutes, or a nanosecond less than 24 hours, before the run survives it
 // and goes with the next week's.
 func TestScheduledPurgeKeepsCredentialsDeactivatedUnder24Hours(t *testing.T) {

@@ -48,7 +48,8 @@ func NewScheduler(st SchedulerStore, act Activator, cfg Config, log *slog.Logger
 		Workers: 8, Batch: 1000, Actor: "scheduler", HousekeepEvery: time.Minute}
 }
 
-const lastPurgeKey = "last_purge_at"
+// purgeJob names the purge among the periodic jobs.
+const purgeJob = "last_purge_at"
 
 // TickResult counts what one tick did.
 type TickResult struct {
@@ -189,7 +190,13 @@ func (s *Scheduler) activateGroup(ctx context.Context, now time.Time, group []Cr
 		c.cancel()
 	}
 	// Results are written even if ctx ends meanwhile: the activator has acted.
-	wctx := context.WithoutCancel(ctx)
+	return s.writeResults(context.WithoutCancel(ctx), now, calls, lost, res)
+}
+
+// writeResults writes what came of each call of a group started at now:
+// the transition of an answer, or the next attempt's due time; a call
+// whose claim was lost writes nothing.
+func (s *Scheduler) writeResults(ctx context.Context, now time.Time, calls []call, lost map[int64]bool, res *TickResult) error {
 	var ms []move
 	for _, o := range calls {
 		c := o.cred
@@ -217,100 +224,13 @@ func (s *Scheduler) activateGroup(ctx context.Context, now time.Time, group []Cr
 				next = c.DeadlineAt
 			}
 			s.log.Warn("activator failed; will retry", "credential", c.ID, "status", c.Status, "attempt", attempts, "retry_at", next, "err", o.err)
-			if err := s.store.Reschedule(wctx, o.claim, next); err != nil {
+			if err := s.store.Reschedule(ctx, o.claim, next); err != nil {
 				return err
 			}
 			res.Retried++
 		}
 	}
-	return s.apply(wctx, ms, res)
-}
-
-// observeCall tells the observer what came of credential c's call.
-func (s *Scheduler) observeCall(c Credential, err error, lost bool) {
-	if s.Observer == nil {
-		return
-	}
-	result := CallRetried
-	switch {
-	case lost:
-		result = CallAbandoned
-	case err == nil:
-		result = CallSucceeded
-	case errors.Is(err, ErrPermanent):
-		result = CallFailed
-	}
-	s.Observer.ActivatorCalled(c.PendingAction, result)
-}
-
-// leaseEnd is when a claim taken or renewed at now lapses: one lease on,
-// but never after the credential's deadline.
-func (s *Scheduler) leaseEnd(c Credential, now time.Time) time.Time {
-	until := now.Add(s.cfg.Lease)
-	if until.After(c.DeadlineAt) {
-		until = c.DeadlineAt
-	}
-	return until
-}
-
-// call is one claimed credential's activator call and its outcome.
-type call struct {
-	cred   Credential
-	claim  Claim
-	ctx    context.Context
-	cancel context.CancelFunc
-	err    error
-}
-
-// heartbeat renews the claims of calls every third of the lease until ctx
-// ends, cancels the call of each claim that no longer holds and returns
-// their credential ids. A renewal that fails (the database busy, say) is
-// tried again at the next beat; the lease leaves room for two misses.
-func (s *Scheduler) heartbeat(ctx context.Context, calls []call) map[int64]bool {
-	lost := map[int64]bool{}
-	beats, stop := s.renewBeats(max(s.cfg.Lease/3, time.Millisecond))
-	defer stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return lost
-		case <-beats:
-		}
-		now := s.now().UTC()
-		renew := make([]Claim, 0, len(calls))
-		for _, c := range calls {
-			if !lost[c.cred.ID] {
-				cl := c.claim
-				cl.Until = s.leaseEnd(c.cred, now)
-				renew = append(renew, cl)
-			}
-		}
-		gone, err := s.store.RenewClaims(ctx, renew)
-		if err != nil && ctx.Err() == nil {
-			s.log.Warn("renewing claims failed; will try again", "claims", len(renew), "err", err)
-		}
-		for _, id := range gone {
-			lost[id] = true
-			for _, c := range calls {
-				if c.cred.ID == id {
-					c.cancel()
-				}
-			}
-			s.log.Warn("claim lost to another scheduler or a change; its call is abandoned", "credential", id)
-		}
-		if s.renewed != nil {
-			s.renewed()
-		}
-	}
-}
-
-// renewBeats ticks every interval; tests replace it to renew on demand.
-func (s *Scheduler) renewBeats(every time.Duration) (<-chan time.Time, func()) {
-	if s.beats != nil {
-		return s.beats, func() {}
-	}
-	t := time.NewTicker(every)
-	return t.C, t.Stop
+	return s.apply(ctx, ms, res)
 }
 
 // move is one due credential's transition, as the table gives it and as
@@ -375,65 +295,10 @@ func (s *Scheduler) apply(ctx context.Context, ms []move, res *TickResult) error
 	return nil
 }
 
-// callActivator runs the calls, at most Workers at a time, and records
-// each one's error.
-func (s *Scheduler) callActivator(calls []call) {
-	sem := make(chan struct{}, max(s.Workers, 1))
-	var wg sync.WaitGroup
-	for i := range calls {
-		c := &calls[i]
-		action := c.cred.PendingAction.Request()
-		ev := Event{CredentialID: c.cred.ID, TenantID: c.cred.TenantID, AccessKey: c.cred.AccessKey, Action: action,
-			IdempotencyKey: IdempotencyKey(c.cred.ID, c.cred.AccessKey, action), Attempt: c.cred.Attempts + 1}
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if err := c.ctx.Err(); err != nil {
-				c.err = err // its claim was lost while it waited its turn
-				return
-			}
-			c.err = s.activator.Apply(c.ctx, ev)
-		})
-	}
-	wg.Wait()
-}
-
 func (s *Scheduler) backoff(attempts int) time.Duration {
 	d := s.cfg.RetryBase
 	for i := 1; i < attempts && d < s.cfg.RetryMax; i++ {
 		d *= 2
 	}
 	return min(d, s.cfg.RetryMax)
-}
-
-// maybePurge runs the purge when PurgeEvery has passed since the last one
-// (or none has run). The last purge time is claimed with a conditional
-// write in the purge's own transaction, so two schedulers never purge twice
-// in one period and a failed purge is retried at the next tick.
-func (s *Scheduler) maybePurge(ctx context.Context, now time.Time) (int, error) {
-	last, ok, err := s.store.SchedulerValue(ctx, lastPurgeKey)
-	if err != nil {
-		return 0, err
-	}
-	if ok && now.Sub(time.Unix(0, last)) < s.cfg.PurgeEvery {
-		return 0, nil
-	}
-	_, n, err := s.store.PurgeOnSchedule(ctx, lastPurgeKey, last, ok, now.Add(-s.cfg.PurgeAfter), now, s.Actor, purgeAudit())
-	if n > 0 {
-		s.log.Info("purged deactivated credentials", "count", n)
-	}
-	return n, err
-}
-
-// Purge deletes credentials deactivated at least PurgeAfter before now,
-// regardless of the weekly cadence (the `esp purge` command).
-func (s *Scheduler) Purge(ctx context.Context, now time.Time) (int, error) {
-	n, err := s.store.PurgeDeactivated(ctx, now.Add(-s.cfg.PurgeAfter), now, s.Actor, purgeAudit())
-	if err != nil {
-		return 0, err
-	}
-	if n > 0 {
-		s.log.Info("purged deactivated credentials", "count", n)
-	}
-	return n, nil
 }

@@ -172,10 +172,7 @@ func TestConcurrentDeactivateTransitionsOnce(t *testing.T) {
 		t.Fatalf("ok=%d conflicts=%d, want 1 and %d", ok.Load(), conflicts.Load(), n-1)
 	}
 	cur, _ := f.svc.Current(context.Background(), f.tenant.ID)
-	audit, err := f.store.Audit(context.Background(), cur.Credential.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	audit := storetest.AuditTrail(t, f.store, f.tenant.ID, cur.Credential.ID)
 	var deact int
 	for _, e := range audit {
 		if e.Action == "deactivate" {
@@ -366,7 +363,7 @@ func TestPurgeBoundaries(t *testing.T) {
 	if got := f.status(t); got != lifecycle.None {
 		t.Fatalf("window after purge: status=%s, want %s", got, lifecycle.None)
 	}
-	audit, _ := f.store.Audit(context.Background(), c.ID)
+	audit := storetest.AuditTrail(t, f.store, f.tenant.ID, c.ID)
 	if last := audit[len(audit)-1]; last.Action != "purge" {
 		t.Fatalf("last audit action=%q, want purge (the trail outlives the purge)", last.Action)
 	}
@@ -434,10 +431,7 @@ func TestRestartBeforeTickActivatesOnce(t *testing.T) {
 	if got := f.status(t); got != lifecycle.Activated {
 		t.Fatalf("status=%s, want %s", got, lifecycle.Activated)
 	}
-	audit, err := f.store.Audit(context.Background(), k.Credential.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	audit := storetest.AuditTrail(t, f.store, f.tenant.ID, k.Credential.ID)
 	var activations int
 	for _, e := range audit {
 		if e.Action == "activate" {
@@ -801,7 +795,7 @@ func TestFailedActivationIsRemovedFromTheGateway(t *testing.T) {
 	if deactivations != 1 {
 		t.Fatalf("deactivate events=%d, want 1", deactivations)
 	}
-	trail, _ := f.store.Audit(context.Background(), k.Credential.ID)
+	trail := storetest.AuditTrail(t, f.store, f.tenant.ID, k.Credential.ID)
 	if last := trail[len(trail)-1]; last.Action != "remove_failed_activation" {
 		t.Fatalf("last audit action=%q, want remove_failed_activation", last.Action)
 	}

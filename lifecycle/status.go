@@ -9,7 +9,7 @@ package lifecycle
 // than None are the ones stored in the database.
 type Status string
 
-// The seven statuses of the seed's table.
+// The seven statuses; None is a tenant without a current credential.
 const (
 	None                Status = "none"
 	PendingActivation   Status = "pending_activation"
@@ -20,7 +20,8 @@ const (
 	DeactivationFailed  Status = "deactivation_failed"
 )
 
-// Statuses lists every status in the seed's order.
+// Statuses lists every status in the order of a credential's life: none,
+// then activation, then deactivation, each followed by its failure.
 var Statuses = []Status{None, PendingActivation, Activated, ActivationFailed, PendingDeactivation, Deactivated, DeactivationFailed}
 
 // Trigger is what moves a credential on: an admin's click, the activator's
@@ -96,17 +97,16 @@ type statusRow struct {
 	on            map[Trigger]Transition
 }
 
-// The state machine, one row per status: the label and the seed's
-// description, word for word, whether the credential authenticates, and
+// The state machine, one row per status: the label and the description
+// the window shows, word for word, whether the credential authenticates, and
 // where each trigger goes from the status. A trigger a status does not
 // list does not apply to it: Generate and Deactivate are available exactly
 // where they are listed. The activator's answers and the timeout apply to
 // a credential's pending activator work; in Activation Failed that is the
 // removal of the key from a remote gateway.
 //
-// The seed's step 3 omits Deactivation Failed from the statuses that allow
-// Generate, but its table says "Click Generate to re-generate": the table
-// wins.
+// Generate is available from Deactivation Failed, as its description
+// tells the admin ("Click Generate to re-generate").
 var table = map[Status]statusRow{
 	None: {label: "No Credentials", description: []string{
 		"No API credentials are active or pending activation.",
@@ -171,7 +171,7 @@ func (s Status) Valid() bool { _, ok := table[s]; return ok }
 // Label is the status as the window shows it, e.g. "Pending Activation".
 func (s Status) Label() string { return table[s].label }
 
-// Description is the seed's description of the status, one paragraph per line.
+// Description is the status's description in the window, one paragraph per line.
 func (s Status) Description() []string { return table[s].description }
 
 // On is where trigger t takes a credential in status s; ok is false where
@@ -203,7 +203,7 @@ func (s Status) Pending() bool {
 // obtain tokens: only Activated does (deactivation fails closed).
 func (s Status) Authenticates() bool { return table[s].authenticates }
 
-// From lists, in the seed's order, the statuses trigger t applies to.
+// From lists, in the order of Statuses, the statuses trigger t applies to.
 func (t Trigger) From() []Status {
 	var out []Status
 	for _, s := range Statuses {

@@ -8,10 +8,12 @@ import (
 	"testing"
 
 	"esp/lifecycle"
+	"esp/store/storetest"
 )
 
-// The seed's status table, literally: label, description, Generate, Deactivate.
-var seedTable = []struct {
+// The status table as the product specifies it, written out literally
+// (label, description, Generate, Deactivate), apart from the code it checks.
+var specTable = []struct {
 	status        lifecycle.Status
 	label         string
 	description   []string
@@ -45,11 +47,11 @@ var seedTable = []struct {
 		"The Deactivate button is not available."}, true, false},
 }
 
-func TestStatusTableMatchesSeed(t *testing.T) {
-	if got, want := len(lifecycle.Statuses), len(seedTable); got != want {
+func TestStatusTableMatchesTheSpecification(t *testing.T) {
+	if got, want := len(lifecycle.Statuses), len(specTable); got != want {
 		t.Fatalf("len(Statuses)=%d, want %d", got, want)
 	}
-	for i, row := range seedTable {
+	for i, row := range specTable {
 		s := row.status
 		if got := lifecycle.Statuses[i]; got != s {
 			t.Errorf("Statuses[%d]=%s, want %s", i, got, s)
@@ -69,10 +71,10 @@ func TestStatusTableMatchesSeed(t *testing.T) {
 	}
 }
 
-// Every (status, action) pair the seed forbids is refused and changes
+// Every (status, action) pair the specified table forbids is refused and changes
 // nothing; every pair it allows goes where the spec says.
-func TestActionsFollowSeedTable(t *testing.T) {
-	for _, row := range seedTable {
+func TestActionsFollowTheSpecifiedTable(t *testing.T) {
+	for _, row := range specTable {
 		t.Run(string(row.status), func(t *testing.T) {
 			for _, action := range []string{"generate", "deactivate"} {
 				t.Run(action, func(t *testing.T) {
@@ -80,10 +82,8 @@ func TestActionsFollowSeedTable(t *testing.T) {
 					f.toStatus(t, row.status)
 					ctx := context.Background()
 					before, _ := f.svc.Current(ctx, f.tenant.ID)
-					auditBefore, err := f.store.Audit(ctx, 0)
-					if err != nil {
-						t.Fatal(err)
-					}
+					auditBefore := storetest.AuditTrail(t, f.store, f.tenant.ID, 0)
+					var err error
 					allowed := row.canGenerate
 					if action == "deactivate" {
 						allowed = row.canDeactivate
@@ -99,7 +99,7 @@ func TestActionsFollowSeedTable(t *testing.T) {
 						if !reflect.DeepEqual(after, before) {
 							t.Fatalf("%s from %s changed the credential: %+v -> %+v", action, row.status, before.Credential, after.Credential)
 						}
-						auditAfter, _ := f.store.Audit(ctx, 0)
+						auditAfter := storetest.AuditTrail(t, f.store, f.tenant.ID, 0)
 						if len(auditAfter) != len(auditBefore) {
 							t.Fatalf("refused %s wrote %d audit rows", action, len(auditAfter)-len(auditBefore))
 						}
@@ -132,10 +132,10 @@ func TestOnlyActivatedAuthenticates(t *testing.T) {
 	}
 }
 
-// The seed's state machine, status by status: where each trigger takes a
+// The state machine as the product specifies it, status by status: where each trigger takes a
 // credential, what the audit trail records, and what the activator must
 // do next. A trigger a status does not list does not apply to it.
-var seedMachine = []struct {
+var specMachine = []struct {
 	from   lifecycle.Status
 	on     lifecycle.Trigger
 	to     lifecycle.Status
@@ -176,11 +176,11 @@ var seedMachine = []struct {
 	{lifecycle.DeactivationFailed, lifecycle.OnGenerate, lifecycle.PendingActivation, "generate", lifecycle.ActionActivate},
 }
 
-// Every status × every trigger goes where the seed's machine says, or
+// Every status × every trigger goes where the specified machine says, or
 // does not apply.
-func TestTransitionTableMatchesSeed(t *testing.T) {
+func TestTransitionTableMatchesTheSpecification(t *testing.T) {
 	want := map[[2]string]lifecycle.Transition{}
-	for _, m := range seedMachine {
+	for _, m := range specMachine {
 		want[[2]string{string(m.from), string(m.on)}] = lifecycle.Transition{To: m.to, Audit: m.audit, Action: m.action}
 	}
 	if got, want := len(lifecycle.Triggers), 6; got != want {
@@ -200,17 +200,17 @@ func TestTransitionTableMatchesSeed(t *testing.T) {
 	}
 }
 
-// The buttons the seed's table offers are exactly the admin's triggers the
+// The buttons the specified table offers are exactly the admin's triggers the
 // machine applies, and each admin trigger leads to one place from every
 // status it applies to: Deactivate's write applies from any of them,
 // whichever the credential has reached meanwhile.
 func TestButtonsAreTheAdminsTriggers(t *testing.T) {
-	for _, row := range seedTable {
+	for _, row := range specTable {
 		if _, ok := row.status.On(lifecycle.OnGenerate); ok != row.canGenerate {
-			t.Errorf("%s: Generate applies=%v, the seed's table says available=%v", row.status, ok, row.canGenerate)
+			t.Errorf("%s: Generate applies=%v, the specified table says available=%v", row.status, ok, row.canGenerate)
 		}
 		if _, ok := row.status.On(lifecycle.OnDeactivate); ok != row.canDeactivate {
-			t.Errorf("%s: Deactivate applies=%v, the seed's table says available=%v", row.status, ok, row.canDeactivate)
+			t.Errorf("%s: Deactivate applies=%v, the specified table says available=%v", row.status, ok, row.canDeactivate)
 		}
 	}
 	for _, on := range []lifecycle.Trigger{lifecycle.OnGenerate, lifecycle.OnDeactivate} {

@@ -34,14 +34,17 @@ type SchedulerStore interface {
 	RenewClaims(ctx context.Context, claims []Claim) (lost []int64, err error)
 	Reschedule(ctx context.Context, c Claim, due time.Time) error
 	ApplyTransitions(ctx context.Context, ws []CredentialWrite) (skipped []int, err error)
-	SchedulerValue(ctx context.Context, name string) (value int64, ok bool, err error)
-	PurgeOnSchedule(ctx context.Context, name string, last int64, lastOK bool, cutoff, now time.Time, actor string, event AuditEvent) (ran bool, n int, err error)
-	PurgeDeactivated(ctx context.Context, cutoff, now time.Time, actor string, event AuditEvent) (int, error)
-	// The housekeeping: one scheduler a period claims it (a conditional
-	// write of the named fact) and deletes the expired tokens and sessions
-	// and, where the database keeps the web's rate limits, the addresses
-	// whose allowance is whole again at now.
-	ClaimSchedulerSlot(ctx context.Context, name string, last int64, lastOK bool, now time.Time) (bool, error)
+	// LastRun is when the periodic job last ran (zero: never).
+	LastRun(ctx context.Context, job string) (time.Time, error)
+	// PurgeOnSchedule claims run and, if the claim holds, purges, in one
+	// transaction: a failed purge leaves the last run as it was.
+	PurgeOnSchedule(ctx context.Context, run PeriodicRun, p Purge) (ran bool, n int, err error)
+	PurgeDeactivated(ctx context.Context, p Purge) (int, error)
+	// The housekeeping: one scheduler a period claims it (ClaimRun) and
+	// deletes the expired tokens and sessions and, where the database keeps
+	// the web's rate limits, the addresses whose allowance is whole again
+	// at now.
+	ClaimRun(ctx context.Context, run PeriodicRun) (bool, error)
 	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
 	DeleteExpiredSessions(ctx context.Context, idleCutoff, maxCutoff time.Time) (int, error)
 	DeleteStaleLimits(ctx context.Context, now time.Time) (int, error)

@@ -21,9 +21,9 @@ type TokenGrant struct {
 	PublicAPI        bool
 }
 
-// KeyGrant is what a token exchange needs to know of an access key: its
+// AccessKeyGrant is what a token exchange needs to know of an access key: its
 // credential and whether the tenant's public API is on.
-type KeyGrant struct {
+type AccessKeyGrant struct {
 	CredentialID int64
 	TenantID     int64
 	Status       Status

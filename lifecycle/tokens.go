@@ -46,7 +46,7 @@ func WellFormedToken(t string) bool {
 
 // TokenStore is the storage the token exchange and authentication need.
 type TokenStore interface {
-	KeyGrant(ctx context.Context, accessKey string) (KeyGrant, error)
+	AccessKeyGrant(ctx context.Context, accessKey string) (AccessKeyGrant, error)
 	InsertToken(ctx context.Context, t Token) error
 	TokenGrant(ctx context.Context, hash []byte) (TokenGrant, error)
 	TouchCredential(ctx context.Context, credentialID int64, now time.Time, every time.Duration) (bool, error)
@@ -94,7 +94,7 @@ func (t *Tokens) Exchange(ctx context.Context, accessKey, secretKey string) (Iss
 	if CheckSecretKey(secretKey) != nil {
 		return IssuedToken{}, Errorf(Unauthorized, "The secret key is not an ESP secret key (%s..., 65 characters, with a checksum): check it was copied whole.", SecretKeyPrefix)
 	}
-	grant, err := t.store.KeyGrant(ctx, accessKey)
+	grant, err := t.store.AccessKeyGrant(ctx, accessKey)
 	if errors.Is(err, ErrNotFound) {
 		SecretMatches(secretKey, dummyHash)
 		return IssuedToken{}, ErrKeysRejected

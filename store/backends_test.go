@@ -334,7 +334,7 @@ func TestConcurrentPurgesAuditEachCredentialOnce(t *testing.T) {
 	for _, st := range stores {
 		wg.Go(func() {
 			<-start
-			n, err := st.PurgeDeactivated(ctx, now, now.Add(time.Hour), "test", "purge")
+			n, err := st.PurgeDeactivated(ctx, lifecycle.Purge{Cutoff: now, At: now.Add(time.Hour), Actor: "test", Event: "purge"})
 			purged <- n
 			errs <- err
 		})
@@ -494,8 +494,8 @@ func TestLookupsOfUnstorableTextFindNothing(t *testing.T) {
 		if err := st.SetPublicAPI(ctx, bad, true); !errors.Is(err, lifecycle.ErrNotFound) {
 			t.Errorf("SetPublicAPI(%q) = %v, want ErrNotFound", bad, err)
 		}
-		if _, err := st.KeyGrant(ctx, bad); !errors.Is(err, lifecycle.ErrNotFound) {
-			t.Errorf("KeyGrant(%q) = %v, want ErrNotFound", bad, err)
+		if _, err := st.AccessKeyGrant(ctx, bad); !errors.Is(err, lifecycle.ErrNotFound) {
+			t.Errorf("AccessKeyGrant(%q) = %v, want ErrNotFound", bad, err)
 		}
 	}
 }
@@ -508,13 +508,13 @@ func TestAuditDetailWithInvalidTextIsStored(t *testing.T) {
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	c := newCredential(t, st, acme.ID, now)
 	if _, err := st.ApplyTransitions(ctx, []lifecycle.CredentialWrite{{CredentialID: c.ID, From: []lifecycle.Status{lifecycle.Activated},
-		To: lifecycle.DeactivationFailed, At: now, Actor: "scheduler", Action: "deactivation_failed",
+		To: lifecycle.DeactivationFailed, At: now, Actor: "scheduler", Action: lifecycle.AuditFailDeactivation,
 		Detail: "webhook: answered 502 \xff\x00bad"}}); err != nil {
 		t.Fatal(err)
 	}
-	trail, err := st.Audit(ctx, c.ID)
-	if err != nil || len(trail) != 2 {
-		t.Fatalf("trail %+v, %v", trail, err)
+	trail := storetest.AuditTrail(t, st, acme.ID, c.ID)
+	if len(trail) != 2 {
+		t.Fatalf("trail %+v", trail)
 	}
 	if got, want := trail[1].Detail, "webhook: answered 502 \uFFFDbad"; got != want {
 		t.Fatalf("detail %q, want %q", got, want)

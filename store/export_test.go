@@ -8,14 +8,27 @@ import (
 )
 
 // PlanBlockEnd exposes the export's block bounds to the tests.
+// Its query is SQL both backends accept, though only SQLite's export runs
+// it.
 func (s *Store) PlanBlockEnd(ctx context.Context, planID, after int64) (int64, bool, error) {
-	return s.planBlockEnd(ctx, planID, after)
+	return (&sqliteDialect{read: s.read}).planBlockEnd(ctx, planID, after)
 }
 
 // OpenFileMigratedTo opens the database at path with the migrations up to
-// and including last only: a database as an older ESP left it.
-func OpenFileMigratedTo(ctx context.Context, path, last string) (*Store, error) {
-	return openFile(ctx, path, last)
+// and including last only, as an older ESP left it, and returns its writer
+// for raw SQL: the store's statements name later columns.
+func OpenFileMigratedTo(ctx context.Context, path, last string) (*sql.DB, error) {
+	s := &Store{path: path}
+	db, err := s.openWriter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.DB = db
+	if err := s.migrate(ctx, last); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // Readers exposes the reader pool to the tests.

@@ -53,11 +53,11 @@ func TestInsertTokenLeavesExpiredTokensToDeleteExpiredTokens(t *testing.T) {
 // Of the schedulers that read the same last value, exactly one claims the
 // period, however many try at once; the next period is claimed from the
 // value the winner wrote.
-func TestClaimSchedulerSlotIsWonOncePerPeriod(t *testing.T) {
+func TestClaimRunIsWonOncePerPeriod(t *testing.T) {
 	st, _, _ := openPlanStore(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	race := func(last int64, lastOK bool, at time.Time) int {
+	race := func(last, at time.Time) int {
 		t.Helper()
 		const n = 8
 		var wg sync.WaitGroup
@@ -66,7 +66,7 @@ func TestClaimSchedulerSlotIsWonOncePerPeriod(t *testing.T) {
 		for range n {
 			wg.Go(func() {
 				<-start
-				won, err := st.ClaimSchedulerSlot(ctx, "test_slot", last, lastOK, at)
+				won, err := st.ClaimRun(ctx, lifecycle.PeriodicRun{Job: "test_slot", Last: last, At: at})
 				if err != nil {
 					t.Error(err)
 				}
@@ -84,18 +84,18 @@ func TestClaimSchedulerSlotIsWonOncePerPeriod(t *testing.T) {
 		}
 		return won
 	}
-	if won := race(0, false, now); won != 1 {
+	if won := race(time.Time{}, now); won != 1 {
 		t.Fatalf("first period: %d winners, want 1", won)
 	}
-	v, ok, err := st.SchedulerValue(ctx, "test_slot")
-	if err != nil || !ok || v != now.UnixNano() {
-		t.Fatalf("value %d, %v, %v; want %d", v, ok, err, now.UnixNano())
+	v, err := st.LastRun(ctx, "test_slot")
+	if err != nil || !v.Equal(now) {
+		t.Fatalf("last run %v, %v; want %v", v, err, now)
 	}
 	next := now.Add(time.Minute)
-	if won := race(v, true, next); won != 1 {
+	if won := race(v, next); won != 1 {
 		t.Fatalf("second period: %d winners, want 1", won)
 	}
-	if won := race(v, true, next.Add(time.Minute)); won != 0 {
+	if won := race(v, next.Add(time.Minute)); won != 0 {
 		t.Fatalf("a stale last value: %d winners, want 0", won)
 	}
 }

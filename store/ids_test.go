@@ -13,6 +13,7 @@ import (
 
 	"esp/lifecycle"
 	"esp/store"
+	"esp/store/storetest"
 )
 
 // idTables are the tables whose ids leave the process (in events, the
@@ -75,54 +76,60 @@ func TestMigrationMakesIdsMonotonicAndKeepsEveryRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	acme, err := old.CreateTenant(ctx, "acme", true, now)
-	if err != nil {
-		t.Fatal(err)
+	// Raw SQL throughout: the current store's statements name later columns.
+	var acmeID, globexID int64
+	for _, tenant := range []struct {
+		id        *int64
+		name      string
+		publicAPI bool
+	}{{&acmeID, "acme", true}, {&globexID, "globex", false}} {
+		if err := old.QueryRow(`INSERT INTO tenants (name, public_api, created_at) VALUES (?1, ?2, ?3) RETURNING id`,
+			tenant.name, tenant.publicAPI, now.UnixNano()).Scan(tenant.id); err != nil {
+			t.Fatal(err)
+		}
 	}
-	globex, err := old.CreateTenant(ctx, "globex", false, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Raw SQL: the current store's statements name later columns.
 	var aliceID int64
-	if err := old.DB.QueryRow(`INSERT INTO users (tenant_id, username, password_hash, is_admin, created_at)
-		VALUES (?1, 'alice', 'hash', 1, ?2) RETURNING id`, acme.ID, now.UnixNano()).Scan(&aliceID); err != nil {
+	if err := old.QueryRow(`INSERT INTO users (tenant_id, username, password_hash, is_admin, created_at)
+		VALUES (?1, 'alice', 'hash', 1, ?2) RETURNING id`, acmeID, now.UnixNano()).Scan(&aliceID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := old.DB.Exec(`INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)`,
+	if _, err := old.Exec(`INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)`,
 		tokenHash("session"), aliceID, now.UnixNano()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := old.ImportPlan(ctx, acme.ID, "Plan", now, genRows(3)); err != nil {
-		t.Fatal(err)
+	planID := insertID(t, old, `INSERT INTO plans (tenant_id, name, created_at) VALUES ((SELECT min(id) FROM tenants), 'Plan' || $1, 0)`)
+	for i := range 3 {
+		if _, err := old.Exec(`INSERT INTO plan_rows (plan_id, line) VALUES (?1, ?2)`, planID,
+			fmt.Sprintf("2027-01-0%d,day,Billing,Manila,%d,300,1.50,1.5,80,20,85", i+4, i)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	kept := oldCredential(t, old.DB, acme.ID, "ESPAKKEPT", now)
-	if err := old.InsertToken(ctx, lifecycle.Token{Hash: tokenHash("tok"), CredentialID: kept.ID, TenantID: acme.ID,
-		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+	kept := oldCredential(t, old, acmeID, "ESPAKKEPT", now)
+	if _, err := old.Exec(`INSERT INTO api_tokens (hash, credential_id, tenant_id, created_at, expires_at)
+		VALUES (?1, ?2, ?3, ?4, ?5)`, tokenHash("tok"), kept.ID, acmeID, now.UnixNano(), now.Add(time.Hour).UnixNano()); err != nil {
 		t.Fatal(err)
 	}
 	// globex's credential is the newest, deactivated and purged: only the
 	// audit trail still names its id.
-	// Raw SQL: the current store's statements name later columns.
-	purged := oldCredential(t, old.DB, globex.ID, "ESPAKPURGED", now.Add(time.Nanosecond))
+	purged := oldCredential(t, old, globexID, "ESPAKPURGED", now.Add(time.Nanosecond))
 	for _, q := range []string{
 		`UPDATE credentials SET status = 'deactivated', deactivated_at = ?2 WHERE id = ?1`,
 		`INSERT INTO audit (at, tenant_id, credential_id, actor, action, from_status)
 			SELECT ?2, tenant_id, id, 'test', 'purge', status FROM credentials WHERE id = ?1`,
 		`DELETE FROM credentials WHERE id = ?1`,
 	} {
-		if _, err := old.DB.Exec(q, purged.ID, now.UnixNano()); err != nil {
+		if _, err := old.Exec(q, purged.ID, now.UnixNano()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	before := dumpTables(t, old.DB)
+	before := dumpTables(t, old)
 	old.Close()
 
 	migrated, err := store.OpenFileMigratedTo(ctx, path, "0007_monotonic_ids.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
-	after := dumpTables(t, migrated.DB)
+	after := dumpTables(t, migrated)
 	migrated.Close()
 	if after != before {
 		t.Fatalf("rows changed by the migration:\nbefore:\n%s\nafter:\n%s", before, after)
@@ -133,18 +140,18 @@ func TestMigrationMakesIdsMonotonicAndKeepsEveryRow(t *testing.T) {
 	}
 	defer st.Close()
 
-	next := newCredential(t, st, globex.ID, now.Add(2*time.Nanosecond))
+	next := newCredential(t, st, globexID, now.Add(2*time.Nanosecond))
 	if next.ID <= purged.ID {
 		t.Fatalf("new credential id %d after purged id %d", next.ID, purged.ID)
 	}
-	if trail, _ := st.Audit(ctx, next.ID); len(trail) != 1 || trail[0].Action != "generate" {
+	if trail := storetest.AuditTrail(t, st, globexID, next.ID); len(trail) != 1 || trail[0].Action != "generate" {
 		t.Fatalf("the new credential's trail is %+v, want its generate only", trail)
 	}
 
 	// The rules hold on the rebuilt tables: one live credential per tenant,
 	// CHECKs, foreign keys with their actions, the change counter.
 	h := sha256.Sum256([]byte("x"))
-	_, err = st.InsertCredential(ctx, lifecycle.Credential{TenantID: acme.ID, Status: "pending_activation", AccessKey: "ESPAKSECOND",
+	_, err = st.InsertCredential(ctx, lifecycle.Credential{TenantID: acmeID, Status: "pending_activation", AccessKey: "ESPAKSECOND",
 		SecretHash: h[:], AccessLast4: "COND", SecretLast4: "xxxx", CreatedAt: now}, "test", "generate")
 	if !errors.Is(err, lifecycle.ErrConflict) {
 		t.Fatalf("a second live credential: %v, want ErrConflict", err)
@@ -173,7 +180,7 @@ func TestMigrationMakesIdsMonotonicAndKeepsEveryRow(t *testing.T) {
 		t.Fatalf("%d tokens left after deleting their credential", n)
 	}
 	var current sql.NullInt64
-	st.DB.QueryRow(`SELECT current_credential_id FROM tenants WHERE id = $1`, acme.ID).Scan(&current)
+	st.DB.QueryRow(`SELECT current_credential_id FROM tenants WHERE id = $1`, acmeID).Scan(&current)
 	if current.Valid {
 		t.Fatalf("tenant still points at deleted credential %d", current.Int64)
 	}

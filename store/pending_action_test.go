@@ -32,12 +32,12 @@ func TestPendingActionIsNamedForRowsLeftDue(t *testing.T) {
 		{"deactivation_failed", false, ""},
 	}
 	for i, r := range rows {
-		tenant := insertID(t, old.DB, `INSERT INTO tenants (name, created_at) VALUES ('t' || hex(randomblob(8)), 0)`)
+		tenant := insertID(t, old, `INSERT INTO tenants (name, created_at) VALUES ('t' || hex(randomblob(8)), 0)`)
 		var due any
 		if r.due {
 			due = 1
 		}
-		if _, err := old.DB.Exec(`INSERT INTO credentials (id, tenant_id, status, access_key, secret_hash, access_last4,
+		if _, err := old.Exec(`INSERT INTO credentials (id, tenant_id, status, access_key, secret_hash, access_last4,
 			secret_last4, created_at, changed_at, due_at, deadline_at) VALUES ($1, $2, $3, 'ESPAK' || hex(randomblob(12)),
 			randomblob(32), 'AAAA', 'aaaa', 0, 0, $4, $5)`, i+1, tenant, r.status, due, due); err != nil {
 			t.Fatal(err)

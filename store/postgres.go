@@ -20,9 +20,10 @@ import (
 )
 
 // PostgreSQL is the second backend: any number of ESP processes (replicas)
-// share one database. The SQL is the SQLite one; a method has a body of its
-// own here only where PostgreSQL has a better tool (row locks that skip
-// what another scheduler holds, COPY, advisory locks).
+// share one database. The SQL is the SQLite one; postgresDialect has a
+// body of its own only where PostgreSQL has a better tool (row locks that
+// skip what another scheduler holds, statements that write and audit in
+// one, COPY, advisory locks).
 
 //go:embed migrations/postgres/*.sql
 var pgMigrations embed.FS
@@ -72,8 +73,8 @@ func openPostgres(ctx context.Context, url string, existing bool) (*Store, error
 	db.SetMaxIdleConns(pgPoolSize)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	// One pool for writes and reads: PostgreSQL has no single writer.
-	s := &Store{DB: db, read: db, pg: true}
-	s.cache.off = true
+	s := &Store{DB: db, read: db, dialect: postgresDialect{db}}
+	s.cache.off = true // no change counter: its writers would deadlock on its one row
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to PostgreSQL: %s", describePG(err))
@@ -93,7 +94,7 @@ func openPostgres(ctx context.Context, url string, existing bool) (*Store, error
 		db.Close()
 		return nil, err
 	}
-	if err := s.prepare(ctx, false); err != nil {
+	if s.stmts, err = prepareStatements(ctx, s.dialect, s.read, s.DB); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -167,21 +168,6 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 	return nil
 }
 
-// txOptions are the options of the store's write transactions: the
-// default on SQLite (BEGIN IMMEDIATE, from the connection's options); READ
-// COMMITTED on PostgreSQL whatever the server's default, because every
-// change that depends on what it read is a conditional UPDATE or is held
-// by a constraint, never by the isolation level.
-func (s *Store) txOptions() *sql.TxOptions {
-	if s.pg {
-		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
-	}
-	return nil
-}
-
-// Postgres reports whether the store is on PostgreSQL.
-func (s *Store) Postgres() bool { return s.pg }
-
 // isPGConstraint reports whether err is PostgreSQL's integrity constraint
 // violation (class 23: unique, check, foreign key, not null, exclusion).
 func isPGConstraint(err error) bool {
@@ -199,49 +185,65 @@ func describePG(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
-// PostgreSQL's own bodies of the scheduler's statements.
-const (
-	// pgCredentialStatusQuery reads the status a transition starts from
-	// and locks the row until the transition's transaction ends: a
-	// transaction that has changed the status and not committed yet (a
-	// scheduler's outcome) is waited for, and the status it commits is the
-	// one read. SQLite's writer runs one transaction at a time.
-	pgCredentialStatusQuery = credentialStatusQuery + ` FOR UPDATE`
-	// pgDueCredentialsQuery skips the rows another scheduler is claiming
-	// at this moment (their claim's transaction holds them): that one
-	// takes them, this one the rest.
-	pgDueCredentialsQuery = dueCredentialsQuery + ` FOR UPDATE SKIP LOCKED`
+// postgresDialect is PostgreSQL's way. Its statements are plain: sent as
+// their text, which pgx prepares and caches on each connection by itself
+// (its default query mode), as fast as a statement prepared through
+// database/sql, and the store itself keeps no named server-side statement
+// from one transaction to the next.
+type postgresDialect struct{ db *sql.DB }
 
-	// pgClaimDueQuery claims a batch in one statement: each row whose
-	// status and due time are still the ones read and that no other
-	// scheduler's claim holds locked right now (SKIP LOCKED: it neither
-	// waits for that one nor takes its rows). $1..$4 are the claims'
-	// ids, statuses, due times read and lease ends, in step.
-	pgClaimDueQuery = `UPDATE credentials c SET due_at = v.until, attempts = c.attempts + 1, claim = c.claim + 1
+func (d postgresDialect) prepare(_ context.Context, db *sql.DB, query string) (statement, error) {
+	return plain{db, query}, nil
+}
+
+func (postgresDialect) close() error { return nil }
+
+// txOptions is READ COMMITTED whatever the server's default, because every
+// change that depends on what it read is a conditional UPDATE or is held
+// by a constraint, never by the isolation level.
+func (postgresDialect) txOptions() *sql.TxOptions {
+	return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+}
+
+func (postgresDialect) lockRows(query string) string { return query + ` FOR UPDATE` }
+
+// skipLocked skips the rows another scheduler is claiming at this moment
+// (their claim's transaction holds them): that one takes them, this one
+// the rest.
+func (postgresDialect) skipLocked(query string) string { return query + ` FOR UPDATE SKIP LOCKED` }
+
+// pgTransitionQuery is a transition and its audit row in one statement (one
+// round trip per transition): the audit row is inserted only when the
+// UPDATE changed the row, so the rows inserted are the rows changed.
+const pgTransitionQuery = `WITH changed AS (` + transitionQuery + `
+	RETURNING id, tenant_id, access_last4)
+	INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action, from_status, to_status, detail)
+	SELECT $2, tenant_id, id, access_last4, $10, $11, NULLIF($9, ''), NULLIF($1, ''), $12 FROM changed`
+
+func (postgresDialect) transitions(ctx context.Context, tx *sql.Tx) writeTransition {
+	return func(t lifecycle.CredentialWrite, from lifecycle.Status) (bool, error) {
+		args := append(transitionArgs(t, from), t.Actor, string(t.Action), storableDetail(t.Detail))
+		res, err := tx.ExecContext(ctx, pgTransitionQuery, args...)
+		if err != nil {
+			return false, err
+		}
+		n, err := res.RowsAffected()
+		return n == 1, err
+	}
+}
+
+// pgClaimDueQuery claims a batch in one statement: each row whose status
+// and due time are still the ones read and that no other scheduler's claim
+// holds locked right now (SKIP LOCKED: it neither waits for that one nor
+// takes its rows). $1..$4 are the claims' ids, statuses, due times read
+// and lease ends, in step.
+const pgClaimDueQuery = `UPDATE credentials c SET due_at = v.until, attempts = c.attempts + 1, claim = c.claim + 1
 	FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) AS v (id, status, due, until)
 	WHERE c.id = v.id AND c.status = v.status AND c.due_at = v.due
 		AND c.id IN (SELECT id FROM credentials WHERE id = ANY ($1) FOR UPDATE SKIP LOCKED)
 	RETURNING c.id, c.claim`
 
-	// pgPurgeQuery deletes and audits in one statement: a row deleted by a
-	// concurrent purge is neither deleted nor audited twice.
-	pgPurgeQuery = `WITH gone AS (
-		DELETE FROM credentials WHERE status = 'deactivated' AND deactivated_at <= $1
-		RETURNING tenant_id, id, access_last4, status)
-	INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action, from_status, to_status, detail)
-	SELECT $2, tenant_id, id, access_last4, $3, $4, status, NULL, '' FROM gone`
-)
-
-// dialect is the SQLite or the PostgreSQL body of a statement.
-func (s *Store) dialect(sqlite, postgres string) string {
-	if s.pg {
-		return postgres
-	}
-	return sqlite
-}
-
-// pgClaimArgs are pgClaimDueQuery's parameters: the claims as four arrays.
-func pgClaimArgs(claims []lifecycle.Claim) []any {
+func (d postgresDialect) claimDue(ctx context.Context, claims []lifecycle.Claim) (*sql.Rows, error) {
 	ids := make([]int64, len(claims))
 	statuses := make([]string, len(claims))
 	dues := make([]int64, len(claims))
@@ -249,5 +251,22 @@ func pgClaimArgs(claims []lifecycle.Claim) []any {
 	for i, c := range claims {
 		ids[i], statuses[i], dues[i], untils[i] = c.CredentialID, string(c.Status), c.DueAt.UnixNano(), c.Until.UnixNano()
 	}
-	return []any{ids, statuses, dues, untils}
+	return d.db.QueryContext(ctx, pgClaimDueQuery, ids, statuses, dues, untils)
+}
+
+// pgPurgeQuery deletes and audits in one statement: a row deleted by a
+// concurrent purge is neither deleted nor audited twice.
+const pgPurgeQuery = `WITH gone AS (
+		DELETE FROM credentials WHERE status = 'deactivated' AND deactivated_at <= $1
+		RETURNING tenant_id, id, access_last4, status)
+	INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action, from_status, to_status, detail)
+	SELECT $2, tenant_id, id, access_last4, $3, $4, status, NULL, '' FROM gone`
+
+func (postgresDialect) purge(ctx context.Context, tx *sql.Tx, p lifecycle.Purge) (int, error) {
+	res, err := tx.ExecContext(ctx, pgPurgeQuery, purgeArgs(p)...)
+	if err != nil {
+		return 0, fmt.Errorf("store: purge: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
 }

@@ -32,29 +32,6 @@ func withPGConn(conn *sql.Conn, fn func(c *pgx.Conn) error) error {
 	})
 }
 
-// connTx runs fn in one write transaction on a connection of its own, as Tx
-// does, giving fn the connection too, for what database/sql cannot say
-// (COPY) inside the transaction.
-func (s *Store) connTx(ctx context.Context, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
-	conn, err := s.DB.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("store: connect: %w", err)
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, s.txOptions())
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
-	}
-	if err := fn(conn, tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	return nil
-}
-
 // planRowSource feeds COPY FROM: each row next yields, as (plan id, stored
 // line), summarised into p as it goes. It is used by one goroutine at a
 // time (pgx's), and err keeps what ended the input early.
@@ -85,10 +62,10 @@ func (r *planRowSource) Next() bool {
 func (r *planRowSource) Values() ([]any, error) { return r.vals[:], nil }
 func (r *planRowSource) Err() error             { return r.err }
 
-// copyPlanRows writes the rows next yields into plan p with COPY FROM on
-// conn, inside the transaction open on it. An error of next is returned as
-// it is (the server only hears that the COPY failed).
-func copyPlanRows(ctx context.Context, conn *sql.Conn, p *lifecycle.Plan, next func(*lifecycle.PlanRow) error) error {
+// insertPlanRows writes the rows with COPY FROM on conn, inside the
+// transaction open on it. An error of next is returned as it is (the
+// server only hears that the COPY failed).
+func (postgresDialect) insertPlanRows(ctx context.Context, conn *sql.Conn, _ *sql.Tx, p *lifecycle.Plan, next func(*lifecycle.PlanRow) error) error {
 	src := &planRowSource{next: next, p: p}
 	err := withPGConn(conn, func(c *pgx.Conn) error {
 		_, err := c.CopyFrom(ctx, pgx.Identifier{"plan_rows"}, []string{"plan_id", "line"}, src)
@@ -103,9 +80,9 @@ func copyPlanRows(ctx context.Context, conn *sql.Conn, p *lifecycle.Plan, next f
 	return nil
 }
 
-// eachPlanChunkPG is EachPlanChunk on PostgreSQL: one COPY TO a block, on
-// a connection held only while the block is read, never while fn runs.
-func (s *Store) eachPlanChunkPG(ctx context.Context, planID int64, fn func(lines []byte, rows int) error) error {
+// eachPlanChunk reads each block with one COPY TO, on a connection held
+// only while the block is read, never while fn runs.
+func (d postgresDialect) eachPlanChunk(ctx context.Context, planID int64, fn func(lines []byte, rows int) error) error {
 	var raw bytes.Buffer
 	buf := make([]byte, 0, lineChunk*128)
 	after := int64(0)
@@ -114,7 +91,7 @@ func (s *Store) eachPlanChunkPG(ctx context.Context, planID int64, fn func(lines
 		// COPY takes no parameters; both numbers are ours.
 		q := fmt.Sprintf(`COPY (SELECT id, line FROM plan_rows WHERE plan_id = %d AND id > %d ORDER BY id LIMIT %d)
 			TO STDOUT (FORMAT binary)`, planID, after, lineChunk)
-		conn, err := s.DB.Conn(ctx)
+		conn, err := d.db.Conn(ctx)
 		if err != nil {
 			return fmt.Errorf("store: rows of plan %d: %w", planID, err)
 		}

@@ -241,7 +241,7 @@ func TestPostgresPurgesMeetingOnTheSameRowsAuditEachOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, st := range []*store.Store{a, b} {
 		wg.Go(func() {
-			n, err := st.PurgeDeactivated(ctx, now, now.Add(time.Hour), "test", "purge")
+			n, err := st.PurgeDeactivated(ctx, lifecycle.Purge{Cutoff: now, At: now.Add(time.Hour), Actor: "test", Event: "purge"})
 			purged <- n
 			errs <- err
 		})
@@ -316,9 +316,9 @@ func TestPostgresTransitionBatchesInOppositeOrdersDoNotDeadlock(t *testing.T) {
 		}
 	}
 	for _, c := range []lifecycle.Credential{c1, c2} {
-		trail, err := a.Audit(ctx, c.ID)
-		if err != nil || len(trail) != 2 {
-			t.Fatalf("credential %d: trail %+v, %v; want its generate and one deactivate", c.ID, trail, err)
+		trail := storetest.AuditTrail(t, a, c.TenantID, c.ID)
+		if len(trail) != 2 {
+			t.Fatalf("credential %d: trail %+v; want its generate and one deactivate", c.ID, trail)
 		}
 	}
 }

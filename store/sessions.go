@@ -20,7 +20,7 @@ import (
 func (s *Store) CreateSession(ctx context.Context, sess lifecycle.Session, passwordHash string) error {
 	return s.Tx(ctx, func(tx *sql.Tx) error {
 		var hash string
-		err := tx.QueryRowContext(ctx, s.dialect(lockUserQuery, lockUserQuery+` FOR UPDATE`), sess.UserID).Scan(&hash)
+		err := tx.QueryRowContext(ctx, s.dialect.lockRows(lockUserQuery), sess.UserID).Scan(&hash)
 		if errors.Is(err, sql.ErrNoRows) || err == nil && hash != passwordHash {
 			return fmt.Errorf("store: create session: the user changed since the sign-in: %w", lifecycle.ErrConflict)
 		}
@@ -45,22 +45,6 @@ const lockUserQuery = `SELECT password_hash FROM users WHERE id = $1`
 const endOldestSessionsQuery = `DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2
 	AND id_hash NOT IN (SELECT id_hash FROM sessions WHERE user_id = $1 AND id_hash <> $2
 		ORDER BY created_at DESC, last_seen_at DESC, id_hash LIMIT $3)`
-
-// SessionByHash finds a session by the hash of its id.
-func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (lifecycle.Session, error) {
-	sess := lifecycle.Session{IDHash: idHash}
-	var created, seen int64
-	err := s.read.QueryRowContext(ctx, `SELECT user_id, created_at, last_seen_at FROM sessions WHERE id_hash = $1`, idHash).
-		Scan(&sess.UserID, &created, &seen)
-	if errors.Is(err, sql.ErrNoRows) {
-		return lifecycle.Session{}, fmt.Errorf("store: session: %w", lifecycle.ErrNotFound)
-	}
-	if err != nil {
-		return lifecycle.Session{}, fmt.Errorf("store: session: %w", err)
-	}
-	sess.CreatedAt, sess.LastSeenAt = fromNanos(created), fromNanos(seen)
-	return sess, nil
-}
 
 const touchSessionQuery = `UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2 AND last_seen_at < $3`
 

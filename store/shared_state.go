@@ -32,7 +32,7 @@ type SessionKeys struct {
 // the same instant all get the one set that was kept first. Deleting the
 // row signs everybody out at the next start. PostgreSQL only.
 func (s *Store) SessionKeys(ctx context.Context, candidate SessionKeys) (SessionKeys, error) {
-	if !s.pg {
+	if !s.Postgres() {
 		return SessionKeys{}, fmt.Errorf("store: session keys: %w", errPostgresOnly)
 	}
 	// The insert waits for one in flight elsewhere and then does nothing;
@@ -86,7 +86,7 @@ const takeAttemptQuery = `INSERT INTO rate_limits AS r (limit_name, addr, full_a
 // Take takes one attempt from addr's allowance. When none is left it takes
 // nothing, and wait says how long until one is (a second at least).
 func (l *AttemptLimit) Take(ctx context.Context, addr string) (ok bool, wait time.Duration, err error) {
-	if !l.s.pg {
+	if !l.s.Postgres() {
 		return false, 0, fmt.Errorf("store: rate limit %s: %w", l.name, errPostgresOnly)
 	}
 	now := l.now().UnixNano()
@@ -104,7 +104,7 @@ func (l *AttemptLimit) Take(ctx context.Context, addr string) (ok bool, wait tim
 
 // Refund gives back one attempt that Take took.
 func (l *AttemptLimit) Refund(ctx context.Context, addr string) error {
-	if !l.s.pg {
+	if !l.s.Postgres() {
 		return fmt.Errorf("store: rate limit %s: %w", l.name, errPostgresOnly)
 	}
 	if _, err := l.s.DB.ExecContext(ctx, `UPDATE rate_limits SET full_at = greatest(full_at, $3::bigint) - $4::bigint
@@ -118,7 +118,7 @@ func (l *AttemptLimit) Refund(ctx context.Context, addr string) error {
 // at now (they answer the same without a row), and reports how many; a
 // housekeeping step. Nothing to do on SQLite.
 func (s *Store) DeleteStaleLimits(ctx context.Context, now time.Time) (int, error) {
-	if !s.pg {
+	if !s.Postgres() {
 		return 0, nil
 	}
 	res, err := s.DB.ExecContext(ctx, `DELETE FROM rate_limits WHERE full_at <= $1`, now.UnixNano())
@@ -136,7 +136,7 @@ func (s *Store) DeleteStaleLimits(ctx context.Context, now time.Time) (int, erro
 // folder). fn uses the store as usual; the lock ends when fn returns, or
 // when the connection holding it is lost.
 func (s *Store) WithLock(ctx context.Context, name string, fn func(ctx context.Context) error) error {
-	if !s.pg {
+	if !s.Postgres() {
 		mu := s.namedLock(name)
 		mu.Lock()
 		defer mu.Unlock()
@@ -147,7 +147,7 @@ func (s *Store) WithLock(ctx context.Context, name string, fn func(ctx context.C
 	// connection that goes back to the pool.
 	// The lock is keyed by the schema too, as the migrations' is: schemas of
 	// one database (the tests') do not wait for each other.
-	tx, err := s.DB.BeginTx(ctx, s.txOptions())
+	tx, err := s.DB.BeginTx(ctx, s.dialect.txOptions())
 	if err != nil {
 		return fmt.Errorf("store: lock %s: %w", name, err)
 	}

@@ -49,15 +49,6 @@ func (s *Store) TenantByName(ctx context.Context, name string) (lifecycle.Tenant
 	return t, nil
 }
 
-// TenantByID finds a tenant by id.
-func (s *Store) TenantByID(ctx context.Context, id int64) (lifecycle.Tenant, error) {
-	t, err := scanTenant(s.read.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`, id))
-	if err != nil {
-		return lifecycle.Tenant{}, fmt.Errorf("store: tenant %d: %w", id, err)
-	}
-	return t, nil
-}
-
 // SetPublicAPI turns a tenant's public API feature on or off.
 func (s *Store) SetPublicAPI(ctx context.Context, name string, on bool) error {
 	if !storableText(name) {
@@ -110,15 +101,6 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (lifecycle.
 	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = $1`, username))
 	if err != nil {
 		return lifecycle.User{}, fmt.Errorf("store: user %q: %w", username, err)
-	}
-	return u, nil
-}
-
-// UserByID finds a user by id.
-func (s *Store) UserByID(ctx context.Context, id int64) (lifecycle.User, error) {
-	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
-	if err != nil {
-		return lifecycle.User{}, fmt.Errorf("store: user %d: %w", id, err)
 	}
 	return u, nil
 }

@@ -31,7 +31,7 @@ func (s *Store) InsertToken(ctx context.Context, t lifecycle.Token) error {
 // insertTokens writes ts in one transaction.
 func (s *Store) insertTokens(ctx context.Context, ts []lifecycle.Token) error {
 	return s.Tx(ctx, func(tx *sql.Tx) error {
-		stmt := tx.StmtContext(ctx, s.stmts.insertToken)
+		stmt := s.stmts.insertToken.in(ctx, tx)
 		for _, t := range ts {
 			_, err := stmt.ExecContext(ctx, t.Hash, t.CredentialID, t.TenantID, t.CreatedAt.UnixNano(), t.ExpiresAt.UnixNano())
 			if err != nil {
@@ -75,24 +75,24 @@ func (s *Store) tokenGrant(ctx context.Context, hash []byte) (lifecycle.TokenGra
 	return g, nil
 }
 
-const keyGrantQuery = `SELECT c.id, c.tenant_id, c.status, c.secret_hash, c.last_used_at, n.public_api
+const accessKeyGrantQuery = `SELECT c.id, c.tenant_id, c.status, c.secret_hash, c.last_used_at, n.public_api
 	FROM credentials c JOIN tenants n ON n.id = c.tenant_id
 	WHERE c.access_key = $1`
 
-// KeyGrant looks an access key up with its tenant's feature flag in one
+// AccessKeyGrant looks an access key up with its tenant's feature flag in one
 // query over unique keys; an unknown key is ErrNotFound.
-func (s *Store) KeyGrant(ctx context.Context, accessKey string) (lifecycle.KeyGrant, error) {
+func (s *Store) AccessKeyGrant(ctx context.Context, accessKey string) (lifecycle.AccessKeyGrant, error) {
 	if !storableText(accessKey) {
-		return lifecycle.KeyGrant{}, fmt.Errorf("store: access key: %w", lifecycle.ErrNotFound)
+		return lifecycle.AccessKeyGrant{}, fmt.Errorf("store: access key: %w", lifecycle.ErrNotFound)
 	}
-	var g lifecycle.KeyGrant
+	var g lifecycle.AccessKeyGrant
 	var lastUsed sql.NullInt64
-	err := s.stmts.keyGrant.QueryRowContext(ctx, accessKey).Scan(&g.CredentialID, &g.TenantID, &g.Status, &g.SecretHash, &lastUsed, &g.PublicAPI)
+	err := s.stmts.accessKeyGrant.QueryRowContext(ctx, accessKey).Scan(&g.CredentialID, &g.TenantID, &g.Status, &g.SecretHash, &lastUsed, &g.PublicAPI)
 	if errors.Is(err, sql.ErrNoRows) {
-		return lifecycle.KeyGrant{}, fmt.Errorf("store: access key: %w", lifecycle.ErrNotFound)
+		return lifecycle.AccessKeyGrant{}, fmt.Errorf("store: access key: %w", lifecycle.ErrNotFound)
 	}
 	if err != nil {
-		return lifecycle.KeyGrant{}, fmt.Errorf("store: access key: %w", err)
+		return lifecycle.AccessKeyGrant{}, fmt.Errorf("store: access key: %w", err)
 	}
 	g.LastUsedAt = nullNanos(lastUsed)
 	return g, nil

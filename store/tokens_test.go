@@ -119,11 +119,11 @@ func TestTouchCredentialWritesAtMostOncePerPeriod(t *testing.T) {
 	}
 }
 
-func TestKeyGrantReadsKeyAndFeatureTogether(t *testing.T) {
+func TestAccessKeyGrantReadsKeyAndFeatureTogether(t *testing.T) {
 	st, acme, _ := openPlanStore(t)
 	ctx := context.Background()
 	c := newCredential(t, st, acme.ID, time.Now())
-	g, err := st.KeyGrant(ctx, c.AccessKey)
+	g, err := st.AccessKeyGrant(ctx, c.AccessKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,10 +134,10 @@ func TestKeyGrantReadsKeyAndFeatureTogether(t *testing.T) {
 	if err := st.SetPublicAPI(ctx, acme.Name, false); err != nil {
 		t.Fatal(err)
 	}
-	if g, _ := st.KeyGrant(ctx, c.AccessKey); g.PublicAPI {
+	if g, _ := st.AccessKeyGrant(ctx, c.AccessKey); g.PublicAPI {
 		t.Fatal("feature turned off is not seen")
 	}
-	if _, err := st.KeyGrant(ctx, "ESPAKNOSUCHKEY"); !errors.Is(err, lifecycle.ErrNotFound) {
+	if _, err := st.AccessKeyGrant(ctx, "ESPAKNOSUCHKEY"); !errors.Is(err, lifecycle.ErrNotFound) {
 		t.Fatalf("unknown key: err=%v, want ErrNotFound", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"esp/lifecycle"
 	"esp/store"
+	"esp/store/storetest"
 )
 
 // These tests run the real binary as a process.
@@ -164,10 +165,11 @@ func assertAuditTrail(t *testing.T, dir string, ids []int64) {
 	}
 	defer st.Close()
 	for _, id := range ids {
-		trail, err := st.Audit(context.Background(), id)
+		c, err := st.CredentialByID(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
+		trail := storetest.AuditTrail(t, st, c.TenantID, id)
 		var actions []string
 		for _, e := range trail {
 			actions = append(actions, string(e.Action)+":"+string(e.FromStatus)+">"+string(e.ToStatus))

@@ -25,6 +25,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver of the schemas' own connection
 
+	"esp/lifecycle"
 	"esp/store"
 )
 
@@ -210,4 +211,28 @@ func withSearchPath(tb testing.TB, u, schema string) string {
 	q.Set("search_path", schema)
 	p.RawQuery = q.Encode()
 	return p.String()
+}
+
+// auditEvents are every audit event the lifecycle writes.
+var auditEvents = []lifecycle.AuditEvent{
+	lifecycle.AuditGenerate, lifecycle.AuditDeactivate, lifecycle.AuditActivate,
+	lifecycle.AuditFailActivation, lifecycle.AuditRemoveFailedActivation, lifecycle.AuditAbandonRemoval,
+	lifecycle.AuditConfirmDeactivation, lifecycle.AuditFailDeactivation, lifecycle.AuditPurge,
+}
+
+// AuditTrail is the audit trail of the tenant's credential (0: of every
+// credential of the tenant), oldest first, read as the history reads it.
+func AuditTrail(tb testing.TB, st *store.Store, tenantID, credentialID int64) []lifecycle.AuditEntry {
+	tb.Helper()
+	rows, err := st.TenantAudit(context.Background(), tenantID, 0, auditEvents, 1<<30)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var trail []lifecycle.AuditEntry
+	for i := len(rows) - 1; i >= 0; i-- {
+		if credentialID == 0 || rows[i].CredentialID == credentialID {
+			trail = append(trail, rows[i])
+		}
+	}
+	return trail
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"esp/lifecycle"
+	"esp/store/storetest"
 	"esp/web/internal/webtest"
 )
 
@@ -175,7 +176,7 @@ func TestGenerateShowsTheFullKeysOnlyOnce(t *testing.T) {
 	}
 
 	// The stored secret is the one shown.
-	cred, err := env.Store.KeyGrant(context.Background(), access)
+	cred, err := env.Store.AccessKeyGrant(context.Background(), access)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,10 +215,11 @@ func TestGenerateIsAuditedAsTheUser(t *testing.T) {
 	webtest.WantStatus(t, c.PostForm(t, "/api-credentials", "/api-credentials/generate", nil), http.StatusOK)
 	env.Tick(t)
 	webtest.WantRedirect(t, c.PostForm(t, "/api-credentials", "/api-credentials/deactivate", nil), "/api-credentials")
-	entries, err := env.Store.Audit(context.Background(), 0)
+	alice, err := env.Store.UserByUsername(context.Background(), "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
+	entries := storetest.AuditTrail(t, env.Store, alice.TenantID, 0)
 	var byUser []string
 	for _, e := range entries {
 		if e.Actor == "user:alice" {

@@ -19,7 +19,7 @@ type countedLookups struct {
 	f func()
 }
 
-func (s countedLookups) KeyGrant(ctx context.Context, accessKey string) (lifecycle.KeyGrant, error) {
+func (s countedLookups) AccessKeyGrant(ctx context.Context, accessKey string) (lifecycle.AccessKeyGrant, error) {
 	s.f()
-	return s.Store.KeyGrant(ctx, accessKey)
+	return s.Store.AccessKeyGrant(ctx, accessKey)
 }

@@ -1,3 +1,7 @@
+// How a transition of the status table becomes the rows the store writes:
+// the new credential of Generate, the conditional write of every other
+// transition, and when its activator work is due.
+
 package lifecycle
 
 import (

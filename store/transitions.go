@@ -1,0 +1,104 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+
+	"esp/lifecycle"
+)
+
+// ApplyTransitions applies each transition as one conditional UPDATE plus its
+// audit row, all in one transaction. A transition whose row is no longer in
+// one of its From statuses changes nothing and is reported in skipped (by
+// index); ErrConflict is returned when every transition was skipped.
+func (s *Store) ApplyTransitions(ctx context.Context, ts []lifecycle.CredentialWrite) (skipped []int, err error) {
+	err = s.Tx(ctx, func(tx *sql.Tx) error {
+		skipped = skipped[:0]
+		// A scheduler tick applies a whole batch: its statements are
+		// readied once for the transaction.
+		status := s.stmts.credentialStatus.in(ctx, tx)
+		write := s.dialect.transitions(ctx, tx)
+		// The rows are written (and on PostgreSQL locked) in id order,
+		// whatever the order of ts: two transactions writing the same rows
+		// (two schedulers timing out one batch) then wait for each other
+		// instead of deadlocking.
+		order := make([]int, len(ts))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(ts[a].CredentialID, ts[b].CredentialID) })
+		for _, i := range order {
+			ok, err := applyTransition(ctx, status, write, ts[i])
+			if err != nil {
+				return err
+			}
+			if !ok {
+				skipped = append(skipped, i)
+			}
+		}
+		slices.Sort(skipped)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(ts) > 0 && len(skipped) == len(ts) {
+		return skipped, fmt.Errorf("store: credential no longer in the expected status: %w", lifecycle.ErrConflict)
+	}
+	return skipped, nil
+}
+
+// credentialStatusQuery reads the status a transition starts from. On
+// PostgreSQL it locks the row until the transition's transaction ends
+// (dialect.lockRows): a transaction that has changed the status and not
+// committed yet (a scheduler's outcome) is waited for, and the status it
+// commits is the one read. SQLite's writer runs one transaction at a time.
+const credentialStatusQuery = `SELECT tenant_id, status, access_last4 FROM credentials WHERE id = $1`
+
+// transitionQuery changes the status only while it is still the one
+// expected (it then changes one row), so the audit row records the status
+// really left.
+const transitionQuery = `UPDATE credentials SET status = $1, changed_at = $2, due_at = $3, deadline_at = $4,
+		pending_action = NULLIF($5, ''), attempts = 0, deactivated_at = CASE WHEN $6 THEN $2 ELSE deactivated_at END
+	WHERE id = $7 AND (claim = $8 OR $8 = 0) AND status = $9`
+
+// transitionArgs are transitionQuery's parameters for t leaving from.
+func transitionArgs(t lifecycle.CredentialWrite, from lifecycle.Status) []any {
+	return []any{string(t.To), t.At.UnixNano(), toNull(t.DueAt), toNull(t.DeadlineAt), string(t.PendingAction),
+		t.Deactivated, t.CredentialID, t.Claim, string(from)}
+}
+
+// applyTransition applies t with write, status being credentialStatusQuery
+// in the same transaction.
+func applyTransition(ctx context.Context, status statement, write writeTransition, t lifecycle.CredentialWrite) (bool, error) {
+	if len(t.From) == 0 {
+		return false, errors.New("store: transition without From statuses")
+	}
+	// A write from one status (the scheduler's outcomes) is the
+	// conditional UPDATE alone. A write from several (Deactivate) first
+	// reads which one the credential is in (on PostgreSQL locking the row,
+	// so a transaction changing it is waited for), for the audit row.
+	from := t.From[0]
+	if len(t.From) > 1 {
+		var column string
+		err := status.QueryRowContext(ctx, t.CredentialID).Scan(new(int64), &column, new(string))
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("store: transition credential %d: %w", t.CredentialID, err)
+		}
+		if from = lifecycle.Status(column); !slices.Contains(t.From, from) {
+			return false, nil
+		}
+	}
+	ok, err := write(t, from)
+	if err != nil {
+		return false, fmt.Errorf("store: transition credential %d to %s: %w", t.CredentialID, t.To, err)
+	}
+	return ok, nil
+}
