@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"testing"
+	"time"
 
 	"esp/lifecycle"
 )
@@ -21,7 +22,7 @@ func (f *fixture) signIn(tb testing.TB, u lifecycle.User, name string) []byte {
 
 func (f *fixture) hasSession(tb testing.TB, idHash []byte) bool {
 	tb.Helper()
-	_, u, _, err := f.store.SessionAccount(context.Background(), idHash)
+	_, u, _, err := f.store.SessionAccount(context.Background(), idHash, time.Time{})
 	if errors.Is(err, lifecycle.ErrNotFound) {
 		return false
 	}
@@ -114,7 +115,7 @@ func TestSetUserChangesAdminAndEmail(t *testing.T) {
 	if err != nil || len(users) != 1 || users[0].IsAdmin || users[0].Email != "alice@example.com" {
 		t.Fatalf("after the demotion: %+v %v", users, err)
 	}
-	if _, got, _, err := f.store.SessionAccount(ctx, s); err != nil || got.IsAdmin {
+	if _, got, _, err := f.store.SessionAccount(ctx, s, time.Time{}); err != nil || got.IsAdmin {
 		t.Fatalf("the session's user %+v (%v), want no admin", got, err)
 	}
 	if err := f.accounts.SetUser(ctx, "acme", "alice", lifecycle.UserChange{Email: &none}); err != nil {

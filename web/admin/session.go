@@ -14,7 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"esp/lifecycle"
-	"esp/web/httpx"
 )
 
 // Cookie names. The session cookie carries only a random session id (signed
@@ -126,37 +125,21 @@ func (h *Handlers) loadSession(c echo.Context) (*userSession, error) {
 	if sid == "" {
 		return nil, nil
 	}
-	ctx := c.Request().Context() // without the change counter: reads the database
-	if err := httpx.UseReadCache(c, h.store); err != nil {
-		return nil, err
-	}
+	ctx := c.Request().Context()
 	idHash := hashSessionID(sid)
+	now := h.now()
 	// One query for the session, its user and the tenant, or none when the
-	// read cache has them: this runs on every admin request.
-	row, user, tenant, err := h.store.SessionAccount(c.Request().Context(), idHash)
+	// read cache has them: this runs on every admin request. A cached
+	// last-seen time that would make the session idle is read again.
+	row, user, tenant, err := h.store.SessionAccount(ctx, idHash, now.Add(-h.idle))
 	if errors.Is(err, lifecycle.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	now := h.now()
-	expired := func(row lifecycle.Session) bool {
-		return now.Sub(row.LastSeenAt) >= h.idle || now.Sub(row.CreatedAt) >= h.max
-	}
-	if expired(row) {
-		// A cached last-seen time may be older than another server's
-		// touch: read the row itself before ending the session.
-		row, user, tenant, err = h.store.SessionAccount(ctx, idHash)
-		if errors.Is(err, lifecycle.ErrNotFound) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if expired(row) {
-			return nil, nil
-		}
+	if now.Sub(row.LastSeenAt) >= h.idle || now.Sub(row.CreatedAt) >= h.max {
+		return nil, nil
 	}
 	if user.ID == 0 {
 		return nil, nil // the user was removed (its sessions go with it)
