@@ -169,3 +169,53 @@ func TestEmailIsOnePlainAddress(t *testing.T) {
 		}
 	}
 }
+
+// A session signs its user in until it has idled SessionIdle or lived
+// SessionMax, whichever comes first; a use keeps it from idling, and an
+// ended one signs nobody in.
+func TestSessionsEndByIdleAndMaxTimeoutsAndLogout(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil, lifecycle.Config{})
+	sessions := lifecycle.NewSessions(f.store, f.clock.Now, lifecycle.Config{SessionIdle: 30 * time.Minute, SessionMax: time.Hour})
+	alice := f.addUser(t, "alice", true)
+	start := func() string {
+		t.Helper()
+		id, err := sessions.Start(ctx, alice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	live := func(id string) bool {
+		t.Helper()
+		in, err := sessions.Load(ctx, id)
+		if errors.Is(err, lifecycle.ErrNoSession) {
+			return false
+		}
+		if err != nil || in.User.ID != alice.ID || in.Tenant.ID != f.tenant.ID {
+			t.Fatalf("Load = %+v, %v", in, err)
+		}
+		return true
+	}
+
+	used, idle, ended := start(), start(), start()
+	if err := sessions.End(ctx, ended); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // used every 20 minutes, 40 in all
+		f.clock.Add(20 * time.Minute)
+		if !live(used) {
+			t.Fatalf("a session used every 20 minutes ended at %v", f.clock.Now())
+		}
+	}
+	if live(idle) || live(ended) {
+		t.Fatalf("an idle or logged-out session still signs in")
+	}
+	f.clock.Add(20 * time.Minute)
+	if live(used) {
+		t.Fatalf("a session an hour old still signs in")
+	}
+	if got := sessions.MaxAge(); got != time.Hour {
+		t.Fatalf("MaxAge = %s, want 1h", got)
+	}
+}
