@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"testing"
+	"time"
 
 	"esp/lifecycle"
 )
@@ -21,7 +22,7 @@ func (f *fixture) signIn(tb testing.TB, u lifecycle.User, name string) []byte {
 
 func (f *fixture) hasSession(tb testing.TB, idHash []byte) bool {
 	tb.Helper()
-	_, u, _, err := f.store.SessionAccount(context.Background(), idHash)
+	_, u, _, err := f.store.SessionAccount(context.Background(), idHash, time.Time{})
 	if errors.Is(err, lifecycle.ErrNotFound) {
 		return false
 	}
@@ -114,7 +115,7 @@ func TestSetUserChangesAdminAndEmail(t *testing.T) {
 	if err != nil || len(users) != 1 || users[0].IsAdmin || users[0].Email != "alice@example.com" {
 		t.Fatalf("after the demotion: %+v %v", users, err)
 	}
-	if _, got, _, err := f.store.SessionAccount(ctx, s); err != nil || got.IsAdmin {
+	if _, got, _, err := f.store.SessionAccount(ctx, s, time.Time{}); err != nil || got.IsAdmin {
 		t.Fatalf("the session's user %+v (%v), want no admin", got, err)
 	}
 	if err := f.accounts.SetUser(ctx, "acme", "alice", lifecycle.UserChange{Email: &none}); err != nil {
@@ -166,5 +167,55 @@ func TestEmailIsOnePlainAddress(t *testing.T) {
 		if err := lifecycle.CheckEmail(email); (err == nil) != ok {
 			t.Errorf("%q: %v, want ok=%v", email, err, ok)
 		}
+	}
+}
+
+// A session signs its user in until it has idled SessionIdle or lived
+// SessionMax, whichever comes first; a use keeps it from idling, and an
+// ended one signs nobody in.
+func TestSessionsEndByIdleAndMaxTimeoutsAndLogout(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil, lifecycle.Config{})
+	sessions := lifecycle.NewSessions(f.store, f.clock.Now, lifecycle.Config{SessionIdle: 30 * time.Minute, SessionMax: time.Hour})
+	alice := f.addUser(t, "alice", true)
+	start := func() string {
+		t.Helper()
+		id, err := sessions.Start(ctx, alice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	live := func(id string) bool {
+		t.Helper()
+		in, err := sessions.Load(ctx, id)
+		if errors.Is(err, lifecycle.ErrNoSession) {
+			return false
+		}
+		if err != nil || in.User.ID != alice.ID || in.Tenant.ID != f.tenant.ID {
+			t.Fatalf("Load = %+v, %v", in, err)
+		}
+		return true
+	}
+
+	used, idle, ended := start(), start(), start()
+	if err := sessions.End(ctx, ended); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // used every 20 minutes, 40 in all
+		f.clock.Add(20 * time.Minute)
+		if !live(used) {
+			t.Fatalf("a session used every 20 minutes ended at %v", f.clock.Now())
+		}
+	}
+	if live(idle) || live(ended) {
+		t.Fatalf("an idle or logged-out session still signs in")
+	}
+	f.clock.Add(20 * time.Minute)
+	if live(used) {
+		t.Fatalf("a session an hour old still signs in")
+	}
+	if got := sessions.MaxAge(); got != time.Hour {
+		t.Fatalf("MaxAge = %s, want 1h", got)
 	}
 }

@@ -210,7 +210,10 @@ func TestHotLookupsStopWhenTheirContextEnds(t *testing.T) {
 		name string
 		run  func(ctx context.Context) error
 	}{
-		{"SessionAccount", func(ctx context.Context) error { _, _, _, err := st.SessionAccount(ctx, session); return err }},
+		{"SessionAccount", func(ctx context.Context) error {
+			_, _, _, err := st.SessionAccount(ctx, session, time.Time{})
+			return err
+		}},
 		{"TokenGrant", func(ctx context.Context) error { _, err := st.TokenGrant(ctx, tok); return err }},
 		{"AccessKeyGrant", func(ctx context.Context) error { _, err := st.AccessKeyGrant(ctx, cred.AccessKey); return err }},
 		{"CurrentCredential", func(ctx context.Context) error { _, err := st.CurrentCredential(ctx, acme.ID); return err }},

@@ -33,8 +33,8 @@ const currentCredentialQuery = `SELECT ` + credentialColumns + ` FROM credential
 	WHERE id = (SELECT current_credential_id FROM tenants WHERE id = $1)`
 
 // CurrentCredential is the credential the tenant's window shows: the newest
-// generated, unless it has been purged (then ErrNotFound). With a change
-// counter in ctx the answer may come from the read cache (readcache.go).
+// generated, unless it has been purged (then ErrNotFound). The answer may
+// come from the read cache (readcache.go).
 func (s *Store) CurrentCredential(ctx context.Context, tenantID int64) (lifecycle.Credential, error) {
 	c, err := s.cachedCurrentCredential(ctx, tenantID)
 	if err != nil {

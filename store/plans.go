@@ -63,9 +63,8 @@ func scanPlan(row interface{ Scan(...any) error }) (lifecycle.Plan, error) {
 	return p, nil
 }
 
-// Plans lists the tenant's plans in the order they were created. With a
-// change counter in ctx the answer may come from the read cache
-// (readcache.go).
+// Plans lists the tenant's plans in the order they were created. The
+// answer may come from the read cache (readcache.go).
 func (s *Store) Plans(ctx context.Context, tenantID int64) ([]lifecycle.Plan, error) {
 	return s.cachedPlans(ctx, tenantID)
 }
@@ -92,9 +91,9 @@ func (s *Store) plans(ctx context.Context, tenantID int64) ([]lifecycle.Plan, er
 const tenantPlanQuery = `SELECT ` + planColumns + ` FROM plans WHERE id = $1 AND tenant_id = $2`
 
 // TenantPlan finds one plan of the tenant; another tenant's plan is
-// ErrNotFound, exactly like a plan that does not exist. With a change
-// counter in ctx the answer may come from the read cache (readcache.go):
-// every change of the plans table bumps the counter.
+// ErrNotFound, exactly like a plan that does not exist. The answer may
+// come from the read cache (readcache.go): every change of the plans table
+// bumps the counter.
 func (s *Store) TenantPlan(ctx context.Context, tenantID, planID int64) (lifecycle.Plan, error) {
 	return cached(s, ctx, &s.cache.plan, [2]int64{tenantID, planID}, func() (lifecycle.Plan, error) {
 		return s.tenantPlan(ctx, tenantID, planID)

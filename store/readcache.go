@@ -21,15 +21,14 @@ import (
 // seen on the very next request.
 //
 // So every such change bumps change_counter, by trigger, in its own
-// transaction (migration 0006). A request reads the counter once
-// (ChangeCounter) and carries it in its context (WithChangeCounter); the
-// cached lookups then answer from memory only what was read at that same
-// counter value and otherwise read the database and remember the answer
-// under that value. An answer is read after the counter it is tagged with,
-// so it includes every change committed before that value: a hit includes
-// every change committed before the request read its counter. A context
-// without a counter (the command line, the scheduler, any request that
-// writes) always reads the database.
+// transaction (migration 0006). Each cached lookup reads the counter first
+// (one row by primary key) and answers from memory only what was read at
+// that same counter value; otherwise it reads the database and remembers
+// the answer under that value. An answer is read after the counter it is
+// tagged with, so it includes every change committed before that value: a
+// hit includes every change committed before the lookup began, by this
+// process or any other, and a lookup after a write of its own (which bumps
+// the counter in the write's transaction) reads the database again.
 //
 // Last-seen and last-used times are written without bumping the counter
 // (they change on every request); cached copies of them can only be older
@@ -47,22 +46,6 @@ const readCacheMaxAge = time.Minute
 // emptied (simpler than an LRU; the next requests read again).
 const maxCachedPerKind = 4096
 
-type changeCounterKey struct{}
-
-// WithChangeCounter returns ctx carrying the change counter read at the
-// start of a request, which lets the cached lookups answer from memory.
-// Use it only for requests that make no change the cache could miss
-// within the same request (reads): a request's own write bumps the
-// counter, but the context keeps the value read before it.
-func WithChangeCounter(ctx context.Context, counter int64) context.Context {
-	return context.WithValue(ctx, changeCounterKey{}, counter)
-}
-
-func changeCounterOf(ctx context.Context) (int64, bool) {
-	n, ok := ctx.Value(changeCounterKey{}).(int64)
-	return n, ok
-}
-
 const changeCounterQuery = `SELECT value FROM change_counter WHERE id = 1`
 
 // ChangeCounter reads the database-wide change counter (see readcache.go).
@@ -70,7 +53,7 @@ const changeCounterQuery = `SELECT value FROM change_counter WHERE id = 1`
 // there it is always 0 and the cache is off, so every lookup reads the
 // database.
 //
-// Every cached request reads it first. An ended context is refused before
+// Every cached lookup reads it first. An ended context is refused before
 // the read; the read itself runs without the context, since the SQLite
 // driver spends two goroutines and a progress handler on watching a
 // cancellable one (about a twentieth of a request to GET /api/v1/plans).
@@ -166,15 +149,19 @@ func (r *readCache) touchedCredential(id int64, at time.Time, written bool) {
 	}
 }
 
-// cached answers key from m when it was read at the request's counter, and
-// otherwise reads it with read and remembers it under that counter. A
-// context without a counter always reads. Errors (an unknown session or
-// token among them) are never remembered: a new session or token is
-// inserted without bumping the counter.
+// cached answers key from m when it was read at the counter the database
+// holds now, and otherwise reads it with read and remembers it under that
+// counter. Errors (an unknown session or token among them) are never
+// remembered: a new session or token is inserted without bumping the
+// counter.
 func cached[K comparable, T any](s *Store, ctx context.Context, m *cacheMap[K, T], key K, read func() (T, error)) (T, error) {
-	counter, ok := changeCounterOf(ctx)
-	if !ok || s.cache.off {
+	if s.cache.off {
 		return read()
+	}
+	counter, err := s.ChangeCounter(ctx)
+	if err != nil {
+		var zero T
+		return zero, err
 	}
 	now := time.Now()
 	s.cache.mu.Lock()
@@ -183,7 +170,7 @@ func cached[K comparable, T any](s *Store, ctx context.Context, m *cacheMap[K, T
 	if hit {
 		return v, nil
 	}
-	v, err := read()
+	v, err = read()
 	if err != nil {
 		return v, err
 	}

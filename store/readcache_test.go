@@ -148,28 +148,23 @@ func TestCachedLookupsSeeAChangeFromAnotherHandleAtTheNextCounter(t *testing.T) 
 
 	readAll := func() (lifecycle.TokenGrant, []lifecycle.Plan, lifecycle.Plan, lifecycle.User, lifecycle.Credential) {
 		t.Helper()
-		n, err := f.st.ChangeCounter(ctx)
+		cur, err := f.st.CurrentCredential(ctx, f.acme.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cctx := store.WithChangeCounter(ctx, n)
-		cur, err := f.st.CurrentCredential(cctx, f.acme.ID)
+		g, err := f.st.TokenGrant(ctx, f.token)
 		if err != nil {
 			t.Fatal(err)
 		}
-		g, err := f.st.TokenGrant(cctx, f.token)
+		plans, err := f.st.Plans(ctx, f.acme.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		plans, err := f.st.Plans(cctx, f.acme.ID)
+		plan, err := f.st.TenantPlan(ctx, f.acme.ID, f.plan.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		plan, err := f.st.TenantPlan(cctx, f.acme.ID, f.plan.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, u, _, err := f.st.SessionAccount(cctx, f.session)
+		_, u, _, err := f.st.SessionAccount(ctx, f.session, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -211,12 +206,21 @@ func TestCachedLookupsSeeAChangeFromAnotherHandleAtTheNextCounter(t *testing.T) 
 	}
 }
 
+// setCounter sets the change counter to n, as if no change had been made
+// since it was n: what the cache answers then shows whether it was used.
+func (f *counterFixture) setCounter(tb testing.TB, n int64) {
+	tb.Helper()
+	if err := f.exec(`UPDATE change_counter SET value = $1 WHERE id = 1`, n); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 func TestCachedTokenGrantIsReusedOnlyAtTheCounterItWasReadAt(t *testing.T) {
 	ctx := context.Background()
 	f := newCounterFixture(t)
-	grant := func(counter int64) lifecycle.TokenGrant {
+	grant := func() lifecycle.TokenGrant {
 		t.Helper()
-		g, err := f.st.TokenGrant(store.WithChangeCounter(ctx, counter), f.token)
+		g, err := f.st.TokenGrant(ctx, f.token)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,26 +230,17 @@ func TestCachedTokenGrantIsReusedOnlyAtTheCounterItWasReadAt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	grant(n)
+	grant()
 	if err := f.st.SetPublicAPI(ctx, "acme", false); err != nil {
 		t.Fatal(err)
 	}
-	if !grant(n).PublicAPI {
+	f.setCounter(t, n)
+	if !grant().PublicAPI {
 		t.Fatalf("PublicAPI = false at the old counter: the cached grant was not used")
 	}
-	m, err := f.st.ChangeCounter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if grant(m).PublicAPI {
-		t.Fatalf("PublicAPI = true at the new counter %d (old %d)", m, n)
-	}
-	g, err := f.st.TokenGrant(ctx, f.token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if g.PublicAPI {
-		t.Fatalf("PublicAPI = true without a counter: a context without one must read the database")
+	f.setCounter(t, n+1)
+	if grant().PublicAPI {
+		t.Fatalf("PublicAPI = true at the new counter %d (old %d)", n+1, n)
 	}
 }
 
@@ -254,7 +249,7 @@ func TestCachedTokenGrantIsReusedOnlyAtTheCounterItWasReadAt(t *testing.T) {
 func TestCachedTenantPlanIsReusedOnlyAtTheCounterItWasReadAt(t *testing.T) {
 	ctx := context.Background()
 	f := newCounterFixture(t)
-	name := func(ctx context.Context) string {
+	name := func() string {
 		t.Helper()
 		p, err := f.st.TenantPlan(ctx, f.acme.ID, f.plan.ID)
 		if err != nil {
@@ -266,25 +261,20 @@ func TestCachedTenantPlanIsReusedOnlyAtTheCounterItWasReadAt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	name(store.WithChangeCounter(ctx, n))
+	name()
 	if err := f.exec(`UPDATE plans SET name = 'renamed' WHERE id = $1`, f.plan.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := name(store.WithChangeCounter(ctx, n)); got != "plan" {
+	f.setCounter(t, n)
+	if got := name(); got != "plan" {
 		t.Fatalf("name %q at the old counter: the cached plan was not used", got)
 	}
-	m, err := f.st.ChangeCounter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := name(store.WithChangeCounter(ctx, m)); got != "renamed" {
-		t.Fatalf("name %q at the new counter %d (old %d)", got, m, n)
-	}
-	if got := name(ctx); got != "renamed" {
-		t.Fatalf("name %q without a counter: a context without one must read the database", got)
+	f.setCounter(t, n+1)
+	if got := name(); got != "renamed" {
+		t.Fatalf("name %q at the new counter %d (old %d)", got, n+1, n)
 	}
 	// Another tenant's plan is not found, cached or not.
-	if _, err := f.st.TenantPlan(store.WithChangeCounter(ctx, m), f.globex.ID, f.plan.ID); !errors.Is(err, lifecycle.ErrNotFound) {
+	if _, err := f.st.TenantPlan(ctx, f.globex.ID, f.plan.ID); !errors.Is(err, lifecycle.ErrNotFound) {
 		t.Fatalf("globex asking for acme's plan: %v, want ErrNotFound", err)
 	}
 }
@@ -299,11 +289,7 @@ func TestCachedCurrentCredentialShowsTheLastUseWritten(t *testing.T) {
 	f := newCounterFixture(t)
 	current := func() lifecycle.Credential {
 		t.Helper()
-		n, err := f.st.ChangeCounter(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := f.st.CurrentCredential(store.WithChangeCounter(ctx, n), f.acme.ID)
+		c, err := f.st.CurrentCredential(ctx, f.acme.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -323,7 +309,7 @@ func TestCachedCurrentCredentialShowsTheLastUseWritten(t *testing.T) {
 	if got := current().LastUsedAt; !got.Equal(used) {
 		t.Fatalf("Last used %v, want the written %v", got, used)
 	}
-	db, err := f.st.CurrentCredential(ctx, f.acme.ID)
+	db, err := f.st.CredentialByID(ctx, f.cred.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,5 +329,32 @@ func TestChangeCounterRefusesAnEndedContext(t *testing.T) {
 	cancel()
 	if n, err := st.ChangeCounter(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("ChangeCounter after cancel = %d, %v; want context.Canceled", n, err)
+	}
+}
+
+// A cached session keeps the last-seen time it was read with (another
+// process's touch does not move the counter), unless the caller would take
+// a copy that old for idle: then it is read from the database again.
+func TestCachedSessionSeenBeforeSeenSinceIsReadAgain(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t)
+	seen := func(since time.Time) time.Time {
+		t.Helper()
+		s, _, _, err := f.st.SessionAccount(ctx, f.session, since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.LastSeenAt
+	}
+	seen(time.Time{}) // fills the cache
+	touched := f.now.Add(20 * time.Minute)
+	if err := f.exec(`UPDATE sessions SET last_seen_at = $1`, touched.UnixNano()); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen(time.Time{}); !got.Equal(f.now) {
+		t.Fatalf("last seen %v, want the cached %v", got, f.now)
+	}
+	if got := seen(f.now.Add(time.Minute)); !got.Equal(touched) {
+		t.Fatalf("last seen %v with a copy too old to trust, want the database's %v", got, touched)
 	}
 }

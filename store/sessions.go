@@ -82,10 +82,16 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, idleCutoff, maxCutoff
 // SessionAccount is a session with its user and the user's tenant, read in
 // one query because the web admin needs all three on every request. A
 // session whose user no longer exists comes back with a zero User (ID 0); a
-// session that does not exist is ErrNotFound. With a change counter in ctx
-// the answer may come from the read cache (readcache.go).
-func (s *Store) SessionAccount(ctx context.Context, idHash []byte) (lifecycle.Session, lifecycle.User, lifecycle.Tenant, error) {
-	return s.cachedSessionAccount(ctx, idHash)
+// session that does not exist is ErrNotFound. The answer may come from the
+// read cache (readcache.go), whose last-seen time may be older than another
+// process's touch: one last seen before seenSince is read again from the
+// database, so that a session is never taken for idle on a stale copy.
+func (s *Store) SessionAccount(ctx context.Context, idHash []byte, seenSince time.Time) (lifecycle.Session, lifecycle.User, lifecycle.Tenant, error) {
+	sess, u, t, err := s.cachedSessionAccount(ctx, idHash)
+	if err != nil || !sess.LastSeenAt.Before(seenSince) || s.cache.off {
+		return sess, u, t, err
+	}
+	return s.sessionAccount(ctx, idHash)
 }
 
 const sessionAccountQuery = `SELECT s.user_id, s.created_at, s.last_seen_at,

@@ -26,7 +26,7 @@ func TestSessionAccountReadsSessionUserAndTenantTogether(t *testing.T) {
 	if err := st.CreateSession(ctx, lifecycle.Session{IDHash: id, UserID: u.ID, CreatedAt: now, LastSeenAt: now.Add(time.Minute)}, "hash"); err != nil {
 		t.Fatal(err)
 	}
-	sess, gotU, gotT, err := st.SessionAccount(ctx, id)
+	sess, gotU, gotT, err := st.SessionAccount(ctx, id, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestSessionAccountReadsSessionUserAndTenantTogether(t *testing.T) {
 	if gotT != tn {
 		t.Fatalf("tenant = %+v, want %+v", gotT, tn)
 	}
-	if _, _, _, err := st.SessionAccount(ctx, []byte("no such session, 32 bytes long..")); !errors.Is(err, lifecycle.ErrNotFound) {
+	if _, _, _, err := st.SessionAccount(ctx, []byte("no such session, 32 bytes long.."), time.Time{}); !errors.Is(err, lifecycle.ErrNotFound) {
 		t.Fatalf("unknown session: err = %v, want ErrNotFound", err)
 	}
 }

@@ -45,8 +45,8 @@ func (s *Store) insertTokens(ctx context.Context, ts []lifecycle.Token) error {
 // TokenGrant looks a token up by its hash together with its credential and
 // tenant, in one query over primary keys, so that a deactivated credential or
 // a feature turned off is seen on the very next request. An unknown token is
-// ErrNotFound. With a change counter in ctx the answer may come from the
-// read cache (readcache.go), which the same changes invalidate.
+// ErrNotFound. The answer may come from the read cache (readcache.go),
+// which the same changes invalidate.
 func (s *Store) TokenGrant(ctx context.Context, hash []byte) (lifecycle.TokenGrant, error) {
 	return s.cachedTokenGrant(ctx, hash)
 }

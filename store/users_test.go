@@ -54,7 +54,7 @@ func TestNewSessionEndsTheUsersOldestBeyondTheCap(t *testing.T) {
 		t.Fatalf("%d sessions, want %d", n, max)
 	}
 	for i := range max + 3 {
-		_, _, _, err := st.SessionAccount(ctx, tokenHash(fmt.Sprint(i)))
+		_, _, _, err := st.SessionAccount(ctx, tokenHash(fmt.Sprint(i)), time.Time{})
 		if kept := err == nil; kept != (i >= 3) {
 			t.Errorf("session %d: kept=%v (%v), want only the %d newest", i, kept, err, max)
 		}

@@ -30,7 +30,7 @@ func (a *fuzzAddr) next() string {
 }
 
 // longTokens keeps tokens alive while the fuzzing clock runs for years.
-func longTokens(c *webtest.Config) { c.API.TokenTTL = 100 * 365 * 24 * time.Hour }
+func longTokens(c *webtest.Config) { c.TokenTTL = 100 * 365 * 24 * time.Hour }
 
 // FuzzAuthorizationHeader sends GET /api/v1/plans with a fuzzed
 // Authorization header through the real handler: never a 5xx; 200 only for

@@ -2,9 +2,7 @@ package web_test
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"io/fs"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,23 +15,11 @@ import (
 // compares a route path or tests one for a prefix, and only routes.go
 // names the API's addresses.
 func TestNoCodeDecidesByTheRequestPath(t *testing.T) {
-	fset := token.NewFileSet()
-	files := 0
-	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (path == "e2e" || path == "internal") {
-			return filepath.SkipDir // browser tests; the test helpers and the generated client
-		}
-		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			return err
-		}
-		files++
+	fset, files := parseWebFiles(t, 0, "e2e", "internal") // browser tests; the test helpers and the generated client
+	if len(files) < 20 {
+		t.Fatalf("read %d files: the walk missed the packages", len(files))
+	}
+	for path, f := range files {
 		ast.Inspect(f, func(n ast.Node) bool {
 			where := func() string { return fset.Position(n.Pos()).String() }
 			switch n := n.(type) {
@@ -61,13 +47,6 @@ func TestNoCodeDecidesByTheRequestPath(t *testing.T) {
 			}
 			return true
 		})
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if files < 20 {
-		t.Fatalf("read %d files: the walk missed the packages", files)
 	}
 }
 

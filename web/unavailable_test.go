@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"esp/store"
 	"esp/store/storetest"
 	"esp/web/internal/webtest"
 )
@@ -90,12 +88,7 @@ func TestUnreachableDatabaseIs503UntilItIsBack(t *testing.T) {
 	}
 	proxy := newDBProxy(t, u.Host)
 	u.Host = proxy.addr
-	st, err := store.OpenPostgres(context.Background(), u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	env := webtest.NewEnvOn(t, st)
+	env := webtest.NewEnvOn(t, storetest.At(u.String()))
 	token := webtest.Exchange(t, env, webtest.ActivatedKeys(t, env, env.Acme.ID))
 	alice := webtest.SignedIn(t, env, "alice")
 	requests := map[string]func() *httptest.ResponseRecorder{

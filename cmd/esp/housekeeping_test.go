@@ -1,18 +1,27 @@
 package main
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
-// The scheduler's housekeeping deletes web sessions by the same timeouts
-// the web admin ends them by, so it never deletes a live one.
+// The session timeouts are one setting (lifecycle.Config), which the web
+// admin ends sessions by and the scheduler's housekeeping deletes them
+// by, so the housekeeping never deletes a live one.
 func TestServeGivesTheHousekeepingTheSessionTimeouts(t *testing.T) {
-	for _, args := range [][]string{nil, {"--session-idle", "5m", "--session-max", "1h"}} {
-		cfg, err := parseServe(env{getenv: func(string) string { return "" }}, args)
+	for _, tc := range []struct {
+		args      []string
+		idle, max time.Duration
+	}{
+		{nil, 30 * time.Minute, 12 * time.Hour},
+		{[]string{"--session-idle", "5m", "--session-max", "1h"}, 5 * time.Minute, time.Hour},
+	} {
+		cfg, err := parseServe(env{getenv: func(string) string { return "" }}, tc.args)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cfg.lc.SessionIdle != cfg.admin.SessionIdle || cfg.lc.SessionMax != cfg.admin.SessionMax || cfg.lc.SessionIdle == 0 {
-			t.Errorf("%v: housekeeping %s/%s, web admin %s/%s; want the same, set", args,
-				cfg.lc.SessionIdle, cfg.lc.SessionMax, cfg.admin.SessionIdle, cfg.admin.SessionMax)
+		if got := cfg.app.Lifecycle; got.SessionIdle != tc.idle || got.SessionMax != tc.max {
+			t.Errorf("%v: sessions end after %s idle, %s in all; want %s, %s", tc.args, got.SessionIdle, got.SessionMax, tc.idle, tc.max)
 		}
 	}
 }

@@ -28,8 +28,8 @@ func TestServeTrustedProxiesFromFlagOrEnvironment(t *testing.T) {
 		{map[string]string{"ESP_TRUSTED_PROXIES": "172.16.0.0/12"}, []string{"--trusted-proxies", ""}, ""},
 	} {
 		cfg, err := parseServe(env{getenv: func(k string) string { return tc.env[k] }}, tc.args)
-		if err != nil || cfg.proxies.String() != tc.want {
-			t.Errorf("%v %v: trusted %q (%v), want %q", tc.env, tc.args, cfg.proxies.String(), err, tc.want)
+		if err != nil || cfg.app.TrustedProxies.String() != tc.want {
+			t.Errorf("%v %v: trusted %q (%v), want %q", tc.env, tc.args, cfg.app.TrustedProxies.String(), err, tc.want)
 		}
 	}
 }

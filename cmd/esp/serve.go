@@ -8,20 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
+	"esp/cmd/app"
 	"esp/lifecycle"
 	"esp/lifecycle/webhook"
-	"esp/store"
-	"esp/web"
-	"esp/web/admin"
-	"esp/web/api"
 	"esp/web/httpx"
-	"esp/web/metrics"
 )
 
 type serveConfig struct {
@@ -29,18 +21,11 @@ type serveConfig struct {
 	addr            string
 	tlsCert, tlsKey string // both or neither: serve HTTPS
 	metricsAddr     string // "": no metrics listener
-	proxies         httpx.TrustedProxies
 	logFormat       string // text or json
 	activator       string
 	webhookURL      string
 	webhookSecret   string // "": webhook events go unsigned
-	tick            time.Duration
-	tokenTTL        time.Duration
-	readTimeout     time.Duration
-	exportStall     time.Duration
-	admin           admin.Config
-	lc              lifecycle.Config
-	shutdownTimeout time.Duration
+	app             app.Config
 }
 
 func parseServe(e env, args []string) (serveConfig, error) {
@@ -53,17 +38,17 @@ func parseServe(e env, args []string) (serveConfig, error) {
 		dst       *time.Duration
 		help      string
 	}{
-		{"activation-timeout", "ESP_ACTIVATION_TIMEOUT", def.ActivationTimeout, &c.lc.ActivationTimeout, "pending activation longer than this fails"},
-		{"deactivation-timeout", "ESP_DEACTIVATION_TIMEOUT", def.DeactivationTimeout, &c.lc.DeactivationTimeout, "pending deactivation longer than this fails"},
-		{"purge-after", "ESP_PURGE_AFTER", def.PurgeAfter, &c.lc.PurgeAfter, "purge credentials deactivated at least this long"},
-		{"purge-every", "ESP_PURGE_EVERY", def.PurgeEvery, &c.lc.PurgeEvery, "how often the purge runs"},
-		{"tick", "ESP_TICK", 2 * time.Second, &c.tick, "how often the scheduler looks for due work"},
-		{"token-ttl", "ESP_TOKEN_TTL", time.Hour, &c.tokenTTL, "lifetime of API bearer tokens"},
-		{"session-idle", "ESP_SESSION_IDLE", 30 * time.Minute, &c.admin.SessionIdle, "end web sessions unused this long"},
-		{"session-max", "ESP_SESSION_MAX", 12 * time.Hour, &c.admin.SessionMax, "end any web session this old"},
-		{"read-timeout", "ESP_READ_TIMEOUT", 30 * time.Second, &c.readTimeout, "longest time a client may take to send a whole request"},
-		{"export-stall-timeout", "ESP_EXPORT_STALL_TIMEOUT", httpx.DefaultStallTimeout, &c.exportStall, "an export whose client reads nothing for this long is cut off"},
-		{"claim-lease", "ESP_CLAIM_LEASE", def.Lease, &c.lc.Lease, "how long a claim on a credential lasts unless its holder renews it (every third of it while the activator runs)"},
+		{"activation-timeout", "ESP_ACTIVATION_TIMEOUT", def.ActivationTimeout, &c.app.Lifecycle.ActivationTimeout, "pending activation longer than this fails"},
+		{"deactivation-timeout", "ESP_DEACTIVATION_TIMEOUT", def.DeactivationTimeout, &c.app.Lifecycle.DeactivationTimeout, "pending deactivation longer than this fails"},
+		{"purge-after", "ESP_PURGE_AFTER", def.PurgeAfter, &c.app.Lifecycle.PurgeAfter, "purge credentials deactivated at least this long"},
+		{"purge-every", "ESP_PURGE_EVERY", def.PurgeEvery, &c.app.Lifecycle.PurgeEvery, "how often the purge runs"},
+		{"tick", "ESP_TICK", 2 * time.Second, &c.app.Tick, "how often the scheduler looks for due work"},
+		{"token-ttl", "ESP_TOKEN_TTL", time.Hour, &c.app.TokenTTL, "lifetime of API bearer tokens"},
+		{"session-idle", "ESP_SESSION_IDLE", def.SessionIdle, &c.app.Lifecycle.SessionIdle, "end web sessions unused this long"},
+		{"session-max", "ESP_SESSION_MAX", def.SessionMax, &c.app.Lifecycle.SessionMax, "end any web session this old"},
+		{"read-timeout", "ESP_READ_TIMEOUT", 30 * time.Second, &c.app.ReadTimeout, "longest time a client may take to send a whole request"},
+		{"export-stall-timeout", "ESP_EXPORT_STALL_TIMEOUT", httpx.DefaultStallTimeout, &c.app.API.ExportStallTimeout, "an export whose client reads nothing for this long is cut off"},
+		{"claim-lease", "ESP_CLAIM_LEASE", def.Lease, &c.app.Lifecycle.Lease, "how long a claim on a credential lasts unless its holder renews it (every third of it while the activator runs)"},
 	}
 	for _, d := range durs {
 		v, err := durationEnv(e, d.env, d.def)
@@ -74,7 +59,7 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	}
 	fs.StringVar(&c.addr, "addr", envOr(e, "ESP_ADDR", "127.0.0.1:8080"), "listen address (env ESP_ADDR)")
 	fs.StringVar(&c.activator, "activator", envOr(e, "ESP_ACTIVATOR", "local"), "local or webhook (env ESP_ACTIVATOR)")
-	fs.BoolVar(&c.admin.SecureCookies, "secure-cookies", envOr(e, "ESP_SECURE_COOKIES", "") == "true", "mark cookies Secure (behind a TLS-terminating proxy; env ESP_SECURE_COOKIES=true)")
+	fs.BoolVar(&c.app.Admin.SecureCookies, "secure-cookies", envOr(e, "ESP_SECURE_COOKIES", "") == "true", "mark cookies Secure (behind a TLS-terminating proxy; env ESP_SECURE_COOKIES=true)")
 	fs.StringVar(&c.webhookURL, "webhook-url", envOr(e, "ESP_WEBHOOK_URL", ""), "the webhook activator's URL (env ESP_WEBHOOK_URL)")
 	fs.StringVar(&c.webhookSecret, "webhook-secret", envOr(e, "ESP_WEBHOOK_SECRET", ""), "key of the HMAC-SHA256 signature of each webhook event, at least 16 characters; unset: events go unsigned (env ESP_WEBHOOK_SECRET)")
 	fs.StringVar(&c.tlsCert, "tls-cert", envOr(e, "ESP_TLS_CERT", ""), "serve HTTPS with this PEM certificate (chain) file; needs --tls-key (env ESP_TLS_CERT)")
@@ -96,17 +81,16 @@ func parseServe(e env, args []string) (serveConfig, error) {
 		return c, err
 	}
 	var err error
-	if c.proxies, err = httpx.ParseTrustedProxies(*proxies); err != nil {
+	if c.app.TrustedProxies, err = httpx.ParseTrustedProxies(*proxies); err != nil {
 		return c, usageError{"serve: --trusted-proxies (or ESP_TRUSTED_PROXIES): " + err.Error()}
 	}
-	if !db.postgres() {
-		c.admin.DataDir = db.data // the session key lives there
-	}
 	// On PostgreSQL the data folder is not used: the session keys and the
-	// rate limits are the database's, shared by every replica (sharedState).
-	// The scheduler's housekeeping deletes the sessions the web admin ends.
-	c.lc.SessionIdle, c.lc.SessionMax = c.admin.SessionIdle, c.admin.SessionMax
-	c.shutdownTimeout = 30 * time.Second
+	// rate limits are the database's, shared by every replica.
+	if db.postgres() {
+		c.app.SharedState = true
+	} else {
+		c.app.Admin.DataDir = db.data // the session key lives there
+	}
 	ds := map[string]time.Duration{}
 	for _, d := range durs {
 		ds[d.name] = *d.dst
@@ -150,26 +134,24 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var act lifecycle.Activator = lifecycle.LocalActivator{}
 	if cfg.activator == "webhook" {
 		w, err := webhook.New(cfg.webhookURL, webhook.WithSecret(cfg.webhookSecret))
 		if err != nil {
 			return usageError{"serve: " + err.Error()}
 		}
-		act = w
+		cfg.app.Activator = w
 	}
 	// Log lines go out in batches, within logFlushDelay (logWriter); what
 	// is queued is out before cmdServe returns.
 	logOut := newLogWriter(e.stderr)
 	defer logOut.Close()
 	log := newLogger(logOut, cfg.logFormat)
-	var tlsConfig *tls.Config
 	if cfg.tlsCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
 		if err != nil {
 			return fmt.Errorf("serve: cannot use the TLS certificate %s and key %s: %v", cfg.tlsCert, cfg.tlsKey, err)
 		}
-		tlsConfig = serverTLS(cert)
+		cfg.app.TLS = serverTLS(cert)
 	}
 
 	// The addresses first: a start that cannot listen changes nothing.
@@ -191,111 +173,33 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer st.Close()
-
-	now := time.Now
-	accounts := lifecycle.NewAccounts(st, now)
-	if err := firstRun(ctx, e, st, accounts); err != nil {
-		return err
-	}
-	svc := lifecycle.NewService(st, now, cfg.lc)
-	apiCfg := api.Config{TokenTTL: cfg.tokenTTL, ExportStallTimeout: cfg.exportStall}
-	if st.Postgres() {
-		sharedState(&cfg.admin, &apiCfg, st, now)
-	}
-	pages, err := admin.New(cfg.admin, log, st, svc, accounts, now)
+	a, err := app.New(st, cfg.app, log, time.Now)
 	if err != nil {
 		return err
 	}
-	// The metrics are counted whether or not anyone scrapes them: counting
-	// costs next to nothing, and the database is read only by a scrape.
-	reg := prometheus.NewRegistry()
-	m := metrics.New(reg, st)
-	srv := web.New(log, pages, api.New(apiCfg, log, st, now, m), web.Options{Observer: m, TrustedProxies: cfg.proxies, Database: st})
-
-	httpSrv := &http.Server{
-		Handler:           srv,
-		TLSConfig:         tlsConfig,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       cfg.readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	if err := firstRun(ctx, e, st, a.Accounts); err != nil {
+		return err
 	}
+	announce(e, log, cfg, ln, metricsLn)
+	return a.Run(ctx, ln, metricsLn)
+}
 
-	schedCtx, stopSched := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	sch := lifecycle.NewScheduler(st, act, cfg.lc, log, now)
-	sch.Observer = m
-	wg.Go(func() { sch.Run(schedCtx, cfg.tick) })
-
-	serveErr := make(chan error, 2)
-	scheme := "http"
-	if tlsConfig != nil {
-		scheme = "https"
-		go func() { serveErr <- httpSrv.ServeTLS(ln, "", "") }()
-	} else {
-		go func() { serveErr <- httpSrv.Serve(ln) }()
-	}
-	var metricsSrv *http.Server
+// announce says where the server answers, on the console and in the log.
+func announce(e env, log *slog.Logger, cfg serveConfig, ln, metricsLn net.Listener) {
 	if metricsLn != nil {
-		metricsSrv = &http.Server{Handler: metrics.Handler(reg, log), ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
-			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-		go func() { serveErr <- metricsSrv.Serve(metricsLn) }()
 		fmt.Fprintf(e.stdout, "Prometheus metrics at http://%s/metrics\n", metricsLn.Addr())
 		log.Info("serving metrics", "addr", metricsLn.Addr().String())
 	}
+	scheme := "http"
+	if cfg.app.TLS != nil {
+		scheme = "https"
+	}
 	fmt.Fprintf(e.stdout, "ESP is running at %s://%s (%s; Ctrl+C stops it)\n", scheme, ln.Addr(), cfg.db.describe())
-	log.Info("serving", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "activator", cfg.activator,
-		"trusted_proxies", cfg.proxies.String())
-	if w, ok := act.(*webhook.Activator); ok && !w.Signed() {
+	log.Info("serving", "addr", ln.Addr().String(), "tls", cfg.app.TLS != nil, "activator", cfg.activator,
+		"trusted_proxies", cfg.app.TrustedProxies.String())
+	if w, ok := cfg.app.Activator.(*webhook.Activator); ok && !w.Signed() {
 		log.Warn("webhook events are not signed: the gateway cannot tell them from forged ones; set --webhook-secret (or ESP_WEBHOOK_SECRET)")
 	}
-
-	select {
-	case <-ctx.Done():
-	case err := <-serveErr:
-		httpSrv.Close()
-		if metricsSrv != nil {
-			metricsSrv.Close()
-		}
-		stopSched()
-		wg.Wait()
-		return fmt.Errorf("serve: %w", err)
-	}
-	log.Info("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
-	defer cancel()
-	shutErr := httpSrv.Shutdown(shutCtx)
-	if metricsSrv != nil {
-		metricsSrv.Shutdown(shutCtx)
-	}
-	stopSched()
-	wg.Wait()
-	if shutErr != nil {
-		return fmt.Errorf("serve: shutdown: %w", shutErr)
-	}
-	log.Info("stopped")
-	return nil
-}
-
-// writeTimeout is the longest an answer may take to write. Streamed
-// answers (the export, the history CSV) move their own deadline as their
-// client reads, and may take longer.
-const writeTimeout = time.Minute
-
-// sharedState makes the replicas on one PostgreSQL database share what a
-// single server keeps for itself: the session and CSRF keys (so a cookie or
-// a form made by one replica is good on every other) and the counts of the
-// login and API-authentication limits (so an address gets one allowance,
-// whichever replicas its attempts reach).
-func sharedState(ac *admin.Config, apiCfg *api.Config, st *store.Store, now func() time.Time) {
-	ac.Keys = admin.KeysIn(st)
-	limits := func(name string, every time.Duration, burst int) httpx.AttemptLimit {
-		return st.AttemptLimit(name, every, burst, now)
-	}
-	ac.Limits, apiCfg.Limits = limits, limits
 }
 
 // newLogger is the server's logger: slog's text or JSON lines on w.

@@ -239,8 +239,8 @@ func TestClaimLeaseDefaultAndSettings(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.lc.Lease != tc.want {
-				t.Fatalf("lease %s, want %s", cfg.lc.Lease, tc.want)
+			if cfg.app.Lifecycle.Lease != tc.want {
+				t.Fatalf("lease %s, want %s", cfg.app.Lifecycle.Lease, tc.want)
 			}
 		})
 	}

@@ -48,7 +48,7 @@ func signIn(t *testing.T, dir, name string) []byte {
 
 func sessionLives(t *testing.T, dir string, idHash []byte) bool {
 	t.Helper()
-	_, u, _, err := mustStore(t, dir).SessionAccount(context.Background(), idHash)
+	_, u, _, err := mustStore(t, dir).SessionAccount(context.Background(), idHash, time.Time{})
 	if err != nil && !errors.Is(err, lifecycle.ErrNotFound) {
 		t.Fatal(err)
 	}

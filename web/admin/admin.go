@@ -12,7 +12,6 @@ import (
 	"github.com/gorilla/sessions"
 
 	"esp/lifecycle"
-	"esp/store"
 	"esp/web/httpx"
 )
 
@@ -22,38 +21,36 @@ type Config struct {
 	// Keys is where the session and CSRF keys are kept; nil is
 	// KeyFile(DataDir).
 	Keys KeySource
-	// Limits makes the login limit; nil keeps it in this process.
+	// Limits makes the login limit; nil keeps it in this process, by the
+	// real clock.
 	Limits httpx.NewLimit
 	// SecureCookies marks cookies Secure (set when serving over TLS or
 	// behind a TLS-terminating proxy).
 	SecureCookies bool
-	// SessionIdle ends a session unused this long (default 30m);
-	// SessionMax ends any session this old (default 12h). The scheduler's
-	// housekeeping deletes expired sessions by the same two
-	// (lifecycle.Config), so give both the same values.
-	SessionIdle, SessionMax time.Duration
 }
 
 // Handlers are the admin's handlers and middleware, and what they keep
 // between requests.
 type Handlers struct {
 	log        *slog.Logger
-	store      *store.Store
 	lc         *lifecycle.Service
 	accounts   *lifecycle.Accounts
-	now        func() time.Time
+	sessions   Sessions
+	plans      Plans
 	cookies    *sessions.CookieStore
 	verified   *verifiedCookies // decoded cookies, see session_cookiecache.go
 	csrfKey    []byte
-	idle, max  time.Duration
 	loginLimit httpx.AttemptLimit
 	checks     passwordChecks // bounds the password checks running at once
-	plans      planLister
 	static     map[string]staticFile
 }
 
-// Config fields left zero take lifecycle.DefaultConfig's session
-// timeouts, the ones the housekeeping uses by default.
+// Plans lists a tenant's plans (lifecycle.Plans), for the home page and
+// behind the window.
+type Plans interface {
+	List(ctx context.Context, tenantID int64) ([]lifecycle.Plan, error)
+}
+
 const (
 	// Logins per client address: 10 at once, then one every 6s. A login
 	// takes its attempt before the password is checked; a right password
@@ -70,14 +67,15 @@ const (
 // LoginLimit is the name of the login limit, for Config.Limits.
 const LoginLimit = "login"
 
-// New builds the admin's handlers. It reads the session keys (creating them
-// on first start) and the embedded static files.
-func New(cfg Config, log *slog.Logger, st *store.Store, lc *lifecycle.Service, accounts *lifecycle.Accounts, now func() time.Time) (*Handlers, error) {
+// New builds the admin's handlers over the use cases they call. It reads
+// the session keys (creating them on first start) and the embedded static
+// files.
+func New(cfg Config, log *slog.Logger, lc *lifecycle.Service, accounts *lifecycle.Accounts, sess Sessions, plans Plans) (*Handlers, error) {
 	if cfg.Keys == nil {
 		cfg.Keys = KeyFile(cfg.DataDir)
 	}
 	if cfg.Limits == nil {
-		cfg.Limits = httpx.MemoryLimits(now)
+		cfg.Limits = httpx.MemoryLimits(time.Now)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), keyLoadTimeout)
 	defer cancel()
@@ -85,25 +83,16 @@ func New(cfg Config, log *slog.Logger, st *store.Store, lc *lifecycle.Service, a
 	if err != nil {
 		return nil, err
 	}
-	a := &Handlers{log: log, store: st, lc: lc, accounts: accounts, now: now}
-	a.idle, a.max = cfg.SessionIdle, cfg.SessionMax
-	def := lifecycle.DefaultConfig()
-	if a.idle <= 0 {
-		a.idle = def.SessionIdle
-	}
-	if a.max <= 0 {
-		a.max = def.SessionMax
-	}
+	a := &Handlers{log: log, lc: lc, accounts: accounts, sessions: sess, plans: plans}
 	a.cookies = sessions.NewCookieStore(keys.Hash, keys.Block)
 	a.verified = newVerifiedCookies()
 	// The signed timestamp inside the cookie expires with the absolute
 	// timeout too; the server-side row is what really decides.
-	a.cookies.MaxAge(int(a.max / time.Second))
+	a.cookies.MaxAge(int(sess.MaxAge() / time.Second))
 	a.cookies.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: cfg.SecureCookies}
 	a.csrfKey = keys.CSRF
 	a.loginLimit = cfg.Limits(LoginLimit, loginEvery, loginBurst)
 	a.checks = newPasswordChecks(defaultPasswordChecks(), passwordCheckWait)
-	a.plans = storePlans{st}
 	if a.static, err = loadStatic(); err != nil {
 		return nil, err
 	}

@@ -50,7 +50,7 @@ func (h *Handlers) CredentialsGenerate(c echo.Context) error {
 	}
 	// Everything the answer needs is loaded before the keys exist: once
 	// generated, they must reach the admin.
-	plans, err := h.plans.PlanSummaries(c.Request().Context(), u.tenant.ID)
+	plans, err := h.planSummaries(c.Request().Context(), u.tenant.ID)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func (h *Handlers) renderWindow(c echo.Context, status int, w window) error {
 		}
 	}
 	if w.plans == nil {
-		plans, err := h.plans.PlanSummaries(ctx, tenant.ID)
+		plans, err := h.planSummaries(ctx, tenant.ID)
 		if err != nil {
 			return err
 		}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"esp/views"
+	"esp/lifecycle"
 )
 
 // SetPasswordChecks replaces the bound on simultaneous password checks: n
@@ -21,11 +21,11 @@ func (h *Handlers) SetPasswordChecks(n int, wait time.Duration, onQueue func(), 
 func (h *Handlers) OnPlanRead(f func()) { h.plans = countedPlans{h.plans, f} }
 
 type countedPlans struct {
-	planLister
+	Plans
 	f func()
 }
 
-func (p countedPlans) PlanSummaries(ctx context.Context, tenantID int64) ([]views.PlanSummary, error) {
+func (p countedPlans) List(ctx context.Context, tenantID int64) ([]lifecycle.Plan, error) {
 	p.f()
-	return p.planLister.PlanSummaries(ctx, tenantID)
+	return p.Plans.List(ctx, tenantID)
 }

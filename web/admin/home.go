@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -9,15 +8,10 @@ import (
 	"esp/views"
 )
 
-// planLister lists a tenant's plans for the home page and behind the window.
-type planLister interface {
-	PlanSummaries(ctx context.Context, tenantID int64) ([]views.PlanSummary, error)
-}
-
 // Home is GET /: the app shell and the tenant's plans.
 func (h *Handlers) Home(c echo.Context) error {
 	u := currentSession(c)
-	plans, err := h.plans.PlanSummaries(c.Request().Context(), u.tenant.ID)
+	plans, err := h.planSummaries(c.Request().Context(), u.tenant.ID)
 	if err != nil {
 		return err
 	}

@@ -3,15 +3,12 @@ package admin
 import (
 	"context"
 
-	"esp/store"
 	"esp/views"
 )
 
-// storePlans lists a tenant's plans from the store's summaries.
-type storePlans struct{ store *store.Store }
-
-func (p storePlans) PlanSummaries(ctx context.Context, tenantID int64) ([]views.PlanSummary, error) {
-	plans, err := p.store.Plans(ctx, tenantID)
+// planSummaries are the tenant's plans as the pages list them.
+func (h *Handlers) planSummaries(ctx context.Context, tenantID int64) ([]views.PlanSummary, error) {
+	plans, err := h.plans.List(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}

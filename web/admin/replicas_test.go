@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"esp/store"
 	"esp/store/storetest"
 	"esp/web/admin"
 	"esp/web/internal/webtest"
@@ -95,11 +94,11 @@ func TestReplicasOnPostgresKeepTheSessionKeysInTheDatabase(t *testing.T) {
 
 // keyTable is a KeyTable answering fixed keys.
 type keyTable struct {
-	keys store.SessionKeys
+	keys admin.SessionKeys
 	err  error
 }
 
-func (k keyTable) SessionKeys(context.Context, store.SessionKeys) (store.SessionKeys, error) {
+func (k keyTable) SessionKeys(context.Context, admin.SessionKeys) (admin.SessionKeys, error) {
 	return k.keys, k.err
 }
 
@@ -107,7 +106,7 @@ func (k keyTable) SessionKeys(context.Context, store.SessionKeys) (store.Session
 // stop the start with a one-line error that shows no key.
 func TestSessionKeysTheTableCannotGiveStopTheStart(t *testing.T) {
 	env := webtest.NewEnv(t)
-	short := store.SessionKeys{Hash: make([]byte, 64), Block: []byte("0123456789abcdef"), CSRF: make([]byte, 32)}
+	short := admin.SessionKeys{Hash: make([]byte, 64), Block: []byte("0123456789abcdef"), CSRF: make([]byte, 32)}
 	for _, tc := range []struct {
 		name  string
 		table keyTable
@@ -119,7 +118,7 @@ func TestSessionKeysTheTableCannotGiveStopTheStart(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := env.Cfg.Admin
 			cfg.Keys = admin.KeysIn(tc.table)
-			_, err := admin.New(cfg, slog.New(slog.DiscardHandler), env.Store, env.Service, env.Accounts, env.Clock.Now)
+			_, err := admin.New(cfg, slog.New(slog.DiscardHandler), env.Service, env.Accounts, env.Sessions, env.Plans)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") ||
 				strings.Contains(err.Error(), "0123456789abcdef") {
 				t.Fatalf("admin.New = %v, want one line saying %q without the keys", err, tc.want)

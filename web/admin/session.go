@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -14,7 +15,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"esp/lifecycle"
-	"esp/web/httpx"
 )
 
 // Cookie names. The session cookie carries only a random session id (signed
@@ -28,9 +28,20 @@ const (
 	sessionCtxKey = "esp.session"
 )
 
+// Sessions are the signed-in browsers (lifecycle.Sessions): Start returns
+// the new session's id for the cookie, Load who an id signs in (or
+// lifecycle.ErrNoSession), End logs one out, and MaxAge is the longest any
+// session lives, the cookie's too.
+type Sessions interface {
+	Start(ctx context.Context, user lifecycle.User) (id string, err error)
+	Load(ctx context.Context, id string) (lifecycle.SignedIn, error)
+	End(ctx context.Context, id string) error
+	MaxAge() time.Duration
+}
+
 // userSession is the signed-in user of a request.
 type userSession struct {
-	idHash []byte
+	id     string // the session's id, from its cookie
 	user   lifecycle.User
 	tenant lifecycle.Tenant
 	csrf   string // the token every form of this session must send back
@@ -53,11 +64,6 @@ func randomToken() string {
 	b := make([]byte, 32)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func hashSessionID(sid string) []byte {
-	h := sha256.Sum256([]byte(sid))
-	return h[:]
 }
 
 // csrfToken derives the session's CSRF token from its id, so it needs no
@@ -116,87 +122,35 @@ func (h *Handlers) writeCookie(c echo.Context, name string, values map[any]any) 
 	return nil
 }
 
-// loadSession finds the request's signed-in user. A session that has been
-// logged out, has idled longer than SessionIdle or is older than SessionMax
-// (by the server's clock) is no session. Its row stays until the
-// scheduler's housekeeping deletes it: no request deletes rows that the
-// requests of every server could race for.
+// loadSession finds the request's signed-in user, or nil.
 func (h *Handlers) loadSession(c echo.Context) (*userSession, error) {
 	sid, _ := h.readCookie(c, sessionCookie)[sidValue].(string)
 	if sid == "" {
 		return nil, nil
 	}
-	ctx := c.Request().Context() // without the change counter: reads the database
-	if err := httpx.UseReadCache(c, h.store); err != nil {
-		return nil, err
-	}
-	idHash := hashSessionID(sid)
-	// One query for the session, its user and the tenant, or none when the
-	// read cache has them: this runs on every admin request.
-	row, user, tenant, err := h.store.SessionAccount(c.Request().Context(), idHash)
-	if errors.Is(err, lifecycle.ErrNotFound) {
+	in, err := h.sessions.Load(c.Request().Context(), sid)
+	if errors.Is(err, lifecycle.ErrNoSession) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	now := h.now()
-	expired := func(row lifecycle.Session) bool {
-		return now.Sub(row.LastSeenAt) >= h.idle || now.Sub(row.CreatedAt) >= h.max
-	}
-	if expired(row) {
-		// A cached last-seen time may be older than another server's
-		// touch: read the row itself before ending the session.
-		row, user, tenant, err = h.store.SessionAccount(ctx, idHash)
-		if errors.Is(err, lifecycle.ErrNotFound) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if expired(row) {
-			return nil, nil
-		}
-	}
-	if user.ID == 0 {
-		return nil, nil // the user was removed (its sessions go with it)
-	}
-	if tenant.ID == 0 {
-		return nil, fmt.Errorf("store: tenant %d of user %d: %w", user.TenantID, user.ID, lifecycle.ErrNotFound)
-	}
-	// Recording every request would make each page view a database write
-	// (one writer at a time in SQLite); recording at most once per
-	// touchEvery keeps the idle timeout exact to within touchEvery.
-	if now.Sub(row.LastSeenAt) >= h.touchEvery() {
-		if err := h.store.TouchSession(ctx, idHash, now); err != nil {
-			return nil, err
-		}
-	}
-	return &userSession{idHash: idHash, user: user, tenant: tenant, csrf: h.csrfToken(sid)}, nil
-}
-
-// touchEvery is how stale a session's last-seen time may get before a
-// request records it again: a minute, or a thirtieth of the idle timeout
-// when that is shorter.
-func (h *Handlers) touchEvery() time.Duration {
-	return min(time.Minute, h.idle/30)
+	return &userSession{id: sid, user: in.User, tenant: in.Tenant, csrf: h.csrfToken(sid)}, nil
 }
 
 // startSession signs user in with a brand-new session id (never one the
 // browser brought along), ending the request's previous session if any.
 // A user whose password changed, or who was removed, since user was read
-// gets no session (lifecycle.ErrConflict); a user at
-// lifecycle.MaxSessionsPerUser loses their oldest other session.
+// gets no session (lifecycle.ErrConflict).
 func (h *Handlers) startSession(c echo.Context, user lifecycle.User) error {
 	ctx := c.Request().Context()
 	if old := currentSession(c); old != nil {
-		if err := h.store.DeleteSession(ctx, old.idHash); err != nil {
+		if err := h.sessions.End(ctx, old.id); err != nil {
 			return err
 		}
 	}
-	now := h.now()
-	sid := randomToken()
-	if err := h.store.CreateSession(ctx, lifecycle.Session{IDHash: hashSessionID(sid), UserID: user.ID, CreatedAt: now, LastSeenAt: now}, user.PasswordHash); err != nil {
+	sid, err := h.sessions.Start(ctx, user)
+	if err != nil {
 		return err
 	}
 	if err := h.writeCookie(c, sessionCookie, map[any]any{sidValue: sid}); err != nil {
@@ -208,7 +162,7 @@ func (h *Handlers) startSession(c echo.Context, user lifecycle.User) error {
 // endSession logs the request's user out on the server and in the browser.
 func (h *Handlers) endSession(c echo.Context) error {
 	if u := currentSession(c); u != nil {
-		if err := h.store.DeleteSession(c.Request().Context(), u.idHash); err != nil {
+		if err := h.sessions.End(c.Request().Context(), u.id); err != nil {
 			return err
 		}
 	}

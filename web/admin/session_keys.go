@@ -12,8 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-
-	"esp/store"
 )
 
 // KeySource is where the web admin's cookie and CSRF keys are kept, made on
@@ -21,7 +19,7 @@ import (
 // several servers share (KeysIn), so that a cookie or a CSRF token made by
 // one of them is good on every other.
 type KeySource interface {
-	load(ctx context.Context, log *slog.Logger) (sessionKeys, error)
+	load(ctx context.Context, log *slog.Logger) (SessionKeys, error)
 }
 
 // KeyFile keeps the keys in the file SessionKeyFile in dir; with dir empty
@@ -30,7 +28,7 @@ func KeyFile(dir string) KeySource { return keyFile(dir) }
 
 type keyFile string
 
-func (dir keyFile) load(_ context.Context, log *slog.Logger) (sessionKeys, error) {
+func (dir keyFile) load(_ context.Context, log *slog.Logger) (SessionKeys, error) {
 	return loadSessionKeys(string(dir), log)
 }
 
@@ -38,7 +36,7 @@ func (dir keyFile) load(_ context.Context, log *slog.Logger) (sessionKeys, error
 // fresh candidate set, SessionKeys keeps it if there is none yet and
 // returns the set kept, the same for every caller.
 type KeyTable interface {
-	SessionKeys(ctx context.Context, candidate store.SessionKeys) (store.SessionKeys, error)
+	SessionKeys(ctx context.Context, candidate SessionKeys) (SessionKeys, error)
 }
 
 // KeysIn keeps the keys in db, where the first server to start creates
@@ -47,16 +45,14 @@ func KeysIn(db KeyTable) KeySource { return keyTable{db} }
 
 type keyTable struct{ db KeyTable }
 
-func (k keyTable) load(ctx context.Context, _ *slog.Logger) (sessionKeys, error) {
-	fresh := newSessionKeys()
-	kept, err := k.db.SessionKeys(ctx, store.SessionKeys{Hash: fresh.Hash, Block: fresh.Block, CSRF: fresh.CSRF})
+func (k keyTable) load(ctx context.Context, _ *slog.Logger) (SessionKeys, error) {
+	keys, err := k.db.SessionKeys(ctx, newSessionKeys())
 	if err != nil {
-		return sessionKeys{}, fmt.Errorf("web: session keys: %w", err)
+		return SessionKeys{}, fmt.Errorf("web: session keys: %w", err)
 	}
-	keys := sessionKeys{Hash: kept.Hash, Block: kept.Block, CSRF: kept.CSRF}
 	for i, k := range [][]byte{keys.Hash, keys.Block, keys.CSRF} {
 		if len(k) != sessionKeySizes[i] {
-			return sessionKeys{}, fmt.Errorf("web: the session keys in the database are damaged (key %d is %d bytes, not %d)", i+1, len(k), sessionKeySizes[i])
+			return SessionKeys{}, fmt.Errorf("web: the session keys in the database are damaged (key %d is %d bytes, not %d)", i+1, len(k), sessionKeySizes[i])
 		}
 	}
 	return keys, nil
@@ -71,23 +67,25 @@ func (k keyTable) load(ctx context.Context, _ *slog.Logger) (sessionKeys, error)
 // everybody out at the next start.
 const SessionKeyFile = "session.key"
 
-// sessionKeys are the secrets behind the session cookie and CSRF tokens.
-type sessionKeys struct {
+// SessionKeys are the secrets behind the session cookie and CSRF tokens:
+// the HMAC key that signs cookies, the AES key that encrypts them, and the
+// key each session's CSRF token is derived from.
+type SessionKeys struct {
 	Hash, Block, CSRF []byte
 }
 
 var sessionKeySizes = [3]int{64, 32, 32}
 
-func newSessionKeys() sessionKeys {
+func newSessionKeys() SessionKeys {
 	var ks [3][]byte
 	for i, n := range sessionKeySizes {
 		ks[i] = make([]byte, n)
 		rand.Read(ks[i])
 	}
-	return sessionKeys{Hash: ks[0], Block: ks[1], CSRF: ks[2]}
+	return SessionKeys{Hash: ks[0], Block: ks[1], CSRF: ks[2]}
 }
 
-func (k sessionKeys) encode() []byte {
+func (k SessionKeys) encode() []byte {
 	var b bytes.Buffer
 	for _, key := range [][]byte{k.Hash, k.Block, k.CSRF} {
 		b.WriteString(hex.EncodeToString(key))
@@ -96,27 +94,27 @@ func (k sessionKeys) encode() []byte {
 	return b.Bytes()
 }
 
-func decodeSessionKeys(data []byte) (sessionKeys, error) {
+func decodeSessionKeys(data []byte) (SessionKeys, error) {
 	lines := bytes.Fields(data)
 	if len(lines) != len(sessionKeySizes) {
-		return sessionKeys{}, errors.New("expected three lines of hex")
+		return SessionKeys{}, errors.New("expected three lines of hex")
 	}
 	var ks [3][]byte
 	for i, line := range lines {
 		k, err := hex.DecodeString(string(line))
 		if err != nil || len(k) != sessionKeySizes[i] {
-			return sessionKeys{}, fmt.Errorf("line %d is not %d bytes of hex", i+1, sessionKeySizes[i])
+			return SessionKeys{}, fmt.Errorf("line %d is not %d bytes of hex", i+1, sessionKeySizes[i])
 		}
 		ks[i] = k
 	}
-	return sessionKeys{Hash: ks[0], Block: ks[1], CSRF: ks[2]}, nil
+	return SessionKeys{Hash: ks[0], Block: ks[1], CSRF: ks[2]}, nil
 }
 
 // loadSessionKeys reads the key file in dir, creating it on first start. A
 // file readable by others is narrowed to 0600 (with a warning) rather than
 // refused: the keys are still ours, and refusing would only lock the admin
 // out. Without a data folder the keys live in memory for this process only.
-func loadSessionKeys(dir string, log *slog.Logger) (sessionKeys, error) {
+func loadSessionKeys(dir string, log *slog.Logger) (SessionKeys, error) {
 	if dir == "" {
 		log.Warn("no data folder: web sessions end when the server stops")
 		return newSessionKeys(), nil
@@ -127,15 +125,15 @@ func loadSessionKeys(dir string, log *slog.Logger) (sessionKeys, error) {
 		if err == nil {
 			keys, err := decodeSessionKeys(data)
 			if err != nil {
-				return sessionKeys{}, fmt.Errorf("web: session key file %s is damaged (%v); delete it to sign everybody out and start again", path, err)
+				return SessionKeys{}, fmt.Errorf("web: session key file %s is damaged (%v); delete it to sign everybody out and start again", path, err)
 			}
 			return keys, nil
 		}
 		if errors.Is(err, errNotRegular) {
-			return sessionKeys{}, fmt.Errorf("web: session key file %s is %v; replace it with the key file itself", path, err)
+			return SessionKeys{}, fmt.Errorf("web: session key file %s is %v; replace it with the key file itself", path, err)
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
-			return sessionKeys{}, fmt.Errorf("web: read session key file: %w", err)
+			return SessionKeys{}, fmt.Errorf("web: read session key file: %w", err)
 		}
 		keys := newSessionKeys()
 		err = writeNewFile(path, keys.encode())
@@ -143,11 +141,11 @@ func loadSessionKeys(dir string, log *slog.Logger) (sessionKeys, error) {
 			continue // another process created it first: read theirs
 		}
 		if err != nil {
-			return sessionKeys{}, fmt.Errorf("web: create session key file: %w", err)
+			return SessionKeys{}, fmt.Errorf("web: create session key file: %w", err)
 		}
 		return keys, nil
 	}
-	return sessionKeys{}, fmt.Errorf("web: session key file %s keeps changing", path)
+	return SessionKeys{}, fmt.Errorf("web: session key file %s keeps changing", path)
 }
 
 // errNotRegular is what readPrivateFile answers for a symlink, a device, a

@@ -55,7 +55,7 @@ func TestSessionEndsAfterIdleTime(t *testing.T) {
 }
 
 func TestSessionEndsAfterMaximumAgeEvenWhenActive(t *testing.T) {
-	env := webtest.NewEnv(t, func(c *webtest.Config) { c.Admin.SessionMax = 2 * time.Hour })
+	env := webtest.NewEnv(t, func(c *webtest.Config) { c.Lifecycle.SessionMax = 2 * time.Hour })
 	c := webtest.SignedIn(t, env, "alice")
 	for range 5 {
 		env.Clock.Add(20 * time.Minute)
@@ -166,7 +166,7 @@ func TestSessionKeyFileIsPrivateAndKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	env.Admin, err = admin.New(env.Cfg.Admin, quiet, env.Store, env.Service, env.Accounts, env.Clock.Now)
+	env.Admin, err = admin.New(env.Cfg.Admin, quiet, env.Service, env.Accounts, env.Sessions, env.Plans)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestDamagedSessionKeyFileStopsTheStart(t *testing.T) {
 	if err := os.WriteFile(path, []byte("not keys\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := admin.New(env.Cfg.Admin, slog.New(slog.NewTextHandler(io.Discard, nil)), env.Store, env.Service, env.Accounts, env.Clock.Now)
+	_, err := admin.New(env.Cfg.Admin, slog.New(slog.NewTextHandler(io.Discard, nil)), env.Service, env.Accounts, env.Sessions, env.Plans)
 	if err == nil {
 		t.Fatal("admin.New accepted a damaged session key file")
 	}
@@ -211,7 +211,7 @@ func TestSymlinkedSessionKeyFileIsRefusedAndItsTargetLeftAlone(t *testing.T) {
 	if err := os.Symlink(target, path); err != nil {
 		t.Fatal(err)
 	}
-	_, err = admin.New(env.Cfg.Admin, slog.New(slog.NewTextHandler(io.Discard, nil)), env.Store, env.Service, env.Accounts, env.Clock.Now)
+	_, err = admin.New(env.Cfg.Admin, slog.New(slog.NewTextHandler(io.Discard, nil)), env.Service, env.Accounts, env.Sessions, env.Plans)
 	if err == nil {
 		t.Fatal("admin.New accepted a symlinked session key file")
 	}

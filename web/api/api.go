@@ -5,20 +5,18 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
 	"esp/lifecycle"
-	"esp/store"
 	"esp/web/httpx"
 )
 
 // Config is what the API needs to know beyond its dependencies.
 type Config struct {
-	// TokenTTL is the lifetime of bearer tokens (default 1h).
-	TokenTTL time.Duration
 	// Limits makes the limit of failed authentications; nil keeps it in
-	// this process.
+	// this process, by the real clock.
 	Limits httpx.NewLimit
 	// MaxExports bounds the exports this process runs at once, all
 	// tenants together (default 64); each tenant runs at most 4.
@@ -35,7 +33,6 @@ const FailureLimit = "api-auth"
 
 // The public API's limits.
 const (
-	defaultTokenTTL   = time.Hour
 	apiFailBurst      = 20              // failed authentications an address may make at once
 	apiFailEvery      = 3 * time.Second // then one more per this period
 	defaultPageLimit  = 100
@@ -47,15 +44,27 @@ const (
 // between requests.
 type Handlers struct {
 	log      *slog.Logger
-	store    *store.Store
-	now      func() time.Time
-	tokenTTL time.Duration
-	tokens   *lifecycle.Tokens
-	plans    *lifecycle.Plans
+	tokens   Tokens
+	plans    Plans
 	failures httpx.AttemptLimit // failed authentications per client address
 	exports  ExportObserver
 	slots    *exportSlots  // the exports running now
 	stall    time.Duration // how long an export waits for a stalled client
+}
+
+// Tokens exchanges keys for bearer tokens and authenticates the tokens
+// (lifecycle.Tokens).
+type Tokens interface {
+	Exchange(ctx context.Context, accessKey, secretKey string) (lifecycle.IssuedToken, error)
+	Authenticate(ctx context.Context, token string) (tenantID int64, err error)
+}
+
+// Plans lists, reads, pages and exports a tenant's plans (lifecycle.Plans).
+type Plans interface {
+	List(ctx context.Context, tenantID int64) ([]lifecycle.Plan, error)
+	Get(ctx context.Context, tenantID, planID int64) (lifecycle.Plan, error)
+	Page(ctx context.Context, planID, afterID int64, limit int) (lifecycle.Page, error)
+	Export(ctx context.Context, planID int64, w lifecycle.RowWriter) error
 }
 
 // ExportObserver hears what each export sent: the metrics count it.
@@ -63,24 +72,19 @@ type ExportObserver interface {
 	Exported(format string, rows int, bytes int64)
 }
 
-// New builds the API's handlers; exports, when not nil, hears of each
-// export.
-func New(cfg Config, log *slog.Logger, st *store.Store, now func() time.Time, exports ExportObserver) *Handlers {
+// New builds the API's handlers over the use cases they call; exports,
+// when not nil, hears of each export.
+func New(cfg Config, log *slog.Logger, tokens Tokens, plans Plans, exports ExportObserver) *Handlers {
 	if exports == nil {
 		exports = noExports{}
 	}
-	h := &Handlers{log: log, store: st, now: now, tokenTTL: cfg.TokenTTL, exports: exports, stall: cfg.ExportStallTimeout}
-	if h.tokenTTL <= 0 {
-		h.tokenTTL = defaultTokenTTL
-	}
+	h := &Handlers{log: log, tokens: tokens, plans: plans, exports: exports, stall: cfg.ExportStallTimeout}
 	if cfg.MaxExports <= 0 {
 		cfg.MaxExports = defaultMaxExports
 	}
 	h.slots = newExportSlots(exportsPerTenant, cfg.MaxExports)
-	h.tokens = lifecycle.NewTokens(st, now, h.tokenTTL)
-	h.plans = lifecycle.NewPlans(st, now)
 	if cfg.Limits == nil {
-		cfg.Limits = httpx.MemoryLimits(now)
+		cfg.Limits = httpx.MemoryLimits(time.Now)
 	}
 	h.failures = cfg.Limits(FailureLimit, apiFailEvery, apiFailBurst)
 	return h

@@ -108,7 +108,7 @@ func TestAPIFeatureOffIsForbidden(t *testing.T) {
 }
 
 func TestAPITokenExpiresAfterTTL(t *testing.T) {
-	env := webtest.NewEnv(t, func(c *webtest.Config) { c.API.TokenTTL = 10 * time.Minute })
+	env := webtest.NewEnv(t, func(c *webtest.Config) { c.TokenTTL = 10 * time.Minute })
 	keys := webtest.ActivatedKeys(t, env, env.Acme.ID)
 	rec := env.Do(webtest.KeyRequest(keys.AccessKey, keys.SecretKey))
 	webtest.MustStatus(t, rec, http.StatusOK)

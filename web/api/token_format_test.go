@@ -1,14 +1,17 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"esp/lifecycle"
+	"esp/store"
 	"esp/web/internal/webtest"
 )
 
@@ -20,7 +23,7 @@ func TestMalformedKeysAreRefusedBeforeAnyLookup(t *testing.T) {
 	env := webtest.NewEnv(t)
 	keys := webtest.ActivatedKeys(t, env, env.Acme.ID)
 	var lookups atomic.Int32
-	env.API.OnKeyLookup(func() { lookups.Add(1) })
+	env.API.UseTokens(lifecycle.NewTokens(countedLookups{env.Store, func() { lookups.Add(1) }}, env.Clock.Now, time.Hour))
 	a, s := keys.AccessKey, keys.SecretKey
 	const (
 		badAccess = "The access key is not an ESP access key (ESPAK followed by 24 characters A-Z and 2-7)."
@@ -105,4 +108,15 @@ func TestMalformedKeysAreRefusedBeforeAnyLookup(t *testing.T) {
 	if got := lookups.Load() - before; got != 2 {
 		t.Fatalf("well-formed keys: %d lookups, want 2", got)
 	}
+}
+
+// countedLookups is the store, with f called before each access-key lookup.
+type countedLookups struct {
+	*store.Store
+	f func()
+}
+
+func (s countedLookups) AccessKeyGrant(ctx context.Context, accessKey string) (lifecycle.AccessKeyGrant, error) {
+	s.f()
+	return s.Store.AccessKeyGrant(ctx, accessKey)
 }

@@ -13,17 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
+	"esp/cmd/app"
 	"esp/lifecycle"
-	"esp/store"
 	"esp/store/storetest"
-	"esp/web"
-	"esp/web/admin"
-	"esp/web/api"
-	"esp/web/httpx"
-	"esp/web/metrics"
 )
 
 // FakeClock is a settable clock shared by the server and the scheduler.
@@ -45,34 +39,24 @@ func (c *FakeClock) Add(d time.Duration) {
 // Env is a real server over a real store in a temporary folder, with
 // tenant "acme" (public API on) holding admin "alice" and non-admin "bob",
 // and tenant "globex" (public API off) holding admin "gina". Every
-// password is "password-<username>".
+// password is "password-<username>". Its parts (the store, the use cases,
+// the scheduler, the server and its metrics) are app's.
 type Env struct {
-	Store     *store.Store
-	Database  *storetest.Database // open it again for another process's view (NewEnv only)
-	Service   *lifecycle.Service
-	Accounts  *lifecycle.Accounts
-	Scheduler *lifecycle.Scheduler
-	Server    *web.Server
-	Admin     *admin.Handlers // the server's admin part
-	API       *api.Handlers   // the server's public API
-	Clock     *FakeClock
-	Logs      *SyncBuffer
-	Metrics   *prometheus.Registry // what the server and the scheduler count
-	Acme      lifecycle.Tenant
-	Globex    lifecycle.Tenant
-	Cfg       Config
+	*app.App
+	Database *storetest.Database // open it again for another process's view (NewEnv only)
+	Clock    *FakeClock
+	Logs     *SyncBuffer
+	Acme     lifecycle.Tenant
+	Globex   lifecycle.Tenant
+	Cfg      Config
 }
 
-// Config is the configuration of the server's two parts, and of its log.
+// Config is the server's configuration, and its log's.
 type Config struct {
-	Admin admin.Config
-	API   api.Config
+	app.Config
 	// JSONLogs writes the log as JSON lines (esp serve --log-format json)
 	// rather than text.
 	JSONLogs bool
-	// TrustedProxies are the load balancers whose X-Forwarded-For names
-	// the client (esp serve --trusted-proxies); none by default.
-	TrustedProxies httpx.TrustedProxies
 }
 
 // SyncBuffer collects log output from concurrent handlers.
@@ -98,39 +82,45 @@ var _ io.Writer = (*SyncBuffer)(nil)
 func NewEnv(tb testing.TB, opts ...func(*Config)) *Env {
 	tb.Helper()
 	db := storetest.New(tb)
-	st := db.Open(tb)
 	// The session key file's folder, on either backend.
 	dir := db.Dir()
 	if dir == "" {
 		dir = tb.TempDir()
 	}
-	env := newEnv(tb, st, dir, nil, nil, opts)
+	env := newEnv(tb, db, dir, nil, false, opts)
 	env.Database = db
 	env.seed(tb)
-	env.start(tb)
 	return env
 }
 
-// newEnv is an Env over st on clock (nil: a new one), not seeded and
-// without a server yet; the admin's session key file is in dir. shared,
-// when set, changes the configuration last (after opts).
-func newEnv(tb testing.TB, st *store.Store, dir string, clock *FakeClock, shared func(*Config), opts []func(*Config)) *Env {
+// newEnv is an Env over a store of db on clock (nil: a new one), not
+// seeded; the admin's session key file is in dir. shared keeps the
+// session keys and the rate limits in the database, as esp serve does on
+// PostgreSQL.
+func newEnv(tb testing.TB, db *storetest.Database, dir string, clock *FakeClock, shared bool, opts []func(*Config)) *Env {
 	tb.Helper()
 	if clock == nil {
 		clock = &FakeClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
 	}
-	logs := &SyncBuffer{}
-	cfg := Config{Admin: admin.Config{DataDir: dir}}
+	var cfg Config
+	cfg.Admin.DataDir = dir
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if shared != nil {
-		shared(&cfg)
+	cfg.SharedState = shared
+	logs := &SyncBuffer{}
+	var log *slog.Logger
+	if cfg.JSONLogs {
+		log = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	} else {
+		log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	accounts := lifecycle.NewAccounts(st, clock.Now)
-	accounts.BcryptCost = bcrypt.MinCost
-	svc := lifecycle.NewService(st, clock.Now, lifecycle.Config{})
-	return &Env{Store: st, Service: svc, Accounts: accounts, Clock: clock, Logs: logs, Cfg: cfg}
+	a, err := app.New(db.Open(tb), cfg.Config, log, clock.Now)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a.Accounts.BcryptCost = bcrypt.MinCost
+	return &Env{App: a, Clock: clock, Logs: logs, Cfg: cfg}
 }
 
 // seed adds the tenants and users every Env has.
@@ -156,29 +146,6 @@ func (env *Env) seed(tb testing.TB) {
 			tb.Fatal(err)
 		}
 	}
-}
-
-// start builds the Env's scheduler and server.
-func (env *Env) start(tb testing.TB) {
-	tb.Helper()
-	var log *slog.Logger
-	if env.Cfg.JSONLogs {
-		log = slog.New(slog.NewJSONHandler(env.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	} else {
-		log = slog.New(slog.NewTextHandler(env.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	st, clock := env.Store, env.Clock
-	env.Scheduler = lifecycle.NewScheduler(st, lifecycle.LocalActivator{}, lifecycle.Config{
-		SessionIdle: env.Cfg.Admin.SessionIdle, SessionMax: env.Cfg.Admin.SessionMax}, log, clock.Now)
-	var err error
-	if env.Admin, err = admin.New(env.Cfg.Admin, log, st, env.Service, env.Accounts, clock.Now); err != nil {
-		tb.Fatal(err)
-	}
-	env.Metrics = prometheus.NewRegistry()
-	m := metrics.New(env.Metrics, st)
-	env.Scheduler.Observer = m
-	env.API = api.New(env.Cfg.API, log, st, clock.Now, m)
-	env.Server = web.New(log, env.Admin, env.API, web.Options{Observer: m, TrustedProxies: env.Cfg.TrustedProxies, Database: st})
 }
 
 // Tick runs the scheduler once at the fake clock's time.
@@ -237,12 +204,11 @@ func (e *Env) MetricValue(tb testing.TB, name string, labels ...string) float64 
 	return 0
 }
 
-// NewEnvOn starts an Env on st, a store the test opened itself (through a
-// proxy it controls, say), seeded like NewEnv's.
-func NewEnvOn(tb testing.TB, st *store.Store, opts ...func(*Config)) *Env {
+// NewEnvOn starts an Env on db, a database the test reaches a way of its
+// own (through a proxy it controls, say), seeded like NewEnv's.
+func NewEnvOn(tb testing.TB, db *storetest.Database, opts ...func(*Config)) *Env {
 	tb.Helper()
-	env := newEnv(tb, st, tb.TempDir(), nil, nil, opts)
+	env := newEnv(tb, db, tb.TempDir(), nil, false, opts)
 	env.seed(tb)
-	env.start(tb)
 	return env
 }

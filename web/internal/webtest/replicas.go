@@ -2,15 +2,11 @@ package webtest
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"esp/lifecycle"
-	"esp/store"
 	"esp/store/storetest"
-	"esp/web/admin"
-	"esp/web/httpx"
 )
 
 // NewReplicas starts n servers on one fresh database of the tests' backend,
@@ -22,40 +18,30 @@ import (
 // each server's: one server per folder).
 func NewReplicas(tb testing.TB, n int, opts ...func(*Config)) []*Env {
 	tb.Helper()
-	stores := storetest.OpenShared(tb, n)
-	dir := filepath.Dir(stores[0].Path())
+	db := storetest.New(tb)
 	clock := &FakeClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	// One data folder on SQLite; on PostgreSQL a folder of each replica's
+	// own, unused: the keys are the database's.
+	dir := db.Dir()
+	shared := dir == ""
 	envs := make([]*Env, n)
-	for i, st := range stores {
-		var shared func(*Config)
-		if st.Postgres() {
-			// A folder of its own, unused: the keys are the database's.
+	for i := range envs {
+		if shared {
 			dir = tb.TempDir()
-			shared = func(cfg *Config) { sharedState(cfg, st, clock) }
 		}
-		envs[i] = newEnv(tb, st, dir, clock, shared, opts)
+		envs[i] = newEnv(tb, db, dir, clock, shared, opts)
 		if i == 0 {
 			envs[0].seed(tb)
 		} else {
-			envs[i].Acme, envs[i].Globex = tenant(tb, st, "acme"), tenant(tb, st, "globex")
+			envs[i].Acme, envs[i].Globex = envs[i].tenant(tb, "acme"), envs[i].tenant(tb, "globex")
 		}
-		envs[i].start(tb)
 	}
 	return envs
 }
 
-// sharedState is what esp serve shares between replicas on PostgreSQL.
-func sharedState(cfg *Config, st *store.Store, clock *FakeClock) {
-	cfg.Admin.Keys = admin.KeysIn(st)
-	limits := func(name string, every time.Duration, burst int) httpx.AttemptLimit {
-		return st.AttemptLimit(name, every, burst, clock.Now)
-	}
-	cfg.Admin.Limits, cfg.API.Limits = limits, limits
-}
-
-func tenant(tb testing.TB, st *store.Store, name string) lifecycle.Tenant {
+func (env *Env) tenant(tb testing.TB, name string) lifecycle.Tenant {
 	tb.Helper()
-	t, err := st.TenantByName(context.Background(), name)
+	t, err := env.Store.TenantByName(context.Background(), name)
 	if err != nil {
 		tb.Fatal(err)
 	}
