@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"esp/lifecycle"
 	"fmt"
 	"slices"
@@ -218,5 +217,3 @@ func (s *Store) cachedTokenGrant(ctx context.Context, hash []byte) (lifecycle.To
 	g.Hash = hash
 	return g, nil
 }
-
-func isNotFoundErr(err error) bool { return errors.Is(err, lifecycle.ErrNotFound) }
