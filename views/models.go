@@ -44,7 +44,7 @@ type CredentialsVM struct {
 	Plans         []PlanSummary // the app behind the dialog (render the home content underneath)
 	StatusCode    string        // machine value: "none","pending_activation","activated","activation_failed","pending_deactivation","deactivated","deactivation_failed"
 	StatusLabel   string        // "No Credentials", "Pending Activation", ...
-	Description   []string      // the seed's description paragraphs for this status
+	Description   []string      // the status's description paragraphs, as the user's help page words them
 	Created       string        // preformatted "2026-11-26 09:14:02 UTC" or "" when none (shown as "—")
 	CreatedISO    string        // RFC 3339 for a <time datetime>, or ""
 	LastUsed      string        // preformatted, or "Never" ; "" when no credential (shown as "—")

@@ -1,7 +1,7 @@
 // Command espbench is `make bench`: it prepares its own data in a temporary
 // folder, starts the real `esp serve` on a loopback port, drives it with a
 // keep-alive load generator and prints one table of figures against
-// baselines measured in the same run (issue 6). The same table is written
+// baselines measured in the same run. The same table is written
 // as JSON so that runs can be compared.
 //
 // With -database-url the same table is measured on PostgreSQL: esp serve

@@ -14,7 +14,7 @@ import (
 // Goal is how a figure is judged against its target.
 type Goal string
 
-// The kinds of target of issue 6's table.
+// The kinds of target a figure of the table can have.
 const (
 	RatioAtLeast Goal = "ratio>=" // value/baseline must be at least Target
 	AtMost       Goal = "<="      // value must be at most Target
