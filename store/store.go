@@ -44,14 +44,13 @@ type Store struct {
 	// DB is the writer. Never use it from inside a transaction: on SQLite
 	// its one connection is the transaction's, so a second write would
 	// wait for itself.
-	DB     *sql.DB
-	read   *sql.DB
-	stmts  statements
-	path   string
-	cache  readCache  // the web requests' lookups (readcache.go)
-	pg     bool       // on PostgreSQL (postgres.go); DB and read are one pool
-	locks  namedLocks // WithLock's, on SQLite
-	tokens tokenQueue // InsertToken's group commit (tokenqueue.go)
+	DB    *sql.DB
+	read  *sql.DB
+	stmts statements
+	path  string
+	cache readCache  // the web requests' lookups (readcache.go)
+	pg    bool       // on PostgreSQL (postgres.go); DB and read are one pool
+	locks namedLocks // WithLock's, on SQLite
 }
 
 // statements are the queries of the hot paths, prepared at Open: parsing
