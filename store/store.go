@@ -38,7 +38,6 @@ type Store struct {
 	path    string
 	cache   readCache  // the web requests' lookups (readcache.go)
 	locks   namedLocks // WithLock's, on SQLite
-	tokens  tokenQueue // InsertToken's group commit (tokenqueue.go)
 }
 
 // Path is the SQLite database file's path ("" on PostgreSQL).

@@ -20,23 +20,14 @@ const (
 // (DeleteExpiredTokens), so that token exchanges on every server do not
 // contend for the same old rows.
 //
-// The inserts that arrive while one is being written share the next
-// transaction (tokenqueue.go): under load, many exchanges cost the writer
-// one commit. Each caller still gets its own outcome, and a caller whose
-// ctx ends before its batch is written gets ctx's error and no row.
+// Each token is written in its own transaction; a caller whose ctx ends
+// while it waits for the writer gets ctx's error and no row.
 func (s *Store) InsertToken(ctx context.Context, t lifecycle.Token) error {
-	return s.tokens.insert(ctx, t, s.insertTokens)
-}
-
-// insertTokens writes ts in one transaction.
-func (s *Store) insertTokens(ctx context.Context, ts []lifecycle.Token) error {
 	return s.Tx(ctx, func(tx *sql.Tx) error {
-		stmt := s.stmts.insertToken.in(ctx, tx)
-		for _, t := range ts {
-			_, err := stmt.ExecContext(ctx, t.Hash, t.CredentialID, t.TenantID, t.CreatedAt.UnixNano(), t.ExpiresAt.UnixNano())
-			if err != nil {
-				return writeErr(err, "insert token", "insert token")
-			}
+		_, err := s.stmts.insertToken.in(ctx, tx).ExecContext(ctx,
+			t.Hash, t.CredentialID, t.TenantID, t.CreatedAt.UnixNano(), t.ExpiresAt.UnixNano())
+		if err != nil {
+			return writeErr(err, "insert token", "insert token")
 		}
 		return nil
 	})

@@ -13,7 +13,7 @@ import (
 	"esp/store/storetest"
 )
 
-// Concurrent InsertToken calls, queued for the one writer, each return
+// Concurrent InsertToken calls, waiting for the one writer, each return
 // their own outcome: all distinct tokens are stored, and a duplicate is
 // refused without failing the tokens written beside it.
 func TestConcurrentInsertTokenEachGetsItsOwnOutcome(t *testing.T) {

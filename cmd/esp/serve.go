@@ -141,11 +141,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		}
 		cfg.app.Activator = w
 	}
-	// Log lines go out in batches, within logFlushDelay (logWriter); what
-	// is queued is out before cmdServe returns.
-	logOut := newLogWriter(e.stderr)
-	defer logOut.Close()
-	log := newLogger(logOut, cfg.logFormat)
+	log := newLogger(e.stderr, cfg.logFormat)
 	if cfg.tlsCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
 		if err != nil {
