@@ -31,19 +31,12 @@ func cmdPlanImport(ctx context.Context, e env, args []string) error {
 	if err := lifecycle.CheckName(lifecycle.PlanName, *name); err != nil {
 		return usageError{"plan import: --name: " + lifecycle.ErrorMessage(err)}
 	}
-	path := pos[0]
-	var in io.Reader = e.stdin
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return fmt.Errorf("plan import: cannot open %s: %v", path, errors.Unwrap(err))
-		}
-		defer f.Close()
-		in = f
-	} else {
-		path = "stdin"
+	in, path, err := openPlanCSV(e, pos[0])
+	if err != nil {
+		return err
 	}
-	rows, err := plancsv.NewReader(bufio.NewReaderSize(in, 1<<20))
+	defer in.Close()
+	reader, err := plancsv.NewReader(bufio.NewReaderSize(in, 1<<20))
 	if err != nil {
 		return fmt.Errorf("plan import: %s: %w", path, err)
 	}
@@ -52,27 +45,11 @@ func cmdPlanImport(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	var rowErr error // an error of the file, as opposed to one of the database
-	n := 0
-	next := func(r *lifecycle.PlanRow) error {
-		err := rows.Read(r)
-		switch {
-		case err == nil:
-			n++
-		case err == io.EOF && n == 0:
-			rowErr = errors.New("line 2: the file has a header but no rows")
-		case err != io.EOF:
-			rowErr = err
-		}
-		if rowErr != nil {
-			return rowErr
-		}
-		return err
-	}
-	p, err := lifecycle.NewPlans(st, time.Now).Import(ctx, *tenant, *name, next)
+	rows := &planCSVRows{reader: reader}
+	p, err := lifecycle.NewPlans(st, time.Now).Import(ctx, *tenant, *name, rows.next)
 	switch {
-	case err != nil && rowErr != nil:
-		return fmt.Errorf("plan import: %s: %w; nothing was imported", path, rowErr)
+	case err != nil && rows.err != nil:
+		return fmt.Errorf("plan import: %s: %w; nothing was imported", path, rows.err)
 	case lifecycle.ErrorCode(err) == lifecycle.NotFound:
 		return fmt.Errorf("plan import: unknown tenant %q", *tenant)
 	case lifecycle.ErrorCode(err) == lifecycle.Conflict:
@@ -82,4 +59,43 @@ func cmdPlanImport(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "imported %d rows into plan %q (id %d)\n", p.Rows, p.Name, p.ID)
 	return nil
+}
+
+// openPlanCSV opens the file to import, or stdin for "-", and returns it
+// with the name errors call it by.
+func openPlanCSV(e env, path string) (io.ReadCloser, string, error) {
+	if path == "-" {
+		return io.NopCloser(e.stdin), "stdin", nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, path, fmt.Errorf("plan import: cannot open %s: %v", path, errors.Unwrap(err))
+	}
+	return f, path, nil
+}
+
+// planCSVRows feeds an import the rows of a plan CSV, counting them, and
+// keeps an error of the file (as opposed to one of the database) in err.
+type planCSVRows struct {
+	reader *plancsv.Reader
+	n      int
+	err    error
+}
+
+// next reads the next row into r, or returns io.EOF after the last; a file
+// with a header but no rows is an error.
+func (p *planCSVRows) next(r *lifecycle.PlanRow) error {
+	err := p.reader.Read(r)
+	switch {
+	case err == nil:
+		p.n++
+	case err == io.EOF && p.n == 0:
+		p.err = errors.New("line 2: the file has a header but no rows")
+	case err != io.EOF:
+		p.err = err
+	}
+	if p.err != nil {
+		return p.err
+	}
+	return err
 }

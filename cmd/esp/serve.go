@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,25 +32,7 @@ type serveConfig struct {
 func parseServe(e env, args []string) (serveConfig, error) {
 	var c serveConfig
 	fs, db := newFlags(e, "serve")
-	def := lifecycle.DefaultConfig()
-	durs := []struct {
-		name, env string
-		def       time.Duration
-		dst       *time.Duration
-		help      string
-	}{
-		{"activation-timeout", "ESP_ACTIVATION_TIMEOUT", def.ActivationTimeout, &c.app.Lifecycle.ActivationTimeout, "pending activation longer than this fails"},
-		{"deactivation-timeout", "ESP_DEACTIVATION_TIMEOUT", def.DeactivationTimeout, &c.app.Lifecycle.DeactivationTimeout, "pending deactivation longer than this fails"},
-		{"purge-after", "ESP_PURGE_AFTER", def.PurgeAfter, &c.app.Lifecycle.PurgeAfter, "purge credentials deactivated at least this long"},
-		{"purge-every", "ESP_PURGE_EVERY", def.PurgeEvery, &c.app.Lifecycle.PurgeEvery, "how often the purge runs"},
-		{"tick", "ESP_TICK", 2 * time.Second, &c.app.Tick, "how often the scheduler looks for due work"},
-		{"token-ttl", "ESP_TOKEN_TTL", time.Hour, &c.app.TokenTTL, "lifetime of API bearer tokens"},
-		{"session-idle", "ESP_SESSION_IDLE", def.SessionIdle, &c.app.Lifecycle.SessionIdle, "end web sessions unused this long"},
-		{"session-max", "ESP_SESSION_MAX", def.SessionMax, &c.app.Lifecycle.SessionMax, "end any web session this old"},
-		{"read-timeout", "ESP_READ_TIMEOUT", 30 * time.Second, &c.app.ReadTimeout, "longest time a client may take to send a whole request"},
-		{"export-stall-timeout", "ESP_EXPORT_STALL_TIMEOUT", httpx.DefaultStallTimeout, &c.app.API.ExportStallTimeout, "an export whose client reads nothing for this long is cut off"},
-		{"claim-lease", "ESP_CLAIM_LEASE", def.Lease, &c.app.Lifecycle.Lease, "how long a claim on a credential lasts unless its holder renews it (every third of it while the activator runs)"},
-	}
+	durs := c.durationFlags()
 	for _, d := range durs {
 		v, err := durationEnv(e, d.env, d.def)
 		if err != nil {
@@ -57,16 +40,7 @@ func parseServe(e env, args []string) (serveConfig, error) {
 		}
 		fs.DurationVar(d.dst, d.name, v, d.help+" (env "+d.env+")")
 	}
-	fs.StringVar(&c.addr, "addr", envOr(e, "ESP_ADDR", "127.0.0.1:8080"), "listen address (env ESP_ADDR)")
-	fs.StringVar(&c.activator, "activator", envOr(e, "ESP_ACTIVATOR", "local"), "local or webhook (env ESP_ACTIVATOR)")
-	fs.BoolVar(&c.app.Admin.SecureCookies, "secure-cookies", envOr(e, "ESP_SECURE_COOKIES", "") == "true", "mark cookies Secure (behind a TLS-terminating proxy; env ESP_SECURE_COOKIES=true)")
-	fs.StringVar(&c.webhookURL, "webhook-url", envOr(e, "ESP_WEBHOOK_URL", ""), "the webhook activator's URL (env ESP_WEBHOOK_URL)")
-	fs.StringVar(&c.webhookSecret, "webhook-secret", envOr(e, "ESP_WEBHOOK_SECRET", ""), "key of the HMAC-SHA256 signature of each webhook event, at least 16 characters; unset: events go unsigned (env ESP_WEBHOOK_SECRET)")
-	fs.StringVar(&c.tlsCert, "tls-cert", envOr(e, "ESP_TLS_CERT", ""), "serve HTTPS with this PEM certificate (chain) file; needs --tls-key (env ESP_TLS_CERT)")
-	fs.StringVar(&c.tlsKey, "tls-key", envOr(e, "ESP_TLS_KEY", ""), "the PEM private key file of --tls-cert (env ESP_TLS_KEY)")
-	fs.StringVar(&c.metricsAddr, "metrics-addr", envOr(e, "ESP_METRICS_ADDR", ""), "serve Prometheus metrics at /metrics on this address; off when empty (env ESP_METRICS_ADDR)")
-	proxies := fs.String("trusted-proxies", envOr(e, "ESP_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges or addresses of the load balancers whose X-Forwarded-For gives the client address; none when empty (env ESP_TRUSTED_PROXIES)")
-	fs.StringVar(&c.logFormat, "log-format", envOr(e, "ESP_LOG_FORMAT", "text"), "text or json (env ESP_LOG_FORMAT)")
+	proxies := c.otherFlags(e, fs)
 	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT] [--trusted-proxies CIDR,...] [--log-format text|json] [--tick D] ..."); err != nil {
 		return c, err
 	}
@@ -99,6 +73,49 @@ func parseServe(e env, args []string) (serveConfig, error) {
 		return c, err
 	}
 	return c, c.checkActivator()
+}
+
+// durationFlag is one of serve's duration flags: its name, its environment
+// variable, its default, and where its value goes.
+type durationFlag struct {
+	name, env string
+	def       time.Duration
+	dst       *time.Duration
+	help      string
+}
+
+// durationFlags are serve's duration flags, each writing into c.
+func (c *serveConfig) durationFlags() []durationFlag {
+	def := lifecycle.DefaultConfig()
+	return []durationFlag{
+		{"activation-timeout", "ESP_ACTIVATION_TIMEOUT", def.ActivationTimeout, &c.app.Lifecycle.ActivationTimeout, "pending activation longer than this fails"},
+		{"deactivation-timeout", "ESP_DEACTIVATION_TIMEOUT", def.DeactivationTimeout, &c.app.Lifecycle.DeactivationTimeout, "pending deactivation longer than this fails"},
+		{"purge-after", "ESP_PURGE_AFTER", def.PurgeAfter, &c.app.Lifecycle.PurgeAfter, "purge credentials deactivated at least this long"},
+		{"purge-every", "ESP_PURGE_EVERY", def.PurgeEvery, &c.app.Lifecycle.PurgeEvery, "how often the purge runs"},
+		{"tick", "ESP_TICK", 2 * time.Second, &c.app.Tick, "how often the scheduler looks for due work"},
+		{"token-ttl", "ESP_TOKEN_TTL", time.Hour, &c.app.TokenTTL, "lifetime of API bearer tokens"},
+		{"session-idle", "ESP_SESSION_IDLE", def.SessionIdle, &c.app.Lifecycle.SessionIdle, "end web sessions unused this long"},
+		{"session-max", "ESP_SESSION_MAX", def.SessionMax, &c.app.Lifecycle.SessionMax, "end any web session this old"},
+		{"read-timeout", "ESP_READ_TIMEOUT", 30 * time.Second, &c.app.ReadTimeout, "longest time a client may take to send a whole request"},
+		{"export-stall-timeout", "ESP_EXPORT_STALL_TIMEOUT", httpx.DefaultStallTimeout, &c.app.API.ExportStallTimeout, "an export whose client reads nothing for this long is cut off"},
+		{"claim-lease", "ESP_CLAIM_LEASE", def.Lease, &c.app.Lifecycle.Lease, "how long a claim on a credential lasts unless its holder renews it (every third of it while the activator runs)"},
+	}
+}
+
+// otherFlags defines serve's flags that are not durations, each writing
+// into c but --trusted-proxies, whose text it returns to be parsed.
+func (c *serveConfig) otherFlags(e env, fs *flag.FlagSet) *string {
+	fs.StringVar(&c.addr, "addr", envOr(e, "ESP_ADDR", "127.0.0.1:8080"), "listen address (env ESP_ADDR)")
+	fs.StringVar(&c.activator, "activator", envOr(e, "ESP_ACTIVATOR", "local"), "local or webhook (env ESP_ACTIVATOR)")
+	fs.BoolVar(&c.app.Admin.SecureCookies, "secure-cookies", envOr(e, "ESP_SECURE_COOKIES", "") == "true", "mark cookies Secure (behind a TLS-terminating proxy; env ESP_SECURE_COOKIES=true)")
+	fs.StringVar(&c.webhookURL, "webhook-url", envOr(e, "ESP_WEBHOOK_URL", ""), "the webhook activator's URL (env ESP_WEBHOOK_URL)")
+	fs.StringVar(&c.webhookSecret, "webhook-secret", envOr(e, "ESP_WEBHOOK_SECRET", ""), "key of the HMAC-SHA256 signature of each webhook event, at least 16 characters; unset: events go unsigned (env ESP_WEBHOOK_SECRET)")
+	fs.StringVar(&c.tlsCert, "tls-cert", envOr(e, "ESP_TLS_CERT", ""), "serve HTTPS with this PEM certificate (chain) file; needs --tls-key (env ESP_TLS_CERT)")
+	fs.StringVar(&c.tlsKey, "tls-key", envOr(e, "ESP_TLS_KEY", ""), "the PEM private key file of --tls-cert (env ESP_TLS_KEY)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", envOr(e, "ESP_METRICS_ADDR", ""), "serve Prometheus metrics at /metrics on this address; off when empty (env ESP_METRICS_ADDR)")
+	proxies := fs.String("trusted-proxies", envOr(e, "ESP_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges or addresses of the load balancers whose X-Forwarded-For gives the client address; none when empty (env ESP_TRUSTED_PROXIES)")
+	fs.StringVar(&c.logFormat, "log-format", envOr(e, "ESP_LOG_FORMAT", "text"), "text or json (env ESP_LOG_FORMAT)")
+	return proxies
 }
 
 // minWebhookSecret is the shortest webhook secret accepted: a short key can

@@ -74,7 +74,20 @@ func importBaseline(ctx context.Context, d *database, sqlitePath, table, csvPath
 		return err
 	}
 	defer f.Close()
+	db, table, err := newBaselineTable(ctx, d, sqlitePath, table)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return insertCSV(ctx, db, table, f, d.postgres())
+}
+
+// newBaselineTable creates the import baseline's table, plan_rows in a
+// new SQLite file at sqlitePath or the named table in the run's PostgreSQL
+// schema, and returns a one-connection pool and the table's name.
+func newBaselineTable(ctx context.Context, d *database, sqlitePath, table string) (*sql.DB, string, error) {
 	var db *sql.DB
+	var err error
 	if d.postgres() {
 		db, err = d.pool()
 	} else {
@@ -82,29 +95,36 @@ func importBaseline(ctx context.Context, d *database, sqlitePath, table, csvPath
 		db, err = sql.Open("sqlite", "file:"+sqlitePath)
 	}
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	defer db.Close()
 	db.SetMaxOpenConns(1)
 	if _, err := db.ExecContext(ctx, `CREATE TABLE `+table+` (`+planColumns+`)`); err != nil {
-		return err
+		db.Close()
+		return nil, "", err
 	}
+	return db, table, nil
+}
+
+// insertCSV inserts the rows of the plan CSV in into table, after its
+// header, with 64-row INSERTs (the last few rows one at a time) in one
+// transaction.
+func insertCSV(ctx context.Context, db *sql.DB, table string, in io.Reader, pg bool) error {
+	const batch, cols = 64, 11
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	const batch = 64
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` VALUES `+valueLists(batch, 11, d.postgres()))
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` VALUES `+valueLists(batch, cols, pg))
 	if err != nil {
 		return err
 	}
-	r := csv.NewReader(bufio.NewReaderSize(f, 1<<20))
+	r := csv.NewReader(bufio.NewReaderSize(in, 1<<20))
 	r.ReuseRecord = true
 	if _, err := r.Read(); err != nil {
 		return err
 	}
-	args := make([]any, 0, batch*11)
+	args := make([]any, 0, batch*cols)
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
@@ -124,10 +144,10 @@ func importBaseline(ctx context.Context, d *database, sqlitePath, table, csvPath
 		}
 	}
 	for len(args) > 0 {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` VALUES `+valueLists(1, 11, d.postgres()), args[:11]...); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` VALUES `+valueLists(1, cols, pg), args[:cols]...); err != nil {
 			return err
 		}
-		args = args[11:]
+		args = args[cols:]
 	}
 	return tx.Commit()
 }

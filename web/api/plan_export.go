@@ -34,20 +34,12 @@ func (h *Handlers) PlanExport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	hdr := c.Response().Header()
-	hdr.Add("Vary", "Accept")
+	c.Response().Header().Add("Vary", "Accept")
 	ndjson, err := exportFormat(c.Request())
 	if err != nil {
 		return err
 	}
-	name := "plan-" + strconv.FormatInt(p.ID, 10)
-	if ndjson {
-		hdr.Set(echo.HeaderContentType, mimeNDJSON)
-		hdr.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.ndjson"`)
-	} else {
-		hdr.Set(echo.HeaderContentType, mimeCSV+"; charset=utf-8")
-		hdr.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.csv"`)
-	}
+	setExportHeaders(c.Response().Header(), p.ID, ndjson)
 	if c.Request().Method == http.MethodHead {
 		c.Response().WriteHeader(http.StatusOK)
 		return nil
@@ -59,40 +51,13 @@ func (h *Handlers) PlanExport(c echo.Context) error {
 	defer release()
 	c.Response().WriteHeader(http.StatusOK)
 
-	// The server's write timeout is short; an export may take longer as long
-	// as the client keeps reading, so the deadline moves with every piece
-	// written, and a client that stops reading loses its slot.
-	w := bufio.NewWriterSize(httpx.NewStallWriter(c.Response(), h.stall), apiExportBufBytes)
-	if !ndjson {
-		w.WriteString(plancsv.Header)
-	}
-	var writeErr error
-	ctx := c.Request().Context()
-	rows := 0
-	if ndjson {
-		err = h.plans.Export(ctx, p.ID, &ndjsonRows{line: make([]byte, 0, 512), write: func(line []byte) error {
-			rows++
-			_, writeErr = w.Write(line)
-			return writeErr
-		}})
-	} else {
-		// Rows are stored as the CSV lines this writes: no encoding, and
-		// each block of lines goes out with one write.
-		err = h.plans.Export(ctx, p.ID, csvLines(func(lines []byte, n int) error {
-			rows += n
-			_, writeErr = w.Write(lines)
-			return writeErr
-		}))
-	}
-	if err == nil {
-		writeErr = w.Flush()
-	}
+	rows, err, writeErr := h.streamExport(c, p.ID, ndjson)
 	format := "csv"
 	if ndjson {
 		format = "ndjson"
 	}
 	h.exports.Exported(format, rows, c.Response().Size)
-	if err != nil && writeErr == nil && ctx.Err() == nil {
+	if err != nil && writeErr == nil && c.Request().Context().Err() == nil {
 		// The status is sent: all that is left is to cut the connection so
 		// the client sees a truncated download rather than a short file.
 		h.log.Error("export failed", "plan", p.ID, "err", err)
@@ -100,6 +65,49 @@ func (h *Handlers) PlanExport(c echo.Context) error {
 	}
 	// A failed write means the client went away: nothing to answer.
 	return nil
+}
+
+// setExportHeaders sets the export's content type and its file name,
+// plan-ID.csv or plan-ID.ndjson.
+func setExportHeaders(hdr http.Header, planID int64, ndjson bool) {
+	name := "plan-" + strconv.FormatInt(planID, 10)
+	if ndjson {
+		hdr.Set(echo.HeaderContentType, mimeNDJSON)
+		hdr.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.ndjson"`)
+	} else {
+		hdr.Set(echo.HeaderContentType, mimeCSV+"; charset=utf-8")
+		hdr.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.csv"`)
+	}
+}
+
+// streamExport writes every row of the plan to the response, after the
+// status, and returns how many it wrote, the export's error and the
+// error of the last write to the client.
+func (h *Handlers) streamExport(c echo.Context, planID int64, ndjson bool) (rows int, exportErr, writeErr error) {
+	// The server's write timeout is short; an export may take longer as long
+	// as the client keeps reading, so the deadline moves with every piece
+	// written, and a client that stops reading loses its slot.
+	w := bufio.NewWriterSize(httpx.NewStallWriter(c.Response(), h.stall), apiExportBufBytes)
+	write := func(b []byte, n int) error {
+		rows += n
+		_, writeErr = w.Write(b)
+		return writeErr
+	}
+	ctx := c.Request().Context()
+	if ndjson {
+		exportErr = h.plans.Export(ctx, planID, &ndjsonRows{line: make([]byte, 0, 512), write: func(line []byte) error {
+			return write(line, 1)
+		}})
+	} else {
+		// Rows are stored as the CSV lines this writes: no encoding, and
+		// each block of lines goes out with one write.
+		w.WriteString(plancsv.Header)
+		exportErr = h.plans.Export(ctx, planID, csvLines(write))
+	}
+	if exportErr == nil {
+		writeErr = w.Flush()
+	}
+	return rows, exportErr, writeErr
 }
 
 // ndjsonRows writes each row as one JSON object a line.
