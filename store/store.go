@@ -39,6 +39,8 @@ type Store struct {
 	cache   readCache  // the web requests' lookups (readcache.go)
 	locks   namedLocks // WithLock's, on SQLite
 	tokens  tokenQueue // InsertToken's group commit (tokenqueue.go)
+	// notify are the audit events whose notices are queued (NotifyOn).
+	notify map[lifecycle.AuditEvent]bool
 }
 
 // Path is the SQLite database file's path ("" on PostgreSQL).
