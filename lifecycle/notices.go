@@ -97,6 +97,7 @@ type Mailer interface {
 
 // MailObserver hears what came of each notice, for an operator's metrics.
 type MailObserver interface {
+	NoticeQueued() // claimed for its first attempt
 	NoticeSent()
 	NoticeRetried()
 	NoticeGivenUp()
