@@ -54,6 +54,22 @@ func noticeCount(t *testing.T, a *app.App, outcome string) float64 {
 	return 0
 }
 
+// metricValue is the value of the gauge name (without labels).
+func metricValue(t *testing.T, a *app.App, name string) float64 {
+	t.Helper()
+	mfs, err := a.Metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no gauge %s", name)
+	return 0
+}
+
 func label(m *dto.Metric, name string) string {
 	for _, l := range m.GetLabel() {
 		if l.GetName() == name {
@@ -86,6 +102,10 @@ func TestNoticesArriveOnceAfterTheServerRefusedForAWhile(t *testing.T) {
 	for i := 1; i <= 8; i++ {
 		tick(t, a, clk, t0.Add(time.Duration(i)*time.Minute))
 	}
+	clk.set(t0.Add(10 * time.Minute))
+	if age := metricValue(t, a, "esp_notice_oldest_unsent_age_seconds"); age != 600 {
+		t.Fatalf("oldest unsent notice's age %v s, want 600 (queued at the event, 10 minutes ago)", age)
+	}
 	srv.Accept()
 	if res := tick(t, a, clk, t0.Add(3*time.Hour)); res.NoticesSent != 4 {
 		t.Fatalf("sent %d notices once the server accepted, want 4", res.NoticesSent)
@@ -99,6 +119,9 @@ func TestNoticesArriveOnceAfterTheServerRefusedForAWhile(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s received %d times", id, n)
 		}
+	}
+	if age := metricValue(t, a, "esp_notice_oldest_unsent_age_seconds"); age != 0 {
+		t.Errorf("oldest unsent notice's age %v s with none left, want 0", age)
 	}
 	if got := noticeCount(t, a, "sent"); got != 4 {
 		t.Errorf("sent metric %v, want 4", got)

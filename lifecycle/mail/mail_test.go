@@ -179,3 +179,38 @@ func decodedBody(t *testing.T, r mailtest.Received) string {
 	t.Helper()
 	return mailtest.Decode(t, r.Data)
 }
+
+// Each notified event has its own subject and a next step; a leak report
+// names the report's URL; the scheduler acts as ESP.
+func TestComposeTellsEachEvent(t *testing.T) {
+	subjects := map[string]bool{}
+	for _, e := range lifecycle.NoticeEvents() {
+		n := notice()
+		n.Event, n.Actor, n.Detail = e, lifecycle.UserActor("alice"), ""
+		if e == "reported_leaked" {
+			n.Actor, n.Detail = "secret scanning", "https://github.com/acme/app/blob/main/.env"
+		}
+		m, err := mail.Compose(n, "", "esp.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if subjects[m.Subject] {
+			t.Errorf("two events share the subject %q", m.Subject)
+		}
+		subjects[m.Subject] = true
+		if !strings.Contains(m.Text, "What to do next: ") || strings.Contains(m.Text, "What to do next: \n") {
+			t.Errorf("%s: no next step:\n%s", e, m.Text)
+		}
+		if e == "reported_leaked" && !strings.Contains(m.Text, "Report: https://github.com/acme/app/blob/main/.env") {
+			t.Errorf("leak report notice lacks the report's URL:\n%s", m.Text)
+		}
+	}
+	if len(subjects) < 7 {
+		t.Fatalf("%d notified events, want at least the 7 credential events", len(subjects))
+	}
+	n := notice()
+	m, _ := mail.Compose(n, "", "esp.example")
+	if !strings.Contains(m.Text, "By:          ESP") || strings.Contains(m.Text, "api-credentials") {
+		t.Errorf("scheduler's notice without a public URL:\n%s", m.Text)
+	}
+}
