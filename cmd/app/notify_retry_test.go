@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -218,5 +219,30 @@ func TestTwoSchedulersSendEachNoticeOnce(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s sent %d times", id, n)
 		}
+	}
+}
+
+// A notice the server keeps refusing is tried at its event and then after
+// 1, 2, 4, … minutes, the delay doubling up to an hour: at 0, 1, 3, 7, 15,
+// 31, 63 and 123 minutes (not 127).
+func TestNoticeRetriesDoubleFromAMinuteToAnHour(t *testing.T) {
+	st := storetest.Open(t)
+	srv := mailtest.Start(t, mailtest.Options{})
+	t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	clk := &clock{t: t0}
+	a := notifyApp(t, st, srv, clk, &switchable{}, nil)
+	acme := tenantWithAdmins(t, st, "acme", t0)
+	srv.Refuse(421)
+	if _, err := a.Service.Generate(context.Background(), acme.ID, lifecycle.UserActor("alice-acme")); err != nil {
+		t.Fatal(err)
+	}
+	var tried []int
+	for m := 0; m <= 125; m++ {
+		if res := tick(t, a, clk, t0.Add(time.Duration(m)*time.Minute)); res.NoticesRetried > 0 {
+			tried = append(tried, m)
+		}
+	}
+	if got, want := fmt.Sprint(tried), "[0 1 3 7 15 31 63 123]"; got != want {
+		t.Fatalf("attempts at minutes %s, want %s", got, want)
 	}
 }
