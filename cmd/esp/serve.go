@@ -13,6 +13,7 @@ import (
 	"esp/cmd/app"
 	"esp/lifecycle"
 	"esp/lifecycle/webhook"
+	"esp/web/api"
 	"esp/web/httpx"
 )
 
@@ -25,6 +26,7 @@ type serveConfig struct {
 	activator       string
 	webhookURL      string
 	webhookSecret   string // "": webhook events go unsigned
+	scanningKeys    string // "": secret scanning is off
 	app             app.Config
 }
 
@@ -66,6 +68,7 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	fs.StringVar(&c.tlsKey, "tls-key", envOr(e, "ESP_TLS_KEY", ""), "the PEM private key file of --tls-cert (env ESP_TLS_KEY)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", envOr(e, "ESP_METRICS_ADDR", ""), "serve Prometheus metrics at /metrics on this address; off when empty (env ESP_METRICS_ADDR)")
 	proxies := fs.String("trusted-proxies", envOr(e, "ESP_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges or addresses of the load balancers whose X-Forwarded-For gives the client address; none when empty (env ESP_TRUSTED_PROXIES)")
+	fs.StringVar(&c.scanningKeys, "secret-scanning-keys", envOr(e, "ESP_SECRET_SCANNING_KEYS", ""), "a file or https URL of GitHub's secret scanning public keys; turns on POST /api/v1/secret-scanning/github; off when empty (env ESP_SECRET_SCANNING_KEYS)")
 	fs.StringVar(&c.logFormat, "log-format", envOr(e, "ESP_LOG_FORMAT", "text"), "text or json (env ESP_LOG_FORMAT)")
 	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT] [--trusted-proxies CIDR,...] [--log-format text|json] [--tick D] ..."); err != nil {
 		return c, err
@@ -153,6 +156,13 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		}
 		cfg.app.TLS = serverTLS(cert)
 	}
+	if cfg.scanningKeys != "" {
+		keys, err := api.NewScanningKeys(ctx, api.ScanningKeysConfig{Source: cfg.scanningKeys})
+		if err != nil {
+			return fmt.Errorf("serve: --secret-scanning-keys (or ESP_SECRET_SCANNING_KEYS): %v", err)
+		}
+		cfg.app.API.ScanningKeys = keys
+	}
 
 	// The addresses first: a start that cannot listen changes nothing.
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -197,6 +207,12 @@ func announce(e env, log *slog.Logger, cfg serveConfig, ln, metricsLn net.Listen
 	fmt.Fprintf(e.stdout, "ESP is running at %s://%s (%s; Ctrl+C stops it)\n", scheme, ln.Addr(), cfg.db.describe())
 	log.Info("serving", "addr", ln.Addr().String(), "tls", cfg.app.TLS != nil, "activator", cfg.activator,
 		"trusted_proxies", cfg.app.TrustedProxies.String())
+	if cfg.app.API.ScanningKeys == nil {
+		fmt.Fprintln(e.stdout, "Secret scanning is off: leaked keys are not deactivated (set --secret-scanning-keys or ESP_SECRET_SCANNING_KEYS)")
+		log.Info("secret scanning is off")
+	} else {
+		log.Info("secret scanning is on", "keys", cfg.scanningKeys)
+	}
 	if w, ok := cfg.app.Activator.(*webhook.Activator); ok && !w.Signed() {
 		log.Warn("webhook events are not signed: the gateway cannot tell them from forged ones; set --webhook-secret (or ESP_WEBHOOK_SECRET)")
 	}
