@@ -200,6 +200,12 @@ func announce(e env, log *slog.Logger, cfg serveConfig, ln, metricsLn net.Listen
 		fmt.Fprintf(e.stdout, "Prometheus metrics at http://%s/metrics\n", metricsLn.Addr())
 		log.Info("serving metrics", "addr", metricsLn.Addr().String())
 	}
+	if cfg.app.API.ScanningKeys == nil {
+		fmt.Fprintln(e.stdout, "Secret scanning is off: leaked keys are not deactivated (set --secret-scanning-keys or ESP_SECRET_SCANNING_KEYS)")
+		log.Info("secret scanning is off")
+	} else {
+		log.Info("secret scanning is on", "keys", cfg.scanningKeys)
+	}
 	scheme := "http"
 	if cfg.app.TLS != nil {
 		scheme = "https"
@@ -207,12 +213,6 @@ func announce(e env, log *slog.Logger, cfg serveConfig, ln, metricsLn net.Listen
 	fmt.Fprintf(e.stdout, "ESP is running at %s://%s (%s; Ctrl+C stops it)\n", scheme, ln.Addr(), cfg.db.describe())
 	log.Info("serving", "addr", ln.Addr().String(), "tls", cfg.app.TLS != nil, "activator", cfg.activator,
 		"trusted_proxies", cfg.app.TrustedProxies.String())
-	if cfg.app.API.ScanningKeys == nil {
-		fmt.Fprintln(e.stdout, "Secret scanning is off: leaked keys are not deactivated (set --secret-scanning-keys or ESP_SECRET_SCANNING_KEYS)")
-		log.Info("secret scanning is off")
-	} else {
-		log.Info("secret scanning is on", "keys", cfg.scanningKeys)
-	}
 	if w, ok := cfg.app.Activator.(*webhook.Activator); ok && !w.Signed() {
 		log.Warn("webhook events are not signed: the gateway cannot tell them from forged ones; set --webhook-secret (or ESP_WEBHOOK_SECRET)")
 	}
