@@ -13,6 +13,13 @@ import (
 // deactivated at once, as an admin's Deactivate does, and the report is
 // kept in the history.
 
+// The regular expressions ESP registers with secret scanners: a secret
+// key (whose checksum CheckSecretKey then verifies) and a bearer token.
+const (
+	SecretKeyPattern = `\bespsk_[a-z2-7]{59}\b`
+	TokenPattern     = `\besptk_[A-Za-z0-9_-]{43}`
+)
+
 // AuditReportLeak is the audit event of a leak report; the row's detail
 // is the address where the token was found.
 const AuditReportLeak AuditEvent = "report_leak"
