@@ -170,6 +170,22 @@ func TestRefusedReportsChangeNothing(t *testing.T) {
 	}
 }
 
+// A report may be up to 1 MiB: larger than the other routes' bodies.
+func TestLargeReportIsReadWhole(t *testing.T) {
+	env, s := scanningEnv(t)
+	tokens := make([]string, 1000)
+	for i := range tokens {
+		tokens[i] = "ghp_" + strings.Repeat("x", 800)
+	}
+	body := reportBody(tokens...)
+	if len(body) < 800<<10 || len(body) > api.MaxReportBody {
+		t.Fatalf("body of %d bytes", len(body))
+	}
+	if fb := mustFeedback(t, s.report(t, env, body)); len(fb) != 1000 {
+		t.Fatalf("%d labels, want 1000", len(fb))
+	}
+}
+
 // Without --secret-scanning-keys the route answers 404 and reads nothing.
 func TestSecretScanningOffAnswersNotFound(t *testing.T) {
 	env := webtest.NewEnv(t)
