@@ -81,7 +81,7 @@ func New(log *slog.Logger, pages *admin.Handlers, public *api.Handlers, opts Opt
 	// Every answer, of either part, carries the browser protections, and
 	// every request body is bounded (here, where the writer is the server's
 	// own, so that a body found too long also closes the connection).
-	s.echo.Use(httpx.SecurityHeaders, httpx.BoundBodyExcept(map[string]int64{api.SecretScanningPath: api.MaxReportBody + 1}))
+	s.echo.Use(httpx.SecurityHeaders, httpx.BoundBody)
 	access := httpx.AccessLogConfig{Observer: s.obs, TrustRequestID: opts.TrustRequestID}
 	if access.TrustRequestID == nil && !opts.TrustedProxies.Empty() {
 		access.TrustRequestID = opts.TrustedProxies.FromTrustedProxy

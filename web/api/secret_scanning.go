@@ -19,9 +19,6 @@ import (
 	"esp/web/httpx"
 )
 
-// SecretScanningPath is where GitHub's secret scanning sends its reports.
-const SecretScanningPath = "/api/v1/secret-scanning/github"
-
 // The bounds of a leak report.
 const (
 	MaxReportBody      = 1 << 20 // bytes of a report's body

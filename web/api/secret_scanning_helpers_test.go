@@ -117,7 +117,7 @@ func reportBody(tokens ...string) []byte {
 // reportRequest is the POST of body with the identifier and signature
 // headers (none when empty).
 func reportRequest(body []byte, id, sig string) *http.Request {
-	req := httptest.NewRequest(http.MethodPost, api.SecretScanningPath, strings.NewReader(string(body)))
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/secret-scanning/github", strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/json")
 	if id != "" {
 		req.Header.Set("Github-Public-Key-Identifier", id)
