@@ -50,13 +50,9 @@ var noticeEvents = map[AuditEvent]NoticeWords{
 		Next: "Client programs that used them need new credentials."},
 	AuditFailDeactivation: {Subject: "deactivation failed", Body: "The deactivation of the API credentials could not be confirmed",
 		Next: "They no longer authenticate in ESP; check your API gateway, and generate new credentials when needed."},
-	auditReportedLeaked: {Subject: "reported leaked", Body: "The API credentials' secret key was reported as published", ByActor: true,
+	AuditReportLeak: {Subject: "reported leaked", Body: "The API credentials' secret key was reported as published", ByActor: true,
 		Next: "ESP deactivates them at once. Remove the key from where it was published and generate new credentials."},
 }
-
-// auditReportedLeaked is the audit event of a leak report naming a
-// credential's key, as the leak reports write it.
-const auditReportedLeaked AuditEvent = "reported_leaked"
 
 // NoticeEvents lists the audit events that send email: the store queues
 // an outbox row per recipient for these only.

@@ -65,6 +65,7 @@ type App struct {
 	Sessions  *lifecycle.Sessions
 	Tokens    *lifecycle.Tokens
 	Plans     *lifecycle.Plans
+	Leaks     *lifecycle.Leaks
 	Scheduler *lifecycle.Scheduler
 	Admin     *admin.Handlers
 	API       *api.Handlers
@@ -102,6 +103,7 @@ func New(st *store.Store, cfg Config, log *slog.Logger, now func() time.Time) (*
 	a.Sessions = lifecycle.NewSessions(st, now, cfg.Lifecycle)
 	a.Tokens = lifecycle.NewTokens(st, now, cfg.TokenTTL)
 	a.Plans = lifecycle.NewPlans(st, now)
+	a.Leaks = lifecycle.NewLeaks(st, now, cfg.Lifecycle)
 	// The metrics are counted whether or not anyone scrapes them: counting
 	// costs next to nothing, and the database is read only by a scrape.
 	m := metrics.New(a.Metrics, st)
@@ -120,7 +122,7 @@ func New(st *store.Store, cfg Config, log *slog.Logger, now func() time.Time) (*
 	if a.Admin, err = admin.New(cfg.Admin, log, a.Service, a.Accounts, a.Sessions, a.Plans); err != nil {
 		return nil, err
 	}
-	a.API = api.New(cfg.API, log, a.Tokens, a.Plans, m)
+	a.API = api.New(cfg.API, log, a.Tokens, a.Plans, a.Leaks, m)
 	a.Server = web.New(log, a.Admin, a.API, web.Options{Observer: m, TrustedProxies: cfg.TrustedProxies, Database: st})
 	return a, nil
 }

@@ -90,7 +90,7 @@ func tick(t *testing.T, a *app.App, clk *clock, at time.Time) lifecycle.TickResu
 	return res
 }
 
-var subjectRE = regexp.MustCompile(`(?m)^Subject: \[ESP acme\] API credentials ••••(\w{4}) (.+)$`)
+var subjectRE = regexp.MustCompile(`(?m)^Subject: \[ESP (\w+)\] API credentials ••••(\w{4}) (.+)$`)
 
 // Each credential event of a tenant sends one message to each of its
 // admins with an address, and none to anyone else; no message holds more
@@ -115,8 +115,9 @@ func TestEachCredentialEventNotifiesEachAdminWithAnAddressOnce(t *testing.T) {
 		}
 	}
 	for _, to := range []string{"alice@globex.test", "carol@globex.test"} {
-		if len(got[to]) != 2 { // Generated, Activated
-			t.Errorf("%s got %q, want globex's two events", to, got[to])
+		wantGlobex := "generated, activated, reported leaked, deactivation requested, deactivated"
+		if strings.Join(got[to], ", ") != wantGlobex {
+			t.Errorf("%s got %q,\nwant %q", to, got[to], wantGlobex)
 		}
 	}
 	if len(got) != 4 {
@@ -128,8 +129,8 @@ func TestEachCredentialEventNotifiesEachAdminWithAnAddressOnce(t *testing.T) {
 }
 
 // everyEvent makes acme's credentials go through every notified event
-// but a leak report, a minute a step, then generates globex's; it answers
-// the keys it was shown.
+// but a leak report, a minute a step, then generates globex's and reports
+// its secret leaked; it answers the keys it was shown.
 func everyEvent(t *testing.T, a *app.App, clk *clock, act *switchable, acme, globex int64) (keys []string) {
 	t.Helper()
 	ctx := context.Background()
@@ -162,6 +163,12 @@ func everyEvent(t *testing.T, a *app.App, clk *clock, act *switchable, acme, glo
 	act.failing.Store(false)
 	generate(globex) // another tenant's events go to its own admins only
 	step()
+	// A leak report of globex's secret: Reported leaked, Deactivation
+	// requested, then Deactivated.
+	if ours, err := a.Leaks.Report(ctx, keys[len(keys)-1], "https://github.com/globex/app/blob/main/.env"); err != nil || !ours {
+		t.Fatalf("leak report: ours %v, %v", ours, err)
+	}
+	step()
 	return keys
 }
 
@@ -184,9 +191,14 @@ func eventsByRecipient(t *testing.T, srv *mailtest.Server, keys []string) map[st
 			t.Fatalf("message without a Message-ID or sent twice: %v", id)
 		}
 		ids[id[1]] = true
-		event := "(other tenant)"
+		event := "(no subject)"
 		if m := subjectRE.FindStringSubmatch(text); m != nil {
-			event = m[2]
+			event = m[3]
+			for _, to := range r.To {
+				if !strings.HasSuffix(to, "@"+m[1]+".test") {
+					t.Errorf("%s got a message of tenant %s", to, m[1])
+				}
+			}
 		}
 		for _, to := range r.To {
 			got[to] = append(got[to], event)

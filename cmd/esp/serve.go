@@ -16,6 +16,7 @@ import (
 	"esp/lifecycle"
 	"esp/lifecycle/mail"
 	"esp/lifecycle/webhook"
+	"esp/web/api"
 	"esp/web/httpx"
 )
 
@@ -31,6 +32,7 @@ type serveConfig struct {
 	smtpURL         string // "": email notifications off
 	mailFrom        string
 	publicURL       string
+	scanningKeys    string // "": secret scanning is off
 	app             app.Config
 }
 
@@ -46,7 +48,7 @@ func parseServe(e env, args []string) (serveConfig, error) {
 		fs.DurationVar(d.dst, d.name, v, d.help+" (env "+d.env+")")
 	}
 	proxies := c.otherFlags(e, fs)
-	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT] [--trusted-proxies CIDR,...] [--log-format text|json] [--smtp-url URL --mail-from ADDR] [--public-url URL] [--tick D] ..."); err != nil {
+	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT] [--trusted-proxies CIDR,...] [--log-format text|json] [--smtp-url URL --mail-from ADDR] [--public-url URL] [--secret-scanning-keys FILE|URL] [--tick D] ..."); err != nil {
 		return c, err
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
@@ -151,6 +153,7 @@ func (c *serveConfig) otherFlags(e env, fs *flag.FlagSet) *string {
 	fs.StringVar(&c.smtpURL, "smtp-url", envOr(e, "ESP_SMTP_URL", ""), "send email notifications through this server: smtp://[USER:PASS@]HOST[:PORT] (STARTTLS when offered) or smtps://...; off when empty (env ESP_SMTP_URL)")
 	fs.StringVar(&c.mailFrom, "mail-from", envOr(e, "ESP_MAIL_FROM", ""), "the From address of email notifications (env ESP_MAIL_FROM)")
 	fs.StringVar(&c.publicURL, "public-url", envOr(e, "ESP_PUBLIC_URL", ""), "where users reach ESP, e.g. https://esp.example.com, for links in email notifications (env ESP_PUBLIC_URL)")
+	fs.StringVar(&c.scanningKeys, "secret-scanning-keys", envOr(e, "ESP_SECRET_SCANNING_KEYS", ""), "a file or https URL of GitHub's secret scanning public keys; turns on POST /api/v1/secret-scanning/github; off when empty (env ESP_SECRET_SCANNING_KEYS)")
 	fs.StringVar(&c.logFormat, "log-format", envOr(e, "ESP_LOG_FORMAT", "text"), "text or json (env ESP_LOG_FORMAT)")
 	return proxies
 }
@@ -203,6 +206,13 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		}
 		cfg.app.TLS = serverTLS(cert)
 	}
+	if cfg.scanningKeys != "" {
+		keys, err := api.NewScanningKeys(ctx, api.ScanningKeysConfig{Source: cfg.scanningKeys})
+		if err != nil {
+			return fmt.Errorf("serve: --secret-scanning-keys (or ESP_SECRET_SCANNING_KEYS): %v", err)
+		}
+		cfg.app.API.ScanningKeys = keys
+	}
 
 	// The addresses first: a start that cannot listen changes nothing.
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -240,6 +250,12 @@ func announce(e env, log *slog.Logger, cfg serveConfig, ln, metricsLn net.Listen
 	if metricsLn != nil {
 		fmt.Fprintf(e.stdout, "Prometheus metrics at http://%s/metrics\n", metricsLn.Addr())
 		log.Info("serving metrics", "addr", metricsLn.Addr().String())
+	}
+	if cfg.app.API.ScanningKeys == nil {
+		fmt.Fprintln(e.stdout, "Secret scanning is off: leaked keys are not deactivated (set --secret-scanning-keys or ESP_SECRET_SCANNING_KEYS)")
+		log.Info("secret scanning is off")
+	} else {
+		log.Info("secret scanning is on", "keys", cfg.scanningKeys)
 	}
 	scheme := "http"
 	if cfg.app.TLS != nil {

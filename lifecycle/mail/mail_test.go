@@ -187,8 +187,8 @@ func TestComposeTellsEachEvent(t *testing.T) {
 	for _, e := range lifecycle.NoticeEvents() {
 		n := notice()
 		n.Event, n.Actor, n.Detail = e, lifecycle.UserActor("alice"), ""
-		if e == "reported_leaked" {
-			n.Actor, n.Detail = "secret scanning", "https://github.com/acme/app/blob/main/.env"
+		if e == lifecycle.AuditReportLeak {
+			n.Actor, n.Detail = lifecycle.SecretScanningActor, "https://github.com/acme/app/blob/main/.env"
 		}
 		m, err := mail.Compose(n, "", "esp.example")
 		if err != nil {
@@ -201,7 +201,7 @@ func TestComposeTellsEachEvent(t *testing.T) {
 		if !strings.Contains(m.Text, "What to do next: ") || strings.Contains(m.Text, "What to do next: \n") {
 			t.Errorf("%s: no next step:\n%s", e, m.Text)
 		}
-		if e == "reported_leaked" && !strings.Contains(m.Text, "Report: https://github.com/acme/app/blob/main/.env") {
+		if e == lifecycle.AuditReportLeak && !strings.Contains(m.Text, "Report: https://github.com/acme/app/blob/main/.env") {
 			t.Errorf("leak report notice lacks the report's URL:\n%s", m.Text)
 		}
 	}
