@@ -28,9 +28,9 @@ func TestReportOnOneReplicaRefusesTheTokenOnAnother(t *testing.T) {
 	webtest.MustAPIError(t, webtest.APIGet(rs[1], token, "/api/v1/plans"), http.StatusUnauthorized, "invalid_token")
 }
 
-// The time from a report's arrival to the first refused request of the
-// reported credential's token, in this process, over 100 reports: printed,
-// not asserted (the machine's load decides it).
+// The request right after a report is refused, 100 times over; the time
+// from the report's arrival to that refusal is printed, not asserted (the
+// machine's load decides it).
 func TestMeasureReportToRefusal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a measurement")
@@ -48,16 +48,10 @@ func TestMeasureReportToRefusal(t *testing.T) {
 		req.RemoteAddr = addr
 		start := time.Now()
 		webtest.MustStatus(t, env.Do(req), http.StatusOK)
-		for {
-			get := webtest.NewGet("/api/v1/plans", token)
-			get.RemoteAddr = addr
-			code := env.Do(get).Code
-			if code == http.StatusUnauthorized {
-				break
-			}
-			if code != http.StatusOK {
-				t.Fatalf("status %d, want 200 until refused, then 401", code)
-			}
+		get := webtest.NewGet("/api/v1/plans", token)
+		get.RemoteAddr = addr
+		if code := env.Do(get).Code; code != http.StatusUnauthorized {
+			t.Fatalf("the request right after the report answered %d, want 401", code)
 		}
 		took = append(took, time.Since(start))
 		env.Tick(t) // confirmed: Deactivated, so that Generate is available again
