@@ -14,3 +14,6 @@ func (s *Scheduler) RenewOn(beats <-chan time.Time, renewed func()) {
 // change the credential meanwhile, to reach the database's guards
 // deterministically.
 func SetAfterCheck(s *Service, f func(Trigger)) { s.afterCheck = f }
+
+// NewTokenForTest is a fresh bearer token, as an exchange makes one.
+func NewTokenForTest() string { tok, _ := newToken(); return tok }

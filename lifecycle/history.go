@@ -13,7 +13,8 @@ type HistoryEntry struct {
 	At          time.Time
 	AccessLast4 string // the last 4 characters of the credential's access key ("" if unknown)
 	Event       string // "Generated", "Activated", ...
-	Actor       string // the admin's username, or "ESP" for the scheduler and the operator's tools
+	Actor       string // the admin's username, "secret scanning", or "ESP" for the scheduler and the operator's tools
+	URL         string // where a leaked key was found (Reported leaked), as the report gave it
 }
 
 // historyEvents are the audit actions that change a credential's status, in
@@ -30,6 +31,7 @@ var historyEvents = []struct {
 	{AuditConfirmDeactivation, "Deactivated"},
 	{AuditFailDeactivation, "Deactivation failed"},
 	{AuditPurge, "Purged"},
+	{AuditReportLeak, "Reported leaked"},
 }
 
 // userActorPrefix marks an audit actor that is a signed-in user.
@@ -42,8 +44,14 @@ func UserActor(username string) string { return userActorPrefix + username }
 // scheduler and the `esp purge` command act for ESP.
 const ESPActor = "ESP"
 
+// SecretScanningName is how the history names SecretScanningActor.
+const SecretScanningName = "secret scanning"
+
 // actorName is the audit actor as the history shows it.
 func actorName(actor string) string {
+	if actor == SecretScanningActor {
+		return SecretScanningName
+	}
 	if name, ok := strings.CutPrefix(actor, userActorPrefix); ok && name != "" {
 		return name
 	}
@@ -66,6 +74,9 @@ func (s *Service) History(ctx context.Context, tenantID, beforeID int64, limit i
 	out := make([]HistoryEntry, len(rows))
 	for i, r := range rows {
 		out[i] = HistoryEntry{ID: r.ID, At: r.At, AccessLast4: r.AccessLast4, Event: words[r.Action], Actor: actorName(r.Actor)}
+		if r.Action == AuditReportLeak {
+			out[i].URL = r.Detail
+		}
 	}
 	return out, nil
 }

@@ -37,6 +37,11 @@ type Scheduler struct {
 	// that the ticks in between need not read it.
 	housekeptMu sync.Mutex
 	housekept   time.Time
+	// The outbox's sending, when Mail has set it up.
+	outbox  OutboxStore
+	mailer  Mailer
+	mailCfg MailConfig
+	mailObs MailObserver
 }
 
 // NewScheduler returns a scheduler; now is the clock Run uses.
@@ -56,6 +61,8 @@ type TickResult struct {
 	Activated, Deactivated, Failed, Retried, Purged int
 	// ExpiredTokens and ExpiredSessions were deleted by the housekeeping.
 	ExpiredTokens, ExpiredSessions int
+	// The outbox's notices sent, retried later and given up.
+	NoticesSent, NoticesRetried, NoticesGivenUp int
 }
 
 // Run ticks every interval until ctx ends; it returns after the tick in
@@ -76,7 +83,8 @@ func (s *Scheduler) Run(ctx context.Context, interval time.Duration) {
 }
 
 // Tick does all work due at now: the weekly purge, every due activation
-// and deactivation, then the housekeeping when its period has passed.
+// and deactivation, the due notices, then the housekeeping when its
+// period has passed.
 func (s *Scheduler) Tick(ctx context.Context, now time.Time) (TickResult, error) {
 	var res TickResult
 	now = now.UTC()
@@ -107,6 +115,10 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) (TickResult, error)
 		if len(due) < s.Batch || waiting == len(due) {
 			break
 		}
+	}
+	// The notices of this tick's transitions go out in the same tick.
+	if err := s.sendNotices(ctx, now, &res); err != nil {
+		return res, err
 	}
 	res.ExpiredTokens, res.ExpiredSessions, err = s.maybeHousekeep(ctx, now)
 	return res, err

@@ -74,6 +74,9 @@ func (s *Service) Config() Config { return s.cfg }
 type Current struct {
 	Status     Status
 	Credential Credential // zero when Status is None
+	// LeakURL, when the credential was found in public and is no longer
+	// live-and-authenticating, is where the first report found it.
+	LeakURL string
 }
 
 // Current returns the tenant's current credential and its status.
@@ -85,7 +88,15 @@ func (s *Service) Current(ctx context.Context, tenantID int64) (Current, error) 
 	if err != nil {
 		return Current{}, err
 	}
-	return Current{Status: c.Status, Credential: c}, nil
+	cur := Current{Status: c.Status, Credential: c}
+	// Only a credential past Deactivate can have been deactivated by a
+	// report: the live ones cost no second query.
+	if _, live := c.Status.On(OnDeactivate); !live && c.Status != ActivationFailed {
+		if cur.LeakURL, err = s.store.LeakURL(ctx, c.ID); err != nil {
+			return Current{}, err
+		}
+	}
+	return cur, nil
 }
 
 // NewKeys is the answer to Generate: the only moment the full keys exist

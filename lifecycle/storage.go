@@ -24,6 +24,9 @@ type CredentialStore interface {
 	// others are skipped (by index), and ErrConflict means all were.
 	ApplyTransitions(ctx context.Context, ws []CredentialWrite) (skipped []int, err error)
 	TenantAudit(ctx context.Context, tenantID, beforeID int64, events []AuditEvent, limit int) ([]AuditEntry, error)
+	// LeakURL is where the first leak report of the credential found it
+	// ("" when none did).
+	LeakURL(ctx context.Context, credentialID int64) (string, error)
 }
 
 // SchedulerStore is the storage the scheduler needs: due rows, claims on

@@ -13,7 +13,8 @@ import (
 
 const insertAuditQuery = `INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action,
 		from_status, to_status, detail)
-	VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), NULLIF($8, ''), $9)`
+	VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), NULLIF($8, ''), $9)
+	RETURNING id`
 
 // placeholders lists n parameters from $first on: "$3, $4, $5".
 func placeholders(first, n int) string {
@@ -27,19 +28,22 @@ func placeholders(first, n int) string {
 	return b.String()
 }
 
-// insertAudit writes e with stmt, insertAuditQuery in the caller's
-// transaction.
-func insertAudit(ctx context.Context, stmt statement, e lifecycle.AuditEntry) error {
+// insertAudit writes e in the transaction tx, with the notices it sends
+// (queueNotices): every audit row of a credential event is written here
+// or by a transition (ApplyTransitions), so each event the lifecycle
+// notifies is queued in the transaction that records it.
+func (s *Store) insertAudit(ctx context.Context, tx *sql.Tx, e lifecycle.AuditEntry) error {
 	var cred sql.NullInt64
 	if e.CredentialID != 0 {
 		cred = sql.NullInt64{Int64: e.CredentialID, Valid: true}
 	}
-	_, err := stmt.ExecContext(ctx, e.At.UnixNano(), e.TenantID, cred, e.AccessLast4, e.Actor, string(e.Action),
-		string(e.FromStatus), string(e.ToStatus), storableDetail(e.Detail))
+	var id int64
+	err := s.stmts.insertAudit.in(ctx, tx).QueryRowContext(ctx, e.At.UnixNano(), e.TenantID, cred, e.AccessLast4, e.Actor,
+		string(e.Action), string(e.FromStatus), string(e.ToStatus), storableDetail(e.Detail)).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("store: write audit: %w", err)
 	}
-	return nil
+	return s.queueNotices(ctx, tx, id, e.Action)
 }
 
 // storableDetail is an audit row's detail as a text column can hold it on

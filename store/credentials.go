@@ -73,7 +73,7 @@ func (s *Store) InsertCredential(ctx context.Context, c lifecycle.Credential, ac
 		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET current_credential_id = $1 WHERE id = $2`, c.ID, c.TenantID); err != nil {
 			return fmt.Errorf("store: set current credential: %w", err)
 		}
-		return insertAudit(ctx, s.stmts.insertAudit.in(ctx, tx), lifecycle.AuditEntry{At: c.CreatedAt, TenantID: c.TenantID,
+		return s.insertAudit(ctx, tx, lifecycle.AuditEntry{At: c.CreatedAt, TenantID: c.TenantID,
 			CredentialID: c.ID, AccessLast4: c.AccessLast4, Actor: actor, Action: event, ToStatus: c.Status})
 	})
 	if err != nil {

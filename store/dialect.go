@@ -44,9 +44,9 @@ type dialect interface {
 }
 
 // writeTransition applies one transition, leaving status from, in the
-// transaction it was readied for; false when the row is no longer in from
-// or no longer the claim's.
-type writeTransition func(t lifecycle.CredentialWrite, from lifecycle.Status) (bool, error)
+// transaction it was readied for, and answers its audit row's id; 0 when
+// the row is no longer in from or no longer the claim's.
+type writeTransition func(t lifecycle.CredentialWrite, from lifecycle.Status) (auditID int64, err error)
 
 // statement is one query of the hot paths, readied at Open: on SQLite a
 // prepared statement (parsing costs modernc.org/sqlite more than running

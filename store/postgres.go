@@ -218,17 +218,18 @@ func (postgresDialect) skipLocked(query string) string { return query + ` FOR UP
 const pgTransitionQuery = `WITH changed AS (` + transitionQuery + `
 	RETURNING id, tenant_id, access_last4)
 	INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action, from_status, to_status, detail)
-	SELECT $2, tenant_id, id, access_last4, $10, $11, NULLIF($9, ''), NULLIF($1, ''), $12 FROM changed`
+	SELECT $2, tenant_id, id, access_last4, $10, $11, NULLIF($9, ''), NULLIF($1, ''), $12 FROM changed
+	RETURNING id`
 
 func (postgresDialect) transitions(ctx context.Context, tx *sql.Tx) writeTransition {
-	return func(t lifecycle.CredentialWrite, from lifecycle.Status) (bool, error) {
+	return func(t lifecycle.CredentialWrite, from lifecycle.Status) (int64, error) {
 		args := append(transitionArgs(t, from), t.Actor, string(t.Action), storableDetail(t.Detail))
-		res, err := tx.ExecContext(ctx, pgTransitionQuery, args...)
-		if err != nil {
-			return false, err
+		var id int64
+		err := tx.QueryRowContext(ctx, pgTransitionQuery, args...).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, nil
 		}
-		n, err := res.RowsAffected()
-		return n == 1, err
+		return id, err
 	}
 }
 

@@ -71,26 +71,28 @@ func (*sqliteDialect) skipLocked(query string) string { return query }
 // what it needs of the credential read in the same statement.
 const transitionAuditQuery = `INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action,
 		from_status, to_status, detail)
-	SELECT $1, tenant_id, id, access_last4, $2, $3, NULLIF($4, ''), NULLIF($5, ''), $6 FROM credentials WHERE id = $7`
+	SELECT $1, tenant_id, id, access_last4, $2, $3, NULLIF($4, ''), NULLIF($5, ''), $6 FROM credentials WHERE id = $7
+	RETURNING id`
 
 // transitions writes each transition in two statements, the conditional
 // UPDATE and then, when it changed the row, the audit row.
 func (d *sqliteDialect) transitions(ctx context.Context, tx *sql.Tx) writeTransition {
 	update, audit := tx.StmtContext(ctx, d.transition), tx.StmtContext(ctx, d.transitionAudit)
-	return func(t lifecycle.CredentialWrite, from lifecycle.Status) (bool, error) {
+	return func(t lifecycle.CredentialWrite, from lifecycle.Status) (int64, error) {
 		res, err := update.ExecContext(ctx, transitionArgs(t, from)...)
 		if err != nil {
-			return false, err
+			return 0, err
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return false, err // no longer in that status, or no longer this claim's
+			return 0, err // no longer in that status, or no longer this claim's
 		}
-		_, err = audit.ExecContext(ctx, t.At.UnixNano(), t.Actor, string(t.Action), string(from), string(t.To),
-			storableDetail(t.Detail), t.CredentialID)
+		var id int64
+		err = audit.QueryRowContext(ctx, t.At.UnixNano(), t.Actor, string(t.Action), string(from), string(t.To),
+			storableDetail(t.Detail), t.CredentialID).Scan(&id)
 		if err != nil {
-			return false, fmt.Errorf("write audit: %w", err)
+			return 0, fmt.Errorf("write audit: %w", err)
 		}
-		return true, nil
+		return id, nil
 	}
 }
 

@@ -38,6 +38,8 @@ type Store struct {
 	path    string
 	cache   readCache  // the web requests' lookups (readcache.go)
 	locks   namedLocks // WithLock's, on SQLite
+	// notify are the audit events whose notices are queued (NotifyOn).
+	notify map[lifecycle.AuditEvent]bool
 }
 
 // Path is the SQLite database file's path ("" on PostgreSQL).

@@ -32,12 +32,16 @@ func (s *Store) ApplyTransitions(ctx context.Context, ts []lifecycle.CredentialW
 		}
 		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(ts[a].CredentialID, ts[b].CredentialID) })
 		for _, i := range order {
-			ok, err := applyTransition(ctx, status, write, ts[i])
+			auditID, err := applyTransition(ctx, status, write, ts[i])
 			if err != nil {
 				return err
 			}
-			if !ok {
+			if auditID == 0 {
 				skipped = append(skipped, i)
+				continue
+			}
+			if err := s.queueNotices(ctx, tx, auditID, ts[i].Action); err != nil {
+				return err
 			}
 		}
 		slices.Sort(skipped)
@@ -73,10 +77,10 @@ func transitionArgs(t lifecycle.CredentialWrite, from lifecycle.Status) []any {
 }
 
 // applyTransition applies t with write, status being credentialStatusQuery
-// in the same transaction.
-func applyTransition(ctx context.Context, status statement, write writeTransition, t lifecycle.CredentialWrite) (bool, error) {
+// in the same transaction, and answers its audit row's id (0: skipped).
+func applyTransition(ctx context.Context, status statement, write writeTransition, t lifecycle.CredentialWrite) (int64, error) {
 	if len(t.From) == 0 {
-		return false, errors.New("store: transition without From statuses")
+		return 0, errors.New("store: transition without From statuses")
 	}
 	// A write from one status (the scheduler's outcomes) is the
 	// conditional UPDATE alone. A write from several (Deactivate) first
@@ -87,18 +91,18 @@ func applyTransition(ctx context.Context, status statement, write writeTransitio
 		var column string
 		err := status.QueryRowContext(ctx, t.CredentialID).Scan(new(int64), &column, new(string))
 		if errors.Is(err, sql.ErrNoRows) {
-			return false, nil
+			return 0, nil
 		}
 		if err != nil {
-			return false, fmt.Errorf("store: transition credential %d: %w", t.CredentialID, err)
+			return 0, fmt.Errorf("store: transition credential %d: %w", t.CredentialID, err)
 		}
 		if from = lifecycle.Status(column); !slices.Contains(t.From, from) {
-			return false, nil
+			return 0, nil
 		}
 	}
-	ok, err := write(t, from)
+	id, err := write(t, from)
 	if err != nil {
-		return false, fmt.Errorf("store: transition credential %d to %s: %w", t.CredentialID, t.To, err)
+		return 0, fmt.Errorf("store: transition credential %d to %s: %w", t.CredentialID, t.To, err)
 	}
-	return ok, nil
+	return id, nil
 }

@@ -53,7 +53,10 @@ type CredentialsVM struct {
 	FullKeys      bool          // true only in the Generate answer: shows Copy buttons + the one-time warning
 	CanGenerate   bool
 	CanDeactivate bool
-	Pending       bool   // status is pending_*: the live-status script polls
+	Pending       bool // status is pending_*: the live-status script polls
+	// LeakURL, when a leak report deactivated the credential, is where
+	// its keys were found.
+	LeakURL       string
 	Notice        string // an info/error message, e.g. "Another admin generated credentials at the same time." (role=status/alert)
 	NoticeIsError bool
 	// GenerateRequest is the Generate form's one-time request id: the

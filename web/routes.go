@@ -80,6 +80,10 @@ func (s *Server) routes(a *admin.Handlers, p *api.Handlers) {
 	v1.Match(get, "/plans/:planID", p.PlanGet, read...)
 	v1.Match(get, "/plans/:planID/data", p.PlanData, read...)
 	v1.Match(get, "/plans/:planID/export", p.PlanExport, read...)
+	// Leak reports from GitHub's secret scanning: signed by GitHub, not by
+	// a browser; their bodies may be up to 1 MiB, which the handler reads
+	// and answers itself.
+	v1.POST("/secret-scanning/github", p.SecretScanningGitHub, httpx.AllowBody(api.MaxReportBody+1))
 
 	// Embedded CSS, JS and icon.
 	e.Match(get, "/static/*", a.StaticFile)

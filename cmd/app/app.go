@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"esp/lifecycle"
+	"esp/lifecycle/mail"
 	"esp/store"
 	"esp/web"
 	"esp/web/admin"
@@ -43,6 +44,11 @@ type Config struct {
 	// limits in the database, shared by every server on it (PostgreSQL
 	// only), rather than in the data folder and in memory.
 	SharedState bool
+	// Mail, when set, turns email notices on: the store queues them and
+	// the scheduler sends them (Notices says how). Nil: notifications
+	// are off and nothing is queued.
+	Mail    *mail.Config
+	Notices lifecycle.MailConfig
 
 	// What Run serves with.
 	TLS             *tls.Config   // nil: plain HTTP
@@ -59,6 +65,7 @@ type App struct {
 	Sessions  *lifecycle.Sessions
 	Tokens    *lifecycle.Tokens
 	Plans     *lifecycle.Plans
+	Leaks     *lifecycle.Leaks
 	Scheduler *lifecycle.Scheduler
 	Admin     *admin.Handlers
 	API       *api.Handlers
@@ -96,16 +103,26 @@ func New(st *store.Store, cfg Config, log *slog.Logger, now func() time.Time) (*
 	a.Sessions = lifecycle.NewSessions(st, now, cfg.Lifecycle)
 	a.Tokens = lifecycle.NewTokens(st, now, cfg.TokenTTL)
 	a.Plans = lifecycle.NewPlans(st, now)
+	a.Leaks = lifecycle.NewLeaks(st, now, cfg.Lifecycle)
 	// The metrics are counted whether or not anyone scrapes them: counting
 	// costs next to nothing, and the database is read only by a scrape.
 	m := metrics.New(a.Metrics, st)
 	a.Scheduler = lifecycle.NewScheduler(st, cfg.Activator, cfg.Lifecycle, log, now)
 	a.Scheduler.Observer = m
+	notices := metrics.NewNotices(a.Metrics, st, now)
+	if cfg.Mail != nil {
+		sender, err := mail.New(*cfg.Mail)
+		if err != nil {
+			return nil, err
+		}
+		st.NotifyOn(lifecycle.NoticeEvents())
+		a.Scheduler.Mail(st, sender, cfg.Notices, notices)
+	}
 	var err error
 	if a.Admin, err = admin.New(cfg.Admin, log, a.Service, a.Accounts, a.Sessions, a.Plans); err != nil {
 		return nil, err
 	}
-	a.API = api.New(cfg.API, log, a.Tokens, a.Plans, m)
+	a.API = api.New(cfg.API, log, a.Tokens, a.Plans, a.Leaks, m)
 	a.Server = web.New(log, a.Admin, a.API, web.Options{Observer: m, TrustedProxies: cfg.TrustedProxies, Database: st})
 	return a, nil
 }

@@ -9,11 +9,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"time"
 
 	"esp/cmd/app"
 	"esp/lifecycle"
+	"esp/lifecycle/mail"
 	"esp/lifecycle/webhook"
+	"esp/web/api"
 	"esp/web/httpx"
 )
 
@@ -26,6 +29,10 @@ type serveConfig struct {
 	activator       string
 	webhookURL      string
 	webhookSecret   string // "": webhook events go unsigned
+	smtpURL         string // "": email notifications off
+	mailFrom        string
+	publicURL       string
+	scanningKeys    string // "": secret scanning is off
 	app             app.Config
 }
 
@@ -41,7 +48,7 @@ func parseServe(e env, args []string) (serveConfig, error) {
 		fs.DurationVar(d.dst, d.name, v, d.help+" (env "+d.env+")")
 	}
 	proxies := c.otherFlags(e, fs)
-	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT] [--trusted-proxies CIDR,...] [--log-format text|json] [--tick D] ..."); err != nil {
+	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT] [--trusted-proxies CIDR,...] [--log-format text|json] [--smtp-url URL --mail-from ADDR] [--public-url URL] [--secret-scanning-keys FILE|URL] [--tick D] ..."); err != nil {
 		return c, err
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
@@ -72,7 +79,36 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	if err := positiveDurations(ds); err != nil {
 		return c, err
 	}
-	return c, c.checkActivator()
+	if err := c.checkActivator(); err != nil {
+		return c, err
+	}
+	return c, c.checkMail()
+}
+
+// checkMail checks the email flags and sets the app's mail configuration
+// when --smtp-url is given. Its errors never quote the SMTP password.
+func (c *serveConfig) checkMail() error {
+	if c.publicURL != "" {
+		u, err := url.Parse(c.publicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			return usageError{fmt.Sprintf("serve: --public-url must be an absolute http or https URL, got %q", c.publicURL)}
+		}
+	}
+	if c.smtpURL == "" {
+		if c.mailFrom != "" {
+			return usageError{"serve: --mail-from (or ESP_MAIL_FROM) needs --smtp-url"}
+		}
+		return nil
+	}
+	if c.mailFrom == "" {
+		return usageError{"serve: --smtp-url (or ESP_SMTP_URL) needs --mail-from ADDRESS"}
+	}
+	cfg := &mail.Config{SMTPURL: c.smtpURL, From: c.mailFrom, PublicURL: c.publicURL}
+	if _, err := mail.New(*cfg); err != nil {
+		return usageError{"serve: --smtp-url or --mail-from: " + err.Error()}
+	}
+	c.app.Mail = cfg
+	return nil
 }
 
 // durationFlag is one of serve's duration flags: its name, its environment
@@ -114,6 +150,10 @@ func (c *serveConfig) otherFlags(e env, fs *flag.FlagSet) *string {
 	fs.StringVar(&c.tlsKey, "tls-key", envOr(e, "ESP_TLS_KEY", ""), "the PEM private key file of --tls-cert (env ESP_TLS_KEY)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", envOr(e, "ESP_METRICS_ADDR", ""), "serve Prometheus metrics at /metrics on this address; off when empty (env ESP_METRICS_ADDR)")
 	proxies := fs.String("trusted-proxies", envOr(e, "ESP_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges or addresses of the load balancers whose X-Forwarded-For gives the client address; none when empty (env ESP_TRUSTED_PROXIES)")
+	fs.StringVar(&c.smtpURL, "smtp-url", envOr(e, "ESP_SMTP_URL", ""), "send email notifications through this server: smtp://[USER:PASS@]HOST[:PORT] (STARTTLS when offered) or smtps://...; off when empty (env ESP_SMTP_URL)")
+	fs.StringVar(&c.mailFrom, "mail-from", envOr(e, "ESP_MAIL_FROM", ""), "the From address of email notifications (env ESP_MAIL_FROM)")
+	fs.StringVar(&c.publicURL, "public-url", envOr(e, "ESP_PUBLIC_URL", ""), "where users reach ESP, e.g. https://esp.example.com, for links in email notifications (env ESP_PUBLIC_URL)")
+	fs.StringVar(&c.scanningKeys, "secret-scanning-keys", envOr(e, "ESP_SECRET_SCANNING_KEYS", ""), "a file or https URL of GitHub's secret scanning public keys; turns on POST /api/v1/secret-scanning/github; off when empty (env ESP_SECRET_SCANNING_KEYS)")
 	fs.StringVar(&c.logFormat, "log-format", envOr(e, "ESP_LOG_FORMAT", "text"), "text or json (env ESP_LOG_FORMAT)")
 	return proxies
 }
@@ -166,6 +206,13 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		}
 		cfg.app.TLS = serverTLS(cert)
 	}
+	if cfg.scanningKeys != "" {
+		keys, err := api.NewScanningKeys(ctx, api.ScanningKeysConfig{Source: cfg.scanningKeys})
+		if err != nil {
+			return fmt.Errorf("serve: --secret-scanning-keys (or ESP_SECRET_SCANNING_KEYS): %v", err)
+		}
+		cfg.app.API.ScanningKeys = keys
+	}
 
 	// The addresses first: a start that cannot listen changes nothing.
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -199,9 +246,16 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 
 // announce says where the server answers, on the console and in the log.
 func announce(e env, log *slog.Logger, cfg serveConfig, ln, metricsLn net.Listener) {
+	announceMail(e, log, cfg)
 	if metricsLn != nil {
 		fmt.Fprintf(e.stdout, "Prometheus metrics at http://%s/metrics\n", metricsLn.Addr())
 		log.Info("serving metrics", "addr", metricsLn.Addr().String())
+	}
+	if cfg.app.API.ScanningKeys == nil {
+		fmt.Fprintln(e.stdout, "Secret scanning is off: leaked keys are not deactivated (set --secret-scanning-keys or ESP_SECRET_SCANNING_KEYS)")
+		log.Info("secret scanning is off")
+	} else {
+		log.Info("secret scanning is on", "keys", cfg.scanningKeys)
 	}
 	scheme := "http"
 	if cfg.app.TLS != nil {
@@ -213,6 +267,22 @@ func announce(e env, log *slog.Logger, cfg serveConfig, ln, metricsLn net.Listen
 	if w, ok := cfg.app.Activator.(*webhook.Activator); ok && !w.Signed() {
 		log.Warn("webhook events are not signed: the gateway cannot tell them from forged ones; set --webhook-secret (or ESP_WEBHOOK_SECRET)")
 	}
+}
+
+// announceMail says whether email notifications are on, and through which
+// server (its URL without user and password).
+func announceMail(e env, log *slog.Logger, cfg serveConfig) {
+	if cfg.app.Mail == nil {
+		fmt.Fprintln(e.stdout, "Email notifications are off (no --smtp-url)")
+		log.Info("email notifications are off: no --smtp-url")
+		return
+	}
+	shown := "the SMTP server"
+	if u, err := url.Parse(cfg.app.Mail.SMTPURL); err == nil {
+		shown = webhook.Redact(u)
+	}
+	fmt.Fprintf(e.stdout, "Email notifications go out through %s from %s\n", shown, cfg.app.Mail.From)
+	log.Info("email notifications are on", "smtp", shown, "from", cfg.app.Mail.From, "public_url", cfg.app.Mail.PublicURL)
 }
 
 // newLogger is the server's logger: slog's text or JSON lines on w.

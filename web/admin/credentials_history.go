@@ -57,7 +57,7 @@ func (h *Handlers) CredentialsHistory(c echo.Context) error {
 	}
 	for _, e := range entries {
 		vm.Rows = append(vm.Rows, views.HistoryRow{When: formatTime(e.At), WhenISO: e.At.UTC().Format(time.RFC3339),
-			Credential: e.AccessLast4, Event: e.Event, Actor: e.Actor})
+			Credential: e.AccessLast4, Event: e.Event, Actor: e.Actor, URL: e.URL})
 	}
 	return h.render(c, http.StatusOK, views.CredentialHistory(vm))
 }
@@ -81,7 +81,8 @@ func historyCursor(c echo.Context) (int64, error) {
 
 // CredentialsHistoryCSV is GET /api-credentials/history.csv: every entry of
 // the history, newest first, as CSV with the columns time (RFC 3339, UTC),
-// credential (the access key's last 4), event and actor. It is streamed,
+// credential (the access key's last 4), event, actor and url (where a
+// leaked key was found). It is streamed,
 // historyCSVBatch entries a query, paged by id as the history page is, so
 // memory stays flat however long the history. The first batch is read
 // before the answer starts, so that a failure there is an error page; a
@@ -102,11 +103,11 @@ func (h *Handlers) CredentialsHistoryCSV(c echo.Context) error {
 	}
 	bw := bufio.NewWriterSize(httpx.NewStallWriter(c.Response(), httpx.DefaultStallTimeout), historyCSVBufBytes)
 	w := csv.NewWriter(bw)
-	w.Write([]string{"time", "credential", "event", "actor"})
+	w.Write([]string{"time", "credential", "event", "actor", "url"})
 	for {
 		for _, e := range entries {
 			w.Write([]string{e.At.UTC().Format(time.RFC3339), spreadsheetSafe(e.AccessLast4),
-				spreadsheetSafe(e.Event), spreadsheetSafe(e.Actor)})
+				spreadsheetSafe(e.Event), spreadsheetSafe(e.Actor), spreadsheetSafe(e.URL)})
 		}
 		if len(entries) < historyCSVBatch || w.Error() != nil {
 			break

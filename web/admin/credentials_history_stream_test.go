@@ -126,7 +126,7 @@ func TestHistoryCSVStreamsWithFlatMemoryInThePagesOrder(t *testing.T) {
 	body := &countingReader{r: resp.Body}
 	records := csv.NewReader(body)
 	records.ReuseRecord = true
-	if h, err := records.Read(); err != nil || strings.Join(h, ",") != "time,credential,event,actor" {
+	if h, err := records.Read(); err != nil || strings.Join(h, ",") != "time,credential,event,actor,url" {
 		t.Fatalf("header %q, %v", h, err)
 	}
 	// The first pages hold the CSV's first rows; every row is the entry
@@ -141,7 +141,7 @@ func TestHistoryCSVStreamsWithFlatMemoryInThePagesOrder(t *testing.T) {
 		if err != nil {
 			t.Fatalf("after %d rows: %v", rows, err)
 		}
-		got := strings.Join(r, "|")
+		got := strings.Join(r[:4], "|") // url, the last column, is empty: no leak reports
 		if want := seededEntry(env, entries-rows); got != want {
 			t.Fatalf("row %d %q, want %q", rows, got, want)
 		}

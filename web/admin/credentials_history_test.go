@@ -215,7 +215,7 @@ func TestHistoryCSVHasEveryEntryAndIsSafeInASpreadsheet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(records[0], ",") != "time,credential,event,actor" {
+	if strings.Join(records[0], ",") != "time,credential,event,actor,url" {
 		t.Fatalf("header %q", records[0])
 	}
 	if got := len(records) - 1; got != 4*(14+len(risky)) {

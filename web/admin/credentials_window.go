@@ -68,6 +68,7 @@ func (h *Handlers) renderWindow(c echo.Context, status int, w window) error {
 		CanGenerate:   f.CanGenerate,
 		CanDeactivate: f.CanDeactivate,
 		Pending:       f.Pending,
+		LeakURL:       cur.LeakURL,
 		Notice:        w.refused,
 		NoticeIsError: w.refused != "",
 		// A new id for every rendering: each Generate form is carried out once.

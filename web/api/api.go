@@ -25,6 +25,9 @@ type Config struct {
 	// has stopped reading before it gives up and frees its slot
 	// (default httpx.DefaultStallTimeout).
 	ExportStallTimeout time.Duration
+	// ScanningKeys verify the secret scanner's reports; nil turns secret
+	// scanning off (its route answers 404).
+	ScanningKeys *ScanningKeys
 }
 
 // FailureLimit is the name of the limit of failed authentications, for
@@ -46,7 +49,10 @@ type Handlers struct {
 	log      *slog.Logger
 	tokens   Tokens
 	plans    Plans
+	leaks    Leaks
 	failures httpx.AttemptLimit // failed authentications per client address
+	reports  httpx.AttemptLimit // secret scanning reports per client address
+	scanKeys *ScanningKeys      // nil: secret scanning is off
 	exports  ExportObserver
 	slots    *exportSlots  // the exports running now
 	stall    time.Duration // how long an export waits for a stalled client
@@ -74,11 +80,12 @@ type ExportObserver interface {
 
 // New builds the API's handlers over the use cases they call; exports,
 // when not nil, hears of each export.
-func New(cfg Config, log *slog.Logger, tokens Tokens, plans Plans, exports ExportObserver) *Handlers {
+func New(cfg Config, log *slog.Logger, tokens Tokens, plans Plans, leaks Leaks, exports ExportObserver) *Handlers {
 	if exports == nil {
 		exports = noExports{}
 	}
-	h := &Handlers{log: log, tokens: tokens, plans: plans, exports: exports, stall: cfg.ExportStallTimeout}
+	h := &Handlers{log: log, tokens: tokens, plans: plans, leaks: leaks, exports: exports,
+		stall: cfg.ExportStallTimeout, scanKeys: cfg.ScanningKeys}
 	if cfg.MaxExports <= 0 {
 		cfg.MaxExports = defaultMaxExports
 	}
@@ -87,6 +94,7 @@ func New(cfg Config, log *slog.Logger, tokens Tokens, plans Plans, exports Expor
 		cfg.Limits = httpx.MemoryLimits(time.Now)
 	}
 	h.failures = cfg.Limits(FailureLimit, apiFailEvery, apiFailBurst)
+	h.reports = cfg.Limits(ScanningLimit, scanningEvery, scanningBurst)
 	return h
 }
 

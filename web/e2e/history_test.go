@@ -122,7 +122,7 @@ func TestHistoryAfterAFullCycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(records) != 1+len(want) || strings.Join(records[0], ",") != "time,credential,event,actor" {
+	if len(records) != 1+len(want) || strings.Join(records[0], ",") != "time,credential,event,actor,url" {
 		t.Fatalf("CSV %q", records)
 	}
 	for i, r := range records[1:] {

@@ -3,6 +3,7 @@ package httpx
 import (
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 
@@ -30,9 +31,31 @@ var errBodyTooLarge = &lifecycle.Error{Code: TooLarge,
 func BoundBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if r := c.Request(); r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(c.Response().Writer, r.Body, MaxRequestBody)
+			r.Body = &boundedBody{http.MaxBytesReader(c.Response().Writer, r.Body, MaxRequestBody), r.Body}
 		}
 		return next(c)
+	}
+}
+
+// boundedBody is a body bounded by BoundBody, which keeps the body it
+// bounds for AllowBody.
+type boundedBody struct {
+	io.ReadCloser // the body, bounded
+	unbounded     io.ReadCloser
+}
+
+// AllowBody lets a route's request bodies be up to n bytes rather than
+// MaxRequestBody (a secret scanner's report). It runs before the handler
+// reads a byte: the new bound replaces BoundBody's.
+func AllowBody(n int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if b, ok := r.Body.(*boundedBody); ok {
+				r.Body = http.MaxBytesReader(c.Response().Writer, b.unbounded, n)
+			}
+			return next(c)
+		}
 	}
 }
 

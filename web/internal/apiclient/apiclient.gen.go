@@ -78,6 +78,24 @@ func (e ErrorErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for LeakFeedbackLabel.
+const (
+	FalsePositive LeakFeedbackLabel = "false_positive"
+	TruePositive  LeakFeedbackLabel = "true_positive"
+)
+
+// Valid indicates whether the value is a known member of the LeakFeedbackLabel enum.
+func (e LeakFeedbackLabel) Valid() bool {
+	switch e {
+	case FalsePositive:
+		return true
+	case TruePositive:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OAuthErrorError.
 const (
 	OAuthErrorErrorInvalidClient          OAuthErrorError = "invalid_client"
@@ -257,6 +275,36 @@ type Error struct {
 // ErrorErrorCode Machine-readable; new codes may be added. `bad_request` (400: a malformed body or query string, or a query parameter given twice); `bad_cursor` (400: a cursor this API did not give out, or another plan's); `bad_limit` (400: limit is not a whole number from 1 to 1000); `bad_format` (400: format is not csv or ndjson); `unauthorized` (401: no Authorization header); `invalid_request` (401: a malformed Authorization header); `invalid_token` (401: an unknown, expired or revoked token); `invalid_credentials` (401: keys that are malformed, unknown, do not match, or are not Activated); `feature_disabled` (403: the tenant's public API feature is turned off); `not_found` (404: no such plan for this tenant, or no such route); `method_not_allowed` (405: the route does not take this method); `not_acceptable` (406: the export's Accept header allows neither text/csv nor application/x-ndjson); `payload_too_large` (413: a body over 64 KiB); `unsupported_media_type` (415: a body that is not application/json); `rate_limited` (429: too many failed authentications from this address, or too many exports running at once); `internal_error` (500: a failure on ESP's side).
 type ErrorErrorCode string
 
+// LeakFeedback GitHub's secret scanning feedback for one reported token.
+type LeakFeedback struct {
+	// Label true_positive when the token is or was an ESP secret key or bearer token.
+	Label LeakFeedbackLabel `json:"label"`
+
+	// TokenHash The hex SHA-256 of the reported token.
+	TokenHash string `json:"token_hash"`
+
+	// TokenType The type the report named.
+	TokenType string `json:"token_type"`
+}
+
+// LeakFeedbackLabel true_positive when the token is or was an ESP secret key or bearer token.
+type LeakFeedbackLabel string
+
+// LeakedToken One token of a secret scanning report.
+type LeakedToken struct {
+	// Source Where the scanner found it (content, commit, issue, ...).
+	Source *string `json:"source,omitempty"`
+
+	// Token The string found: an ESP secret key or bearer token, or anything else.
+	Token string `json:"token"`
+
+	// Type The type the scanner names: esp_secret_key or esp_access_token. The token itself is judged, whatever its type.
+	Type *string `json:"type,omitempty"`
+
+	// Url Where the token was found; kept in the credential history.
+	Url *string `json:"url,omitempty"`
+}
+
 // OAuthError An RFC 6749 §5.2 error response.
 type OAuthError struct {
 	// Error The RFC 6749 error code.
@@ -404,6 +452,9 @@ type OAuthTooManyRequests = OAuthError
 // PayloadTooLarge The API's error answer.
 type PayloadTooLarge = Error
 
+// ReportNotVerified The API's error answer.
+type ReportNotVerified = Error
+
 // Token An RFC 6749 §5.1 access token response.
 type Token = TokenResponse
 
@@ -455,8 +506,23 @@ type HeadExportPlanParams struct {
 // HeadExportPlanParamsFormat defines parameters for HeadExportPlan.
 type HeadExportPlanParamsFormat string
 
+// ReportLeakedTokensJSONBody defines parameters for ReportLeakedTokens.
+type ReportLeakedTokensJSONBody = []LeakedToken
+
+// ReportLeakedTokensParams defines parameters for ReportLeakedTokens.
+type ReportLeakedTokensParams struct {
+	// GithubPublicKeyIdentifier The identifier of the key that signed the body.
+	GithubPublicKeyIdentifier string `json:"Github-Public-Key-Identifier"`
+
+	// GithubPublicKeySignature Base64 of the ASN.1 DER ECDSA P-256 SHA-256 signature of the raw body.
+	GithubPublicKeySignature []byte `json:"Github-Public-Key-Signature"`
+}
+
 // OauthTokenFormdataRequestBody defines body for OauthToken for application/x-www-form-urlencoded ContentType.
 type OauthTokenFormdataRequestBody = OAuthTokenRequest
+
+// ReportLeakedTokensJSONRequestBody defines body for ReportLeakedTokens for application/json ContentType.
+type ReportLeakedTokensJSONRequestBody = ReportLeakedTokensJSONBody
 
 // ExchangeAccessKeyJSONRequestBody defines body for ExchangeAccessKey for application/json ContentType.
 type ExchangeAccessKeyJSONRequestBody = AccessKeyRequest
@@ -622,6 +688,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with HEAD /plans/{planID}/export (the `HeadExportPlan` operationId).
 	HeadExportPlan(ctx context.Context, planID int64, params *HeadExportPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReportLeakedTokensWithBody Report secret keys and tokens found in public
+	//
+	// Called by GitHub's secret scanning, never by API clients. The body is signed by GitHub: `Github-Public-Key-Signature` is the base64 of an ASN.1 DER ECDSA P-256 SHA-256 signature of the raw body by the key `Github-Public-Key-Identifier` names among the keys the server trusts (`--secret-scanning-keys`). Each ESP secret key or bearer token of a live credential deactivates that credential at once; a token reported again changes nothing. At most 1 MiB and 1000 entries. Answers 404 when the server has secret scanning off.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /secret-scanning/github (the `ReportLeakedTokens` operationId).
+	ReportLeakedTokensWithBody(ctx context.Context, params *ReportLeakedTokensParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReportLeakedTokens Report secret keys and tokens found in public
+	//
+	// Called by GitHub's secret scanning, never by API clients. The body is signed by GitHub: `Github-Public-Key-Signature` is the base64 of an ASN.1 DER ECDSA P-256 SHA-256 signature of the raw body by the key `Github-Public-Key-Identifier` names among the keys the server trusts (`--secret-scanning-keys`). Each ESP secret key or bearer token of a live credential deactivates that credential at once; a token reported again changes nothing. At most 1 MiB and 1000 entries. Answers 404 when the server has secret scanning off.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /secret-scanning/github (the `ReportLeakedTokens` operationId).
+	ReportLeakedTokens(ctx context.Context, params *ReportLeakedTokensParams, body ReportLeakedTokensJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ExchangeAccessKeyWithBody Exchange an access key and secret key for a bearer token
 	//
@@ -840,6 +924,44 @@ func (c *Client) ExportPlan(ctx context.Context, planID int64, params *ExportPla
 // Corresponds with HEAD /plans/{planID}/export (the `HeadExportPlan` operationId).
 func (c *Client) HeadExportPlan(ctx context.Context, planID int64, params *HeadExportPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHeadExportPlanRequest(c.Server, planID, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReportLeakedTokensWithBody Report secret keys and tokens found in public
+//
+// Called by GitHub's secret scanning, never by API clients. The body is signed by GitHub: `Github-Public-Key-Signature` is the base64 of an ASN.1 DER ECDSA P-256 SHA-256 signature of the raw body by the key `Github-Public-Key-Identifier` names among the keys the server trusts (`--secret-scanning-keys`). Each ESP secret key or bearer token of a live credential deactivates that credential at once; a token reported again changes nothing. At most 1 MiB and 1000 entries. Answers 404 when the server has secret scanning off.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /secret-scanning/github (the `ReportLeakedTokens` operationId).
+func (c *Client) ReportLeakedTokensWithBody(ctx context.Context, params *ReportLeakedTokensParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportLeakedTokensRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReportLeakedTokens Report secret keys and tokens found in public
+//
+// Called by GitHub's secret scanning, never by API clients. The body is signed by GitHub: `Github-Public-Key-Signature` is the base64 of an ASN.1 DER ECDSA P-256 SHA-256 signature of the raw body by the key `Github-Public-Key-Identifier` names among the keys the server trusts (`--secret-scanning-keys`). Each ESP secret key or bearer token of a live credential deactivates that credential at once; a token reported again changes nothing. At most 1 MiB and 1000 entries. Answers 404 when the server has secret scanning off.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /secret-scanning/github (the `ReportLeakedTokens` operationId).
+func (c *Client) ReportLeakedTokens(ctx context.Context, params *ReportLeakedTokensParams, body ReportLeakedTokensJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportLeakedTokensRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1372,6 +1494,68 @@ func NewHeadExportPlanRequest(server string, planID int64, params *HeadExportPla
 	return req, nil
 }
 
+// NewReportLeakedTokensRequest calls the generic ReportLeakedTokens builder with application/json body
+func NewReportLeakedTokensRequest(server string, params *ReportLeakedTokensParams, body ReportLeakedTokensJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReportLeakedTokensRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewReportLeakedTokensRequestWithBody constructs an http.Request for the ReportLeakedTokens method, with any body, and a specified content type
+func NewReportLeakedTokensRequestWithBody(server string, params *ReportLeakedTokensParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/secret-scanning/github")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Github-Public-Key-Identifier", params.GithubPublicKeyIdentifier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Github-Public-Key-Identifier", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Github-Public-Key-Signature", params.GithubPublicKeySignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: "byte"})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Github-Public-Key-Signature", headerParam1)
+
+	}
+
+	return req, nil
+}
+
 // NewExchangeAccessKeyRequest calls the generic ExchangeAccessKey builder with application/json body
 func NewExchangeAccessKeyRequest(server string, body ExchangeAccessKeyJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -1563,6 +1747,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with HEAD /plans/{planID}/export (the `HeadExportPlan` operationId).
 	HeadExportPlanWithResponse(ctx context.Context, planID int64, params *HeadExportPlanParams, reqEditors ...RequestEditorFn) (*HeadExportPlanResponse, error)
+
+	// ReportLeakedTokensWithBodyWithResponse Report secret keys and tokens found in public
+	//
+	// Called by GitHub's secret scanning, never by API clients. The body is signed by GitHub: `Github-Public-Key-Signature` is the base64 of an ASN.1 DER ECDSA P-256 SHA-256 signature of the raw body by the key `Github-Public-Key-Identifier` names among the keys the server trusts (`--secret-scanning-keys`). Each ESP secret key or bearer token of a live credential deactivates that credential at once; a token reported again changes nothing. At most 1 MiB and 1000 entries. Answers 404 when the server has secret scanning off.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /secret-scanning/github (the `ReportLeakedTokens` operationId).
+	ReportLeakedTokensWithBodyWithResponse(ctx context.Context, params *ReportLeakedTokensParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportLeakedTokensResponse, error)
+
+	// ReportLeakedTokensWithResponse Report secret keys and tokens found in public
+	//
+	// Called by GitHub's secret scanning, never by API clients. The body is signed by GitHub: `Github-Public-Key-Signature` is the base64 of an ASN.1 DER ECDSA P-256 SHA-256 signature of the raw body by the key `Github-Public-Key-Identifier` names among the keys the server trusts (`--secret-scanning-keys`). Each ESP secret key or bearer token of a live credential deactivates that credential at once; a token reported again changes nothing. At most 1 MiB and 1000 entries. Answers 404 when the server has secret scanning off.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /secret-scanning/github (the `ReportLeakedTokens` operationId).
+	ReportLeakedTokensWithResponse(ctx context.Context, params *ReportLeakedTokensParams, body ReportLeakedTokensJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportLeakedTokensResponse, error)
 
 	// ExchangeAccessKeyWithBodyWithResponse Exchange an access key and secret key for a bearer token
 	//
@@ -2690,6 +2892,131 @@ func (r HeadExportPlanResponse) ContentType() string {
 	return ""
 }
 
+// ReportLeakedTokensResponse400Headers the declared response headers of an HTTP 400 response for ReportLeakedTokens
+type ReportLeakedTokensResponse400Headers struct {
+	CacheControl *string
+}
+
+// ReportLeakedTokensResponse404Headers the declared response headers of an HTTP 404 response for ReportLeakedTokens
+type ReportLeakedTokensResponse404Headers struct {
+	CacheControl *string
+}
+
+// ReportLeakedTokensResponse405Headers the declared response headers of an HTTP 405 response for ReportLeakedTokens
+type ReportLeakedTokensResponse405Headers struct {
+	Allow string
+}
+
+// ReportLeakedTokensResponse429Headers the declared response headers of an HTTP 429 response for ReportLeakedTokens
+type ReportLeakedTokensResponse429Headers struct {
+	RetryAfter int32
+}
+
+// ReportLeakedTokensResponse500Headers the declared response headers of an HTTP 500 response for ReportLeakedTokens
+type ReportLeakedTokensResponse500Headers struct {
+	CacheControl *string
+}
+
+type ReportLeakedTokensResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]LeakFeedback
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ReportNotVerified
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *MethodNotAllowed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ReportLeakedTokensResponse400Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ReportLeakedTokensResponse404Headers
+	// Headers405 the parsed response headers for an HTTP 405 response
+	Headers405 *ReportLeakedTokensResponse405Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReportLeakedTokensResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ReportLeakedTokensResponse500Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReportLeakedTokensResponse) GetJSON200() *[]LeakFeedback {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReportLeakedTokensResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReportLeakedTokensResponse) GetJSON401() *ReportNotVerified {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReportLeakedTokensResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r ReportLeakedTokensResponse) GetJSON405() *MethodNotAllowed {
+	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReportLeakedTokensResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReportLeakedTokensResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReportLeakedTokensResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReportLeakedTokensResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReportLeakedTokensResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReportLeakedTokensResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReportLeakedTokensResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ExchangeAccessKeyResponse200Headers the declared response headers of an HTTP 200 response for ExchangeAccessKey
 type ExchangeAccessKeyResponse200Headers struct {
 	CacheControl string
@@ -3008,6 +3335,36 @@ func (c *ClientWithResponses) HeadExportPlanWithResponse(ctx context.Context, pl
 		return nil, err
 	}
 	return ParseHeadExportPlanResponse(rsp)
+}
+
+// ReportLeakedTokensWithBodyWithResponse Report secret keys and tokens found in public
+//
+// Called by GitHub's secret scanning, never by API clients. The body is signed by GitHub: `Github-Public-Key-Signature` is the base64 of an ASN.1 DER ECDSA P-256 SHA-256 signature of the raw body by the key `Github-Public-Key-Identifier` names among the keys the server trusts (`--secret-scanning-keys`). Each ESP secret key or bearer token of a live credential deactivates that credential at once; a token reported again changes nothing. At most 1 MiB and 1000 entries. Answers 404 when the server has secret scanning off.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /secret-scanning/github (the `ReportLeakedTokens` operationId).
+func (c *ClientWithResponses) ReportLeakedTokensWithBodyWithResponse(ctx context.Context, params *ReportLeakedTokensParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportLeakedTokensResponse, error) {
+	rsp, err := c.ReportLeakedTokensWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportLeakedTokensResponse(rsp)
+}
+
+// ReportLeakedTokensWithResponse Report secret keys and tokens found in public
+//
+// Called by GitHub's secret scanning, never by API clients. The body is signed by GitHub: `Github-Public-Key-Signature` is the base64 of an ASN.1 DER ECDSA P-256 SHA-256 signature of the raw body by the key `Github-Public-Key-Identifier` names among the keys the server trusts (`--secret-scanning-keys`). Each ESP secret key or bearer token of a live credential deactivates that credential at once; a token reported again changes nothing. At most 1 MiB and 1000 entries. Answers 404 when the server has secret scanning off.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /secret-scanning/github (the `ReportLeakedTokens` operationId).
+func (c *ClientWithResponses) ReportLeakedTokensWithResponse(ctx context.Context, params *ReportLeakedTokensParams, body ReportLeakedTokensJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportLeakedTokensResponse, error) {
+	rsp, err := c.ReportLeakedTokens(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportLeakedTokensResponse(rsp)
 }
 
 // ExchangeAccessKeyWithBodyWithResponse Exchange an access key and secret key for a bearer token
@@ -4236,6 +4593,134 @@ func ParseHeadExportPlanResponse(rsp *http.Response) (*HeadExportPlanResponse, e
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers HeadExportPlanResponse500Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReportLeakedTokensResponse parses an HTTP response from a ReportLeakedTokensWithResponse call
+func ParseReportLeakedTokensResponse(rsp *http.Response) (*ReportLeakedTokensResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReportLeakedTokensResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []LeakFeedback
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ReportNotVerified
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest MethodNotAllowed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers ReportLeakedTokensResponse400Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 404:
+		var headers ReportLeakedTokensResponse404Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 405:
+		var headers ReportLeakedTokensResponse405Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = value
+		}
+		response.Headers405 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReportLeakedTokensResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ReportLeakedTokensResponse500Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
