@@ -62,7 +62,7 @@ func NewScanningKeys(ctx context.Context, cfg ScanningKeysConfig) (*ScanningKeys
 	k := &ScanningKeys{cfg: cfg, client: keysClient(cfg.Transport)}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if err := k.load(ctx); err != nil {
+	if err := k.load(context.WithoutCancel(ctx)); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -95,7 +95,10 @@ func (k *ScanningKeys) Key(ctx context.Context, id string) (key *ecdsa.PublicKey
 	if k.cfg.Now().Sub(k.fetched) < keysFetchEvery {
 		return nil, false, nil
 	}
-	if err := k.load(ctx); err != nil {
+	// The fetch is the server's, not the report's: a client that goes
+	// away mid-fetch must not spend the minute's fetch on nothing. The
+	// client's own timeout bounds it.
+	if err := k.load(context.WithoutCancel(ctx)); err != nil {
 		return nil, false, err
 	}
 	key, ok = k.keys[id]

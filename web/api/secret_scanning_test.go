@@ -273,6 +273,27 @@ func TestUnknownKeyFetchesKeysAtMostOncePerMinute(t *testing.T) {
 	}
 }
 
+// A report whose client is gone while the keys are fetched again does not
+// spend the minute's fetch: the new keys are loaded all the same.
+func TestKeysFetchOutlivesTheReportThatAskedForIt(t *testing.T) {
+	s, added := newScanner(t, "key-1"), newScanner(t, "key-2")
+	docs := &fetchCounter{doc: keysDocument(t, s)}
+	srv := httptest.NewTLSServer(docs)
+	defer srv.Close()
+	keys, err := api.NewScanningKeys(context.Background(), api.ScanningKeysConfig{
+		Source: srv.URL + "/keys", Transport: srv.Client().Transport, Now: s.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs.serve(keysDocument(t, s, added))
+	s.clock.Add(time.Minute)
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, ok, err := keys.Key(gone, "key-2"); err != nil || !ok {
+		t.Fatalf("key-2 asked for by a report whose client is gone: found %v, %v; want it fetched", ok, err)
+	}
+}
+
 // The keys URL must be https; a redirect to http is not followed.
 func TestScanningKeysRefuseHTTP(t *testing.T) {
 	if _, err := api.NewScanningKeys(context.Background(), api.ScanningKeysConfig{Source: "http://example.com/keys"}); err == nil {
