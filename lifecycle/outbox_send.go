@@ -56,11 +56,18 @@ func (s *Scheduler) sendNotices(ctx context.Context, now time.Time, res *TickRes
 		if at.Before(now) {
 			at = now
 		}
-		batch, err := s.outbox.ClaimNotices(ctx, now, at.Add(s.mailCfg.Lease), s.mailCfg.Batch)
+		leaseEnd := at.Add(s.mailCfg.Lease)
+		batch, err := s.outbox.ClaimNotices(ctx, now, leaseEnd, s.mailCfg.Batch)
 		if err != nil || len(batch) == 0 {
 			return err
 		}
 		for _, n := range batch {
+			// A send may take Lease/2; with less left, another server may
+			// claim the rest of the batch before this one is done, and both
+			// would send it. They are left to the next claim, after the lease.
+			if s.now().After(leaseEnd.Add(-s.mailCfg.Lease / 2)) {
+				return nil
+			}
 			if err := s.sendNotice(ctx, now, n, res); err != nil {
 				return err
 			}

@@ -222,6 +222,37 @@ func TestTwoSchedulersSendEachNoticeOnce(t *testing.T) {
 	}
 }
 
+// A server whose sends are slow stops sending its claimed batch while a
+// send could still outlast the claim's lease: what is left is claimed again
+// after the lease, so no other server can be sending it at the same time.
+func TestSlowSendsStopBeforeTheLeaseRunsOut(t *testing.T) {
+	st := storetest.Open(t)
+	t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	clk := &clock{t: t0}
+	// Each message takes the mail server 50 s: with the 2-minute lease,
+	// two go out before less than a send's minute is left.
+	srv := mailtest.Start(t, mailtest.Options{Accepted: func() { clk.set(clk.now().Add(50 * time.Second)) }})
+	a := notifyApp(t, st, srv, clk, &switchable{}, nil)
+	tn := tenantWithAdmins(t, st, "acme", t0)
+	if _, err := a.Service.Generate(context.Background(), tn.ID, lifecycle.UserActor("alice")); err != nil {
+		t.Fatal(err)
+	}
+	tick(t, a, clk, t0) // Generated and Activated, to two admins: four notices
+	if n := len(srv.Received()); n != 2 {
+		t.Fatalf("%d messages sent under one lease, want 2", n)
+	}
+	tick(t, a, clk, t0.Add(5*time.Minute))
+	ids := messageIDs(t, srv)
+	if len(ids) != 4 {
+		t.Fatalf("%d distinct messages, want 4", len(ids))
+	}
+	for id, n := range ids {
+		if n != 1 {
+			t.Errorf("%s sent %d times", id, n)
+		}
+	}
+}
+
 // A notice the server keeps refusing is tried at its event and then after
 // 1, 2, 4, … minutes, the delay doubling up to an hour: at 0, 1, 3, 7, 15,
 // 31, 63 and 123 minutes (not 127).

@@ -46,6 +46,7 @@ type Server struct {
 	received []Received
 	refuse   *smtp.SMTPError
 	users    map[string]string
+	accepted func()
 }
 
 // Options configure Start.
@@ -54,12 +55,13 @@ type Options struct {
 	Implicit bool              // TLS from the first byte (smtps), with TLS
 	Users    map[string]string // username → password that AUTH PLAIN accepts
 	Debug    io.Writer         // the conversation, both ways
+	Accepted func()            // called after each message is received
 }
 
 // Start runs a server until the test ends.
 func Start(tb testing.TB, o Options) *Server {
 	tb.Helper()
-	s := &Server{users: o.Users}
+	s := &Server{users: o.Users, accepted: o.Accepted}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		_, tlsOn := c.TLSConnectionState()
 		return &session{srv: s, conn: c, tls: tlsOn}, nil
@@ -166,6 +168,9 @@ func (s *session) Data(r io.Reader) error {
 	s.srv.mu.Lock()
 	s.srv.received = append(s.srv.received, s.msg)
 	s.srv.mu.Unlock()
+	if s.srv.accepted != nil {
+		s.srv.accepted()
+	}
 	return nil
 }
 
