@@ -50,8 +50,8 @@ var noticeEvents = map[AuditEvent]NoticeWords{
 		Next: "Client programs that used them need new credentials."},
 	AuditFailDeactivation: {Subject: "deactivation failed", Body: "The deactivation of the API credentials could not be confirmed",
 		Next: "They no longer authenticate in ESP; check your API gateway, and generate new credentials when needed."},
-	AuditReportLeak: {Subject: "reported leaked", Body: "The API credentials' secret key was reported as published", ByActor: true,
-		Next: "ESP deactivates them at once. Remove the key from where it was published and generate new credentials."},
+	AuditReportLeak: {Subject: "reported leaked", Body: "The API credentials (their secret key or one of their tokens) were reported as published", ByActor: true,
+		Next: "Credentials still in use are deactivated at once (a separate message says so); already deactivated ones change no further. Remove the key from where it was published, and generate new credentials if you need them."},
 }
 
 // NoticeEvents lists the audit events that send email: the store queues
