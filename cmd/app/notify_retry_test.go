@@ -211,15 +211,7 @@ func TestTwoSchedulersSendEachNoticeOnce(t *testing.T) {
 		}
 		wg.Wait()
 	}
-	ids := messageIDs(t, srv)
-	if len(ids) != 32 { // 8 tenants × (Generated, Activated) × 2 admins
-		t.Fatalf("%d distinct messages, want 32", len(ids))
-	}
-	for id, n := range ids {
-		if n != 1 {
-			t.Errorf("%s sent %d times", id, n)
-		}
-	}
+	mustSendEachOnce(t, srv, 32) // 8 tenants × (Generated, Activated) × 2 admins
 }
 
 // A server whose sends are slow stops sending its claimed batch while a
@@ -242,9 +234,16 @@ func TestSlowSendsStopBeforeTheLeaseRunsOut(t *testing.T) {
 		t.Fatalf("%d messages sent under one lease, want 2", n)
 	}
 	tick(t, a, clk, t0.Add(5*time.Minute))
+	mustSendEachOnce(t, srv, 4)
+}
+
+// mustSendEachOnce checks that srv received want distinct messages, each
+// once.
+func mustSendEachOnce(t *testing.T, srv *mailtest.Server, want int) {
+	t.Helper()
 	ids := messageIDs(t, srv)
-	if len(ids) != 4 {
-		t.Fatalf("%d distinct messages, want 4", len(ids))
+	if len(ids) != want {
+		t.Fatalf("%d distinct messages, want %d", len(ids), want)
 	}
 	for id, n := range ids {
 		if n != 1 {
