@@ -8,7 +8,7 @@ RACE    := $(shell command -v $$($(GO) env CC) >/dev/null 2>&1 && echo -race)
 FUZZTIME ?= 20s
 # The packages whose behaviour tests run a second time on PostgreSQL when
 # ESP_TEST_DATABASE_URL names a database the tests may use.
-PG_PACKAGES := ./store/... ./lifecycle/... ./web/admin/... ./web/api/...
+PG_PACKAGES := ./store/... ./lifecycle/... ./web/admin/... ./web/api/... ./cmd/app/...
 PG_SKIPPED  := *** POSTGRESQL TESTS SKIPPED: set ESP_TEST_DATABASE_URL=postgres://USER@HOST:PORT/DB?sslmode=disable (a database the tests may use; under CI=true they fail) ***
 
 .PHONY: run build test test-tools generate lint bench fuzz clean
