@@ -40,7 +40,7 @@ func newHousekeepingFixture(t *testing.T, cfg lifecycle.Config) *housekeepingFix
 
 func (f *housekeepingFixture) exchange(t *testing.T, ttl time.Duration) string {
 	t.Helper()
-	tok, err := lifecycle.NewTokens(f.store, f.clock.Now, ttl).Exchange(context.Background(), f.keys.AccessKey, f.keys.SecretKey)
+	tok, err := lifecycle.NewTokens(f.store, f.clock.Now, ttl).Exchange(context.Background(), f.keys.AccessKey, f.keys.SecretKey, lifecycle.Caller{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,12 +72,12 @@ func TestExpiredTokenIsRefusedByItsTimeWhileItsRowIsStored(t *testing.T) {
 	tok := f.exchange(t, time.Hour)
 	ctx := context.Background()
 	f.clock.Add(time.Hour - time.Nanosecond)
-	if _, err := tokens.Authenticate(ctx, tok); err != nil {
+	if _, err := tokens.Authenticate(ctx, tok, lifecycle.Caller{}); err != nil {
 		t.Fatalf("a nanosecond before expiry: %v, want accepted", err)
 	}
 	f.clock.Add(time.Nanosecond)
 	for range 2 {
-		if _, err := tokens.Authenticate(ctx, tok); !errors.Is(err, lifecycle.ErrTokenExpired) {
+		if _, err := tokens.Authenticate(ctx, tok, lifecycle.Caller{}); !errors.Is(err, lifecycle.ErrTokenExpired) {
 			t.Fatalf("at expiry: %v, want ErrTokenExpired", err)
 		}
 		if n := f.count(t, "api_tokens"); n != 1 {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -70,6 +71,26 @@ func NewTokens(st TokenStore, now func() time.Time, ttl time.Duration) *Tokens {
 type IssuedToken struct {
 	Token     string
 	ExpiresIn time.Duration
+	// CredentialExpires is when the credential that got the token expires;
+	// zero for a credential that does not.
+	CredentialExpires time.Time
+}
+
+// Caller is who sends a token exchange or a bearer request: the client
+// address as ESP sees it (after the trusted proxies) and its User-Agent.
+// The zero Caller (no address) is a caller whose address is unknown.
+type Caller struct {
+	Addr      netip.Addr
+	UserAgent string
+}
+
+// Bearer is what an authenticated bearer token acts for.
+type Bearer struct {
+	TenantID     int64
+	CredentialID int64
+	// CredentialExpires is when the token's credential expires; zero for
+	// a credential that does not.
+	CredentialExpires time.Time
 }
 
 // The refusals of a token exchange: Unauthorized for keys that do not get a
@@ -87,7 +108,7 @@ var dummyHash = HashSecret(SecretKeyPrefix)
 // Exchange exchanges an access key and secret key for a new token. Only an
 // Activated credential of a tenant whose public API is on gets one. The key
 // formats are checked first, so a mistyped key costs no database call.
-func (t *Tokens) Exchange(ctx context.Context, accessKey, secretKey string) (IssuedToken, error) {
+func (t *Tokens) Exchange(ctx context.Context, accessKey, secretKey string, from Caller) (IssuedToken, error) {
 	if CheckAccessKey(accessKey) != nil {
 		return IssuedToken{}, Errorf(Unauthorized, "The access key is not an ESP access key (%s followed by 24 characters A-Z and 2-7).", AccessKeyPrefix)
 	}
@@ -147,28 +168,28 @@ var (
 // re-reads the token, its credential's status and its tenant's feature
 // flag, so that deactivating the credential or turning the feature off
 // refuses the very next request.
-func (t *Tokens) Authenticate(ctx context.Context, token string) (tenantID int64, err error) {
+func (t *Tokens) Authenticate(ctx context.Context, token string, from Caller) (Bearer, error) {
 	if !WellFormedToken(token) {
-		return 0, ErrTokenInvalid
+		return Bearer{}, ErrTokenInvalid
 	}
 	g, err := t.store.TokenGrant(ctx, hashToken(token))
 	if errors.Is(err, ErrNotFound) {
-		return 0, ErrTokenInvalid
+		return Bearer{}, ErrTokenInvalid
 	}
 	if err != nil {
-		return 0, err
+		return Bearer{}, err
 	}
 	now := t.now()
 	switch {
 	case !g.ExpiresAt.After(now):
-		return 0, ErrTokenExpired
+		return Bearer{}, ErrTokenExpired
 	case !g.CredentialStatus.Authenticates():
-		return 0, ErrTokenRevoked
+		return Bearer{}, ErrTokenRevoked
 	case !g.PublicAPI:
-		return 0, ErrFeatureOff
+		return Bearer{}, ErrFeatureOff
 	}
 	if err := t.touch(ctx, g.CredentialID, g.LastUsedAt, now); err != nil {
-		return 0, err
+		return Bearer{}, err
 	}
-	return g.TenantID, nil
+	return Bearer{TenantID: g.TenantID, CredentialID: g.CredentialID}, nil
 }

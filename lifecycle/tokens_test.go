@@ -16,17 +16,17 @@ func TestTokenOfDeactivatedCredentialsIsRefused(t *testing.T) {
 	tokens := lifecycle.NewTokens(f.store, f.clock.Now, time.Hour)
 	tok := f.exchange(t, time.Hour)
 	ctx := context.Background()
-	if id, err := tokens.Authenticate(ctx, tok); err != nil || id != f.tenant.ID {
-		t.Fatalf("while activated: tenant %d, %v; want %d", id, err, f.tenant.ID)
+	if b, err := tokens.Authenticate(ctx, tok, lifecycle.Caller{}); err != nil || b.TenantID != f.tenant.ID {
+		t.Fatalf("while activated: tenant %d, %v; want %d", b.TenantID, err, f.tenant.ID)
 	}
 	f.deactivate(t)
-	if _, err := tokens.Authenticate(ctx, tok); !errors.Is(err, lifecycle.ErrTokenRevoked) {
+	if _, err := tokens.Authenticate(ctx, tok, lifecycle.Caller{}); !errors.Is(err, lifecycle.ErrTokenRevoked) {
 		t.Fatalf("while the deactivation is pending: %v, want ErrTokenRevoked", err)
 	}
 	if r := f.tick(t); r.Deactivated != 1 {
 		t.Fatalf("tick %+v, want the credential deactivated", r)
 	}
-	if _, err := tokens.Authenticate(ctx, tok); !errors.Is(err, lifecycle.ErrTokenRevoked) {
+	if _, err := tokens.Authenticate(ctx, tok, lifecycle.Caller{}); !errors.Is(err, lifecycle.ErrTokenRevoked) {
 		t.Fatalf("once deactivated: %v, want ErrTokenRevoked", err)
 	}
 }

@@ -61,8 +61,8 @@ type Handlers struct {
 // Tokens exchanges keys for bearer tokens and authenticates the tokens
 // (lifecycle.Tokens).
 type Tokens interface {
-	Exchange(ctx context.Context, accessKey, secretKey string) (lifecycle.IssuedToken, error)
-	Authenticate(ctx context.Context, token string) (tenantID int64, err error)
+	Exchange(ctx context.Context, accessKey, secretKey string, from lifecycle.Caller) (lifecycle.IssuedToken, error)
+	Authenticate(ctx context.Context, token string, from lifecycle.Caller) (lifecycle.Bearer, error)
 }
 
 // Plans lists, reads, pages and exports a tenant's plans (lifecycle.Plans).

@@ -3,6 +3,7 @@ package api
 import (
 	"math"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -34,13 +35,22 @@ func retryAfter(wait time.Duration) string {
 	return strconv.Itoa(int(math.Ceil(wait.Seconds())))
 }
 
-// tokenContextKey holds the authenticated tenant's id in the echo.Context.
-const tokenContextKey = "esp.api.tenant"
+// tokenContextKey holds the authenticated lifecycle.Bearer in the
+// echo.Context.
+const tokenContextKey = "esp.api.bearer"
 
 // apiTenantID is the tenant of the request's token (set by RequireToken).
 func apiTenantID(c echo.Context) int64 {
-	id, _ := c.Get(tokenContextKey).(int64)
-	return id
+	b, _ := c.Get(tokenContextKey).(lifecycle.Bearer)
+	return b.TenantID
+}
+
+// caller is the request's lifecycle.Caller: its client address as the
+// router sees it (httpx.ClientAddr, after the trusted proxies) and its
+// User-Agent.
+func caller(c echo.Context) lifecycle.Caller {
+	a, _ := netip.ParseAddr(httpx.ClientAddr(c))
+	return lifecycle.Caller{Addr: a.Unmap(), UserAgent: c.Request().UserAgent()}
 }
 
 // bearerError is an Unauthorized with the RFC 6750 challenge that goes with
@@ -66,7 +76,7 @@ func (h *Handlers) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return bearerError(c, errCode, problem)
 		}
-		tenantID, err := h.tokens.Authenticate(c.Request().Context(), token)
+		bearer, err := h.tokens.Authenticate(c.Request().Context(), token, caller(c))
 		switch lifecycle.ErrorCode(err) {
 		case "":
 		case lifecycle.Unauthorized:
@@ -79,7 +89,7 @@ func (h *Handlers) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		default:
 			return err
 		}
-		c.Set(tokenContextKey, tenantID)
+		c.Set(tokenContextKey, bearer)
 		c.Response().Header().Set("Cache-Control", "no-store")
 		return next(c)
 	}

@@ -37,7 +37,7 @@ var oauthRefusals = refusalNames{
 // exchange trades the keys for a token, a refusal worded as names says.
 // Keys that fail to authenticate count against addr's failures.
 func (h *Handlers) exchange(c echo.Context, names refusalNames, addr, access, secret string) (lifecycle.IssuedToken, error) {
-	t, err := h.tokens.Exchange(c.Request().Context(), access, secret)
+	t, err := h.tokens.Exchange(c.Request().Context(), access, secret, caller(c))
 	named, ok := names[lifecycle.ErrorCode(err)]
 	if !ok {
 		return t, err
