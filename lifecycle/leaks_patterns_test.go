@@ -10,7 +10,7 @@ import (
 )
 
 // The regular expressions registered with secret scanners find every
-// secret key and token ESP makes, whole, and the README gives them as
+// secret key and token ESP makes, whole, and docs/operations.md gives them as
 // they are.
 func TestSecretScanningPatternsFindEveryKeyAndToken(t *testing.T) {
 	secret, token := regexp.MustCompile(lifecycle.SecretKeyPattern), regexp.MustCompile(lifecycle.TokenPattern)
@@ -27,13 +27,13 @@ func TestSecretScanningPatternsFindEveryKeyAndToken(t *testing.T) {
 	if secret.MatchString(lifecycle.NewAccessKey()) {
 		t.Fatal("the secret key pattern matches an access key")
 	}
-	readme, err := os.ReadFile("../README.md")
+	doc, err := os.ReadFile("../docs/operations.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{lifecycle.SecretKeyPattern, lifecycle.TokenPattern} {
-		if !strings.Contains(string(readme), "`"+p+"`") {
-			t.Errorf("the README does not give the pattern `%s`", p)
+		if !strings.Contains(string(doc), "`"+p+"`") {
+			t.Errorf("docs/operations.md (Leaked keys) does not give the pattern `%s`", p)
 		}
 	}
 }
