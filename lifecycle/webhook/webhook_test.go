@@ -96,7 +96,7 @@ func TestSignatureKnownAnswer(t *testing.T) {
 	}
 }
 
-// verifySignature is the check the README shows gateway authors, written
+// verifySignature is the check docs/operations.md (Activation) shows gateway authors, written
 // from that description and not from the activator's code.
 func verifySignature(secret, header string, body []byte, now time.Time) error {
 	var ts, sig string

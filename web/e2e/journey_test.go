@@ -8,7 +8,7 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// The documented key formats (README, "Keys").
+// The documented key formats (docs/security.md, "Keys").
 var (
 	accessKeyFormat = regexp.MustCompile(`^ESPAK[A-Z2-7]{24}$`)
 	secretKeyFormat = regexp.MustCompile(`^espsk_[a-z2-7]{59}$`)
