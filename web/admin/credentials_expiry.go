@@ -14,17 +14,19 @@ import (
 const expiresSoonWithin = 7 * lifecycle.Day
 
 // expiresText is an expiry as the window shows it at now: "2027-03-01
-// 09:14 UTC, in 84 days", "Never" when there is none.
+// 09:14 UTC, in 84 days", "Never" when there is none. The days left are
+// rounded, so that keys generated for 30 days say 30 days, not 29 and a
+// fraction.
 func expiresText(expires, now time.Time) string {
 	if expires.IsZero() {
 		return "Never"
 	}
 	at := expires.UTC().Format("2006-01-02 15:04 MST")
 	left := expires.Sub(now)
-	switch days := int64(left / lifecycle.Day); {
+	switch days := int64(left.Round(lifecycle.Day) / lifecycle.Day); {
 	case left <= 0:
 		return at + ", expired"
-	case days == 0:
+	case left < lifecycle.Day:
 		return at + ", in less than a day"
 	case days == 1:
 		return at + ", in 1 day"

@@ -57,8 +57,12 @@ func TestWindowShowsTheExpiryChoicesAndTheExpiry(t *testing.T) {
 	if got := webtest.Text(doc, "credential-expires"); got != "2026-12-26 09:00 UTC, in 30 days" {
 		t.Fatalf("expires %q after Generate, want 2026-12-26 09:00 UTC, in 30 days", got)
 	}
+	env.Clock.Add(time.Minute) // a little later still 30 days, not 29 and a fraction
+	if got := webtest.Text(webtest.MustDoc(t, alice.Get("/api-credentials")), "credential-expires"); got != "2026-12-26 09:00 UTC, in 30 days" {
+		t.Fatalf("expires %q a minute after Generate", got)
+	}
 	env.Tick(t)
-	env.Clock.Add(23*lifecycle.Day + time.Hour)
+	env.Clock.Add(24*lifecycle.Day - 11*time.Hour) // 6 days and 11 hours left
 	alice = webtest.SignedIn(t, env, "alice") // the session has timed out meanwhile
 	doc = webtest.MustDoc(t, alice.Get("/api-credentials"))
 	expires := doc.Find(`[data-testid=credential-expires]`)
