@@ -63,7 +63,7 @@ func TestWindowShowsTheExpiryChoicesAndTheExpiry(t *testing.T) {
 	}
 	env.Tick(t)
 	env.Clock.Add(24*lifecycle.Day - 11*time.Hour) // 6 days and 11 hours left
-	alice = webtest.SignedIn(t, env, "alice") // the session has timed out meanwhile
+	alice = webtest.SignedIn(t, env, "alice")      // the session has timed out meanwhile
 	doc = webtest.MustDoc(t, alice.Get("/api-credentials"))
 	expires := doc.Find(`[data-testid=credential-expires]`)
 	if got := strings.TrimSpace(expires.Text()); got != "2026-12-26 09:00 UTC, in 6 days" || !expires.HasClass("expires-soon") {
