@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"esp/lifecycle"
@@ -55,7 +56,11 @@ func (s *Store) ExpiringCredentials(ctx context.Context, now time.Time, days []i
 	}
 	args = append(args, limit)
 	q := fmt.Sprintf(expiringQuery, stage.String(), largest, statuses, "$"+strconv.Itoa(len(args)))
-	rows, err := s.DB.QueryContext(ctx, q, args...)
+	stmt, err := s.built.get(ctx, s.dialect, s.read, q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: expiring credentials: %w", err)
 	}
@@ -159,4 +164,45 @@ func (s *Store) MaxCredentialLifetime(ctx context.Context, tenantID int64) (time
 func (s *Store) SetMaxCredentialLifetime(ctx context.Context, name string, max time.Duration) error {
 	return s.updateTenant(ctx, name, "expiry policy", `UPDATE tenants SET max_credential_lifetime = $1 WHERE name = $2`,
 		sql.NullInt64{Int64: int64(max), Valid: max > 0})
+}
+
+// builtStatements are the queries whose text is built from their
+// arguments (the reminders' days, the live statuses), which in practice
+// never change: each text is readied once, as the hot paths' statements
+// are at Open. The scheduler reads the expiring credentials every tick,
+// and parsing that query each time made a tick with nothing due cost
+// about 1.6 ms on SQLite instead of about 0.1 ms without expiry; readied
+// once, the tick measured 0.08 to 0.23 ms (medians 0.11 ms with expiry,
+// 0.09 ms without, 3 alternating runs on 2 busy cores of
+// go test ./lifecycle -run '^$' -bench TickNothingDue -count 1).
+type builtStatements struct {
+	mu sync.Mutex
+	m  map[string]statement
+}
+
+// get is the statement of query on db, readied the first time.
+func (b *builtStatements) get(ctx context.Context, d dialect, db *sql.DB, query string) (statement, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if st, ok := b.m[query]; ok {
+		return st, nil
+	}
+	st, err := d.prepare(ctx, db, query)
+	if err != nil {
+		return nil, err
+	}
+	if b.m == nil {
+		b.m = map[string]statement{}
+	}
+	b.m[query] = st
+	return st, nil
+}
+
+func (b *builtStatements) close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, st := range b.m {
+		st.Close()
+	}
+	b.m = nil
 }
