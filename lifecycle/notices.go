@@ -32,6 +32,8 @@ type NoticeWords struct {
 	Next    string
 	// ByActor says who acted ("by alice", "by ESP") after the body.
 	ByActor bool
+	// DetailLabel names the audit row's detail in the message ("" : Detail).
+	DetailLabel string
 }
 
 // noticeEvents are the audit events the tenant's admins are told of by
@@ -45,13 +47,25 @@ var noticeEvents = map[AuditEvent]NoticeWords{
 	AuditFailActivation: {Subject: "activation failed", Body: "The API credentials could not be activated",
 		Next: "Generate new credentials in the API Credentials window."},
 	AuditDeactivate: {Subject: "deactivation requested", Body: "Deactivation of the API credentials was requested", ByActor: true,
-		Next: "They no longer authenticate; ESP confirms the deactivation shortly."},
+		Next: "They no longer authenticate; ESP confirms the deactivation shortly.", DetailLabel: "Reason"},
 	AuditConfirmDeactivation: {Subject: "deactivated", Body: "The API credentials were deactivated",
 		Next: "Client programs that used them need new credentials."},
 	AuditFailDeactivation: {Subject: "deactivation failed", Body: "The deactivation of the API credentials could not be confirmed",
 		Next: "They no longer authenticate in ESP; check your API gateway, and generate new credentials when needed."},
 	AuditReportLeak: {Subject: "reported leaked", Body: "The API credentials (their secret key or one of their tokens) were reported as published", ByActor: true,
 		Next: "Credentials still in use are deactivated at once (a separate message says so); already deactivated ones change no further. Remove the key from where it was published, and generate new credentials if you need them."},
+	AuditRemindExpiry30: expiryReminderWords("30 days"),
+	AuditRemindExpiry7:  expiryReminderWords("7 days"),
+	AuditRemindExpiry1:  expiryReminderWords("1 day"),
+	AuditExpire: {Subject: "expired", Body: "The API credentials reached their expiry and no longer authenticate", DetailLabel: "Expired",
+		Next: "ESP deactivates them now (a separate message says so). Generate new credentials in the API Credentials window and give them to the client programs that used these."},
+}
+
+// expiryReminderWords are the words of the reminder sent when the
+// credentials expire in (about) within.
+func expiryReminderWords(within string) NoticeWords {
+	return NoticeWords{Subject: "expire in " + within, Body: "The API credentials expire in " + within, DetailLabel: "Expires",
+		Next: "Generate new credentials in the API Credentials window before then and move your client programs to them; at the expiry these stop working."}
 }
 
 // NoticeEvents lists the audit events that send email: the store queues

@@ -19,6 +19,8 @@ type TokenGrant struct {
 	CredentialStatus Status
 	LastUsedAt       time.Time
 	PublicAPI        bool
+	// CredentialExpiresAt is when the credential expires; zero: never.
+	CredentialExpiresAt time.Time
 }
 
 // AccessKeyGrant is what a token exchange needs to know of an access key: its
@@ -30,4 +32,6 @@ type AccessKeyGrant struct {
 	SecretHash   []byte
 	LastUsedAt   time.Time
 	PublicAPI    bool
+	// CredentialExpiresAt is when the credential expires; zero: never.
+	CredentialExpiresAt time.Time
 }

@@ -80,6 +80,9 @@ func Compose(n lifecycle.Notice, publicURL, host string) (Message, error) {
 	if w.ByActor {
 		v.Body += " by " + v.Actor
 	}
+	if w.DetailLabel != "" {
+		v.DetailLabel = w.DetailLabel
+	}
 	if strings.HasPrefix(n.Detail, "http://") || strings.HasPrefix(n.Detail, "https://") {
 		v.DetailLabel = "Report"
 	}

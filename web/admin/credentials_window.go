@@ -53,7 +53,7 @@ func (h *Handlers) renderWindow(c echo.Context, status int, w window) error {
 		}
 		w.plans = plans
 	}
-	f := fieldsOf(cur)
+	f := fieldsOf(cur, h.lc.Now())
 	vm := views.CredentialsVM{
 		Page:          h.page(c, "API Credentials"),
 		Plans:         w.plans,
@@ -75,6 +75,9 @@ func (h *Handlers) renderWindow(c echo.Context, status int, w window) error {
 		GenerateRequest: randomRequestID(),
 		Tenant:          tenant.Name,
 	}
+	if err := h.expiryFields(ctx, &vm, tenant.ID, f); err != nil {
+		return err
+	}
 	if w.keys != nil {
 		vm.AccessKey, vm.SecretKey, vm.FullKeys = w.keys.AccessKey, w.keys.SecretKey, true
 		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
@@ -92,5 +95,5 @@ func (h *Handlers) CredentialsStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, fieldsOf(cur))
+	return c.JSON(http.StatusOK, fieldsOf(cur, h.lc.Now()))
 }
