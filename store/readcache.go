@@ -123,7 +123,7 @@ type readCache struct {
 	sessions cacheMap[string, sessionAccount]
 	plans    cacheMap[int64, []lifecycle.Plan]
 	plan     cacheMap[[2]int64, lifecycle.Plan] // by tenant and plan id
-	grants   cacheMap[string, lifecycle.TokenGrant]
+	grants   cacheMap[int64, lifecycle.TokenGrant] // by credential
 	current  cacheMap[int64, lifecycle.Credential] // by tenant
 }
 
@@ -220,11 +220,6 @@ func (s *Store) cachedCurrentCredential(ctx context.Context, tenantID int64) (li
 }
 
 // cachedTokenGrant is TokenGrant through the cache.
-func (s *Store) cachedTokenGrant(ctx context.Context, hash []byte) (lifecycle.TokenGrant, error) {
-	g, err := cached(s, ctx, &s.cache.grants, string(hash), func() (lifecycle.TokenGrant, error) { return s.tokenGrant(ctx, hash) })
-	if err != nil {
-		return lifecycle.TokenGrant{}, err
-	}
-	g.Hash = hash
-	return g, nil
+func (s *Store) cachedTokenGrant(ctx context.Context, credentialID int64) (lifecycle.TokenGrant, error) {
+	return cached(s, ctx, &s.cache.grants, credentialID, func() (lifecycle.TokenGrant, error) { return s.tokenGrant(ctx, credentialID) })
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // cachedTables are the tables whose rows the web requests' cached lookups
-// read (sessions with their user and tenant, tokens with their credential,
+// read (sessions with their user and tenant, tokens' credentials,
 // plan lists). Every column of theirs either bumps the change counter when
 // it changes, by the table's update trigger, or is named here with the
 // reason a change of it cannot make a cached answer wrong. A column added
@@ -20,7 +20,6 @@ var cachedTables = map[string]map[string]string{
 	},
 	"users":      {},
 	"tenants":    {},
-	"api_tokens": {},
 	"plans":      {},
 	"credentials": {
 		"last_used_at":     "written on use without bumping, at most once a minute; this store's touches update the cached current credential, other processes' are seen within readCacheMaxAge",
