@@ -122,7 +122,7 @@ type readCache struct {
 	mu       sync.Mutex
 	sessions cacheMap[string, sessionAccount]
 	plans    cacheMap[int64, []lifecycle.Plan]
-	plan     cacheMap[[2]int64, lifecycle.Plan] // by tenant and plan id
+	plan     cacheMap[[2]int64, lifecycle.Plan]    // by tenant and plan id
 	grants   cacheMap[int64, lifecycle.TokenGrant] // by credential
 	current  cacheMap[int64, lifecycle.Credential] // by tenant
 }
