@@ -226,3 +226,51 @@ func TestPreviousKeyVerifiesForOneTokenLifetimeOnly(t *testing.T) {
 		t.Fatalf("after the overlap: %v, want ErrTokenInvalid", err)
 	}
 }
+
+// Servers on one database (replicas on PostgreSQL) share the keys: a token
+// one signs works on the others, before and after a rotation made by one
+// of them, also on a server that has not read the keys since before the
+// rotation.
+func TestRotationIsSeenByEveryServerOnTheDatabase(t *testing.T) {
+	f := newTokenFixture(t, time.Hour)
+	ctx := context.Background()
+	servers := []*lifecycle.Tokens{f.tokens}
+	for range 2 {
+		servers = append(servers, lifecycle.NewTokens(f.db.Open(t), f.clock.Now, time.Hour))
+	}
+	// servers[2] only verifies: it reads the keys at its first token and
+	// then only when a token names a key it does not know.
+	a, b := servers[0], servers[1]
+	exchange := func(on *lifecycle.Tokens) string {
+		t.Helper()
+		tok, err := on.Exchange(ctx, f.keys.AccessKey, f.keys.SecretKey, lifecycle.Caller{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok.Token
+	}
+	accepted := func(on *lifecycle.Tokens, tok string) {
+		t.Helper()
+		if _, err := on.Authenticate(ctx, tok, lifecycle.Caller{}); err != nil {
+			t.Fatalf("token of key %d: %v", tokenBytes(t, tok)[0], err)
+		}
+	}
+	first := exchange(a)
+	for _, s := range servers {
+		accepted(s, first)
+	}
+	if _, err := lifecycle.RotateTokenKey(ctx, f.db.Open(t), f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(lifecycle.KeyReload)
+	accepted(b, exchange(a)) // a has read key 2, and still signs with key 1
+	f.clock.Add(lifecycle.KeyPublish - lifecycle.KeyReload)
+	second := exchange(b)
+	if tokenBytes(t, second)[0] != 2 {
+		t.Fatal("the new key does not sign at its time")
+	}
+	for _, s := range servers {
+		accepted(s, second)
+		accepted(s, first)
+	}
+}
