@@ -31,8 +31,22 @@ type TokenKeyStore interface {
 }
 
 // RotateTokenKey adds a new token key that signs from KeyPublish after
-// now; the current key keeps verifying its tokens until they expire.
+// now; the current key keeps verifying its tokens until they expire. On a
+// database without keys (no server started on it yet) it keeps the first
+// one, which signs at once.
 func RotateTokenKey(ctx context.Context, st TokenKeyStore, now time.Time) (TokenKey, error) {
+	keys, err := st.TokenKeys(ctx)
+	if err == nil && len(keys) == 0 {
+		if err = st.FirstTokenKey(ctx, newTokenKey(1, time.Unix(0, 0))); err == nil {
+			keys, err = st.TokenKeys(ctx)
+		}
+		if err == nil && len(keys) > 0 {
+			return keys[len(keys)-1], nil
+		}
+	}
+	if err != nil {
+		return TokenKey{}, fmt.Errorf("rotate token key: %w", err)
+	}
 	k, err := st.AddTokenKey(ctx, newTokenKey(0, now.Add(KeyPublish)))
 	if err != nil {
 		return TokenKey{}, fmt.Errorf("rotate token key: %w", err)

@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"esp/lifecycle"
-	"esp/store"
 )
 
 // cmdTokenKeyRotate adds a new key for signing bearer tokens. Servers
@@ -18,10 +16,7 @@ func cmdTokenKeyRotate(ctx context.Context, e env, args []string) error {
 	if _, err := parse(fs, args, 0, "token-key rotate"); err != nil {
 		return err
 	}
-	st, err := openExistingStore(ctx, db)
-	if errors.Is(err, store.ErrNoDatabase) {
-		return errors.New("no database here: a server makes the first token key when it starts")
-	}
+	st, err := openExisting(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -30,7 +25,11 @@ func cmdTokenKeyRotate(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if !k.SignsFrom.After(e.now()) {
+		fmt.Fprintf(e.stdout, "token key %d signs from now (the first)\n", k.ID)
+		return nil
+	}
 	fmt.Fprintf(e.stdout, "token key %d signs from %s; tokens signed before keep working until they expire\n",
-		k.ID, k.SignsFrom.Format(time.RFC3339))
+		k.ID, k.SignsFrom.UTC().Format(time.RFC3339))
 	return nil
 }
