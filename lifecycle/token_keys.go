@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -96,18 +97,24 @@ func (r *keyRing) knows(b []byte) bool {
 // KeyReload.
 type keyCache struct {
 	store TokenKeyStore
-	mu    sync.Mutex // held while reading
-	ring  *keyRing   // read and replaced under mu
+	ring  atomic.Pointer[keyRing]
+	mu    sync.Mutex // held while reading, so that one caller reads at a time
 }
 
 // get returns the keys, reading them when none were read yet, or when
 // reload is set and they were read KeyReload or more before now. The first
 // read keeps a first key when the database has none.
 func (c *keyCache) get(ctx context.Context, now time.Time, reload bool) (*keyRing, error) {
+	fresh := func(r *keyRing) bool {
+		return r != nil && (!reload || now.Sub(r.readAt) < KeyReload && !now.Before(r.readAt))
+	}
+	if r := c.ring.Load(); fresh(r) {
+		return r, nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if r := c.ring; r != nil && (!reload || now.Sub(r.readAt) < KeyReload && !now.Before(r.readAt)) {
-		return r, nil
+	if r := c.ring.Load(); fresh(r) {
+		return r, nil // read meanwhile by another caller
 	}
 	keys, err := c.store.TokenKeys(ctx)
 	if err == nil && len(keys) == 0 {
@@ -120,6 +127,7 @@ func (c *keyCache) get(ctx context.Context, now time.Time, reload bool) (*keyRin
 	if err != nil {
 		return nil, fmt.Errorf("token keys: %w", err)
 	}
-	c.ring = &keyRing{keys: keys, readAt: now}
-	return c.ring, nil
+	r := &keyRing{keys: keys, readAt: now}
+	c.ring.Store(r)
+	return r, nil
 }

@@ -14,7 +14,7 @@ import (
 //
 // A signed-in page or an API call asked SQLite the same small questions on
 // every request (the session with its user and tenant, the tenant's plans;
-// or the token's grant and the plan asked for), each a query of 20-40 µs in
+// or the token's credential grant and the plan asked for), each a query of 20-40 µs in
 // modernc.org/sqlite. The answers change rarely, but a change made by any process (another server
 // on the same folder, `esp tenant feature ... off`, the scheduler) must be
 // seen on the very next request.
@@ -161,9 +161,8 @@ func (r *readCache) touchedCredential(id int64, at time.Time, written bool) {
 
 // cached answers key from m when it was read at the counter the database
 // holds now, and otherwise reads it with read and remembers it under that
-// counter. Errors (an unknown session or token among them) are never
-// remembered: a new session or token is inserted without bumping the
-// counter.
+// counter. Errors (an unknown session or credential among them) are never
+// remembered: a new session is inserted without bumping the counter.
 func cached[K comparable, T any](s *Store, ctx context.Context, m *cacheMap[K, T], key K, read func() (T, error)) (T, error) {
 	if s.cache.off {
 		return read()
