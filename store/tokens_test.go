@@ -181,3 +181,45 @@ func TestAccessKeyGrantReadsKeyAndFeatureTogether(t *testing.T) {
 		t.Fatalf("unknown key: err=%v, want ErrNotFound", err)
 	}
 }
+
+// On PostgreSQL a server keeping the first key while another server's is
+// in flight (inserted, not yet committed) waits for it, then keeps
+// nothing and reads the other's: the unique key decides, not the
+// NOT EXISTS both evaluated before either committed. (SQLite's one
+// writer lets no two inserts overlap.)
+func TestFirstTokenKeyWaitsForOneInFlight(t *testing.T) {
+	st := storetest.Open(t)
+	ctx := context.Background()
+	if !st.Postgres() {
+		return // nothing can be in flight beside SQLite's writer
+	}
+	tx, err := st.DB.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO token_keys (id, mac_key, signs_from) VALUES (1, $1, 0)`, tokenHash("first")); err != nil {
+		t.Fatal(err)
+	}
+	kept := make(chan error, 1)
+	go func() {
+		kept <- st.FirstTokenKey(ctx, lifecycle.TokenKey{ID: 1, Secret: tokenHash("second"), SignsFrom: time.Unix(0, 0)})
+	}()
+	// The second insert is waiting on the first's row lock once PostgreSQL
+	// says a backend waits for a lock.
+	for waiting := 0; waiting == 0; {
+		if err := st.DB.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO token_keys%'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-kept; err != nil {
+		t.Fatalf("the waiting server: %v, want nothing kept and no error", err)
+	}
+	if keys, err := st.TokenKeys(ctx); err != nil || len(keys) != 1 || !bytes.Equal(keys[0].Secret, tokenHash("first")) {
+		t.Fatalf("keys %+v, %v; want the first server's only", keys, err)
+	}
+}
