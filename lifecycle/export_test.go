@@ -15,5 +15,8 @@ func (s *Scheduler) RenewOn(beats <-chan time.Time, renewed func()) {
 // deterministically.
 func SetAfterCheck(s *Service, f func(Trigger)) { s.afterCheck = f }
 
-// NewTokenForTest is a fresh bearer token, as an exchange makes one.
-func NewTokenForTest() string { tok, _ := newToken(); return tok }
+// NewTokenForTest is a fresh bearer token, as an exchange makes one, under
+// a key of its own.
+func NewTokenForTest() string {
+	return signToken(newTokenKey(1, time.Time{}), 1, time.Now().Add(time.Hour))
+}

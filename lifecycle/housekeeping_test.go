@@ -65,8 +65,8 @@ func (f *housekeepingFixture) count(t *testing.T, table string) int {
 }
 
 // An expired token is refused by its expiry time, from the instant it
-// expires, while its row is still stored: deleting it is only cleanup.
-func TestExpiredTokenIsRefusedByItsTimeWhileItsRowIsStored(t *testing.T) {
+// expires, and a day later still.
+func TestExpiredTokenIsRefusedFromTheInstantItExpires(t *testing.T) {
 	f := newHousekeepingFixture(t, lifecycle.Config{})
 	tokens := lifecycle.NewTokens(f.store, f.clock.Now, time.Hour)
 	tok := f.exchange(t, time.Hour)
@@ -80,20 +80,15 @@ func TestExpiredTokenIsRefusedByItsTimeWhileItsRowIsStored(t *testing.T) {
 		if _, err := tokens.Authenticate(ctx, tok, lifecycle.Caller{}); !errors.Is(err, lifecycle.ErrTokenExpired) {
 			t.Fatalf("at expiry: %v, want ErrTokenExpired", err)
 		}
-		if n := f.count(t, "api_tokens"); n != 1 {
-			t.Fatalf("%d token rows, want the expired one still stored", n)
-		}
 		f.clock.Add(24 * time.Hour)
 	}
 }
 
-// The scheduler's tick deletes the expired tokens and the sessions past
-// either timeout, at most once per HousekeepEvery: not the token exchange
-// that follows them, and not before the period is up.
-func TestTickDeletesExpiredTokensAndSessionsOncePerPeriod(t *testing.T) {
+// The scheduler's tick deletes the sessions past either timeout, at most
+// once per HousekeepEvery: not before the period is up.
+func TestTickDeletesExpiredSessionsOncePerPeriod(t *testing.T) {
 	f := newHousekeepingFixture(t, lifecycle.Config{SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour})
 	t0 := f.clock.Now() // the first tick's housekeeping ran at t0
-	f.exchange(t, time.Hour)
 	f.session(t, "idle", t0, t0)
 	f.session(t, "old", t0.Add(-12*time.Hour), t0.Add(time.Hour))
 	f.clock.Add(time.Hour)
@@ -103,51 +98,52 @@ func TestTickDeletesExpiredTokensAndSessionsOncePerPeriod(t *testing.T) {
 	edge := f.clock.Now().Add(-30 * time.Minute)
 	f.session(t, "edge", edge, edge)
 	f.session(t, "almost", edge, edge.Add(time.Nanosecond))
-	// A new token does not take the expired one with it.
-	f.exchange(t, 10*time.Second)
-	if n := f.count(t, "api_tokens"); n != 2 {
-		t.Fatalf("%d token rows after a new exchange, want 2 (the expired one stays until the tick)", n)
+	// Idle 10 seconds short of the timeout.
+	f.session(t, "soon", edge, edge.Add(10*time.Second))
+	if r := f.tick(t); r.ExpiredSessions != 3 {
+		t.Fatalf("tick %+v, want 3 expired sessions deleted", r)
 	}
-	r := f.tick(t)
-	if r.ExpiredTokens != 1 || r.ExpiredSessions != 3 {
-		t.Fatalf("tick %+v, want 1 expired token and 3 expired sessions deleted", r)
+	if s := f.count(t, "sessions"); s != 3 {
+		t.Fatalf("%d sessions left; want the three live ones", s)
 	}
-	if tk, s := f.count(t, "api_tokens"), f.count(t, "sessions"); tk != 1 || s != 2 {
-		t.Fatalf("%d tokens, %d sessions left; want the new token and the two live sessions", tk, s)
-	}
-	// The 10-second token expires, but the next housekeeping is a minute
+	// The 10-second session expires, but the next housekeeping is a minute
 	// after the last.
 	f.clock.Add(59 * time.Second)
-	if r := f.tick(t); r.ExpiredTokens != 0 || f.count(t, "api_tokens") != 1 {
+	if r := f.tick(t); r.ExpiredSessions != 0 || f.count(t, "sessions") != 3 {
 		t.Fatalf("59 s after the housekeeping: tick %+v, want nothing deleted yet", r)
 	}
 	f.clock.Add(time.Second)
-	if r := f.tick(t); r.ExpiredTokens != 1 || f.count(t, "api_tokens") != 0 {
-		t.Fatalf("a minute after the housekeeping: tick %+v, want the expired token deleted", r)
+	if r := f.tick(t); r.ExpiredSessions != 2 || f.count(t, "sessions") != 1 {
+		t.Fatalf("a minute after the housekeeping: tick %+v, want the two sessions idle since deleted", r)
 	}
 }
 
 // Several schedulers on one database housekeep once per period between
 // them: the period is claimed in a row, not kept per process.
 func TestHousekeepingRunsOncePerPeriodAcrossSchedulers(t *testing.T) {
-	f := newHousekeepingFixture(t, lifecycle.Config{})
-	other := lifecycle.NewScheduler(f.store, lifecycle.LocalActivator{}, lifecycle.Config{}, nil, f.clock.Now)
-	f.exchange(t, time.Second)
-	f.clock.Add(time.Minute)
-	if r := f.tick(t); r.ExpiredTokens != 1 {
-		t.Fatalf("first scheduler: %+v, want the expired token deleted", r)
+	cfg := lifecycle.Config{SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour}
+	f := newHousekeepingFixture(t, cfg)
+	other := lifecycle.NewScheduler(f.store, lifecycle.LocalActivator{}, cfg, nil, f.clock.Now)
+	idle := func(name string) {
+		at := f.clock.Now().Add(-30 * time.Minute)
+		f.session(t, name, at, at)
 	}
-	f.exchange(t, time.Second)
+	idle("first")
+	f.clock.Add(time.Minute)
+	if r := f.tick(t); r.ExpiredSessions != 1 {
+		t.Fatalf("first scheduler: %+v, want the expired session deleted", r)
+	}
+	idle("second")
 	f.clock.Add(30 * time.Second)
 	r, err := other.Tick(context.Background(), f.clock.Now())
-	if err != nil || r.ExpiredTokens != 0 || f.count(t, "api_tokens") != 1 {
+	if err != nil || r.ExpiredSessions != 0 || f.count(t, "sessions") != 1 {
 		t.Fatalf("second scheduler within the period: %+v, %v; want nothing deleted", r, err)
 	}
 	f.clock.Add(30 * time.Second)
-	if r, err := other.Tick(context.Background(), f.clock.Now()); err != nil || r.ExpiredTokens != 1 {
-		t.Fatalf("second scheduler, next period: %+v, %v; want the expired token deleted", r, err)
+	if r, err := other.Tick(context.Background(), f.clock.Now()); err != nil || r.ExpiredSessions != 1 {
+		t.Fatalf("second scheduler, next period: %+v, %v; want the expired session deleted", r, err)
 	}
-	if r := f.tick(t); r.ExpiredTokens != 0 {
+	if r := f.tick(t); r.ExpiredSessions != 0 {
 		t.Fatalf("first scheduler in the period the second took: %+v, want nothing", r)
 	}
 }

@@ -51,8 +51,12 @@ type LeakReport struct {
 // LeakStore is the storage leak reports need.
 type LeakStore interface {
 	// LeakedCredential finds the credential, current or past, whose secret
-	// key or token has the hash; ErrNotFound when none has.
-	LeakedCredential(ctx context.Context, hash []byte) (LeakedCredential, error)
+	// key has the hash, or whose id is credentialID (that of a token whose
+	// signature was verified; 0 for a secret key), or that a report of the
+	// same hash named before; ErrNotFound when none has.
+	LeakedCredential(ctx context.Context, hash []byte, credentialID int64) (LeakedCredential, error)
+	// TokenKeys are the keys that sign tokens (TokenKeyStore's).
+	TokenKeys(ctx context.Context) ([]TokenKey, error)
 	// ReportLeak records r in one transaction with its audit row a and the
 	// conditional write w, unless r's token was reported for its
 	// credential before: then it changes nothing and reports false.
@@ -78,20 +82,24 @@ func TokenHash(token string) []byte {
 }
 
 // Report acts on one reported token found at url. ours says whether the
-// token is or was an ESP secret key or bearer token. The first report of a
-// token of a credential that Deactivate applies to deactivates it, with
-// the events "Reported leaked" and "Deactivation requested"; the first of
-// a credential no longer live records "Reported leaked" only; any later
-// one changes nothing.
+// token is or was an ESP secret key or bearer token: a bearer token is
+// ours when a kept key signed it, expired or not, and whether or not its
+// credential is still there. The first report of a token of a credential
+// that Deactivate applies to deactivates it, with the events "Reported
+// leaked" and "Deactivation requested" (an expired token too: whoever
+// leaked it may have leaked its keys); the first of a credential no longer
+// live records "Reported leaked" only; any later one changes nothing.
 func (l *Leaks) Report(ctx context.Context, token, url string) (ours bool, err error) {
-	// A string of neither format was never ours: no database call.
-	if CheckSecretKey(token) != nil && !WellFormedToken(token) {
-		return false, nil
+	credentialID, ours, err := l.tokenCredential(ctx, token)
+	if err != nil || !ours {
+		return false, err
 	}
 	hash := TokenHash(token)
-	c, err := l.store.LeakedCredential(ctx, hash)
+	c, err := l.store.LeakedCredential(ctx, hash, credentialID)
 	if errors.Is(err, ErrNotFound) {
-		return false, nil
+		// A signed token of a credential whose every trace is gone: ours,
+		// with nothing left to record it against.
+		return credentialID != 0, nil
 	}
 	if err != nil {
 		return false, err
@@ -106,6 +114,26 @@ func (l *Leaks) Report(ctx context.Context, token, url string) (ours bool, err e
 		return false, err
 	}
 	return true, nil
+}
+
+// tokenCredential tells whether token could be ours: a well-formed secret
+// key (credentialID 0: the store finds it by its hash), or a bearer token
+// signed by a kept key (the credential it names). A string of neither
+// format was never ours, and costs no database call.
+func (l *Leaks) tokenCredential(ctx context.Context, token string) (credentialID int64, ours bool, err error) {
+	if CheckSecretKey(token) == nil {
+		return 0, true, nil
+	}
+	claims, b, ok := parseToken(token)
+	if !ok {
+		return 0, false, nil
+	}
+	keys, err := l.store.TokenKeys(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	ring := keyRing{keys: keys}
+	return claims.credentialID, ring.knows(b), nil
 }
 
 // deactivation is the transition of Deactivate, the same from every

@@ -9,7 +9,7 @@ import (
 )
 
 // Scheduler moves credentials through their pending statuses, and does the
-// housekeeping (expired tokens and sessions). All of its state lives in
+// housekeeping (expired sessions). All of its state lives in
 // rows (due and deadline times, the last purge and housekeeping times), so
 // a restart picks up where the last process stopped.
 type Scheduler struct {
@@ -26,7 +26,7 @@ type Scheduler struct {
 	Actor string
 	// Observer, when set, hears of each claim and each activator call.
 	Observer SchedulerObserver
-	// HousekeepEvery is how often the expired tokens and sessions are
+	// HousekeepEvery is how often the expired sessions are
 	// deleted (once a period across all schedulers on the database).
 	HousekeepEvery time.Duration
 	// beats, when set, replaces the heartbeat's ticker, and renewed is
@@ -62,8 +62,8 @@ type TickResult struct {
 	// Expired counts the credentials whose expiry this tick deactivated,
 	// Reminded the expiry reminders it sent.
 	Expired, Reminded int
-	// ExpiredTokens and ExpiredSessions were deleted by the housekeeping.
-	ExpiredTokens, ExpiredSessions int
+	// ExpiredSessions were deleted by the housekeeping.
+	ExpiredSessions int
 	// The outbox's notices sent, retried later and given up.
 	NoticesSent, NoticesRetried, NoticesGivenUp int
 }
@@ -128,7 +128,7 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) (TickResult, error)
 	if err := s.sendNotices(ctx, now, &res); err != nil {
 		return res, err
 	}
-	res.ExpiredTokens, res.ExpiredSessions, err = s.maybeHousekeep(ctx, now)
+	res.ExpiredSessions, err = s.maybeHousekeep(ctx, now)
 	return res, err
 }
 

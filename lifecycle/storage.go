@@ -47,11 +47,10 @@ type SchedulerStore interface {
 	PurgeOnSchedule(ctx context.Context, run PeriodicRun, p Purge) (ran bool, n int, err error)
 	PurgeDeactivated(ctx context.Context, p Purge) (int, error)
 	// The housekeeping: one scheduler a period claims it (ClaimRun) and
-	// deletes the expired tokens and sessions and, where the database keeps
+	// deletes the expired sessions and, where the database keeps
 	// the web's rate limits, the addresses whose allowance is whole again
 	// at now.
 	ClaimRun(ctx context.Context, run PeriodicRun) (bool, error)
-	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
 	DeleteExpiredSessions(ctx context.Context, idleCutoff, maxCutoff time.Time) (int, error)
 	DeleteStaleLimits(ctx context.Context, now time.Time) (int, error)
 	ExpiryStore

@@ -2,69 +2,48 @@ package lifecycle
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"net/netip"
-	"strings"
 	"time"
-)
-
-// Token format: "esptk_" followed by the unpadded base64url encoding of 32
-// bytes from crypto/rand (256 bits), 49 characters in all. The prefix lets
-// secret scanners recognise a leaked token; the database keeps only its
-// SHA-256.
-const (
-	tokenPrefix = "esptk_"
-	tokenLen    = len(tokenPrefix) + 43
 )
 
 // LastUsedEvery is how often at most a credential's last use is written:
 // busy clients do not queue on the database writer.
 const LastUsedEvery = time.Minute
 
-func newToken() (token string, hash []byte) {
-	b := make([]byte, 32)
-	rand.Read(b)
-	token = tokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-	return token, hashToken(token)
-}
-
-func hashToken(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
-}
-
-// WellFormedToken reports whether t could be a token, without a database call.
-func WellFormedToken(t string) bool {
-	if len(t) != tokenLen || !strings.HasPrefix(t, tokenPrefix) {
-		return false
-	}
-	_, err := base64.RawURLEncoding.Strict().DecodeString(t[len(tokenPrefix):])
-	return err == nil
-}
-
 // TokenStore is the storage the token exchange and authentication need.
 type TokenStore interface {
 	AccessKeyGrant(ctx context.Context, accessKey string) (AccessKeyGrant, error)
-	InsertToken(ctx context.Context, t Token) error
-	TokenGrant(ctx context.Context, hash []byte) (TokenGrant, error)
+	// TokenGrant reads a credential with its tenant's flag, by the
+	// credential's id; ErrNotFound when it is gone (purged).
+	TokenGrant(ctx context.Context, credentialID int64) (TokenGrant, error)
 	TouchCredential(ctx context.Context, credentialID int64, now time.Time, every time.Duration) (bool, error)
+	TokenKeyStore
 }
 
 // Tokens exchanges API credentials for bearer tokens and authenticates
-// the tokens.
+// the tokens. A token is signed, not stored (see token.go): an exchange
+// reads the access key's grant and writes nothing but, at most once a
+// minute, the credential's last use.
 type Tokens struct {
 	store TokenStore
+	keys  keyCache
 	now   func() time.Time
 	ttl   time.Duration
 }
 
 // NewTokens returns Tokens over st whose tokens live for ttl; now is the
-// clock (time.Now in production).
+// clock (time.Now in production). The signing keys are read from st at
+// the first exchange or bearer request (LoadKeys reads them earlier).
 func NewTokens(st TokenStore, now func() time.Time, ttl time.Duration) *Tokens {
-	return &Tokens{store: st, now: now, ttl: ttl}
+	return &Tokens{store: st, keys: keyCache{store: st}, now: now, ttl: ttl}
+}
+
+// LoadKeys reads the token keys, keeping a first one when the database
+// has none, so that a starting server fails early when it cannot.
+func (t *Tokens) LoadKeys(ctx context.Context) error {
+	_, err := t.keys.get(ctx, t.now(), true)
+	return err
 }
 
 // IssuedToken is a new bearer token and how long it lives.
@@ -139,16 +118,36 @@ func (t *Tokens) Exchange(ctx context.Context, accessKey, secretKey string, from
 		return IssuedToken{}, ErrFeatureOff
 	}
 	ttl := tokenLifetime(t.ttl, now, grant.CredentialExpiresAt) // never past the credential's expiry
-	token, hash := newToken()
-	err = t.store.InsertToken(ctx, Token{Hash: hash, CredentialID: grant.CredentialID, TenantID: grant.TenantID,
-		CreatedAt: now, ExpiresAt: now.Add(ttl)})
+	token, expires, err := t.sign(ctx, grant.CredentialID, now, ttl)
 	if err != nil {
 		return IssuedToken{}, err
 	}
 	if err := t.touch(ctx, grant.CredentialID, grant.LastUsedAt, now); err != nil {
 		return IssuedToken{}, err
 	}
-	return IssuedToken{Token: token, ExpiresIn: ttl, CredentialExpires: grant.CredentialExpiresAt}, nil
+	return IssuedToken{Token: token, ExpiresIn: expires.Sub(now), CredentialExpires: grant.CredentialExpiresAt}, nil
+}
+
+// sign makes a token of the credential that expires ttl after now,
+// rounded up to the second (the token keeps whole seconds, and expires_in
+// counts them; a credential's expiry, which bounds ttl, is a whole second).
+func (t *Tokens) sign(ctx context.Context, credentialID int64, now time.Time, ttl time.Duration) (string, time.Time, error) {
+	if credentialID <= 0 || credentialID > maxTokenCredentialID {
+		return "", time.Time{}, Errorf(Internal, "Credential id %d does not fit in a token.", credentialID)
+	}
+	ring, err := t.keys.get(ctx, now, true)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	key, ok := ring.signing(now)
+	if !ok {
+		return "", time.Time{}, Errorf(Internal, "No token key signs at %s.", now.Format(time.RFC3339))
+	}
+	expires := now.Add(ttl)
+	if whole := expires.Truncate(time.Second); whole.Before(expires) {
+		expires = whole.Add(time.Second)
+	}
+	return signToken(key, credentialID, expires), expires, nil
 }
 
 // touch records a use of the credential unless its last use is recent:
@@ -168,27 +167,25 @@ var (
 	ErrTokenRevoked = &Error{Code: Unauthorized, Message: "The access token was revoked: its API credentials are no longer activated."}
 )
 
-// Authenticate returns the tenant a bearer token acts for. Every call
-// re-reads the token, its credential's status and its tenant's feature
-// flag, so that deactivating the credential or turning the feature off
-// refuses the very next request.
+// Authenticate returns the tenant a bearer token acts for. The token's
+// format, signature and expiry are checked first, without the database;
+// then every call reads its credential's status and its tenant's feature
+// flag, so that deactivating or purging the credential or turning the
+// feature off refuses the very next request.
 func (t *Tokens) Authenticate(ctx context.Context, token string, from Caller) (Bearer, error) {
-	if !WellFormedToken(token) {
-		return Bearer{}, ErrTokenInvalid
+	now := t.now()
+	claims, err := t.verify(ctx, token, now)
+	if err != nil {
+		return Bearer{}, err
 	}
-	g, err := t.store.TokenGrant(ctx, hashToken(token))
+	g, err := t.store.TokenGrant(ctx, claims.credentialID)
 	if errors.Is(err, ErrNotFound) {
-		return Bearer{}, ErrTokenInvalid
+		return Bearer{}, ErrTokenRevoked
 	}
 	if err != nil {
 		return Bearer{}, err
 	}
-	now := t.now()
 	switch {
-	case Expired(g.CredentialExpiresAt, now): // before the token's own end, which it bounds: new tokens will not help
-		return Bearer{}, errCredentialExpired(g.CredentialExpiresAt)
-	case !g.ExpiresAt.After(now):
-		return Bearer{}, ErrTokenExpired
 	case !g.CredentialStatus.Authenticates():
 		return Bearer{}, ErrTokenRevoked
 	case !g.PublicAPI:
@@ -198,4 +195,33 @@ func (t *Tokens) Authenticate(ctx context.Context, token string, from Caller) (B
 		return Bearer{}, err
 	}
 	return Bearer{TenantID: g.TenantID, CredentialID: g.CredentialID, CredentialExpires: g.CredentialExpiresAt}, nil
+}
+
+// verify checks a token's format, signature and expiry at now. It reads
+// the keys only when they were never read, or when the token names a key
+// this server does not know and its keys are KeyReload old: at most one
+// read a minute, whatever tokens arrive.
+func (t *Tokens) verify(ctx context.Context, token string, now time.Time) (tokenClaims, error) {
+	claims, b, ok := parseToken(token)
+	if !ok {
+		return tokenClaims{}, ErrTokenInvalid
+	}
+	ring, err := t.keys.get(ctx, now, false)
+	if err != nil {
+		return tokenClaims{}, err
+	}
+	key, known := ring.verifying(claims.keyID, now, t.ttl)
+	if !known {
+		if ring, err = t.keys.get(ctx, now, true); err != nil {
+			return tokenClaims{}, err
+		}
+		key, known = ring.verifying(claims.keyID, now, t.ttl)
+	}
+	switch {
+	case !known || !signedBy(b, key):
+		return tokenClaims{}, ErrTokenInvalid
+	case !claims.expires.After(now):
+		return tokenClaims{}, ErrTokenExpired
+	}
+	return claims, nil
 }

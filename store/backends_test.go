@@ -68,17 +68,13 @@ func TestConcurrentInsertCredentialsLeaveOneLive(t *testing.T) {
 }
 
 // The schema's rules are the database's on both backends, and breaking one
-// is a constraint error; deleting a credential takes its tokens and clears
-// its tenant's current credential.
+// is a constraint error; deleting a credential clears its tenant's current
+// credential.
 func TestSchemaRulesAreConstraintErrors(t *testing.T) {
 	st, acme, _ := openPlanStore(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	c := newCredential(t, st, acme.ID, now)
-	if err := st.InsertToken(ctx, lifecycle.Token{Hash: tokenHash("t"), CredentialID: c.ID, TenantID: acme.ID,
-		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := st.InsertCredential(ctx, liveCredential(acme.ID, "ESPAKSECOND", now), "test", "generate"); !errors.Is(err, lifecycle.ErrConflict) {
 		t.Fatalf("a second live credential: %v, want ErrConflict", err)
 	}
@@ -88,8 +84,8 @@ func TestSchemaRulesAreConstraintErrors(t *testing.T) {
 		`INSERT INTO plans (tenant_id, name, created_at, interval) VALUES (` + fmt.Sprint(acme.ID) + `, 'b', 0, 'h')`, // CHECK
 		`INSERT INTO tenants (name, created_at) VALUES ('acme', 0)`,                                                   // UNIQUE
 		`INSERT INTO tenants (name, created_at) VALUES ('', 0)`,                                                       // CHECK
-		`INSERT INTO api_tokens (hash, credential_id, tenant_id, created_at, expires_at)
-			SELECT secret_hash, id, 999, 0, 0 FROM credentials`, // FK
+		`INSERT INTO token_keys (id, mac_key, signs_from) SELECT 0, secret_hash, 0 FROM credentials`,                  // CHECK
+		`INSERT INTO token_keys (id, mac_key, signs_from) SELECT 1, secret_hash || secret_hash, 0 FROM credentials`,   // CHECK
 	} {
 		if _, err := st.DB.Exec(q); !store.IsConstraint(err) {
 			t.Errorf("%.70s: %v, want a constraint error", q, err)
@@ -97,9 +93,6 @@ func TestSchemaRulesAreConstraintErrors(t *testing.T) {
 	}
 	if _, err := st.DB.Exec(`DELETE FROM credentials WHERE id = $1`, c.ID); err != nil {
 		t.Fatal(err)
-	}
-	if n := count(t, st, "api_tokens"); n != 0 {
-		t.Fatalf("%d tokens left after deleting their credential", n)
 	}
 	var current sql.NullInt64
 	if err := st.DB.QueryRow(`SELECT current_credential_id FROM tenants WHERE id = $1`, acme.ID).Scan(&current); err != nil || current.Valid {
@@ -530,13 +523,13 @@ func TestAChangeByAnotherProcessIsSeenByTheNextRequest(t *testing.T) {
 	_, acme, _ := withTenants(t, st)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	session, _, token := requestRows(t, st, acme.ID)
+	session, cred := requestRows(t, st, acme.ID)
 	// Read twice, so that a cache would hold the answers.
 	for range 2 {
 		if _, u, _, err := st.SessionAccount(ctx, session, time.Time{}); err != nil || u.ID == 0 {
 			t.Fatalf("session: %+v, %v", u, err)
 		}
-		if g, err := st.TokenGrant(ctx, token); err != nil || !g.PublicAPI {
+		if g, err := st.TokenGrant(ctx, cred.ID); err != nil || !g.PublicAPI {
 			t.Fatalf("grant: %+v, %v", g, err)
 		}
 		if plans, err := st.Plans(ctx, acme.ID); err != nil || len(plans) != 0 {
@@ -555,7 +548,7 @@ func TestAChangeByAnotherProcessIsSeenByTheNextRequest(t *testing.T) {
 	if _, _, _, err := st.SessionAccount(ctx, session, time.Time{}); !errors.Is(err, lifecycle.ErrNotFound) {
 		t.Errorf("session ended by another process: %v, want ErrNotFound", err)
 	}
-	if g, err := st.TokenGrant(ctx, token); err != nil || g.PublicAPI {
+	if g, err := st.TokenGrant(ctx, cred.ID); err != nil || g.PublicAPI {
 		t.Errorf("grant after the feature was turned off elsewhere: %+v, %v", g, err)
 	}
 	if plans, err := st.Plans(ctx, acme.ID); err != nil || len(plans) != 1 {

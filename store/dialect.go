@@ -107,7 +107,6 @@ type statements struct {
 	changeCounter                                                        statement
 	// On the writer; those of transactions are used through in.
 	touchSession, touchCredential, credentialStatus, insertAudit statement
-	insertToken, deleteExpiredTokens                             statement
 
 	all []statement // every one of them, for Close
 }
@@ -137,8 +136,6 @@ func prepareStatements(ctx context.Context, d dialect, read, write *sql.DB) (sta
 		{write, &st.touchCredential, touchCredentialQuery},
 		{write, &st.credentialStatus, d.lockRows(credentialStatusQuery)},
 		{write, &st.insertAudit, insertAuditQuery},
-		{write, &st.insertToken, insertTokenQuery},
-		{write, &st.deleteExpiredTokens, deleteExpiredTokensQuery},
 	} {
 		stmt, err := d.prepare(ctx, p.db, p.query)
 		if err != nil {

@@ -2,53 +2,12 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"testing"
 	"time"
 
 	"esp/lifecycle"
 )
-
-// Inserting a token deletes nothing, not even tokens long expired: that
-// is the scheduler's housekeeping (DeleteExpiredTokens), which removes the
-// tokens expired by its time, those expiring exactly then included, and
-// no other.
-func TestInsertTokenLeavesExpiredTokensToDeleteExpiredTokens(t *testing.T) {
-	st, acme, _ := openPlanStore(t)
-	ctx := context.Background()
-	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	c := newCredential(t, st, acme.ID, now)
-	insert := func(name string, created, expires time.Time) {
-		t.Helper()
-		if err := st.InsertToken(ctx, lifecycle.Token{Hash: tokenHash(name), CredentialID: c.ID, TenantID: acme.ID,
-			CreatedAt: created, ExpiresAt: expires}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	stored := func(name string) bool {
-		t.Helper()
-		_, err := st.TokenGrant(ctx, tokenHash(name))
-		if err != nil && !errors.Is(err, lifecycle.ErrNotFound) {
-			t.Fatal(err)
-		}
-		return err == nil
-	}
-	insert("old", now, now.Add(time.Hour))
-	insert("edge", now, now.Add(2*time.Hour))
-	later := now.Add(2 * time.Hour)
-	insert("new", later, later.Add(time.Hour))
-	if !stored("old") || !stored("edge") || !stored("new") {
-		t.Fatalf("after a later insert: old %v, edge %v, new %v; want all three stored", stored("old"), stored("edge"), stored("new"))
-	}
-	n, err := st.DeleteExpiredTokens(ctx, later)
-	if err != nil || n != 2 {
-		t.Fatalf("DeleteExpiredTokens = %d, %v; want 2", n, err)
-	}
-	if stored("old") || stored("edge") || !stored("new") {
-		t.Fatalf("after the housekeeping: old %v, edge %v, new %v; want only new", stored("old"), stored("edge"), stored("new"))
-	}
-}
 
 // Of the schedulers that read the same last value, exactly one claims the
 // period, however many try at once; the next period is claimed from the

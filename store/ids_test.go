@@ -176,9 +176,6 @@ func TestMigrationMakesIdsMonotonicAndKeepsEveryRow(t *testing.T) {
 	if _, err := st.DB.Exec(`DELETE FROM credentials WHERE id = $1`, kept.ID); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, st, "api_tokens"); n != 0 {
-		t.Fatalf("%d tokens left after deleting their credential", n)
-	}
 	var current sql.NullInt64
 	st.DB.QueryRow(`SELECT current_credential_id FROM tenants WHERE id = $1`, acmeID).Scan(&current)
 	if current.Valid {

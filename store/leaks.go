@@ -9,21 +9,25 @@ import (
 	"esp/lifecycle"
 )
 
-// leakedCredentialQuery finds what a reported hash names: a credential's
-// secret key, a bearer token, or a token reported before whose
-// credential may since have been purged (its last 4 then unknown).
+// leakedCredentialQuery finds what a report names: the credential of a
+// secret key by its hash, the credential a signed token names by its id
+// ($2), or, once the credential is purged, its history (a report made
+// before, or any audit row of it; its last 4 as the audit kept them).
 const leakedCredentialQuery = `SELECT id, tenant_id, access_last4 FROM credentials WHERE secret_hash = $1
 	UNION ALL
-	SELECT c.id, c.tenant_id, c.access_last4 FROM api_tokens t JOIN credentials c ON c.id = t.credential_id WHERE t.hash = $1
+	SELECT id, tenant_id, access_last4 FROM credentials WHERE id = $2
 	UNION ALL
 	SELECT credential_id, tenant_id, '' FROM leak_reports WHERE token_hash = $1
+	UNION ALL
+	SELECT * FROM (SELECT credential_id, tenant_id, access_last4 FROM audit WHERE credential_id = $2 LIMIT 1) a
 	LIMIT 1`
 
-// LeakedCredential finds the credential whose secret key or token has
-// hash; ErrNotFound when none has.
-func (s *Store) LeakedCredential(ctx context.Context, hash []byte) (lifecycle.LeakedCredential, error) {
+// LeakedCredential finds the credential whose secret key has hash, or
+// whose id is credentialID (0: none), purged ones included; ErrNotFound
+// when none has.
+func (s *Store) LeakedCredential(ctx context.Context, hash []byte, credentialID int64) (lifecycle.LeakedCredential, error) {
 	var c lifecycle.LeakedCredential
-	err := s.read.QueryRowContext(ctx, leakedCredentialQuery, hash).Scan(&c.CredentialID, &c.TenantID, &c.AccessLast4)
+	err := s.read.QueryRowContext(ctx, leakedCredentialQuery, hash, credentialID).Scan(&c.CredentialID, &c.TenantID, &c.AccessLast4)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("store: leaked token: %w", lifecycle.ErrNotFound)
 	}

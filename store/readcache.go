@@ -14,7 +14,7 @@ import (
 //
 // A signed-in page or an API call asked SQLite the same small questions on
 // every request (the session with its user and tenant, the tenant's plans;
-// or the token's grant and the plan asked for), each a query of 20-40 µs in
+// or the token's credential grant and the plan asked for), each a query of 20-40 µs in
 // modernc.org/sqlite. The answers change rarely, but a change made by any process (another server
 // on the same folder, `esp tenant feature ... off`, the scheduler) must be
 // seen on the very next request.
@@ -122,8 +122,8 @@ type readCache struct {
 	mu       sync.Mutex
 	sessions cacheMap[string, sessionAccount]
 	plans    cacheMap[int64, []lifecycle.Plan]
-	plan     cacheMap[[2]int64, lifecycle.Plan] // by tenant and plan id
-	grants   cacheMap[string, lifecycle.TokenGrant]
+	plan     cacheMap[[2]int64, lifecycle.Plan]    // by tenant and plan id
+	grants   cacheMap[int64, lifecycle.TokenGrant] // by credential
 	current  cacheMap[int64, lifecycle.Credential] // by tenant
 }
 
@@ -161,9 +161,8 @@ func (r *readCache) touchedCredential(id int64, at time.Time, written bool) {
 
 // cached answers key from m when it was read at the counter the database
 // holds now, and otherwise reads it with read and remembers it under that
-// counter. Errors (an unknown session or token among them) are never
-// remembered: a new session or token is inserted without bumping the
-// counter.
+// counter. Errors (an unknown session or credential among them) are never
+// remembered: a new session is inserted without bumping the counter.
 func cached[K comparable, T any](s *Store, ctx context.Context, m *cacheMap[K, T], key K, read func() (T, error)) (T, error) {
 	if s.cache.off {
 		return read()
@@ -220,11 +219,6 @@ func (s *Store) cachedCurrentCredential(ctx context.Context, tenantID int64) (li
 }
 
 // cachedTokenGrant is TokenGrant through the cache.
-func (s *Store) cachedTokenGrant(ctx context.Context, hash []byte) (lifecycle.TokenGrant, error) {
-	g, err := cached(s, ctx, &s.cache.grants, string(hash), func() (lifecycle.TokenGrant, error) { return s.tokenGrant(ctx, hash) })
-	if err != nil {
-		return lifecycle.TokenGrant{}, err
-	}
-	g.Hash = hash
-	return g, nil
+func (s *Store) cachedTokenGrant(ctx context.Context, credentialID int64) (lifecycle.TokenGrant, error) {
+	return cached(s, ctx, &s.cache.grants, credentialID, func() (lifecycle.TokenGrant, error) { return s.tokenGrant(ctx, credentialID) })
 }

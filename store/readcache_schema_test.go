@@ -8,7 +8,7 @@ import (
 )
 
 // cachedTables are the tables whose rows the web requests' cached lookups
-// read (sessions with their user and tenant, tokens with their credential,
+// read (sessions with their user and tenant, tokens' credentials,
 // plan lists). Every column of theirs either bumps the change counter when
 // it changes, by the table's update trigger, or is named here with the
 // reason a change of it cannot make a cached answer wrong. A column added
@@ -22,8 +22,7 @@ var cachedTables = map[string]map[string]string{
 	"tenants": {
 		"max_credential_lifetime": "read only by uncached lookups (Generate and the window's expiry choices)",
 	},
-	"api_tokens": {},
-	"plans":      {},
+	"plans": {},
 	"credentials": {
 		"last_used_at":     "written on use without bumping, at most once a minute; this store's touches update the cached current credential, other processes' are seen within readCacheMaxAge",
 		"claim":            "the scheduler's lease token; no cached answer reads it (claims also move due_at, which bumps)",

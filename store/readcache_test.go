@@ -20,7 +20,6 @@ type counterFixture struct {
 	session []byte
 	cred    lifecycle.Credential
 	plan    lifecycle.Plan
-	token   []byte
 	now     time.Time
 }
 
@@ -39,11 +38,6 @@ func newCounterFixture(tb testing.TB) *counterFixture {
 	}
 	f.cred = newCredential(tb, st, acme.ID, f.now)
 	if f.plan, err = st.ImportPlan(ctx, acme.ID, "plan", f.now, genRows(3)); err != nil {
-		tb.Fatal(err)
-	}
-	f.token = tokenHash("token")
-	if err := st.InsertToken(ctx, lifecycle.Token{Hash: f.token, CredentialID: f.cred.ID, TenantID: acme.ID,
-		CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)}); err != nil {
 		tb.Fatal(err)
 	}
 	return f
@@ -97,16 +91,15 @@ func TestChangeCounterIsBumpedExactlyByChangesToCachedAnswers(t *testing.T) {
 			return err
 		}, true},
 		{"plan delete", func(f *counterFixture) error { return f.exec(`DELETE FROM plans WHERE id = $1`, f.plan.ID) }, true},
-		{"token delete", func(f *counterFixture) error { return f.exec(`DELETE FROM api_tokens WHERE hash = $1`, f.token) }, true},
 
 		{"credential last_used_at", func(f *counterFixture) error {
 			_, err := f.st.TouchCredential(ctx, f.cred.ID, later, time.Minute)
 			return err
 		}, false},
 		{"session last_seen_at", func(f *counterFixture) error { return f.st.TouchSession(ctx, f.session, later) }, false},
-		{"token insert", func(f *counterFixture) error {
-			return f.st.InsertToken(ctx, lifecycle.Token{Hash: tokenHash("another"), CredentialID: f.cred.ID, TenantID: f.acme.ID,
-				CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)})
+		{"token key added", func(f *counterFixture) error {
+			_, err := f.st.AddTokenKey(ctx, lifecycle.TokenKey{Secret: tokenHash("key"), SignsFrom: later})
+			return err
 		}, false},
 		{"session insert", func(f *counterFixture) error {
 			return f.st.CreateSession(ctx, lifecycle.Session{IDHash: tokenHash("another"), UserID: f.user.ID, CreatedAt: later, LastSeenAt: later}, "hash")
@@ -152,7 +145,7 @@ func TestCachedLookupsSeeAChangeFromAnotherHandleAtTheNextCounter(t *testing.T) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		g, err := f.st.TokenGrant(ctx, f.token)
+		g, err := f.st.TokenGrant(ctx, f.cred.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -220,7 +213,7 @@ func TestCachedTokenGrantIsReusedOnlyAtTheCounterItWasReadAt(t *testing.T) {
 	f := newCounterFixture(t)
 	grant := func() lifecycle.TokenGrant {
 		t.Helper()
-		g, err := f.st.TokenGrant(ctx, f.token)
+		g, err := f.st.TokenGrant(ctx, f.cred.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,61 +9,30 @@ import (
 	"time"
 )
 
-const (
-	insertTokenQuery = `INSERT INTO api_tokens (hash, credential_id, tenant_id, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5)`
-	deleteExpiredTokensQuery = `DELETE FROM api_tokens WHERE expires_at <= $1`
-)
-
-// InsertToken stores a new token. It deletes nothing: expired tokens are
-// refused by their time and removed by the scheduler's housekeeping
-// (DeleteExpiredTokens), so that token exchanges on every server do not
-// contend for the same old rows.
-//
-// Each token is written in its own transaction; a caller whose ctx ends
-// while it waits for the writer gets ctx's error and no row.
-func (s *Store) InsertToken(ctx context.Context, t lifecycle.Token) error {
-	return s.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := s.stmts.insertToken.in(ctx, tx).ExecContext(ctx,
-			t.Hash, t.CredentialID, t.TenantID, t.CreatedAt.UnixNano(), t.ExpiresAt.UnixNano())
-		if err != nil {
-			return writeErr(err, "insert token", "insert token")
-		}
-		return nil
-	})
+// TokenGrant reads a credential by its id together with its tenant's
+// feature flag, in one query over primary keys, so that a deactivated or
+// purged credential or a feature turned off is seen on the very next
+// request. A credential that is gone is ErrNotFound. The answer may come
+// from the read cache (readcache.go), which the same changes invalidate.
+func (s *Store) TokenGrant(ctx context.Context, credentialID int64) (lifecycle.TokenGrant, error) {
+	return s.cachedTokenGrant(ctx, credentialID)
 }
 
-// TokenGrant looks a token up by its hash together with its credential and
-// tenant, in one query over primary keys, so that a deactivated credential or
-// a feature turned off is seen on the very next request. An unknown token is
-// ErrNotFound. The answer may come from the read cache (readcache.go),
-// which the same changes invalidate.
-func (s *Store) TokenGrant(ctx context.Context, hash []byte) (lifecycle.TokenGrant, error) {
-	return s.cachedTokenGrant(ctx, hash)
-}
+const tokenGrantQuery = `SELECT c.tenant_id, c.status, c.last_used_at, n.public_api, c.expires_at
+	FROM credentials c JOIN tenants n ON n.id = c.tenant_id
+	WHERE c.id = $1`
 
-const tokenGrantQuery = `SELECT t.credential_id, t.tenant_id, t.created_at, t.expires_at,
-		c.status, c.last_used_at, n.public_api, c.expires_at
-	FROM api_tokens t
-	JOIN credentials c ON c.id = t.credential_id
-	JOIN tenants n ON n.id = t.tenant_id
-	WHERE t.hash = $1`
-
-func (s *Store) tokenGrant(ctx context.Context, hash []byte) (lifecycle.TokenGrant, error) {
-	var g lifecycle.TokenGrant
-	var created, expires int64
+func (s *Store) tokenGrant(ctx context.Context, credentialID int64) (lifecycle.TokenGrant, error) {
+	g := lifecycle.TokenGrant{CredentialID: credentialID}
 	var lastUsed, credExpires sql.NullInt64
-	err := s.stmts.tokenGrant.QueryRowContext(ctx, hash).Scan(&g.CredentialID, &g.TenantID, &created, &expires,
-		&g.CredentialStatus, &lastUsed, &g.PublicAPI, &credExpires)
+	err := s.stmts.tokenGrant.QueryRowContext(ctx, credentialID).Scan(&g.TenantID, &g.CredentialStatus, &lastUsed, &g.PublicAPI, &credExpires)
 	if errors.Is(err, sql.ErrNoRows) {
-		return lifecycle.TokenGrant{}, fmt.Errorf("store: token: %w", lifecycle.ErrNotFound)
+		return lifecycle.TokenGrant{}, fmt.Errorf("store: credential %d: %w", credentialID, lifecycle.ErrNotFound)
 	}
 	if err != nil {
-		return lifecycle.TokenGrant{}, fmt.Errorf("store: token: %w", err)
+		return lifecycle.TokenGrant{}, fmt.Errorf("store: credential %d: %w", credentialID, err)
 	}
-	g.Hash = hash
-	g.CreatedAt, g.ExpiresAt, g.LastUsedAt = fromNanos(created), fromNanos(expires), nullNanos(lastUsed)
-	g.CredentialExpiresAt = nullNanos(credExpires)
+	g.LastUsedAt, g.CredentialExpiresAt = nullNanos(lastUsed), nullNanos(credExpires)
 	return g, nil
 }
 
@@ -107,4 +76,68 @@ func (s *Store) TouchCredential(ctx context.Context, credentialID int64, now tim
 	// every.
 	s.cache.touchedCredential(credentialID, now, n == 1)
 	return n == 1, nil
+}
+
+// TokenKeys returns the keys that sign tokens, oldest first.
+func (s *Store) TokenKeys(ctx context.Context) ([]lifecycle.TokenKey, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, mac_key, signs_from FROM token_keys ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: token keys: %w", err)
+	}
+	defer rows.Close()
+	var keys []lifecycle.TokenKey
+	for rows.Next() {
+		var k lifecycle.TokenKey
+		var from int64
+		if err := rows.Scan(&k.ID, &k.Secret, &from); err != nil {
+			return nil, fmt.Errorf("store: token keys: %w", err)
+		}
+		k.SignsFrom = fromNanos(from)
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: token keys: %w", err)
+	}
+	return keys, nil
+}
+
+// FirstTokenKey keeps k unless a key is kept already. Servers starting
+// together each try: the primary key lets one insert, and on PostgreSQL
+// the others wait for it to commit and then insert nothing.
+func (s *Store) FirstTokenKey(ctx context.Context, k lifecycle.TokenKey) error {
+	if err := checkTokenKey(k); err != nil {
+		return err
+	}
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO token_keys (id, mac_key, signs_from)
+		SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM token_keys)
+		ON CONFLICT (id) DO NOTHING`, k.ID, k.Secret, k.SignsFrom.UnixNano())
+	if err != nil {
+		return writeErr(err, "keep first token key", "keep first token key")
+	}
+	return nil
+}
+
+// AddTokenKey keeps k as the key after the newest one. Two rotations at
+// once both read the same newest id: the primary key refuses the second,
+// which is a conflict to try again.
+func (s *Store) AddTokenKey(ctx context.Context, k lifecycle.TokenKey) (lifecycle.TokenKey, error) {
+	if err := checkTokenKey(k); err != nil {
+		return lifecycle.TokenKey{}, err
+	}
+	err := s.DB.QueryRowContext(ctx, `INSERT INTO token_keys (id, mac_key, signs_from)
+		SELECT coalesce(max(id), 0) + 1, $1, $2 FROM token_keys
+		RETURNING id`, k.Secret, k.SignsFrom.UnixNano()).Scan(&k.ID)
+	if err != nil {
+		return lifecycle.TokenKey{}, writeErr(err, "add token key", "add token key")
+	}
+	return k, nil
+}
+
+// checkTokenKey refuses a key of the wrong length before the database's
+// CHECK does, with an error that says so.
+func checkTokenKey(k lifecycle.TokenKey) error {
+	if len(k.Secret) != lifecycle.TokenKeyLen {
+		return lifecycle.Errorf(lifecycle.Invalid, "A token key is %d bytes, not %d.", lifecycle.TokenKeyLen, len(k.Secret))
+	}
+	return nil
 }

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
@@ -62,16 +61,13 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 	fx.initechCursor = webtest.CursorAfterFirstRow(t, env, fx.ivanToken, initechPlan.ID)
 	fx.acmeCursor = webtest.CursorAfterFirstRow(t, env, fx.acmeToken, mustInt(t, fx.acmePlan))
 
-	// A token that expired an hour ago, stored as the exchange stores one.
-	b := make([]byte, 32)
-	rand.Read(b)
-	fx.expiredToken = "esptk_" + base64.RawURLEncoding.EncodeToString(b)
-	sum := sha256.Sum256([]byte(fx.expiredToken))
-	now := env.Clock.Now()
-	if err := env.Store.InsertToken(ctx, lifecycle.Token{Hash: sum[:], CredentialID: fx.acmeKeys.Credential.ID,
-		TenantID: env.Acme.ID, CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)}); err != nil {
+	// A token that expired an hour ago, signed as the exchange signs one.
+	twoHoursAgo := func() time.Time { return env.Clock.Now().Add(-2 * time.Hour) }
+	expired, err := lifecycle.NewTokens(env.Store, twoHoursAgo, time.Hour).Exchange(ctx, fx.acmeKeys.AccessKey, fx.acmeKeys.SecretKey, lifecycle.Caller{})
+	if err != nil {
 		t.Fatal(err)
 	}
+	fx.expiredToken = expired.Token
 
 	for _, u := range []string{"alice", "bob", "gina", "ivan"} {
 		fx.clients[u] = webtest.SignedIn(t, env, u)

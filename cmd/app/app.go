@@ -78,8 +78,8 @@ type App struct {
 }
 
 // New builds the server over st with cfg, logging to log, on the clock
-// now (nil: time.Now). It reads the session keys, making them on first
-// start; it starts nothing (Run does).
+// now (nil: time.Now). It reads the session keys and the token keys,
+// making them on first start; it starts nothing (Run does).
 func New(st *store.Store, cfg Config, log *slog.Logger, now func() time.Time) (*App, error) {
 	if now == nil {
 		now = time.Now
@@ -102,6 +102,9 @@ func New(st *store.Store, cfg Config, log *slog.Logger, now func() time.Time) (*
 	a.Accounts = lifecycle.NewAccounts(st, now)
 	a.Sessions = lifecycle.NewSessions(st, now, cfg.Lifecycle)
 	a.Tokens = lifecycle.NewTokens(st, now, cfg.TokenTTL)
+	if err := a.Tokens.LoadKeys(context.Background()); err != nil {
+		return nil, err
+	}
 	a.Plans = lifecycle.NewPlans(st, now)
 	a.Leaks = lifecycle.NewLeaks(st, now, cfg.Lifecycle)
 	// The metrics are counted whether or not anyone scrapes them: counting

@@ -275,6 +275,7 @@ func TestCommandsDoNotCreateADatabaseWhenTheyFail(t *testing.T) {
 		{"tenant", "feature", "acme", "public-api", "on"},
 		{"user", "add", "--tenant", "acme", "alice"},
 		{"plan", "import", "--tenant", "acme", "--name", "P", csv},
+		{"token-key", "rotate"},
 	} {
 		dir := filepath.Join(t.TempDir(), "fresh")
 		code, stdout, stderr := execCLI(t, dir, "pw\n", args...)
@@ -326,5 +327,31 @@ func TestDataFolderWithURICharactersHoldsItsOwnDatabase(t *testing.T) {
 			}
 			tenant(t, dir, "acme")
 		})
+	}
+}
+
+// esp token-key rotate keeps the first key on a database no server has
+// started on (it signs at once), then adds the next key, which signs two
+// minutes later; the servers' keys are the database's.
+func TestTokenKeyRotate(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "", "tenant", "add", "acme")
+	if r := mustRun(t, dir, "", "token-key", "rotate"); r.stdout != "token key 1 signs from now (the first)\n" {
+		t.Fatalf("first rotation: stdout=%q", r.stdout)
+	}
+	before := time.Now()
+	r := mustRun(t, dir, "", "token-key", "rotate")
+	if !strings.HasPrefix(r.stdout, "token key 2 signs from ") {
+		t.Fatalf("second rotation: stdout=%q", r.stdout)
+	}
+	keys, err := mustStore(t, dir).TokenKeys(context.Background())
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("keys %+v, %v; want 2", keys, err)
+	}
+	if from := keys[1].SignsFrom; from.Before(before.Add(lifecycle.KeyPublish)) || from.After(time.Now().Add(lifecycle.KeyPublish)) {
+		t.Fatalf("key 2 signs from %v, want %v after the rotation", from, lifecycle.KeyPublish)
+	}
+	if r := runCLI(t, dir, "", "token-key", "rotate", "now"); r.err == nil {
+		t.Fatal("token-key rotate took an argument")
 	}
 }

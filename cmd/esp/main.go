@@ -49,6 +49,7 @@ commands:
   user add|passwd|set|remove|list ...         manage a tenant's users (run 'esp user' for more)
   plan import --tenant NAME --name PLAN FILE  import plan data from CSV
   purge                                       purge credentials deactivated long enough
+  token-key rotate                            sign new bearer tokens with a new key
 
 every command takes --data DIR (env ESP_DATA, default ./data), the folder of its
 SQLite database, or --database-url postgres://USER:PASS@HOST:PORT/DB?sslmode=...
@@ -87,6 +88,8 @@ func runIn(ctx context.Context, e env, args []string) error {
 		return cmdPlanImport(ctx, e, rest[1:])
 	case cmd == "purge":
 		return cmdPurge(ctx, e, rest)
+	case cmd == "token-key" && sub == "rotate":
+		return cmdTokenKeyRotate(ctx, e, rest[1:])
 	case cmd == "help" || cmd == "-h" || cmd == "--help":
 		fmt.Fprintln(e.stdout, usage)
 		return nil

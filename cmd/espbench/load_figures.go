@@ -63,10 +63,21 @@ func (b benchHTTP) loadFigures(ctx context.Context, o options, p progress) []Fig
 	p.say("row 2: plans")
 	f2 := b.versusHealthz(ctx, o, Figure{Row: 2, Name: "GET /api/v1/plans with a bearer token", Target: 0.5}, b.plans)
 	p.say("row 3: token exchange")
-	f3 := b.versusHealthz(ctx, o, Figure{Row: 3, Name: "token exchange (POST /api/v1/token/access-key)", Target: 0.3}, b.exchange)
+	f3 := b.versusHealthz(ctx, o, Figure{Row: 3, Name: "token exchange (POST /api/v1/token/access-key)", Target: exchangeTarget(o)}, b.exchange)
 	p.say("row 9: mixed load, %d clients for %s", o.mixedConc, o.mixed)
 	f9 := b.mixedLoad(ctx, o)
 	return []Figure{f1, f2, f3, f9}
+}
+
+// exchangeTarget is row 3's target: an exchange is one read, a secret's
+// hash and an HMAC, and writes nothing (but a credential's last use, once a
+// minute); PostgreSQL's read is a network round trip where SQLite's is a
+// call, hence the lower target there.
+func exchangeTarget(o options) float64 {
+	if o.databaseURL != "" {
+		return 0.25
+	}
+	return 0.35
 }
 
 // loadSlices is how many alternating slices a figure and its healthz

@@ -210,8 +210,10 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 		req.RemoteAddr = limitedAddr
 		webtest.MustAPIError(t, env.Do(req), http.StatusUnauthorized, "invalid_token")
 	}
-	// A server whose database has gone away answers 500.
+	// A server whose database has gone away answers 500, to a token it
+	// signed (a forged one is refused before any database call).
 	broken := webtest.NewEnv(t)
+	brokenToken := webtest.Exchange(t, broken, webtest.ActivatedKeys(t, broken, broken.Acme.ID))
 	broken.Store.Close()
 
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {keys.AccessKey}, "client_secret": {keys.SecretKey}}
@@ -276,7 +278,7 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 		{name: "list malformed Authorization", req: withAuth("Bearer", get("/api/v1/plans")), status: 401},
 		{name: "list unknown token", req: func() *http.Request { return webtest.NewGet("/api/v1/plans", badToken) }, status: 401},
 		{name: "list rate limited", req: from(limitedAddr, func() *http.Request { return webtest.NewGet("/api/v1/plans", badToken) }), status: 429},
-		{name: "list internal error", req: func() *http.Request { return webtest.NewGet("/api/v1/plans", badToken) }, status: 500, env: broken},
+		{name: "list internal error", req: func() *http.Request { return webtest.NewGet("/api/v1/plans", brokenToken) }, status: 500, env: broken},
 		{name: "one plan", req: get("/api/v1/plans/" + id), status: 200},
 		{name: "no such plan", req: get("/api/v1/plans/424242"), status: 404},
 		{name: "data first page", req: get("/api/v1/plans/" + id + "/data?limit=3"), status: 200},

@@ -71,6 +71,49 @@ func TestReportedTokenDeactivatesItsCredential(t *testing.T) {
 	}
 }
 
+// A reported token that has expired is still ESP's (its signature says
+// so): true_positive, and its live credential is deactivated, since whoever
+// leaked the token may have leaked the keys that made it.
+func TestReportedExpiredTokenIsTruePositiveAndDeactivates(t *testing.T) {
+	env, s := scanningEnv(t)
+	keys := webtest.ActivatedKeys(t, env, env.Acme.ID)
+	token := webtest.Exchange(t, env, keys)
+	env.Clock.Add(2 * time.Hour)
+	webtest.MustAPIError(t, webtest.APIGet(env, token, "/api/v1/plans"), http.StatusUnauthorized, "invalid_token")
+
+	fb := mustFeedback(t, s.report(t, env, reportBody(token)))
+	if len(fb) != 1 || fb[0].Label != "true_positive" || fb[0].TokenHash != hashHex(token) {
+		t.Fatalf("feedback %+v, want the expired token true_positive", fb)
+	}
+	if st := webtest.CurrentStatus(t, env); st != lifecycle.PendingDeactivation {
+		t.Fatalf("status %s, want pending_deactivation", st)
+	}
+}
+
+// A token of a purged credential is still ESP's: true_positive, and the
+// report is kept in the tenant's history, which outlives the purge.
+func TestReportedTokenOfPurgedCredentialIsTruePositive(t *testing.T) {
+	env, s := scanningEnv(t)
+	ctx := context.Background()
+	keys := webtest.ActivatedKeys(t, env, env.Acme.ID)
+	token := webtest.Exchange(t, env, keys)
+	if _, err := env.Service.Deactivate(ctx, env.Acme.ID, lifecycle.UserActor("alice")); err != nil {
+		t.Fatal(err)
+	}
+	env.Tick(t)
+	env.Clock.Add(8 * 24 * time.Hour)
+	if n, err := env.Scheduler.Purge(ctx, env.Clock.Now()); err != nil || n != 1 {
+		t.Fatalf("purge = %d, %v", n, err)
+	}
+	fb := mustFeedback(t, s.report(t, env, reportBody(token)))
+	if len(fb) != 1 || fb[0].Label != "true_positive" {
+		t.Fatalf("feedback %+v, want the purged credential's token true_positive", fb)
+	}
+	if n := countEvents(historyOf(t, env), "Reported leaked"); n != 1 {
+		t.Fatalf("%d Reported leaked, want 1", n)
+	}
+}
+
 // The same report sent again gets the same answer and adds no event.
 func TestReplayedReportAddsNoEvent(t *testing.T) {
 	env, s := scanningEnv(t)
