@@ -13,6 +13,7 @@ type Page struct {
 	IsAdmin            bool
 	ShowAPICredentials bool   // the user-menu item appears only when true
 	CSRFToken          string // put into every form as <input type="hidden" name="_csrf" value="...">
+	Stylesheet         string // a same-origin stylesheet of this page only, after app.css; "" none
 }
 
 // PlanSummary is one line of the plans table on the home page.
