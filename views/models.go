@@ -71,6 +71,19 @@ type ErrorVM struct {
 	Page
 	Code    int
 	Message string
+	// Refusal, when set, explains to a signed-in user why the API
+	// Credentials window is not theirs, and whom to ask.
+	Refusal *Refusal
+}
+
+// Refusal is why the API Credentials window does not exist for a user:
+// they are not an ESP admin (Admins names who is), or their tenant's
+// public API is off.
+type Refusal struct {
+	Tenant      string
+	UserIsAdmin bool     // true: the public API is off for the tenant
+	Admins      []string // the tenant's ESP admins by username, at most a few
+	MoreAdmins  int      // how many more admins there are than Admins names
 }
 
 // CloseURL is where the window's Close goes: the home page, its fragment
