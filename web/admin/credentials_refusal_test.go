@@ -17,7 +17,7 @@ import (
 // addresses.
 type refusal struct {
 	code, message, who, command, more string
-	admins                      []string
+	admins                            []string
 }
 
 func readRefusal(t *testing.T, rec *httptest.ResponseRecorder) refusal {
