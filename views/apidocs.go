@@ -116,11 +116,11 @@ func optional(required bool) string {
 	return " (optional)"
 }
 
-// tokenExample is a shell session that gets a token and uses it, for a
-// server at $ESP.
+// tokenExample is a shell session that gets a token and uses it, with
+// the keys in the environment.
 func tokenExample(base string) string {
-	return `curl -s -X POST "$ESP` + base + `/oauth/token" -u "$ESP_ACCESS_KEY:$ESP_SECRET_KEY" \
-  -d grant_type=client_credentials
-# {"access_token":"esptk_…","token_type":"Bearer","expires_in":3600}
+	return `ESP=https://esp.example.com   # this server's address
+TOKEN=$(curl -s -X POST "$ESP` + base + `/oauth/token" -u "$ESP_ACCESS_KEY:$ESP_SECRET_KEY" \
+  -d grant_type=client_credentials | jq -r .access_token)
 curl -s "$ESP` + base + `/plans" -H "Authorization: Bearer $TOKEN"`
 }

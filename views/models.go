@@ -99,5 +99,8 @@ const WindowURL = "/api-credentials"
 // downloaded keys file names it in full, as the browser sees the site.
 const APIBaseURL = "/api/v1"
 
+// APIDocsURL is the public API's reference page, for people.
+const APIDocsURL = "/api/docs"
+
 // StatusURL is where the live-status script of the credentials window polls.
 const StatusURL = "/api-credentials/status"

@@ -139,6 +139,15 @@ func TestAPIDocsShowBacktickedTextAsCode(t *testing.T) {
 	}
 }
 
+// Every signed-in page links the API reference.
+func TestSignedInPagesLinkTheAPIReference(t *testing.T) {
+	for _, c := range []templ.Component{views.Home(views.HomeVM{Page: adminPage("Plans")}),
+		views.ErrorPage(views.ErrorVM{Page: adminPage("Not found"), Code: 404})} {
+		doc, _ := render(t, c)
+		one(t, doc, `footer a[data-testid=api-docs-link][href="/api/docs"]`)
+	}
+}
+
 // A refusal's command quotes a tenant name the shell would split.
 func TestRefusalCommandQuotesTheTenantName(t *testing.T) {
 	doc, _ := render(t, views.ErrorPage(views.ErrorVM{Page: adminPage("Page not found"), Code: 404,

@@ -18,7 +18,7 @@ import (
 )
 
 // DocsURL is where the API reference page is served.
-const DocsURL = "/api/docs"
+const DocsURL = views.APIDocsURL
 
 // docsPage is the API reference page, rendered once at start-up from the
 // embedded OpenAPI document: the document never changes while the server
