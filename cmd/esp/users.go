@@ -222,6 +222,9 @@ func yesNo(b bool) string {
 
 // readPassword reads the first line of stdin.
 func readPassword(e env, cmd string) (string, error) {
+	if interactive(e.stdin) {
+		fmt.Fprint(e.stderr, "New password (it shows as you type; Enter ends it): ")
+	}
 	line, err := bufio.NewReader(e.stdin).ReadString('\n')
 	if err != nil && line == "" {
 		return "", errors.New(cmd + ": password must not be empty (give it on stdin)")
