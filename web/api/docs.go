@@ -3,8 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"slices"
@@ -15,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"esp/views"
+	"esp/web/httpx"
 )
 
 // DocsURL is where the API reference page is served.
@@ -41,41 +40,16 @@ func newDocsPage(doc []byte) docsPage {
 	if err := views.APIDocs(docsVM(t)).Render(context.Background(), &buf); err != nil {
 		return docsPage{err: fmt.Errorf("api: render the API reference: %w", err)}
 	}
-	sum := sha256.Sum256(buf.Bytes())
-	return docsPage{body: buf.Bytes(), etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+	return docsPage{body: buf.Bytes(), etag: httpx.ETagOf(buf.Bytes())}
 }
 
 // Docs is GET /api/docs: the API reference for people. Anyone may read
 // it, and caches may keep it; a new release changes its ETag.
 func (h *Handlers) Docs(c echo.Context) error {
-	d := h.docs
-	if d.err != nil {
-		return d.err
+	if h.docs.err != nil {
+		return h.docs.err
 	}
-	hd := c.Response().Header()
-	hd.Set(echo.HeaderCacheControl, "public, max-age=300")
-	hd.Set("ETag", d.etag)
-	if etagMatches(c.Request().Header.Get("If-None-Match"), d.etag) {
-		return c.NoContent(http.StatusNotModified)
-	}
-	if c.Request().Method == http.MethodHead {
-		hd.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-		hd.Set(echo.HeaderContentLength, strconv.Itoa(len(d.body)))
-		return c.NoContent(http.StatusOK)
-	}
-	return c.HTMLBlob(http.StatusOK, d.body)
-}
-
-// etagMatches reports whether an If-None-Match header names etag (or is
-// "*"), weak or strong alike, as RFC 9110 says for GET and HEAD.
-func etagMatches(header, etag string) bool {
-	for _, tag := range strings.Split(header, ",") {
-		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
-		if tag == etag || tag == "*" {
-			return true
-		}
-	}
-	return false
+	return httpx.ServeBlob(c, "public, max-age=300", echo.MIMETextHTMLCharsetUTF8, h.docs.body, h.docs.etag)
 }
 
 // docsVM is the page's view of the document t.
