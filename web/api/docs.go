@@ -55,9 +55,8 @@ func (h *Handlers) Docs(c echo.Context) error {
 // docsVM is the page's view of the document t.
 func docsVM(t *openapi3.T) views.APIDocsVM {
 	vm := views.APIDocsVM{
-		Page:        views.Page{Title: "API reference", Stylesheet: "/static/apidocs.css"},
-		BaseURL:     "/api/v1",
-		DocumentURL: "/api/v1/openapi.json",
+		Page:    views.Page{Title: "API reference", Stylesheet: "/static/apidocs.css"},
+		BaseURL: views.APIBaseURL,
 	}
 	if t.Info != nil {
 		vm.Title, vm.Version = t.Info.Title, t.Info.Version
@@ -66,6 +65,7 @@ func docsVM(t *openapi3.T) views.APIDocsVM {
 	if len(t.Servers) > 0 {
 		vm.BaseURL = t.Servers[0].URL
 	}
+	vm.DocumentURL = vm.BaseURL + "/openapi.json" // where the API serves this document
 	if t.Components != nil {
 		for _, name := range inDocumentOrder(t.Components.SecuritySchemes, func(s *openapi3.SecuritySchemeRef) *openapi3.Origin { return nil }) {
 			s := t.Components.SecuritySchemes[name].Value
