@@ -50,7 +50,7 @@ func parseServe(e env, args []string) (serveConfig, error) {
 		fs.DurationVar(d.dst, d.name, v, d.help+" (env "+d.env+")")
 	}
 	proxies := c.otherFlags(e, fs)
-	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT] [--trusted-proxies CIDR,...] [--log-format text|json] [--smtp-url URL --mail-from ADDR] [--public-url URL] [--secret-scanning-keys FILE|URL] [--tick D] ..."); err != nil {
+	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT] [--trusted-proxies CIDR,...] [--log-format text|json] [--access-log auto|on|off] [--smtp-url URL --mail-from ADDR] [--public-url URL] [--secret-scanning-keys FILE|URL] [--tick D] ..."); err != nil {
 		return c, err
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
