@@ -36,9 +36,11 @@ type APIOperation struct {
 	Summary     string
 	Description []string // paragraphs
 	Auth        []string // the schemes that may authenticate it, any one of them; none: no authentication
-	Params      []APIParam
-	Body        *APIBody // nil: the operation takes no body
-	Responses   []APIResponse
+	// AuthOptional: the operation may also be called without any of Auth.
+	AuthOptional bool
+	Params       []APIParam
+	Body         *APIBody // nil: the operation takes no body
+	Responses    []APIResponse
 }
 
 // APIParam is a parameter, or a header of a response.
@@ -98,6 +100,26 @@ func codeRuns(s string) []codeRun {
 		}
 	}
 	return runs
+}
+
+// authSep goes before the i-th authentication scheme of an operation.
+func authSep(i int) string {
+	if i == 0 {
+		return ""
+	}
+	return " or "
+}
+
+// authEnd follows the i-th authentication scheme of op: nothing but after
+// the last, where it says whether none will do too, and ends the sentence.
+func authEnd(op APIOperation, i int) string {
+	switch {
+	case i < len(op.Auth)-1:
+		return ""
+	case op.AuthOptional:
+		return ", or none."
+	}
+	return "."
 }
 
 // requiredMark follows a field's type: ", required" or nothing.

@@ -122,7 +122,8 @@ func docsOperation(t *openapi3.T, method, path string, item *openapi3.PathItem, 
 		anchor = "op-" + strings.ToLower(method) + strings.NewReplacer("/", "-", "{", "", "}", "").Replace(path)
 	}
 	o := views.APIOperation{Anchor: anchor, Method: method, Path: path, Summary: op.Summary,
-		Description: paragraphs(op.Description), Auth: docsAuth(t, op)}
+		Description: paragraphs(op.Description)}
+	o.Auth, o.AuthOptional = docsAuth(t, op)
 	for _, p := range append(slices.Clone(item.Parameters), op.Parameters...) {
 		if p.Value == nil {
 			continue
@@ -141,16 +142,15 @@ func docsOperation(t *openapi3.T, method, path string, item *openapi3.PathItem, 
 }
 
 // docsAuth names the security schemes that may authenticate op (any one
-// of them); none when it needs no authentication.
-func docsAuth(t *openapi3.T, op *openapi3.Operation) []string {
+// of them), and whether it may also go unauthenticated ({} among them).
+func docsAuth(t *openapi3.T, op *openapi3.Operation) (names []string, optional bool) {
 	reqs := t.Security
 	if op.Security != nil {
 		reqs = *op.Security
 	}
-	var names []string
 	for _, req := range reqs {
-		if len(req) == 0 { // {}: may also go unauthenticated
-			return nil
+		if len(req) == 0 {
+			optional = true
 		}
 		for name := range req {
 			if !slices.Contains(names, name) {
@@ -159,7 +159,7 @@ func docsAuth(t *openapi3.T, op *openapi3.Operation) []string {
 		}
 	}
 	slices.Sort(names)
-	return names
+	return names, optional
 }
 
 // docsResponses are an operation's responses by status, "default" last.

@@ -91,6 +91,10 @@ func TestAPIDocsPageExplainsAuthentication(t *testing.T) {
 	if plans.Find(`a[href="#auth-bearerAuth"]`).Length() != 1 {
 		t.Error("GET /plans does not say it takes a bearer token")
 	}
+	oauth := page.Find(`[data-testid=api-operation][data-method=POST][data-path="/oauth/token"]`)
+	if oauth.Find(`a[href="#auth-clientBasic"]`).Length() != 1 || !strings.Contains(squash(oauth.Text()), ", or none") {
+		t.Errorf("the OAuth route does not say it takes HTTP Basic or nothing (form fields): %s", squash(oauth.Text()))
+	}
 	exchange := page.Find(`[data-testid=api-operation][data-method=POST][data-path="/token/access-key"]`)
 	if !strings.Contains(squash(exchange.Text()), "Authentication: none.") {
 		t.Errorf("the key exchange does not say it needs no authentication: %s", squash(exchange.Text()))
