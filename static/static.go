@@ -8,7 +8,8 @@ package static
 
 import "embed"
 
-// FS holds app.css, app.js and favicon.svg at its root.
+// FS holds app.css, apidocs.css (the API reference page's own rules),
+// app.js and favicon.svg at its root.
 //
-//go:embed app.css app.js favicon.svg
+//go:embed app.css apidocs.css app.js favicon.svg
 var FS embed.FS

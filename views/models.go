@@ -13,6 +13,7 @@ type Page struct {
 	IsAdmin            bool
 	ShowAPICredentials bool   // the user-menu item appears only when true
 	CSRFToken          string // put into every form as <input type="hidden" name="_csrf" value="...">
+	Stylesheet         string // a same-origin stylesheet of this page only, after app.css; "" none
 }
 
 // PlanSummary is one line of the plans table on the home page.
@@ -87,6 +88,19 @@ type ErrorVM struct {
 	Page
 	Code    int
 	Message string
+	// Refusal, when set, explains to a signed-in user why the API
+	// Credentials window is not theirs, and whom to ask.
+	Refusal *Refusal
+}
+
+// Refusal is why the API Credentials window does not exist for a user:
+// they are not an ESP admin (Admins names who is), or their tenant's
+// public API is off.
+type Refusal struct {
+	Tenant      string
+	UserIsAdmin bool     // true: the public API is off for the tenant
+	Admins      []string // the tenant's ESP admins by username, at most a few
+	MoreAdmins  int      // how many more admins there are than Admins names
 }
 
 // CloseURL is where the window's Close goes: the home page, its fragment
@@ -101,6 +115,9 @@ const WindowURL = "/api-credentials"
 // APIBaseURL is where the public API is served, relative to the site; the
 // downloaded keys file names it in full, as the browser sees the site.
 const APIBaseURL = "/api/v1"
+
+// APIDocsURL is the public API's reference page, for people.
+const APIDocsURL = "/api/docs"
 
 // StatusURL is where the live-status script of the credentials window polls.
 const StatusURL = "/api-credentials/status"

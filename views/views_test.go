@@ -103,6 +103,57 @@ func everyPage() map[string]templ.Component {
 		"history empty":   views.CredentialHistory(views.HistoryVM{Page: adminPage("API credential history")}),
 		"error signed in": views.ErrorPage(views.ErrorVM{Page: adminPage("Not found"), Code: 404, Message: "Page not found."}),
 		"error anonymous": views.ErrorPage(views.ErrorVM{Page: views.Page{Title: "Error"}, Code: 403, Message: "Forbidden."}),
+		"refusal non-admin": views.ErrorPage(views.ErrorVM{Page: adminPage("Page not found"), Code: 404,
+			Refusal: &views.Refusal{Tenant: "acme", Admins: []string{"ada"}, MoreAdmins: 2}}),
+		"refusal public API off": views.ErrorPage(views.ErrorVM{Page: adminPage("Page not found"), Code: 404,
+			Refusal: &views.Refusal{Tenant: "acme corp", UserIsAdmin: true}}),
+		"api docs": views.APIDocs(apiDocsVM()),
+	}
+}
+
+// apiDocsVM is a small API reference page with every part filled in.
+func apiDocsVM() views.APIDocsVM {
+	field := views.APIField{Name: "rows[].skill", Type: "string", Description: "The `WEM` skill.", Required: true}
+	media := views.APIMedia{Type: "application/json", Schema: "DataPage object", Fields: []views.APIField{field}}
+	return views.APIDocsVM{Page: views.Page{Title: "API reference", Stylesheet: "/static/apidocs.css"},
+		Title: "ESP public API", Version: "1.0.0", Intro: []string{"Plan data, `JSON`."}, BaseURL: "/api/v1",
+		DocumentURL: "/api/v1/openapi.json", Schemes: []views.APIScheme{{Name: "bearerAuth", Kind: "HTTP bearer"}},
+		Groups: []views.APIGroup{{Tag: "plans", Operations: []views.APIOperation{{Anchor: "op-getPlanData", Method: "GET",
+			Path: "/plans/{planID}/data", Summary: "One page", Auth: []string{"bearerAuth"},
+			Params:    []views.APIParam{{Name: "planID", In: "path", Type: "integer (int64)", Required: true}},
+			Body:      &views.APIBody{Media: []views.APIMedia{media}},
+			Responses: []views.APIResponse{{Status: "200", Description: "A page.", Media: []views.APIMedia{media}}}}}}},
+	}
+}
+
+// Backticked parts of the API's descriptions are code, the rest plain text
+// (escaped like any other).
+func TestAPIDocsShowBacktickedTextAsCode(t *testing.T) {
+	doc, _ := render(t, views.APIDocs(apiDocsVM()))
+	wem := doc.Find("[data-testid=api-operation] li code").FilterFunction(func(_ int, s *goquery.Selection) bool { return s.Text() == "WEM" })
+	if wem.Length() != 2 || strings.Contains(doc.Text(), "`") {
+		t.Errorf("the field's description shows WEM as code %d times, want 2 (body and response), and no backtick", wem.Length())
+	}
+	if got := doc.Find("main > p").First().Text(); got != "Plan data, JSON." {
+		t.Errorf("intro = %q", got)
+	}
+}
+
+// Every signed-in page links the API reference.
+func TestSignedInPagesLinkTheAPIReference(t *testing.T) {
+	for _, c := range []templ.Component{views.Home(views.HomeVM{Page: adminPage("Plans")}),
+		views.ErrorPage(views.ErrorVM{Page: adminPage("Not found"), Code: 404})} {
+		doc, _ := render(t, c)
+		one(t, doc, `footer a[data-testid=api-docs-link][href="/api/docs"]`)
+	}
+}
+
+// A refusal's command quotes a tenant name the shell would split.
+func TestRefusalCommandQuotesTheTenantName(t *testing.T) {
+	doc, _ := render(t, views.ErrorPage(views.ErrorVM{Page: adminPage("Page not found"), Code: 404,
+		Refusal: &views.Refusal{Tenant: "acme's corp", UserIsAdmin: true}}))
+	if got := one(t, doc, "[data-testid=refusal-command]").Text(); got != `esp tenant feature 'acme'\''s corp' public-api on` {
+		t.Errorf("command = %q", got)
 	}
 }
 

@@ -134,3 +134,19 @@ func TestRequestIDOfATrustedProxyIsKept(t *testing.T) {
 		}
 	}
 }
+
+// With NoAccessLog the server writes no line per request, but still counts
+// every request in the metrics and still logs what else it logs.
+func TestNoAccessLogWritesNoRequestLinesButStillCounts(t *testing.T) {
+	env := webtest.NewEnv(t, func(c *webtest.Config) { c.JSONLogs, c.NoAccessLog = true, true })
+	for range 3 {
+		webtest.MustStatus(t, env.Do(httptest.NewRequest(http.MethodGet, "/healthz", nil)), http.StatusOK)
+	}
+	webtest.MustStatus(t, env.Do(httptest.NewRequest(http.MethodGet, "/api/v1/plans", nil)), http.StatusUnauthorized)
+	if logs := env.Logs.String(); strings.Contains(logs, `"msg":"request"`) {
+		t.Fatalf("access lines were written:\n%s", logs)
+	}
+	if n := env.MetricValue(t, "esp_http_requests_total", "route", "/healthz", "code", "200"); n != 3 {
+		t.Errorf("counted %v requests to /healthz, want 3", n)
+	}
+}

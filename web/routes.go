@@ -74,6 +74,7 @@ func (s *Server) routes(a *admin.Handlers, p *api.Handlers) {
 	v1 := s.public.Group("/api/v1")
 	read := []echo.MiddlewareFunc{httpx.RefuseLongBody, s.countTokens(), p.RequireToken}
 	v1.Match(get, "/openapi.json", p.OpenAPI, httpx.RefuseLongBody)
+	s.public.Match(get, api.DocsURL, p.Docs, httpx.RefuseLongBody) // the document as a page, for people
 	v1.POST("/token/access-key", p.TokenAccessKey, httpx.RefuseCrossOrigin, s.countExchanges())
 	v1.POST("/oauth/token", p.OAuthToken, httpx.RenderErrorsWith(api.RenderOAuthError), httpx.RefuseCrossOrigin, s.countExchanges())
 	v1.Match(get, "/plans", p.PlanList, read...)

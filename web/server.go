@@ -64,6 +64,9 @@ type Options struct {
 	// Database answers /readyz and recognises the errors that say it
 	// cannot be reached (503 with Retry-After); nil, neither.
 	Database Database
+	// NoAccessLog writes no line per request (the metrics still count
+	// every request): esp serve's choice on an interactive terminal.
+	NoAccessLog bool
 }
 
 // New builds the server around its two parts, the admin pages and the
@@ -90,15 +93,19 @@ func New(log *slog.Logger, pages *admin.Handlers, public *api.Handlers, opts Opt
 	if s.db != nil {
 		reach = s.db.Reach
 	}
-	s.admin = newRouter(log, httpx.ErrorHandler(log, pages.RenderErrorPage, reach), access, ip)
-	s.public = newRouter(log, httpx.ErrorHandler(log, api.RenderError, reach), access, ip)
+	accessLog := log
+	if opts.NoAccessLog {
+		accessLog = slog.New(slog.DiscardHandler)
+	}
+	s.admin = newRouter(accessLog, httpx.ErrorHandler(log, pages.RenderErrorPage, reach), access, ip)
+	s.public = newRouter(accessLog, httpx.ErrorHandler(log, api.RenderError, reach), access, ip)
 	s.routes(pages, public)
 	return s
 }
 
 // newRouter is an Echo router whose errors errs answers (in the route's
 // own shape when it chose one: httpx.RenderErrorsWith), and that logs
-// one line per request. Each request passes through exactly one router,
+// one line per request to log. Each request passes through exactly one router,
 // the one whose routes know its pattern.
 func newRouter(log *slog.Logger, errs echo.HTTPErrorHandler, access httpx.AccessLogConfig, ip echo.IPExtractor) *echo.Echo {
 	e := echo.New()

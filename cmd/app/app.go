@@ -49,6 +49,9 @@ type Config struct {
 	// are off and nothing is queued.
 	Mail    *mail.Config
 	Notices lifecycle.MailConfig
+	// NoAccessLog writes no line per request; the metrics still count
+	// them.
+	NoAccessLog bool
 
 	// What Run serves with.
 	TLS             *tls.Config   // nil: plain HTTP
@@ -126,7 +129,8 @@ func New(st *store.Store, cfg Config, log *slog.Logger, now func() time.Time) (*
 		return nil, err
 	}
 	a.API = api.New(cfg.API, log, a.Tokens, a.Plans, a.Leaks, m)
-	a.Server = web.New(log, a.Admin, a.API, web.Options{Observer: m, TrustedProxies: cfg.TrustedProxies, Database: st})
+	a.Server = web.New(log, a.Admin, a.API, web.Options{Observer: m, TrustedProxies: cfg.TrustedProxies, Database: st,
+		NoAccessLog: cfg.NoAccessLog})
 	return a, nil
 }
 

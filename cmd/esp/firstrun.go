@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"esp/lifecycle"
 	"esp/store"
@@ -25,13 +28,14 @@ const firstRunLock = "first run"
 // once, and demo plans. Servers starting together on one database take
 // turns: the first finds no users and creates them, the others find them
 // and print nothing.
-func firstRun(ctx context.Context, e env, st *store.Store, accounts *lifecycle.Accounts) error {
+// The banner ends with the command that sets a new password, run on db.
+func firstRun(ctx context.Context, e env, st *store.Store, accounts *lifecycle.Accounts, db *dbFlags) error {
 	return st.WithLock(ctx, firstRunLock, func(ctx context.Context) error {
-		return firstRunLocked(ctx, e, st, accounts)
+		return firstRunLocked(ctx, e, st, accounts, db)
 	})
 }
 
-func firstRunLocked(ctx context.Context, e env, st *store.Store, accounts *lifecycle.Accounts) error {
+func firstRunLocked(ctx context.Context, e env, st *store.Store, accounts *lifecycle.Accounts, db *dbFlags) error {
 	n, err := st.CountUsers(ctx)
 	if err != nil {
 		return err
@@ -71,9 +75,44 @@ func firstRunLocked(ctx context.Context, e env, st *store.Store, accounts *lifec
 		}
 		fmt.Fprintf(e.stdout, "  %-11s username %-8s password %s\n", u.role, u.name, pw)
 	}
-	fmt.Fprintln(e.stdout, "These passwords are shown only now; keep them.")
+	fmt.Fprintln(e.stdout, "These passwords are shown only now; keep them. Lost one? Set a new one (read from stdin) with:")
+	fmt.Fprintln(e.stdout, "  "+passwdCommand(programName(), db, demoAdmin))
 	return nil
 }
+
+// passwdCommand is the command line that sets a new password for username
+// of the demo tenant, on the database db.
+func passwdCommand(program string, db *dbFlags, username string) string {
+	cmd := program + " user passwd --tenant " + demoTenant + " " + username
+	switch {
+	case db.postgres():
+		cmd += " --database-url URL   # the URL this server uses"
+	case filepath.Clean(db.data) != "data":
+		cmd += " --data " + shellWord(db.data)
+	}
+	return cmd
+}
+
+// programName is how to run this program again: its path as it was
+// started ("./bin/esp" under make run) when it is called esp, else "esp".
+func programName() string {
+	if len(os.Args) > 0 && filepath.Base(os.Args[0]) == "esp" {
+		return shellWord(os.Args[0])
+	}
+	return "esp"
+}
+
+// shellWord is s as one word of a shell command: as it is when it holds
+// nothing a shell would read specially, else quoted.
+func shellWord(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool { return !strings.ContainsRune(shellSafe, r) }) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// shellSafe are the characters a shell word may hold unquoted.
+const shellSafe = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-"
 
 // loadDemoPlans gives the demo tenant plans to look at and export.
 func loadDemoPlans(ctx context.Context, st *store.Store, tenantID int64) error {

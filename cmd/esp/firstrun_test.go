@@ -58,7 +58,7 @@ func firstRunTogether(t *testing.T, stores []*store.Store) {
 		accounts := lifecycle.NewAccounts(st, time.Now) // the real cost: the first run is slow enough to overlap
 		wg.Go(func() {
 			<-start
-			errs[i] = firstRun(context.Background(), env{stdout: &outs[i]}, st, accounts)
+			errs[i] = firstRun(context.Background(), env{stdout: &outs[i]}, st, accounts, &dbFlags{data: "data"})
 		})
 	}
 	close(start)

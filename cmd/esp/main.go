@@ -42,14 +42,12 @@ const usage = `usage: esp <command> [flags]
 
 commands:
   serve                                       run the web server and the scheduler
-  tenant add NAME                             add a tenant
-  tenant feature NAME public-api on|off       turn a tenant's public API on or off
-  tenant policy NAME --max-credential-lifetime DURATION|off
-                                              bound the lifetime of a tenant's new credentials
-  user add|passwd|set|remove|list ...         manage a tenant's users (run 'esp user' for more)
-  plan import --tenant NAME --name PLAN FILE  import plan data from CSV
+  tenant add|feature|policy ...               add tenants, turn their public API on or off, bound their
+                                              credentials' lifetime (run 'esp tenant')
+  user add|passwd|set|remove|list ...         manage a tenant's users (run 'esp user')
+  plan import ...                             import plan data from CSV (run 'esp plan')
   purge                                       purge credentials deactivated long enough
-  token-key rotate                            sign new bearer tokens with a new key
+  token-key rotate                            sign new bearer tokens with a new key (run 'esp token-key')
 
 every command takes --data DIR (env ESP_DATA, default ./data), the folder of its
 SQLite database, or --database-url postgres://USER:PASS@HOST:PORT/DB?sslmode=...
@@ -66,35 +64,75 @@ func runIn(ctx context.Context, e env, args []string) error {
 		return usageError{"no command given\n" + usage}
 	}
 	cmd, rest := args[0], args[1:]
-	sub := ""
-	if len(rest) > 0 {
-		sub = rest[0]
+	if g, ok := commandGroups()[cmd]; ok {
+		return g.run(ctx, e, cmd, rest)
 	}
 	switch {
 	case cmd == "serve":
 		return cmdServe(ctx, e, rest)
-	case cmd == "tenant" && (sub == "" || sub == "help" || sub == "-h" || sub == "--help"):
-		fmt.Fprintln(e.stdout, tenantUsage)
-		return nil
-	case cmd == "tenant" && sub == "add":
-		return cmdTenantAdd(ctx, e, rest[1:])
-	case cmd == "tenant" && sub == "feature":
-		return cmdTenantFeature(ctx, e, rest[1:])
-	case cmd == "tenant" && sub == "policy":
-		return cmdTenantPolicy(ctx, e, rest[1:])
-	case cmd == "user":
-		return cmdUser(ctx, e, rest)
-	case cmd == "plan" && sub == "import":
-		return cmdPlanImport(ctx, e, rest[1:])
 	case cmd == "purge":
 		return cmdPurge(ctx, e, rest)
-	case cmd == "token-key" && sub == "rotate":
-		return cmdTokenKeyRotate(ctx, e, rest[1:])
-	case cmd == "help" || cmd == "-h" || cmd == "--help":
+	case isHelp(cmd):
 		fmt.Fprintln(e.stdout, usage)
 		return nil
 	}
 	return usageError{fmt.Sprintf("unknown command %q (run 'esp help')", strings.TrimSpace(strings.Join(args[:min(2, len(args))], " ")))}
+}
+
+// isHelp reports whether a word asks for help.
+func isHelp(word string) bool { return word == "help" || word == "-h" || word == "--help" }
+
+// command runs one subcommand with the arguments after its name.
+type command func(ctx context.Context, e env, args []string) error
+
+// commandGroup is a word that groups subcommands (esp user add, esp user
+// list): alone, or with help, it prints its usage.
+type commandGroup struct {
+	usage string
+	names []string // the subcommands, in the order the usage lists them
+	subs  map[string]command
+}
+
+// commandGroups are esp's groups of subcommands, by their word.
+func commandGroups() map[string]commandGroup {
+	return map[string]commandGroup{
+		"tenant": newGroup(tenantUsage, sub{"add", cmdTenantAdd}, sub{"feature", cmdTenantFeature}, sub{"policy", cmdTenantPolicy}),
+		"user": newGroup(userUsage, sub{"add", cmdUserAdd}, sub{"passwd", cmdUserPasswd}, sub{"set", cmdUserSet},
+			sub{"remove", cmdUserRemove}, sub{"list", cmdUserList}),
+		"plan":      newGroup(planUsage, sub{"import", cmdPlanImport}),
+		"token-key": newGroup(tokenKeyUsage, sub{"rotate", cmdTokenKeyRotate}),
+	}
+}
+
+// sub is one subcommand of a group: its name and what runs it.
+type sub struct {
+	name string
+	run  command
+}
+
+// newGroup is a group of subcommands, listed in the order given.
+func newGroup(usage string, subs ...sub) commandGroup {
+	g := commandGroup{usage: usage, subs: map[string]command{}}
+	for _, s := range subs {
+		g.names = append(g.names, s.name)
+		g.subs[s.name] = s.run
+	}
+	return g
+}
+
+// run runs the group's subcommand that args name; without one it prints
+// the group's usage.
+func (g commandGroup) run(ctx context.Context, e env, word string, args []string) error {
+	if len(args) == 0 || isHelp(args[0]) {
+		fmt.Fprintln(e.stdout, g.usage)
+		return nil
+	}
+	cmd, ok := g.subs[args[0]]
+	if !ok {
+		return usageError{fmt.Sprintf("unknown command \"%s %s\" (esp %s commands: %s; run 'esp %s')",
+			word, args[0], word, strings.Join(g.names, ", "), word)}
+	}
+	return cmd(ctx, e, args[1:])
 }
 
 // moveLeadingDatabase lets --data and --database-url come before the

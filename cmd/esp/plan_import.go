@@ -13,6 +13,12 @@ import (
 	"esp/lifecycle/plancsv"
 )
 
+const planUsage = `usage: esp plan <command> [flags]
+
+commands:
+  import --tenant NAME --name PLAN FILE.csv   import plan data from CSV as a new plan of the tenant; a bad row
+                                              is reported with its line number and nothing is imported`
+
 // cmdPlanImport loads a CSV file into a new plan of a tenant, all or
 // nothing: a bad row is reported with its line number and nothing is
 // imported.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"time"
 
 	"esp/cmd/app"
@@ -26,6 +27,7 @@ type serveConfig struct {
 	tlsCert, tlsKey string // both or neither: serve HTTPS
 	metricsAddr     string // "": no metrics listener
 	logFormat       string // text or json
+	accessLog       string // on, off, or auto (see accessLogOff)
 	activator       string
 	webhookURL      string
 	webhookSecret   string // "": webhook events go unsigned
@@ -48,7 +50,7 @@ func parseServe(e env, args []string) (serveConfig, error) {
 		fs.DurationVar(d.dst, d.name, v, d.help+" (env "+d.env+")")
 	}
 	proxies := c.otherFlags(e, fs)
-	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT] [--trusted-proxies CIDR,...] [--log-format text|json] [--smtp-url URL --mail-from ADDR] [--public-url URL] [--secret-scanning-keys FILE|URL] [--tick D] ..."); err != nil {
+	if _, err := parse(fs, args, 0, "serve [--addr HOST:PORT] [--activator local|webhook] [--webhook-url URL] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT] [--trusted-proxies CIDR,...] [--log-format text|json] [--access-log auto|on|off] [--smtp-url URL --mail-from ADDR] [--public-url URL] [--secret-scanning-keys FILE|URL] [--tick D] ..."); err != nil {
 		return c, err
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
@@ -57,6 +59,10 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, usageError{fmt.Sprintf("serve: --log-format must be text or json, got %q", c.logFormat)}
 	}
+	if c.accessLog != "auto" && c.accessLog != "on" && c.accessLog != "off" {
+		return c, usageError{fmt.Sprintf("serve: --access-log (or ESP_ACCESS_LOG) must be auto, on or off, got %q", c.accessLog)}
+	}
+	c.app.NoAccessLog = accessLogOff(c.accessLog, c.logFormat, interactive(e.stderr))
 	c.db = db
 	if err := db.check(); err != nil {
 		return c, err
@@ -155,6 +161,7 @@ func (c *serveConfig) otherFlags(e env, fs *flag.FlagSet) *string {
 	fs.StringVar(&c.publicURL, "public-url", envOr(e, "ESP_PUBLIC_URL", ""), "where users reach ESP, e.g. https://esp.example.com, for links in email notifications (env ESP_PUBLIC_URL)")
 	fs.StringVar(&c.scanningKeys, "secret-scanning-keys", envOr(e, "ESP_SECRET_SCANNING_KEYS", ""), "a file or https URL of GitHub's secret scanning public keys; turns on POST /api/v1/secret-scanning/github; off when empty (env ESP_SECRET_SCANNING_KEYS)")
 	fs.StringVar(&c.logFormat, "log-format", envOr(e, "ESP_LOG_FORMAT", "text"), "text or json (env ESP_LOG_FORMAT)")
+	fs.StringVar(&c.accessLog, "access-log", envOr(e, "ESP_ACCESS_LOG", "auto"), "a log line per request: on, off, or auto, which is off for text logs to an interactive terminal and on otherwise (env ESP_ACCESS_LOG)")
 	return proxies
 }
 
@@ -237,7 +244,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := firstRun(ctx, e, st, a.Accounts); err != nil {
+	if err := firstRun(ctx, e, st, a.Accounts, cfg.db); err != nil {
 		return err
 	}
 	announce(e, log, cfg, ln, metricsLn)
@@ -261,6 +268,9 @@ func announce(e env, log *slog.Logger, cfg serveConfig, ln, metricsLn net.Listen
 	if cfg.app.TLS != nil {
 		scheme = "https"
 	}
+	if cfg.app.NoAccessLog && cfg.accessLog == "auto" {
+		fmt.Fprintln(e.stdout, "Request log lines are off on this terminal (--access-log on or ESP_ACCESS_LOG=on shows them)")
+	}
 	fmt.Fprintf(e.stdout, "ESP is running at %s://%s (%s; Ctrl+C stops it)\n", scheme, ln.Addr(), cfg.db.describe())
 	log.Info("serving", "addr", ln.Addr().String(), "tls", cfg.app.TLS != nil, "activator", cfg.activator,
 		"trusted_proxies", cfg.app.TrustedProxies.String())
@@ -283,6 +293,32 @@ func announceMail(e env, log *slog.Logger, cfg serveConfig) {
 	}
 	fmt.Fprintf(e.stdout, "Email notifications go out through %s from %s\n", shown, cfg.app.Mail.From)
 	log.Info("email notifications are on", "smtp", shown, "from", cfg.app.Mail.From, "public_url", cfg.app.Mail.PublicURL)
+}
+
+// accessLogOff decides whether esp serve leaves out its log line per
+// request. --access-log on or off says so. auto, the default, leaves them
+// out of text logs written to an interactive terminal, where they would at
+// once scroll the first-run passwords and the server's address out of
+// sight; JSON logs, and logs to a file, a pipe or a journal, keep them.
+func accessLogOff(mode, format string, terminal bool) bool {
+	switch mode {
+	case "on":
+		return false
+	case "off":
+		return true
+	}
+	return terminal && format == "text"
+}
+
+// interactive reports whether the stream is a terminal (a character
+// device; the null device counts too, which loses nothing).
+func interactive(stream any) bool {
+	f, ok := stream.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // newLogger is the server's logger: slog's text or JSON lines on w.

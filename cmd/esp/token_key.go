@@ -8,6 +8,12 @@ import (
 	"esp/lifecycle"
 )
 
+const tokenKeyUsage = `usage: esp token-key <command> [flags]
+
+commands:
+  rotate    add a new key for signing bearer tokens: servers sign with it from two minutes on,
+            and tokens the current key signed keep working until they expire`
+
 // cmdTokenKeyRotate adds a new key for signing bearer tokens. Servers
 // read it within a minute and sign with it from two minutes on; tokens the
 // current key signed keep working until they expire.

@@ -24,22 +24,6 @@ commands:
   remove --tenant NAME USERNAME                            remove the user and end their sessions; the history keeps their name
   list --tenant NAME                                       list the tenant's users`
 
-// cmdUser runs one of the user subcommands; alone, it prints them.
-func cmdUser(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(e.stdout, userUsage)
-		return nil
-	}
-	cmds := map[string]func(context.Context, env, []string) error{
-		"add": cmdUserAdd, "passwd": cmdUserPasswd, "set": cmdUserSet, "remove": cmdUserRemove, "list": cmdUserList,
-	}
-	cmd, ok := cmds[args[0]]
-	if !ok {
-		return usageError{fmt.Sprintf("unknown command \"user %s\" (esp user commands: add, passwd, set, remove, list)", args[0])}
-	}
-	return cmd(ctx, e, args[1:])
-}
-
 // userFlags parses a user subcommand's flags, --tenant required, and its
 // positional arguments.
 func userFlags(e env, name, shape string, args []string, want int, define func(*flag.FlagSet)) (string, []string, *dbFlags, map[string]bool, error) {
@@ -238,6 +222,9 @@ func yesNo(b bool) string {
 
 // readPassword reads the first line of stdin.
 func readPassword(e env, cmd string) (string, error) {
+	if interactive(e.stdin) {
+		fmt.Fprint(e.stderr, "New password (it shows as you type; Enter ends it): ")
+	}
 	line, err := bufio.NewReader(e.stdin).ReadString('\n')
 	if err != nil && line == "" {
 		return "", errors.New(cmd + ": password must not be empty (give it on stdin)")

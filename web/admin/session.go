@@ -202,14 +202,15 @@ func (h *Handlers) RequireSession(next echo.HandlerFunc) echo.HandlerFunc {
 
 // RequireCredentialsAccess hides the API Credentials window from everyone
 // but an admin of a tenant with the public API on: for them it does not
-// exist (404), exactly like an unknown address.
+// exist (404), like an unknown address, though the page says whom to ask
+// (refuseCredentials).
 func (h *Handlers) RequireCredentialsAccess(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if !currentSession(c).canManageCredentials() {
 			if wantsJSON(c) {
 				return c.JSON(http.StatusNotFound, statusError{"Not found."})
 			}
-			return echo.ErrNotFound
+			return h.refuseCredentials(c)
 		}
 		return next(c)
 	}

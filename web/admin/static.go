@@ -1,18 +1,16 @@
 package admin
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"esp/static"
+	"esp/web/httpx"
 )
 
 // staticFile is one embedded asset, read once at start.
@@ -39,8 +37,7 @@ func loadStatic() (map[string]staticFile, error) {
 		if ctype == "" {
 			ctype = http.DetectContentType(body)
 		}
-		sum := sha256.Sum256(body)
-		files[name] = staticFile{body: body, contentType: ctype, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+		files[name] = staticFile{body: body, contentType: ctype, etag: httpx.ETagOf(body)}
 		return nil
 	})
 	if err != nil {
@@ -69,21 +66,5 @@ func (h *Handlers) serveStatic(c echo.Context, name string) error {
 	if !ok {
 		return echo.ErrNotFound
 	}
-	hdr := c.Response().Header()
-	hdr.Set(echo.HeaderCacheControl, "no-cache")
-	hdr.Set("ETag", f.etag)
-	if etagMatches(c.Request().Header.Get("If-None-Match"), f.etag) {
-		return c.NoContent(http.StatusNotModified)
-	}
-	return c.Blob(http.StatusOK, f.contentType, f.body)
-}
-
-func etagMatches(header, etag string) bool {
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimSpace(t)
-		if t == etag || t == "W/"+etag || t == "*" {
-			return true
-		}
-	}
-	return false
+	return httpx.ServeBlob(c, "no-cache", f.contentType, f.body, f.etag)
 }

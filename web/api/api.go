@@ -56,6 +56,7 @@ type Handlers struct {
 	exports  ExportObserver
 	slots    *exportSlots  // the exports running now
 	stall    time.Duration // how long an export waits for a stalled client
+	docs     docsPage      // the API reference page, made from the OpenAPI document
 }
 
 // Tokens exchanges keys for bearer tokens and authenticates the tokens
@@ -85,7 +86,7 @@ func New(cfg Config, log *slog.Logger, tokens Tokens, plans Plans, leaks Leaks, 
 		exports = noExports{}
 	}
 	h := &Handlers{log: log, tokens: tokens, plans: plans, leaks: leaks, exports: exports,
-		stall: cfg.ExportStallTimeout, scanKeys: cfg.ScanningKeys}
+		stall: cfg.ExportStallTimeout, scanKeys: cfg.ScanningKeys, docs: newDocsPage(openAPIDoc)}
 	if cfg.MaxExports <= 0 {
 		cfg.MaxExports = defaultMaxExports
 	}
