@@ -98,3 +98,13 @@ func formatCount(n int64) string {
 	}
 	return sign + string(out)
 }
+
+// keyTail names a key by its last 4 characters, "••••WXYZ", whether it is
+// shown in full or masked; "" when there is no key.
+func keyTail(key string) string {
+	r := []rune(key)
+	if len(r) < 4 {
+		return ""
+	}
+	return "••••" + string(r[len(r)-4:])
+}

@@ -58,7 +58,8 @@ func TestCredentialsWindowShowsEachStatusAsTheSeedSays(t *testing.T) {
 		}, "enabled", "disabled", true},
 		{lifecycle.DeactivationFailed, "Deactivation Failed", []string{
 			"ESP is unable to delete the API credentials.",
-			"Click Generate to re-generate the API credentials.",
+			"The old keys stopped working when Deactivate was clicked: no client program can use them any more.",
+			"Click Generate to re-generate the API credentials, and give the new keys to the client programs that used the old ones.",
 			"The Deactivate button is not available.",
 		}, "enabled", "disabled", true},
 	} {
