@@ -113,4 +113,3 @@ func TestTheWindowNamesTheTenantAndTheAPIBaseURL(t *testing.T) {
 		})
 	}
 }
-
