@@ -237,6 +237,7 @@ func generateOnce(t *testing.T, tb *tab) {
 		t.Errorf("Generate while its request runs: %q, want it to say Generating… and be unavailable", label)
 	}
 	tb.waitFor("the new keys", func(s screen) bool { return s.Mark == "" && s.WindowOpen && s.AccessKey != "" })
+	tb.waitJS("the page's script", "document.readyState === 'complete'")
 	if n := posts.Load(); n != 1 {
 		t.Errorf("Generate clicked twice sent %d requests, want 1", n)
 	}
