@@ -68,8 +68,34 @@ func (tb *tab) countPosts(path string) *atomic.Int32 {
 	return &n
 }
 
-// doubleClick double-clicks the element as a mouse does: two presses and
-// releases at its centre, the second with a click count of 2.
+// slowRequests makes the window's requests to base take two seconds more
+// (on) or as long as they take (off), so that a person could click again
+// while one runs.
+func (tb *tab) slowRequests(base string, on bool) {
+	tb.t.Helper()
+	rules := []*network.Conditions{}
+	if on {
+		rules = append(rules, &network.Conditions{URLPattern: base + "/api-credentials/*", Latency: 2000, DownloadThroughput: -1, UploadThroughput: -1})
+	}
+	if _, err := chromedp.Call(tb.ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: rules}); err != nil {
+		tb.t.Fatalf("slowing the window's requests: %v", err)
+	}
+}
+
+// recordSubmitsJS notes, for each form submission of the page, how its
+// button looked once the page's own script had seen it, and whether the
+// submission was stopped; the notes outlive the page in sessionStorage.
+const recordSubmitsJS = `document.addEventListener('submit', e => {
+  const b = e.submitter || e.target.querySelector('button');
+  const notes = JSON.parse(sessionStorage.getItem('e2e-submits') || '[]');
+  notes.push(b.textContent + '|' + b.getAttribute('aria-disabled') + '|' + (e.defaultPrevented ? 'stopped' : 'sent'));
+  sessionStorage.setItem('e2e-submits', JSON.stringify(notes));
+})`
+
+// doubleClick double-clicks the element as a person does: two presses and
+// releases at its centre, a fifth of a second apart, the second with a
+// click count of 2. (Chromium itself drops a second submission sent in the
+// same instant; one a moment later is a new request.)
 func (tb *tab) doubleClick(id string) {
 	tb.t.Helper()
 	type point struct{ X, Y float64 }
@@ -77,7 +103,7 @@ func (tb *tab) doubleClick(id string) {
   return {X: r.left + r.width / 2, Y: r.top + r.height / 2}; })()`)
 	ctx, cancel := tb.stepCtx()
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.MouseClickXY(p.X, p.Y), chromedp.MouseClickXY(p.X, p.Y, chromedp.ClickCount(2))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.MouseClickXY(p.X, p.Y), chromedp.Sleep(200*time.Millisecond), chromedp.MouseClickXY(p.X, p.Y, chromedp.ClickCount(2))); err != nil {
 		tb.t.Fatalf("double-clicking [data-testid=%s]: %v", id, err)
 	}
 }
@@ -161,7 +187,7 @@ func windowMoments(t *testing.T, dev device, scheme string) {
 	tb.checkPage("the window, No Credentials")
 	tb.screenshot("window-1-no-credentials")
 
-	generateOnce(t, tb)
+	generateOnce(t, tb, base)
 	checkSecretFirst(t, tb)
 	checkLocalCreated(t, tb)
 	tb.checkPage("the Generate answer")
@@ -182,7 +208,7 @@ func windowMoments(t *testing.T, dev device, scheme string) {
 	tb.openWindowFromMenu()
 	checkNoShadowWhenNothingScrolls(t, tb)
 	tb.screenshot("window-3-activated")
-	checkConfirmDeactivate(t, tb)
+	checkConfirmDeactivate(t, tb, base)
 	hook.letThrough("deactivate")
 	tb.waitFor("Deactivated, live", func(s screen) bool { return s.Status == "Deactivated" })
 	tb.checkPage("the window, Deactivated")
@@ -222,24 +248,42 @@ func checkEmptyWindow(t *testing.T, tb *tab, base string) {
 	}
 }
 
-// generateOnce presses Generate: its button says it is working and takes no
-// second click, and the browser sends one request.
-func generateOnce(t *testing.T, tb *tab) {
-	t.Helper()
-	posts := tb.countPosts("/api-credentials/generate")
-	tb.markPage("before Generate")
-	label := eval[string](tb, `(() => {
-  const b = document.querySelector('[data-testid="generate"]');
-  b.click(); b.click();
-  return b.textContent + '|' + b.getAttribute('aria-disabled');
-})()`)
-	if label != "Generating…|true" {
-		t.Errorf("Generate while its request runs: %q, want it to say Generating… and be unavailable", label)
-	}
-	tb.waitFor("the new keys", func(s screen) bool { return s.Mark == "" && s.WindowOpen && s.AccessKey != "" })
+// doubleClickOnce double-clicks a form's button while the window's
+// requests are slow: the button says busy (its form's data-busy) and is
+// unavailable from the first click, the second click sends nothing, and
+// the browser sends one request to path.
+func (tb *tab) doubleClickOnce(base, id, path, busy string) {
+	tb.t.Helper()
+	posts := tb.countPosts(path)
+	eval[chromedp.Void](tb, recordSubmitsJS+"; sessionStorage.removeItem('e2e-submits')")
+	tb.slowRequests(base, true)
+	defer tb.slowRequests(base, false)
+	tb.markPage("before " + id)
+	tb.doubleClick(id)
+	tb.waitFor("the page after "+id, func(s screen) bool { return s.Mark == "" && s.WindowOpen })
 	tb.waitJS("the page's script", "document.readyState === 'complete'")
+	notes := eval[[]string](tb, `JSON.parse(sessionStorage.getItem('e2e-submits') || '[]')`)
+	if len(notes) == 0 || notes[0] != busy+"|true|sent" {
+		tb.t.Errorf("%s's submissions: %q; want the first sent with the button saying %s, unavailable", id, notes, busy)
+	}
+	for _, n := range notes[min(1, len(notes)):] {
+		if !strings.HasSuffix(n, "|stopped") {
+			tb.t.Errorf("%s's submissions: %q; want every one after the first stopped", id, notes)
+		}
+	}
 	if n := posts.Load(); n != 1 {
-		t.Errorf("Generate clicked twice sent %d requests, want 1", n)
+		tb.t.Errorf("a double click on %s sent %d requests, want 1", id, n)
+	}
+}
+
+// generateOnce presses Generate with a double click: one request, and the
+// button says it is working meanwhile.
+func generateOnce(t *testing.T, tb *tab, base string) {
+	t.Helper()
+	tb.doubleClickOnce(base, "generate", "/api-credentials/generate", "Generating…")
+	s := tb.waitFor("the new keys", func(s screen) bool { return s.AccessKey != "" })
+	if s.Notice != "" {
+		t.Errorf("after a double click on Generate the window says %q", s.Notice)
 	}
 }
 
@@ -395,7 +439,7 @@ func (tb *tab) clipShot(selector string, height float64) map[string]int {
 // checkConfirmDeactivate: Deactivate asks first, naming the key; Cancel and
 // Escape keep everything; a double click on the confirmation's Deactivate
 // sends one request.
-func checkConfirmDeactivate(t *testing.T, tb *tab) {
+func checkConfirmDeactivate(t *testing.T, tb *tab, base string) {
 	t.Helper()
 	before := tb.waitFor("Activated", func(s screen) bool { return s.Status == "Activated" })
 	tb.click("deactivate")
@@ -421,14 +465,12 @@ func checkConfirmDeactivate(t *testing.T, tb *tab) {
 	if s := tb.waitFor("the window after Cancel and Escape", func(s screen) bool { return true }); s.Status != "Activated" || s.Path != "/api-credentials" {
 		t.Fatalf("after Cancel and Escape: %v; want the window, Activated", s)
 	}
-	posts := tb.countPosts("/api-credentials/deactivate")
 	tb.click("deactivate")
 	tb.waitJS("the confirmation a third time", isOpen("confirm-deactivate"))
-	tb.markPage("before Deactivate")
-	tb.doubleClick("confirm-deactivate-submit")
-	s := tb.waitFor("Pending Deactivation", func(s screen) bool { return s.Mark == "" && s.Status == "Pending Deactivation" })
-	if n := posts.Load(); n != 1 || s.Notice != "" {
-		t.Errorf("a double click on Deactivate sent %d requests (notice %q), want 1 and no notice", n, s.Notice)
+	tb.doubleClickOnce(base, "confirm-deactivate-submit", "/api-credentials/deactivate", "Deactivating…")
+	s := tb.waitFor("Pending Deactivation", func(s screen) bool { return s.Status == "Pending Deactivation" })
+	if s.Notice != "" {
+		t.Errorf("after a double click on Deactivate the window says %q", s.Notice)
 	}
 }
 
