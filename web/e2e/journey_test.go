@@ -237,37 +237,7 @@ func TestFailedStatuses(t *testing.T) {
 		// The phone in the dark scheme, the laptop in the light one.
 		scheme := map[bool]string{true: dark, false: light}[dev.mobile]
 		t.Run(dev.name, func(t *testing.T) {
-			t.Run("activation", func(t *testing.T) {
-				hook := startFailingHook(t, "activate")
-				srv := startServer(t, "--activator", "webhook", "--webhook-url", hook.URL, "--activation-timeout", "1s")
-				tb := startBrowserOn(t, dev)
-				tb.useScheme(scheme)
-				tb.login(srv.LocalURL(), "admin", srv.Passwords["admin"])
-				tb.openWindowFromMenu()
-				if code := tb.clickAndLoad("generate"); code != 200 {
-					t.Fatalf("Generate answered %d, want 200", code)
-				}
-				s := tb.waitFor("Activation Failed, live", func(s screen) bool { return s.Status == "Activation Failed" })
-				if !s.KeysShown || !s.Generate || s.Deactivate {
-					t.Fatalf("Activation Failed after Generate: %v; want the keys still shown and only Generate enabled", s)
-				}
-				// Keys that will never work are not to be saved: the warning
-				// says so, Copy and Download go, and Close asks nothing.
-				s = tb.waitFor("the warning about keys that will never work", func(s screen) bool {
-					return s.Warning == keysNeverWork && !s.CopyAccessKey && !s.CopySecretKey && !s.Download
-				})
-				if !s.KeysShown {
-					t.Fatalf("Activation Failed: %v; want the keys still on screen", s)
-				}
-				tb.checkPage("the Generate answer, Activation Failed")
-				tb.screenshot("window-7-activation-failed-new-keys")
-				if code := tb.clickAndLoad("close-window"); code != 200 {
-					t.Fatalf("Close after Activation Failed answered %d, want the home page at once", code)
-				}
-				tb.openWindowFromMenu()
-				tb.checkPage("the window, Activation Failed")
-				tb.screenshot("window-7-activation-failed")
-			})
+			t.Run("activation", func(t *testing.T) { activationFailsWithKeysOnScreen(t, dev, scheme) })
 			t.Run("deactivation", func(t *testing.T) {
 				hook := startFailingHook(t, "deactivate")
 				srv := startServer(t, "--activator", "webhook", "--webhook-url", hook.URL, "--deactivation-timeout", "1s")
@@ -293,6 +263,40 @@ func TestFailedStatuses(t *testing.T) {
 			})
 		})
 	}
+}
+
+// activationFailsWithKeysOnScreen: Generate with a webhook that refuses;
+// the status turns Activation Failed while the one-time keys are shown.
+func activationFailsWithKeysOnScreen(t *testing.T, dev device, scheme string) {
+	hook := startFailingHook(t, "activate")
+	srv := startServer(t, "--activator", "webhook", "--webhook-url", hook.URL, "--activation-timeout", "1s")
+	tb := startBrowserOn(t, dev)
+	tb.useScheme(scheme)
+	tb.login(srv.LocalURL(), "admin", srv.Passwords["admin"])
+	tb.openWindowFromMenu()
+	if code := tb.clickAndLoad("generate"); code != 200 {
+		t.Fatalf("Generate answered %d, want 200", code)
+	}
+	s := tb.waitFor("Activation Failed, live", func(s screen) bool { return s.Status == "Activation Failed" })
+	if !s.KeysShown || !s.Generate || s.Deactivate {
+		t.Fatalf("Activation Failed after Generate: %v; want the keys still shown and only Generate enabled", s)
+	}
+	// Keys that will never work are not to be saved: the warning
+	// says so, Copy and Download go, and Close asks nothing.
+	s = tb.waitFor("the warning about keys that will never work", func(s screen) bool {
+		return s.Warning == keysNeverWork && !s.CopyAccessKey && !s.CopySecretKey && !s.Download
+	})
+	if !s.KeysShown {
+		t.Fatalf("Activation Failed: %v; want the keys still on screen", s)
+	}
+	tb.checkPage("the Generate answer, Activation Failed")
+	tb.screenshot("window-7-activation-failed-new-keys")
+	if code := tb.clickAndLoad("close-window"); code != 200 {
+		t.Fatalf("Close after Activation Failed answered %d, want the home page at once", code)
+	}
+	tb.openWindowFromMenu()
+	tb.checkPage("the window, Activation Failed")
+	tb.screenshot("window-7-activation-failed")
 }
 
 // TestCopyOnPlainHTTP opens the app under a name that is not localhost, over
