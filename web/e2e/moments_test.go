@@ -3,8 +3,10 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image/png"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -197,7 +199,8 @@ func windowMoments(t *testing.T, dev device, scheme string) {
 	checkCopiedReturns(t, tb, "copy-secret-key")
 
 	hook.letThrough("activate")
-	tb.waitFor("Activated, live", func(s screen) bool { return s.Status == "Activated" })
+	keys := tb.waitFor("Activated, live", func(s screen) bool { return s.Status == "Activated" })
+	exchange(t, base, keys.AccessKey, keys.SecretKey)
 	if eval[bool](tb, `!document.querySelector('[data-testid="status-checking"]').hidden`) {
 		t.Error("the window still says it is checking once the status is Activated")
 	}
@@ -206,6 +209,7 @@ func windowMoments(t *testing.T, dev device, scheme string) {
 		t.Fatalf("Close after copying the secret key answered %d", code)
 	}
 	tb.openWindowFromMenu()
+	checkLastUsedRelative(t, tb)
 	checkNoShadowWhenNothingScrolls(t, tb)
 	tb.screenshot("window-3-activated")
 	checkConfirmDeactivate(t, tb, base)
@@ -351,6 +355,36 @@ func checkLocalCreated(t *testing.T, tb *tab) {
 	}
 	if c.Lang != "en-GB" {
 		t.Errorf("Created's lang = %q, want the browser's en-GB", c.Lang)
+	}
+}
+
+// exchange gets a token with the keys, as a client program does: the
+// credential is then used.
+func exchange(t *testing.T, base, access, secret string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"accessKeyId": access, "accessKeySecret": secret})
+	resp, err := http.Post(base+"/api/v1/token/access-key", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("token exchange: %s", resp.Status)
+	}
+}
+
+// checkLastUsedRelative: a use moments ago reads "now" or "N seconds ago",
+// with the local and the UTC time in its title.
+func checkLastUsedRelative(t *testing.T, tb *tab) {
+	t.Helper()
+	type shown struct{ Text, Title string }
+	l := eval[shown](tb, `(() => { const el = document.querySelector('[data-testid="credential-last-used"] time');
+  return el ? {Text: el.textContent, Title: el.title} : {Text: '', Title: ''}; })()`)
+	if l.Text != "now" && !strings.HasSuffix(l.Text, "seconds ago") && !strings.HasSuffix(l.Text, "second ago") {
+		t.Errorf("Last used a moment ago reads %q, want it relative (\"now\", \"N seconds ago\")", l.Text)
+	}
+	if !strings.Contains(l.Title, "GMT+9") || !strings.HasSuffix(l.Title, " UTC)") {
+		t.Errorf("Last used's title = %q, want the local time and the UTC time", l.Title)
 	}
 }
 
