@@ -180,6 +180,10 @@ func windowMoments(t *testing.T, dev device, scheme string) {
 	tb.useZone("Asia/Tokyo", "en_GB")
 	base := srv.LocalURL()
 	tb.grantClipboard(base)
+	if code := tb.navigate(base + "/login"); code != 200 {
+		t.Fatalf("GET /login: %d", code)
+	}
+	tb.checkPage("the login page")
 	tb.login(base, "admin", srv.Passwords["admin"])
 	tb.checkPage("the home page")
 	tb.screenshot("home")
