@@ -239,15 +239,7 @@ func TestFailedStatuses(t *testing.T) {
 		t.Run(dev.name, func(t *testing.T) {
 			t.Run("activation", func(t *testing.T) { activationFailsWithKeysOnScreen(t, dev, scheme) })
 			t.Run("deactivation", func(t *testing.T) {
-				hook := startFailingHook(t, "deactivate")
-				srv := startServer(t, "--activator", "webhook", "--webhook-url", hook.URL, "--deactivation-timeout", "1s")
-				tb := startBrowserOn(t, dev)
-				tb.useScheme(scheme)
-				tb.login(srv.LocalURL(), "admin", srv.Passwords["admin"])
-				tb.openWindowFromMenu()
-				if code := tb.clickAndLoad("generate"); code != 200 {
-					t.Fatalf("Generate answered %d, want 200", code)
-				}
+				tb := generateWithFailingHook(t, dev, scheme, "deactivate")
 				tb.waitFor("Activated, live", func(s screen) bool { return s.Status == "Activated" })
 				tb.closeAnyway() // the secret key was neither copied nor downloaded
 				tb.openWindowFromMenu()
@@ -265,11 +257,14 @@ func TestFailedStatuses(t *testing.T) {
 	}
 }
 
-// activationFailsWithKeysOnScreen: Generate with a webhook that refuses;
-// the status turns Activation Failed while the one-time keys are shown.
-func activationFailsWithKeysOnScreen(t *testing.T, dev device, scheme string) {
-	hook := startFailingHook(t, "activate")
-	srv := startServer(t, "--activator", "webhook", "--webhook-url", hook.URL, "--activation-timeout", "1s")
+// generateWithFailingHook starts a server whose webhook refuses action
+// (which then times out after a second), signs in on dev in scheme and
+// presses Generate.
+func generateWithFailingHook(t *testing.T, dev device, scheme, action string) *tab {
+	t.Helper()
+	hook := startFailingHook(t, action)
+	timeout := map[string]string{"activate": "--activation-timeout", "deactivate": "--deactivation-timeout"}[action]
+	srv := startServer(t, "--activator", "webhook", "--webhook-url", hook.URL, timeout, "1s")
 	tb := startBrowserOn(t, dev)
 	tb.useScheme(scheme)
 	tb.login(srv.LocalURL(), "admin", srv.Passwords["admin"])
@@ -277,6 +272,13 @@ func activationFailsWithKeysOnScreen(t *testing.T, dev device, scheme string) {
 	if code := tb.clickAndLoad("generate"); code != 200 {
 		t.Fatalf("Generate answered %d, want 200", code)
 	}
+	return tb
+}
+
+// activationFailsWithKeysOnScreen: Generate with a webhook that refuses;
+// the status turns Activation Failed while the one-time keys are shown.
+func activationFailsWithKeysOnScreen(t *testing.T, dev device, scheme string) {
+	tb := generateWithFailingHook(t, dev, scheme, "activate")
 	s := tb.waitFor("Activation Failed, live", func(s screen) bool { return s.Status == "Activation Failed" })
 	if !s.KeysShown || !s.Generate || s.Deactivate {
 		t.Fatalf("Activation Failed after Generate: %v; want the keys still shown and only Generate enabled", s)
