@@ -18,7 +18,8 @@ type HistoryEntry struct {
 }
 
 // historyEvents are the audit actions that change a credential's status, in
-// the words of the history. The other audit rows (the gateway removing a
+// the words of the history: a status's label where the event is reaching
+// that status ("Activation Failed"). The other audit rows (the gateway removing a
 // failed activation, which leaves the status as it is) are not part of it.
 var historyEvents = []struct {
 	event AuditEvent
@@ -26,10 +27,10 @@ var historyEvents = []struct {
 }{
 	{AuditGenerate, "Generated"},
 	{AuditActivate, "Activated"},
-	{AuditFailActivation, "Activation failed"},
+	{AuditFailActivation, "Activation Failed"},
 	{AuditDeactivate, "Deactivation requested"},
 	{AuditConfirmDeactivation, "Deactivated"},
-	{AuditFailDeactivation, "Deactivation failed"},
+	{AuditFailDeactivation, "Deactivation Failed"},
 	{AuditPurge, "Purged"},
 	{AuditReportLeak, "Reported leaked"},
 	{AuditExpire, "Expired"},

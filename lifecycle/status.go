@@ -158,7 +158,8 @@ var table = map[Status]statusRow{
 	}},
 	DeactivationFailed: {label: "Deactivation Failed", description: []string{
 		"ESP is unable to delete the API credentials.",
-		"Click Generate to re-generate the API credentials.",
+		"The old keys stopped working when Deactivate was clicked: no client program can use them any more.",
+		"Click Generate to re-generate the API credentials, and give the new keys to the client programs that used the old ones.",
 		"The Deactivate button is not available.",
 	}, on: map[Trigger]Transition{
 		OnGenerate: {PendingActivation, AuditGenerate, ActionActivate},

@@ -7,6 +7,8 @@
   'use strict';
 
   var POLL_EVERY_MS = 1000;
+  // How long the live status polls; a browser test sets window.ESP_POLL_FOR_MS
+  // before the page loads to see it stop without waiting ten minutes.
   var POLL_FOR_MS = 10 * 60 * 1000;
   var FOCUSABLE = 'a[href], button:not([disabled]), input:not([type="hidden"]):not([disabled]), ' +
     'select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
@@ -70,6 +72,10 @@
   }
 
   // --- Dialog --------------------------------------------------------------
+  // Close, Escape and a click on the backdrop all close the window, through
+  // closeWindow, which asks first while the one-time secret key has been
+  // neither copied nor downloaded. While a confirmation (a native <dialog>)
+  // is open, it has the keyboard: Escape closes it, not the window.
 
   function initDialog(dialog) {
     var closeLink = dialog.querySelector('[data-testid="close-window"]');
@@ -77,33 +83,155 @@
 
     function focusables() {
       return toArray(dialog.querySelectorAll(FOCUSABLE)).filter(function (el) {
-        return el.getClientRects().length > 0;
+        return el.getClientRects().length > 0 && !el.closest('dialog');
       });
     }
 
     if (heading) heading.focus();
     else if (focusables().length) focusables()[0].focus();
 
+    if (closeLink) {
+      closeLink.addEventListener('click', function (e) {
+        if (closeGuarded(dialog)) e.preventDefault();
+      });
+    }
+    var backdrop = document.querySelector('[data-window-backdrop]');
+    if (backdrop && closeLink) backdrop.addEventListener('click', function () { closeWindow(dialog, closeLink.href); });
+
     document.addEventListener('keydown', function (e) {
-      if (e.defaultPrevented) return;
+      if (e.defaultPrevented || document.querySelector('dialog[open]')) return;
       if (e.key === 'Escape') {
-        if (closeLink) { e.preventDefault(); window.location.assign(closeLink.href); }
+        if (closeLink) { e.preventDefault(); closeWindow(dialog, closeLink.href); }
         return;
       }
-      if (e.key !== 'Tab') return;
-      // Keep Tab inside the dialog: wrap from the last element to the first
-      // and back, and pull focus back in if it ever got out.
-      var all = focusables();
-      if (!all.length) { e.preventDefault(); return; }
-      var first = all[0], last = all[all.length - 1], active = document.activeElement;
-      if (!dialog.contains(active)) {
-        e.preventDefault(); (e.shiftKey ? last : first).focus();
-      } else if (e.shiftKey && (active === first || active === heading)) {
-        e.preventDefault(); last.focus();
-      } else if (!e.shiftKey && active === last) {
-        e.preventDefault(); first.focus();
-      }
+      if (e.key === 'Tab') keepTabInside(e, focusables(), dialog, heading);
     });
+  }
+
+  // keepTabInside wraps Tab from the last element to the first and back,
+  // and pulls focus back in if it ever got out.
+  function keepTabInside(e, all, dialog, heading) {
+    if (!all.length) { e.preventDefault(); return; }
+    var first = all[0], last = all[all.length - 1], active = document.activeElement;
+    if (!dialog.contains(active)) {
+      e.preventDefault(); (e.shiftKey ? last : first).focus();
+    } else if (e.shiftKey && (active === first || active === heading)) {
+      e.preventDefault(); last.focus();
+    } else if (!e.shiftKey && active === last) {
+      e.preventDefault(); first.focus();
+    }
+  }
+
+  // The secret key is safe once it was copied (by Copy or by hand) or
+  // downloaded; keys that will never work need no saving.
+  var secretSaved = false;
+
+  function closeGuarded(dialog) {
+    var guard = document.getElementById('close-guard');
+    if (!guard || secretSaved || dialog.getAttribute('data-full-keys') !== 'true' ||
+        dialog.getAttribute('data-keys-dead') === 'true') return false;
+    openModal(guard);
+    return true;
+  }
+
+  function closeWindow(dialog, href) {
+    if (!closeGuarded(dialog)) window.location.assign(href);
+  }
+
+  // openModal shows a native <dialog> as a modal, focusing its autofocus
+  // control; one the server rendered open (a page without script) becomes
+  // modal too.
+  function openModal(d) {
+    if (d.open) d.close();
+    d.showModal();
+    var first = d.querySelector('[autofocus]');
+    if (first) first.focus();
+  }
+
+  // --- Deactivate asks first ------------------------------------------------
+
+  function initConfirmDeactivate(dialog) {
+    var confirm = document.getElementById('confirm-deactivate');
+    var button = dialog.querySelector('[data-testid="deactivate"]');
+    if (!confirm || !button) return;
+    button.addEventListener('click', function (e) {
+      e.preventDefault();
+      if (!button.disabled) openModal(confirm);
+    });
+    confirm.addEventListener('close', function () {
+      if (!button.disabled && button.getClientRects().length) button.focus();
+    });
+    if (confirm.open) {
+      var backdrop = document.querySelector('[data-confirm-backdrop]');
+      if (backdrop) backdrop.remove();
+      openModal(confirm);
+    }
+  }
+
+  // --- Busy forms -------------------------------------------------------------
+  // A form marked data-busy is sent once: its button says what is happening
+  // until the next page comes, and a second click (a double click) sends
+  // nothing more.
+
+  function initBusyForms() {
+    toArray(document.querySelectorAll('form[data-busy]')).forEach(function (form) {
+      form.addEventListener('submit', function (e) {
+        if (form.getAttribute('data-sent') === 'true') { e.preventDefault(); return; }
+        form.setAttribute('data-sent', 'true');
+        var button = form.querySelector('button[type="submit"]');
+        if (!button) return;
+        button.setAttribute('aria-disabled', 'true');
+        button.classList.add('busy');
+        button.textContent = form.getAttribute('data-busy');
+      });
+    });
+  }
+
+  // --- Times ----------------------------------------------------------------
+  // The server writes times in UTC ("2026-11-26 09:14:02 UTC"), also in the
+  // title; here they are shown in the browser's zone and language, and a
+  // <time data-relative> within a week as "3 minutes ago".
+
+  var RELATIVE_FOR_MS = 7 * 24 * 3600 * 1000;
+  var TIME_FORMAT = { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit',
+    minute: '2-digit', second: '2-digit', timeZoneName: 'short' };
+
+  function relativeText(ms) {
+    var rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+    var s = Math.round(ms / 1000), a = Math.abs(s);
+    if (a < 60) return rtf.format(s, 'second');
+    if (a < 3600) return rtf.format(Math.round(s / 60), 'minute');
+    if (a < 86400) return rtf.format(Math.round(s / 3600), 'hour');
+    return rtf.format(Math.round(s / 86400), 'day');
+  }
+
+  function localizeTime(el) {
+    var date = new Date(el.getAttribute('datetime') || '');
+    if (isNaN(date.getTime()) || !window.Intl || !Intl.DateTimeFormat) return;
+    if (!el.hasAttribute('data-utc')) el.setAttribute('data-utc', el.textContent);
+    var utc = el.getAttribute('data-utc');
+    var format = new Intl.DateTimeFormat(undefined, TIME_FORMAT);
+    var local = format.format(date), ago = date.getTime() - Date.now();
+    el.lang = format.resolvedOptions().locale;
+    if (el.hasAttribute('data-relative') && Intl.RelativeTimeFormat && Math.abs(ago) < RELATIVE_FOR_MS) {
+      el.textContent = relativeText(Math.min(ago, 0));
+      el.title = local + ' (' + utc + ')';
+    } else {
+      el.textContent = local;
+      el.title = utc;
+    }
+  }
+
+  function localizeTimes(root) {
+    toArray(root.querySelectorAll('time[datetime]')).forEach(localizeTime);
+  }
+
+  function initTimes() {
+    var root = document.getElementById('credentials-window');
+    if (!root) return;
+    localizeTimes(root);
+    // "3 minutes ago" stays true while the window is open.
+    window.setInterval(function () { localizeTimes(root); }, 30 * 1000);
   }
 
   // --- Boxes that scroll ------------------------------------------------------
@@ -147,12 +275,33 @@
     return button.parentElement ? button.parentElement.querySelector('[role="status"]') : null;
   }
 
+  // "Copied" shows for COPIED_FOR_MS, announced by the message's live
+  // region, then the button is as before: the clipboard holds only the
+  // last thing copied. The manual fallback stays until the next try.
+  var COPIED_FOR_MS = 2000;
+
   function say(button, text, copied) {
     var msg = messageFor(button);
     if (msg) msg.textContent = text;
-    if (copied) button.setAttribute('data-copied', 'true');
-    else button.removeAttribute('data-copied');
+    window.clearTimeout(button.copiedTimer);
+    if (copied) {
+      button.setAttribute('data-copied', 'true');
+      if (button.getAttribute('data-testid') === 'copy-secret-key') secretSaved = true;
+      button.copiedTimer = window.setTimeout(function () { say(button, '', false); }, COPIED_FOR_MS);
+    } else {
+      button.removeAttribute('data-copied');
+    }
     syncScrolling();
+  }
+
+  // Copying the secret key by hand (select, then Ctrl+C) saves it too.
+  function initCopyByHand() {
+    var secret = document.querySelector('.key-full[data-testid="secret-key"]');
+    if (!secret) return;
+    document.addEventListener('copy', function () {
+      var sel = window.getSelection();
+      if (sel && sel.rangeCount && sel.toString() !== '' && sel.getRangeAt(0).intersectsNode(secret)) secretSaved = true;
+    });
   }
 
   function selectText(el) {
@@ -191,8 +340,8 @@
 
   // --- Live status -----------------------------------------------------------
   // While the credential is pending, ask the server for its status every
-  // second and update the window in place. The key fields and Copy buttons are
-  // never touched: one-time keys must stay on screen.
+  // second and update the window in place. The one-time keys stay on
+  // screen; only when they failed to activate do their Copy and Download go.
 
   function setText(el, text) { if (el && typeof text === 'string') el.textContent = text; }
 
@@ -208,15 +357,22 @@
     button.disabled = disabled;
   }
 
-  function setCreated(dialog, text, iso) {
-    var cell = dialog.querySelector('[data-testid="credential-created"]');
+  function setTime(dialog, id, text, iso) {
+    var cell = dialog.querySelector('[data-testid="' + id + '"]');
     if (!cell || typeof text !== 'string') return;
     var time = cell.querySelector('time');
-    if (text === '') { cell.textContent = NONE; return; }
-    if (!time) { cell.textContent = ''; time = cell.appendChild(document.createElement('time')); }
+    if (text === '' || typeof iso !== 'string' || iso === '') { cell.textContent = text === '' ? NONE : text; return; }
+    if (!time) {
+      var relative = id === 'credential-last-used';
+      cell.textContent = '';
+      time = cell.appendChild(document.createElement('time'));
+      if (relative) time.setAttribute('data-relative', '');
+    }
+    if (time.getAttribute('datetime') === iso) return;
+    time.setAttribute('datetime', iso);
+    time.setAttribute('data-utc', text);
     time.textContent = text;
-    if (typeof iso === 'string' && iso !== '') time.setAttribute('datetime', iso);
-    else time.removeAttribute('datetime');
+    localizeTime(time);
   }
 
   function applyStatus(dialog, data) {
@@ -234,28 +390,65 @@
     }
     setDisabled(dialog, dialog.querySelector('[data-testid="generate"]'), data.canGenerate === undefined ? undefined : !data.canGenerate);
     setDisabled(dialog, dialog.querySelector('[data-testid="deactivate"]'), data.canDeactivate === undefined ? undefined : !data.canDeactivate);
-    setText(dialog.querySelector('[data-testid="credential-last-used"]'), data.lastUsed === '' ? NONE : data.lastUsed);
-    setCreated(dialog, data.created, data.createdISO);
+    setTime(dialog, 'credential-last-used', data.lastUsed, data.lastUsedISO);
+    setTime(dialog, 'credential-created', data.created, data.createdISO);
     dialog.setAttribute('data-pending', data.pending ? 'true' : 'false');
+    if (data.status === 'activation_failed') keysWillNeverWork(dialog);
     syncScrolling();
+  }
+
+  // keysWillNeverWork: the one-time keys on screen failed to activate.
+  // The warning says so, and Copy and Download go.
+  function keysWillNeverWork(dialog) {
+    if (dialog.getAttribute('data-full-keys') !== 'true' || dialog.getAttribute('data-keys-dead') === 'true') return;
+    dialog.setAttribute('data-keys-dead', 'true');
+    var warning = dialog.querySelector('[data-testid="one-time-warning"]');
+    if (warning) {
+      warning.setAttribute('role', 'alert');
+      warning.classList.add('warning-dead');
+      warning.textContent = 'These keys were not activated and will never work. Generate new ones.';
+    }
+    toArray(dialog.querySelectorAll('.one-time-keys .copy, .one-time-keys .copy-msg, .key-download')).forEach(function (el) {
+      el.remove();
+    });
+    toArray(dialog.querySelectorAll('.key-full')).forEach(function (el) { el.classList.add('key-dead'); });
+  }
+
+  // The live status says that it is checking while it polls, and when it
+  // stops (after POLL_FOR_MS, or when the server no longer answers it)
+  // that the window must be reopened to show changes.
+  function showChecking(dialog, checking, stopped) {
+    var label = dialog.querySelector('[data-testid="status-checking"]');
+    var stale = dialog.querySelector('[data-testid="status-stale"]');
+    if (label) label.hidden = !checking;
+    if (stale && stopped) {
+      stale.hidden = false;
+      stale.textContent = 'Stopped checking for changes. Close and reopen the window to see the current status.';
+    }
   }
 
   function initLiveStatus(dialog) {
     var url = dialog.getAttribute('data-status-url');
     if (dialog.getAttribute('data-pending') !== 'true' || !url || !window.fetch) return;
-    var deadline = Date.now() + POLL_FOR_MS;
+    var deadline = Date.now() + (window.ESP_POLL_FOR_MS || POLL_FOR_MS);
+    showChecking(dialog, true, false);
 
-    function schedule() { if (Date.now() < deadline) window.setTimeout(poll, POLL_EVERY_MS); }
+    function schedule() {
+      if (Date.now() < deadline) window.setTimeout(poll, POLL_EVERY_MS);
+      else showChecking(dialog, false, true);
+    }
 
     function poll() {
       fetch(url, { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } })
         .then(function (res) {
-          if (res.status === 401 || res.status === 404) return; // signed out or no longer allowed: stop
+          // Signed out or no longer allowed: stop, and say so.
+          if (res.status === 401 || res.status === 404) { showChecking(dialog, false, true); return; }
           if (!res.ok) { schedule(); return; }
           return res.json().then(function (data) {
             if (!data || typeof data !== 'object') { schedule(); return; }
             applyStatus(dialog, data);
             if (data.pending) schedule();
+            else showChecking(dialog, false, false);
           });
         })
         .catch(function () { schedule(); }); // network hiccup: keep trying quietly
@@ -332,15 +525,20 @@
     // The download has read the Blob by the next task; do not keep the keys.
     window.setTimeout(function () { URL.revokeObjectURL(url); }, 0);
     if (msg) msg.textContent = 'Downloaded ' + name;
+    secretSaved = true;
   }
 
   initUserMenu();
   initScrollers();
   initCopyButtons();
+  initCopyByHand();
+  initBusyForms();
+  initTimes();
   var dialog = document.getElementById('credentials-window');
   if (dialog) {
     initOneTimeKeys(dialog);
     initDialog(dialog);
+    initConfirmDeactivate(dialog);
     initLiveStatus(dialog);
   }
 })();

@@ -114,3 +114,13 @@ func shellWord(s string) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// keyTail names a key by its last 4 characters, "••••WXYZ", whether it is
+// shown in full or masked; "" when there is no key.
+func keyTail(key string) string {
+	r := []rune(key)
+	if len(r) < 4 {
+		return ""
+	}
+	return "••••" + string(r[len(r)-4:])
+}

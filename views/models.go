@@ -63,7 +63,16 @@ type CredentialsVM struct {
 	// GenerateRequest is the Generate form's one-time request id: the
 	// server carries out each one once (a resent form shows the window).
 	GenerateRequest string
-	Tenant          string // the tenant's name, for the downloaded keys file
+	Tenant          string // the tenant's name: named in the window and in the downloaded keys file
+	// LastUsedISO is LastUsed as RFC 3339 for a <time datetime>, or "" when
+	// never used (or no credential).
+	LastUsedISO string
+	// APIBase is the public API's base URL in full, as clients reach it
+	// (e.g. "https://esp.example.com/api/v1"), shown with a Copy button.
+	APIBase string
+	// ConfirmDeactivate opens the Deactivate confirmation with the page:
+	// the answer to a Deactivate form sent without confirm=yes (no script).
+	ConfirmDeactivate bool
 	// Expires is when the credential expires, "2027-03-01 09:14 UTC, in 84
 	// days", or "Never"; "" when there is no credential (shown as "—").
 	Expires     string
@@ -116,8 +125,16 @@ const WindowURL = "/api-credentials"
 // downloaded keys file names it in full, as the browser sees the site.
 const APIBaseURL = "/api/v1"
 
-// APIDocsURL is the public API's reference page, for people.
+// APIDocsURL is the API reference, a page of the site.
 const APIDocsURL = "/api/docs"
+
+// DeactivateURL is where the Deactivate form posts; ConfirmField=ConfirmYes
+// in it says the admin confirmed.
+const (
+	DeactivateURL = "/api-credentials/deactivate"
+	ConfirmField  = "confirm"
+	ConfirmYes    = "yes"
+)
 
 // StatusURL is where the live-status script of the credentials window polls.
 const StatusURL = "/api-credentials/status"

@@ -88,7 +88,7 @@ func TestCrossSiteChangesAreRefusedEverywhere(t *testing.T) {
 	webtest.WantRedirect(t, anon.Get("/"), "/login") // not signed in
 
 	// Deactivate from another site leaves the credential working.
-	req = webtest.NewFormRequest("/api-credentials/deactivate", url.Values{"_csrf": {alice.CSRF(t, "/api-credentials")}})
+	req = webtest.NewFormRequest("/api-credentials/deactivate", url.Values{"_csrf": {alice.CSRF(t, "/api-credentials")}, "confirm": {"yes"}})
 	webtest.WantStatus(t, alice.Send(crossSite(req)), http.StatusForbidden)
 	if got := webtest.CurrentStatus(t, env); got != lifecycle.Activated {
 		t.Fatalf("status = %s after a refused Deactivate, want %s", got, lifecycle.Activated)

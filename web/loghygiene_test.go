@@ -229,7 +229,7 @@ func logHygieneJourney(t *testing.T, jsonLogs bool) {
 	webtest.WantStatus(t, c.Get("/no-such-page/"+secret+"?password=password-alice"), http.StatusNotFound)
 
 	// Deactivate; the gateway confirms; the tokens stop working.
-	webtest.WantRedirect(t, send(c.Post("/api-credentials/deactivate", url.Values{"_csrf": {csrf}})), "/api-credentials")
+	webtest.WantRedirect(t, send(c.Post("/api-credentials/deactivate", url.Values{"_csrf": {csrf}, "confirm": {"yes"}})), "/api-credentials")
 	tick()
 	if got := webtest.CurrentStatus(t, env); got != lifecycle.Deactivated {
 		t.Fatalf("status %s, want Deactivated", got)

@@ -152,10 +152,10 @@ func everyEvent(t *testing.T, a *app.App, clk *clock, act *switchable, acme, glo
 	deactivate()
 	step()
 	act.failing.Store(true)
-	generate(acme) // Generated, Activation failed
+	generate(acme) // Generated, Activation Failed
 	step()
 	act.failing.Store(false)
-	generate(acme) // Generated, Activated, Deactivation requested, Deactivation failed
+	generate(acme) // Generated, Activated, Deactivation requested, Deactivation Failed
 	step()
 	act.failing.Store(true)
 	deactivate()

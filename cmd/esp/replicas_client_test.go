@@ -210,7 +210,9 @@ func (w windowForms) generate() url.Values {
 	return url.Values{"_csrf": {w.csrf}, "generate_request": {w.request}}
 }
 
-func (w windowForms) deactivate() url.Values { return url.Values{"_csrf": {w.csrf}} }
+func (w windowForms) deactivate() url.Values {
+	return url.Values{"_csrf": {w.csrf}, "confirm": {"yes"}}
+}
 
 func (b *browser) window(base string) (windowForms, error) {
 	a, err := b.get(base, "/api-credentials")

@@ -99,6 +99,7 @@ func (c *serveConfig) checkMail() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 			return usageError{fmt.Sprintf("serve: --public-url must be an absolute http or https URL, got %q", c.publicURL)}
 		}
+		c.app.Admin.PublicURL = c.publicURL
 	}
 	if c.smtpURL == "" {
 		if c.mailFrom != "" {
@@ -158,7 +159,7 @@ func (c *serveConfig) otherFlags(e env, fs *flag.FlagSet) *string {
 	proxies := fs.String("trusted-proxies", envOr(e, "ESP_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges or addresses of the load balancers whose X-Forwarded-For gives the client address; none when empty (env ESP_TRUSTED_PROXIES)")
 	fs.StringVar(&c.smtpURL, "smtp-url", envOr(e, "ESP_SMTP_URL", ""), "send email notifications through this server: smtp://[USER:PASS@]HOST[:PORT] (STARTTLS when offered) or smtps://...; off when empty (env ESP_SMTP_URL)")
 	fs.StringVar(&c.mailFrom, "mail-from", envOr(e, "ESP_MAIL_FROM", ""), "the From address of email notifications (env ESP_MAIL_FROM)")
-	fs.StringVar(&c.publicURL, "public-url", envOr(e, "ESP_PUBLIC_URL", ""), "where users reach ESP, e.g. https://esp.example.com, for links in email notifications (env ESP_PUBLIC_URL)")
+	fs.StringVar(&c.publicURL, "public-url", envOr(e, "ESP_PUBLIC_URL", ""), "where users reach ESP, e.g. https://esp.example.com, for links in email notifications and the API base URL the window shows (env ESP_PUBLIC_URL)")
 	fs.StringVar(&c.scanningKeys, "secret-scanning-keys", envOr(e, "ESP_SECRET_SCANNING_KEYS", ""), "a file or https URL of GitHub's secret scanning public keys; turns on POST /api/v1/secret-scanning/github; off when empty (env ESP_SECRET_SCANNING_KEYS)")
 	fs.StringVar(&c.logFormat, "log-format", envOr(e, "ESP_LOG_FORMAT", "text"), "text or json (env ESP_LOG_FORMAT)")
 	fs.StringVar(&c.accessLog, "access-log", envOr(e, "ESP_ACCESS_LOG", "auto"), "a log line per request: on, off, or auto, which is off for text logs to an interactive terminal and on otherwise (env ESP_ACCESS_LOG)")

@@ -27,6 +27,9 @@ type Config struct {
 	// SecureCookies marks cookies Secure (set when serving over TLS or
 	// behind a TLS-terminating proxy).
 	SecureCookies bool
+	// PublicURL, when set, is where users reach ESP (--public-url): the
+	// window names the API's base URL under it.
+	PublicURL string
 }
 
 // Handlers are the admin's handlers and middleware, and what they keep
@@ -43,6 +46,7 @@ type Handlers struct {
 	loginLimit httpx.AttemptLimit
 	checks     passwordChecks // bounds the password checks running at once
 	static     map[string]staticFile
+	publicURL  string
 }
 
 // Plans lists a tenant's plans (lifecycle.Plans), for the home page and
@@ -83,7 +87,7 @@ func New(cfg Config, log *slog.Logger, lc *lifecycle.Service, accounts *lifecycl
 	if err != nil {
 		return nil, err
 	}
-	a := &Handlers{log: log, lc: lc, accounts: accounts, sessions: sess, plans: plans}
+	a := &Handlers{log: log, lc: lc, accounts: accounts, sessions: sess, plans: plans, publicURL: cfg.PublicURL}
 	a.cookies = sessions.NewCookieStore(keys.Hash, keys.Block)
 	a.verified = newVerifiedCookies()
 	// The signed timestamp inside the cookie expires with the absolute

@@ -130,7 +130,7 @@ func TestDownloadHooksComeOnlyWithTheOneTimeKeys(t *testing.T) {
 		"data-full-keys":    "true",
 		"data-tenant":       "acme",
 		"data-created":      "2026-11-26 09:00:00 UTC",
-		"data-api-base-url": "/api/v1",
+		"data-api-base-url": "http://example.com/api/v1",
 		"data-window-url":   "/api-credentials",
 	} {
 		if got := w.AttrOr(attr, "(none)"); got != want {

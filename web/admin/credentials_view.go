@@ -21,6 +21,7 @@ type credentialFields struct {
 	CanDeactivate bool     `json:"canDeactivate"`
 	Pending       bool     `json:"pending"`
 	LastUsed      string   `json:"lastUsed"`
+	LastUsedISO   string   `json:"lastUsedISO"`
 	Created       string   `json:"created"`
 	CreatedISO    string   `json:"createdISO"`
 	Expires       string   `json:"expires"`
@@ -45,7 +46,7 @@ func fieldsOf(cur lifecycle.Current, now time.Time) credentialFields {
 	f.Created, f.CreatedISO = formatTime(c.CreatedAt), c.CreatedAt.UTC().Format(time.RFC3339)
 	f.LastUsed = "Never"
 	if !c.LastUsedAt.IsZero() {
-		f.LastUsed = formatTime(c.LastUsedAt)
+		f.LastUsed, f.LastUsedISO = formatTime(c.LastUsedAt), c.LastUsedAt.UTC().Format(time.RFC3339)
 	}
 	f.Expires, f.ExpiresSoon = expiresText(c.ExpiresAt, now), expiresSoon(cur, now)
 	if !c.ExpiresAt.IsZero() {

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -31,6 +32,8 @@ type window struct {
 	keys *lifecycle.NewKeys
 	// refused says why the last action was refused.
 	refused string
+	// confirm asks the admin to confirm Deactivate.
+	confirm bool
 }
 
 // renderWindow is the one place the window is built: it reads what w does
@@ -63,6 +66,7 @@ func (h *Handlers) renderWindow(c echo.Context, status int, w window) error {
 		Created:       f.Created,
 		CreatedISO:    f.CreatedISO,
 		LastUsed:      f.LastUsed,
+		LastUsedISO:   f.LastUsedISO,
 		AccessKey:     lifecycle.Mask(cur.Credential.AccessLast4),
 		SecretKey:     lifecycle.Mask(cur.Credential.SecretLast4),
 		CanGenerate:   f.CanGenerate,
@@ -74,6 +78,10 @@ func (h *Handlers) renderWindow(c echo.Context, status int, w window) error {
 		// A new id for every rendering: each Generate form is carried out once.
 		GenerateRequest: randomRequestID(),
 		Tenant:          tenant.Name,
+		APIBase:         h.apiBase(c),
+		// Asked only while Deactivate is available: otherwise the form is
+		// refused as before.
+		ConfirmDeactivate: w.confirm && f.CanDeactivate,
 	}
 	if err := h.expiryFields(ctx, &vm, tenant.ID, f); err != nil {
 		return err
@@ -96,4 +104,15 @@ func (h *Handlers) CredentialsStatus(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, fieldsOf(cur, h.lc.Now()))
+}
+
+// apiBase is the public API's base URL as clients reach it: under
+// --public-url when it is set, else under the scheme and host the admin's
+// browser used.
+func (h *Handlers) apiBase(c echo.Context) string {
+	site := h.publicURL
+	if site == "" {
+		site = c.Scheme() + "://" + c.Request().Host
+	}
+	return strings.TrimRight(site, "/") + views.APIBaseURL
 }

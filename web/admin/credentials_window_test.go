@@ -58,7 +58,8 @@ func TestCredentialsWindowShowsEachStatusAsTheSeedSays(t *testing.T) {
 		}, "enabled", "disabled", true},
 		{lifecycle.DeactivationFailed, "Deactivation Failed", []string{
 			"ESP is unable to delete the API credentials.",
-			"Click Generate to re-generate the API credentials.",
+			"The old keys stopped working when Deactivate was clicked: no client program can use them any more.",
+			"Click Generate to re-generate the API credentials, and give the new keys to the client programs that used the old ones.",
 			"The Deactivate button is not available.",
 		}, "enabled", "disabled", true},
 	} {
@@ -136,8 +137,19 @@ func TestCreatedAndLastUsedAreShownWithTheirZone(t *testing.T) {
 	}
 	rec := c.Get("/api-credentials")
 	webtest.WantStatus(t, rec, http.StatusOK)
-	if got, want := webtest.Text(webtest.MustDoc(t, rec), "credential-last-used"), "2026-11-27 08:30:05 UTC"; got != want {
+	doc = webtest.MustDoc(t, rec)
+	if got, want := webtest.Text(doc, "credential-last-used"), "2026-11-27 08:30:05 UTC"; got != want {
 		t.Errorf("Last used = %q, want %q", got, want)
+	}
+	// The page's script shows it in the browser's zone from the machine
+	// time, here and in the live status.
+	if got, want := doc.Find(`[data-testid=credential-last-used] time`).AttrOr("datetime", ""), "2026-11-27T08:30:05Z"; got != want {
+		t.Errorf("Last used datetime = %q, want %q", got, want)
+	}
+	rec = c.Get("/api-credentials/status")
+	webtest.WantStatus(t, rec, http.StatusOK)
+	if body := rec.Body.String(); !strings.Contains(body, `"lastUsedISO":"2026-11-27T08:30:05Z"`) {
+		t.Errorf("the live status lacks Last used's machine time: %s", body)
 	}
 }
 

@@ -154,6 +154,10 @@ type tab struct {
 	ctx context.Context
 	dev device
 
+	// scheme is the colour scheme the tab emulates: light (the default)
+	// or dark.
+	scheme string
+
 	mu       sync.Mutex
 	problems []string // uncaught exceptions and CSP violations seen on its pages
 }
@@ -344,10 +348,15 @@ func (tb *tab) readClipboard() string {
 }
 
 // screenshot writes a full-page PNG of the tab to the screenshot folder,
-// named for the device and name: desktop-window-1-no-credentials.png.
+// named for the device, the scheme when dark, and name:
+// desktop-window-1-no-credentials.png, mobile-dark-window-2-….png.
 func (tb *tab) screenshot(name string) {
 	tb.t.Helper()
-	name = tb.dev.name + "-" + name
+	prefix := tb.dev.name
+	if tb.scheme == dark {
+		prefix += "-dark"
+	}
+	name = prefix + "-" + name
 	ctx, cancel := tb.stepCtx()
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

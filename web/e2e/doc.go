@@ -6,7 +6,8 @@
 // are invisible to tests that only parse HTML.
 //
 // The journeys run on a 1280 × 800 laptop screen and on an emulated
-// 390 × 844 phone. On every page they check what a careful admin notices:
+// 390 × 844 phone, in the light and (emulated prefers-color-scheme) the dark
+// scheme. On every page they check what a careful admin notices:
 // no sideways scrolling, dates never broken over two lines, the window's
 // actions on screen without scrolling the page, focus rings of at least
 // 3:1, and no axe-core violation.

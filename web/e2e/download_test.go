@@ -155,8 +155,10 @@ func TestDownloadSavesBothKeysAsAnEnvFile(t *testing.T) {
 			if len(vars) != 3 {
 				t.Errorf("variables %v, want exactly the three", vars)
 			}
-			if c := strings.Join(comments, " "); !strings.Contains(c, "tenant demo") || !strings.Contains(c, s.Created) {
-				t.Errorf("comments %q do not name the tenant and the creation time %q", comments, s.Created)
+			// The file keeps the server's UTC time: the window's title.
+			created := eval[string](tb, `document.querySelector('[data-testid="credential-created"] time').title`)
+			if c := strings.Join(comments, " "); !strings.Contains(c, "tenant demo") || !strings.HasSuffix(created, " UTC") || !strings.Contains(c, created) {
+				t.Errorf("comments %q do not name the tenant and the creation time %q", comments, created)
 			}
 			if msg := eval[string](tb, `document.querySelector('[data-testid="download-keys-msg"]').textContent`); msg != "Downloaded "+wantName {
 				t.Errorf("Download says %q", msg)

@@ -44,7 +44,7 @@ func TestHistoryAfterAFullCycle(t *testing.T) {
 	}
 	access := tb.waitFor("the new keys", func(s screen) bool { return s.AccessKey != "" && s.OneTimeWarning }).AccessKey
 	tb.waitFor("Activated", func(s screen) bool { return s.Status == "Activated" && s.Deactivate })
-	if code := tb.clickAndLoad("deactivate"); code != 200 {
+	if code := tb.confirmDeactivate(); code != 200 {
 		t.Fatalf("Deactivate answered %d, want 200 after its redirect", code)
 	}
 	tb.waitFor("Deactivated", func(s screen) bool { return s.Status == "Deactivated" })

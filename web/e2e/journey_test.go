@@ -176,7 +176,7 @@ func adminJourney(t *testing.T, dev device) {
 
 	// 5. Deactivate: Pending Deactivation, then Deactivated by itself;
 	// Generate is available again.
-	if code := tb.clickAndLoad("deactivate"); code != 200 {
+	if code := tb.confirmDeactivate(); code != 200 {
 		t.Fatalf("Deactivate answered %d, want 200 after its redirect", code)
 	}
 	s = tb.waitFor("Pending Deactivation", func(s screen) bool { return s.WindowOpen && s.Status == "Pending Deactivation" })
@@ -229,42 +229,21 @@ func adminJourney(t *testing.T, dev device) {
 
 // TestFailedStatuses reaches Activation Failed and Deactivation Failed, on a
 // laptop and on a phone, with a webhook that refuses the action and a
-// timeout of a second, and checks each page as the journey does.
+// timeout of a second, and checks each page as the journey does. When
+// activation fails while the one-time keys are on screen, the warning says
+// they will never work and Copy and Download go.
 func TestFailedStatuses(t *testing.T) {
 	for _, dev := range devices {
+		// The phone in the dark scheme, the laptop in the light one.
+		scheme := map[bool]string{true: dark, false: light}[dev.mobile]
 		t.Run(dev.name, func(t *testing.T) {
-			t.Run("activation", func(t *testing.T) {
-				hook := startFailingHook(t, "activate")
-				srv := startServer(t, "--activator", "webhook", "--webhook-url", hook.URL, "--activation-timeout", "1s")
-				tb := startBrowserOn(t, dev)
-				tb.login(srv.LocalURL(), "admin", srv.Passwords["admin"])
-				tb.openWindowFromMenu()
-				if code := tb.clickAndLoad("generate"); code != 200 {
-					t.Fatalf("Generate answered %d, want 200", code)
-				}
-				s := tb.waitFor("Activation Failed, live", func(s screen) bool { return s.Status == "Activation Failed" })
-				if !s.KeysShown || !s.Generate || s.Deactivate {
-					t.Fatalf("Activation Failed after Generate: %v; want the keys still shown and only Generate enabled", s)
-				}
-				tb.checkPage("the Generate answer, Activation Failed")
-				tb.clickAndLoad("close-window")
-				tb.openWindowFromMenu()
-				tb.checkPage("the window, Activation Failed")
-				tb.screenshot("window-7-activation-failed")
-			})
+			t.Run("activation", func(t *testing.T) { activationFailsWithKeysOnScreen(t, dev, scheme) })
 			t.Run("deactivation", func(t *testing.T) {
-				hook := startFailingHook(t, "deactivate")
-				srv := startServer(t, "--activator", "webhook", "--webhook-url", hook.URL, "--deactivation-timeout", "1s")
-				tb := startBrowserOn(t, dev)
-				tb.login(srv.LocalURL(), "admin", srv.Passwords["admin"])
-				tb.openWindowFromMenu()
-				if code := tb.clickAndLoad("generate"); code != 200 {
-					t.Fatalf("Generate answered %d, want 200", code)
-				}
+				tb := generateWithFailingHook(t, dev, scheme, "deactivate")
 				tb.waitFor("Activated, live", func(s screen) bool { return s.Status == "Activated" })
-				tb.clickAndLoad("close-window")
+				tb.closeAnyway() // the secret key was neither copied nor downloaded
 				tb.openWindowFromMenu()
-				if code := tb.clickAndLoad("deactivate"); code != 200 {
+				if code := tb.confirmDeactivate(); code != 200 {
 					t.Fatalf("Deactivate answered %d, want 200 after its redirect", code)
 				}
 				s := tb.waitFor("Deactivation Failed, live", func(s screen) bool { return s.Status == "Deactivation Failed" })
@@ -276,6 +255,50 @@ func TestFailedStatuses(t *testing.T) {
 			})
 		})
 	}
+}
+
+// generateWithFailingHook starts a server whose webhook refuses action
+// (which then times out after a second), signs in on dev in scheme and
+// presses Generate.
+func generateWithFailingHook(t *testing.T, dev device, scheme, action string) *tab {
+	t.Helper()
+	hook := startFailingHook(t, action)
+	timeout := map[string]string{"activate": "--activation-timeout", "deactivate": "--deactivation-timeout"}[action]
+	srv := startServer(t, "--activator", "webhook", "--webhook-url", hook.URL, timeout, "1s")
+	tb := startBrowserOn(t, dev)
+	tb.useScheme(scheme)
+	tb.login(srv.LocalURL(), "admin", srv.Passwords["admin"])
+	tb.openWindowFromMenu()
+	if code := tb.clickAndLoad("generate"); code != 200 {
+		t.Fatalf("Generate answered %d, want 200", code)
+	}
+	return tb
+}
+
+// activationFailsWithKeysOnScreen: Generate with a webhook that refuses;
+// the status turns Activation Failed while the one-time keys are shown.
+func activationFailsWithKeysOnScreen(t *testing.T, dev device, scheme string) {
+	tb := generateWithFailingHook(t, dev, scheme, "activate")
+	s := tb.waitFor("Activation Failed, live", func(s screen) bool { return s.Status == "Activation Failed" })
+	if !s.KeysShown || !s.Generate || s.Deactivate {
+		t.Fatalf("Activation Failed after Generate: %v; want the keys still shown and only Generate enabled", s)
+	}
+	// Keys that will never work are not to be saved: the warning
+	// says so, Copy and Download go, and Close asks nothing.
+	s = tb.waitFor("the warning about keys that will never work", func(s screen) bool {
+		return s.Warning == keysNeverWork && !s.CopyAccessKey && !s.CopySecretKey && !s.Download
+	})
+	if !s.KeysShown {
+		t.Fatalf("Activation Failed: %v; want the keys still on screen", s)
+	}
+	tb.checkPage("the Generate answer, Activation Failed")
+	tb.screenshot("window-7-activation-failed-new-keys")
+	if code := tb.clickAndLoad("close-window"); code != 200 {
+		t.Fatalf("Close after Activation Failed answered %d, want the home page at once", code)
+	}
+	tb.openWindowFromMenu()
+	tb.checkPage("the window, Activation Failed")
+	tb.screenshot("window-7-activation-failed")
 }
 
 // TestCopyOnPlainHTTP opens the app under a name that is not localhost, over

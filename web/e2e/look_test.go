@@ -43,9 +43,13 @@ const layoutJS = `(() => {
   const dialog = document.querySelector('[data-testid="credentials-window"]');
   if (dialog) {
     out.dialogTop = dialog.getBoundingClientRect().top;
+    // A confirmation open over the window covers its buttons, as it must.
+    const covered = !!document.querySelector('dialog[open]');
     for (const id of ['generate', 'deactivate', 'close-window']) {
       const el = dialog.querySelector('[data-testid="' + id + '"]');
-      if (!el) continue;
+      // Right after Generate, Generate and Deactivate follow the keys in
+      // the body, which scrolls: only the pinned bar must be in view.
+      if (!el || covered || el.closest('.dialog-body')) continue;
       const r = el.getBoundingClientRect();
       const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
       out.buttons.push({id, top: r.top, bottom: r.bottom, left: r.left, right: r.right,
@@ -65,8 +69,9 @@ func (tb *tab) layout() pageLayout {
 }
 
 // checkPage checks what must hold on every page at every size: it does not
-// scroll sideways, no date breaks in the middle, the window's buttons are
-// on screen without scrolling the page, and axe-core finds nothing.
+// scroll sideways, no date breaks in the middle, the window's pinned
+// buttons are on screen without scrolling the page, and axe-core finds
+// nothing.
 func (tb *tab) checkPage(what string) pageLayout {
 	tb.t.Helper()
 	l := tb.layout()

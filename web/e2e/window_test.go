@@ -38,6 +38,7 @@ type screen struct {
 	LoginNotice    string `json:"loginNotice"`
 	Notice         string `json:"notice"`   // the window's notice (an error or a message), if shown
 	Download       bool   `json:"download"` // Download of the one-time keys, shown and enabled
+	Warning        string `json:"warning"`  // the one-time warning's text, if shown
 }
 
 func (s screen) String() string {
@@ -86,6 +87,7 @@ const screenJS = `(() => {
     loginNotice: text('login-notice'),
     notice: text('credential-notice'),
     download: usable('download-keys'),
+    warning: text('one-time-warning'),
   };
 })()`
 
