@@ -116,7 +116,7 @@ func TestTheWindowNamesTheTenantAndTheAPI(t *testing.T) {
 	if copyBase.AttrOr("data-copy-target", "") != base.AttrOr("id", "-") {
 		t.Error("the API base URL's Copy button does not copy it")
 	}
-	if got := one(t, doc, `a[data-testid=api-docs-link]`).AttrOr("href", ""); got != "/api/docs" {
+	if got := one(t, doc, `[data-testid=credentials-window] a[data-testid=api-docs-link]`).AttrOr("href", ""); got != "/api/docs" {
 		t.Errorf("API reference link = %q, want /api/docs", got)
 	}
 }

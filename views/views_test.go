@@ -144,7 +144,7 @@ func TestSignedInPagesLinkTheAPIReference(t *testing.T) {
 	for _, c := range []templ.Component{views.Home(views.HomeVM{Page: adminPage("Plans")}),
 		views.ErrorPage(views.ErrorVM{Page: adminPage("Not found"), Code: 404})} {
 		doc, _ := render(t, c)
-		one(t, doc, `footer a[data-testid=api-docs-link][href="/api/docs"]`)
+		one(t, doc, `footer a[data-testid=footer-api-docs-link][href="/api/docs"]`)
 	}
 }
 

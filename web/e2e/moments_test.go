@@ -251,7 +251,7 @@ func checkEmptyWindow(t *testing.T, tb *tab, base string) {
 	if got := text(tb, "api-base-url"); got != base+"/api/v1" {
 		t.Errorf("api-base-url = %q, want %q", got, base+"/api/v1")
 	}
-	if got := eval[string](tb, `document.querySelector('[data-testid="api-docs-link"]').getAttribute('href')`); got != "/api/docs" {
+	if got := eval[string](tb, `document.querySelector('[data-testid="credentials-window"] [data-testid="api-docs-link"]').getAttribute('href')`); got != "/api/docs" {
 		t.Errorf("the API reference link goes to %q", got)
 	}
 }
