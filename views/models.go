@@ -75,9 +75,13 @@ type CredentialsVM struct {
 	ConfirmDeactivate bool
 	// Expires is when the credential expires, "2027-03-01 09:14 UTC, in 84
 	// days", or "Never"; "" when there is no credential (shown as "—").
-	Expires     string
-	ExpiresISO  string // RFC 3339 for a <time datetime>, or ""
-	ExpiresSoon bool   // a live credential expiring within 7 days: shown amber
+	Expires    string
+	ExpiresISO string // RFC 3339 for a <time datetime>, or ""
+	// ExpiresLeft, when ExpiresISO is set, is what is left of the time
+	// after it, ", in 84 days", outside the <time> that the page's script
+	// shows in the browser's zone; Expires is then the time alone.
+	ExpiresLeft string
+	ExpiresSoon bool // a live credential expiring within 7 days: shown amber
 	// ExpiryOptions are the Generate form's choices of lifetime (its
 	// select named "expiry"); one is Selected.
 	ExpiryOptions []ExpiryOption

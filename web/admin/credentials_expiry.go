@@ -18,20 +18,29 @@ const expiresSoonWithin = 7 * lifecycle.Day
 // rounded, so that keys generated for 30 days say 30 days, not 29 and a
 // fraction.
 func expiresText(expires, now time.Time) string {
+	at, left := expiresParts(expires, now)
+	return at + left
+}
+
+// expiresParts is expiresText in its two parts: the time ("2027-03-01
+// 09:14 UTC", which the page's script shows in the browser's zone) and
+// what is left of it (", in 84 days"); "Never" and "" when there is no
+// expiry.
+func expiresParts(expires, now time.Time) (at, left string) {
 	if expires.IsZero() {
-		return "Never"
+		return "Never", ""
 	}
-	at := expires.UTC().Format("2006-01-02 15:04 MST")
-	left := expires.Sub(now)
-	switch days := int64(left.Round(lifecycle.Day) / lifecycle.Day); {
-	case left <= 0:
-		return at + ", expired"
-	case left < lifecycle.Day:
-		return at + ", in less than a day"
+	at = expires.UTC().Format("2006-01-02 15:04 MST")
+	d := expires.Sub(now)
+	switch days := int64(d.Round(lifecycle.Day) / lifecycle.Day); {
+	case d <= 0:
+		return at, ", expired"
+	case d < lifecycle.Day:
+		return at, ", in less than a day"
 	case days == 1:
-		return at + ", in 1 day"
+		return at, ", in 1 day"
 	default:
-		return at + ", in " + strconv.FormatInt(days, 10) + " days"
+		return at, ", in " + strconv.FormatInt(days, 10) + " days"
 	}
 }
 
@@ -46,6 +55,9 @@ func expiresSoon(cur lifecycle.Current, now time.Time) bool {
 // Generate form's choices under the tenant's maximum lifetime.
 func (h *Handlers) expiryFields(ctx context.Context, vm *views.CredentialsVM, tenantID int64, f credentialFields) error {
 	vm.Expires, vm.ExpiresISO, vm.ExpiresSoon = f.Expires, f.ExpiresISO, f.ExpiresSoon
+	if f.ExpiresISO != "" {
+		vm.Expires, vm.ExpiresLeft = expiresParts(f.expiresAt, f.now)
+	}
 	p, err := h.lc.ExpiryPolicy(ctx, tenantID)
 	if err != nil {
 		return err

@@ -27,6 +27,8 @@ type credentialFields struct {
 	Expires       string   `json:"expires"`
 	ExpiresISO    string   `json:"expiresISO"`
 	ExpiresSoon   bool     `json:"expiresSoon"`
+	// expiresAt and now are what Expires was worded from.
+	expiresAt, now time.Time
 }
 
 // fieldsOf is what the window shows of cur at now.
@@ -49,6 +51,7 @@ func fieldsOf(cur lifecycle.Current, now time.Time) credentialFields {
 		f.LastUsed, f.LastUsedISO = formatTime(c.LastUsedAt), c.LastUsedAt.UTC().Format(time.RFC3339)
 	}
 	f.Expires, f.ExpiresSoon = expiresText(c.ExpiresAt, now), expiresSoon(cur, now)
+	f.expiresAt, f.now = c.ExpiresAt, now
 	if !c.ExpiresAt.IsZero() {
 		f.ExpiresISO = c.ExpiresAt.UTC().Format(time.RFC3339)
 	}
