@@ -492,6 +492,12 @@ type HeadGetPlanDataParams struct {
 type ExportPlanParams struct {
 	// Format csv or ndjson; chooses the format whatever the Accept header says.
 	Format *ExportPlanParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// AcceptEncoding `gzip` (or `*`, or a list with q-values) asks for the export gzipped, with `Content-Encoding: gzip`; `gzip;q=0`, a list without gzip, or an identity preferred to gzip (`gzip;q=0.5, identity`) gets it as it is.
+	AcceptEncoding *string `json:"Accept-Encoding,omitempty"`
+
+	// IfNoneMatch Entity tags of copies the client holds (a list, weak tags compared weakly, or `*`): when one is this representation's ETag the answer is 304 with no body, and no export runs.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
 // ExportPlanParamsFormat defines parameters for ExportPlan.
@@ -501,6 +507,12 @@ type ExportPlanParamsFormat string
 type HeadExportPlanParams struct {
 	// Format csv or ndjson; chooses the format whatever the Accept header says.
 	Format *HeadExportPlanParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// AcceptEncoding `gzip` (or `*`, or a list with q-values) asks for the export gzipped, with `Content-Encoding: gzip`; `gzip;q=0`, a list without gzip, or an identity preferred to gzip (`gzip;q=0.5, identity`) gets it as it is.
+	AcceptEncoding *string `json:"Accept-Encoding,omitempty"`
+
+	// IfNoneMatch Entity tags of copies the client holds (a list, weak tags compared weakly, or `*`): when one is this representation's ETag the answer is 304 with no body, and no export runs.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
 // HeadExportPlanParamsFormat defines parameters for HeadExportPlan.
@@ -677,14 +689,14 @@ type ClientInterface interface {
 
 	// ExportPlan All of the plan's rows, streamed as CSV or NDJSON
 	//
-	// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
+	// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept, Accept-Encoding`. With `Accept-Encoding: gzip` the rows come gzipped (`Content-Encoding: gzip`). Each representation carries a strong `ETag` that never changes (a plan's rows never change once imported): `If-None-Match` with it answers 304 with no body, without running an export. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
 	//
 	// Corresponds with GET /plans/{planID}/export (the `ExportPlan` operationId).
 	ExportPlan(ctx context.Context, planID int64, params *ExportPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// HeadExportPlan Headers of: all of the plan's rows, streamed as CSV or NDJSON
 	//
-	// The same status and headers as GET /plans/{planID}/export would answer, without a body: the export reads no row.
+	// The same status and headers as GET /plans/{planID}/export would answer (ETag and Content-Encoding included; 304 for a matching If-None-Match), without a body: the export reads no row.
 	//
 	// Corresponds with HEAD /plans/{planID}/export (the `HeadExportPlan` operationId).
 	HeadExportPlan(ctx context.Context, planID int64, params *HeadExportPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -902,7 +914,7 @@ func (c *Client) HeadGetPlanData(ctx context.Context, planID int64, params *Head
 
 // ExportPlan All of the plan's rows, streamed as CSV or NDJSON
 //
-// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
+// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept, Accept-Encoding`. With `Accept-Encoding: gzip` the rows come gzipped (`Content-Encoding: gzip`). Each representation carries a strong `ETag` that never changes (a plan's rows never change once imported): `If-None-Match` with it answers 304 with no body, without running an export. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
 //
 // Corresponds with GET /plans/{planID}/export (the `ExportPlan` operationId).
 func (c *Client) ExportPlan(ctx context.Context, planID int64, params *ExportPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -919,7 +931,7 @@ func (c *Client) ExportPlan(ctx context.Context, planID int64, params *ExportPla
 
 // HeadExportPlan Headers of: all of the plan's rows, streamed as CSV or NDJSON
 //
-// The same status and headers as GET /plans/{planID}/export would answer, without a body: the export reads no row.
+// The same status and headers as GET /plans/{planID}/export would answer (ETag and Content-Encoding included; 304 for a matching If-None-Match), without a body: the export reads no row.
 //
 // Corresponds with HEAD /plans/{planID}/export (the `HeadExportPlan` operationId).
 func (c *Client) HeadExportPlan(ctx context.Context, planID int64, params *HeadExportPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1430,6 +1442,32 @@ func NewExportPlanRequest(server string, planID int64, params *ExportPlanParams)
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.AcceptEncoding != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Encoding", *params.AcceptEncoding, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Encoding", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -1489,6 +1527,32 @@ func NewHeadExportPlanRequest(server string, planID int64, params *HeadExportPla
 	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptEncoding != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Encoding", *params.AcceptEncoding, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Encoding", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -1732,7 +1796,7 @@ type ClientWithResponsesInterface interface {
 
 	// ExportPlanWithResponse All of the plan's rows, streamed as CSV or NDJSON
 	//
-	// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
+	// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept, Accept-Encoding`. With `Accept-Encoding: gzip` the rows come gzipped (`Content-Encoding: gzip`). Each representation carries a strong `ETag` that never changes (a plan's rows never change once imported): `If-None-Match` with it answers 304 with no body, without running an export. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1741,7 +1805,7 @@ type ClientWithResponsesInterface interface {
 
 	// HeadExportPlanWithResponse Headers of: all of the plan's rows, streamed as CSV or NDJSON
 	//
-	// The same status and headers as GET /plans/{planID}/export would answer, without a body: the export reads no row.
+	// The same status and headers as GET /plans/{planID}/export would answer (ETag and Content-Encoding included; 304 for a matching If-None-Match), without a body: the export reads no row.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2656,7 +2720,16 @@ func (r HeadGetPlanDataResponse) ContentType() string {
 type ExportPlanResponse200Headers struct {
 	CacheControl       string
 	ContentDisposition string
+	ContentEncoding    *string
+	ETag               string
 	Vary               string
+}
+
+// ExportPlanResponse304Headers the declared response headers of an HTTP 304 response for ExportPlan
+type ExportPlanResponse304Headers struct {
+	CacheControl string
+	ETag         string
+	Vary         string
 }
 
 // ExportPlanResponse400Headers the declared response headers of an HTTP 400 response for ExportPlan
@@ -2717,6 +2790,8 @@ type ExportPlanResponse struct {
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ExportPlanResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ExportPlanResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ExportPlanResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -2811,7 +2886,16 @@ func (r ExportPlanResponse) ContentType() string {
 type HeadExportPlanResponse200Headers struct {
 	CacheControl       string
 	ContentDisposition string
+	ContentEncoding    *string
+	ETag               string
 	Vary               string
+}
+
+// HeadExportPlanResponse304Headers the declared response headers of an HTTP 304 response for HeadExportPlan
+type HeadExportPlanResponse304Headers struct {
+	CacheControl string
+	ETag         string
+	Vary         string
 }
 
 // HeadExportPlanResponse400Headers the declared response headers of an HTTP 400 response for HeadExportPlan
@@ -2849,6 +2933,8 @@ type HeadExportPlanResponse struct {
 	HTTPResponse *http.Response
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadExportPlanResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *HeadExportPlanResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *HeadExportPlanResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -3309,7 +3395,7 @@ func (c *ClientWithResponses) HeadGetPlanDataWithResponse(ctx context.Context, p
 
 // ExportPlanWithResponse All of the plan's rows, streamed as CSV or NDJSON
 //
-// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
+// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept, Accept-Encoding`. With `Accept-Encoding: gzip` the rows come gzipped (`Content-Encoding: gzip`). Each representation carries a strong `ETag` that never changes (a plan's rows never change once imported): `If-None-Match` with it answers 304 with no body, without running an export. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3324,7 +3410,7 @@ func (c *ClientWithResponses) ExportPlanWithResponse(ctx context.Context, planID
 
 // HeadExportPlanWithResponse Headers of: all of the plan's rows, streamed as CSV or NDJSON
 //
-// The same status and headers as GET /plans/{planID}/export would answer, without a body: the export reads no row.
+// The same status and headers as GET /plans/{planID}/export would answer (ETag and Content-Encoding included; 304 for a matching If-None-Match), without a body: the export reads no row.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -4338,6 +4424,9 @@ func ParseExportPlanResponse(rsp *http.Response) (*ExportPlanResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4420,6 +4509,20 @@ func ParseExportPlanResponse(rsp *http.Response) (*ExportPlanResponse, error) {
 			}
 			headers.ContentDisposition = value
 		}
+		if values := rsp.Header.Values("Content-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentEncoding = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
 		if values := rsp.Header.Values("Vary"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -4428,6 +4531,30 @@ func ParseExportPlanResponse(rsp *http.Response) (*ExportPlanResponse, error) {
 			headers.Vary = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ExportPlanResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ExportPlanResponse400Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -4533,6 +4660,20 @@ func ParseHeadExportPlanResponse(rsp *http.Response) (*HeadExportPlanResponse, e
 			}
 			headers.ContentDisposition = value
 		}
+		if values := rsp.Header.Values("Content-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentEncoding = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
 		if values := rsp.Header.Values("Vary"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -4541,6 +4682,30 @@ func ParseHeadExportPlanResponse(rsp *http.Response) (*HeadExportPlanResponse, e
 			headers.Vary = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers HeadExportPlanResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers HeadExportPlanResponse400Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
