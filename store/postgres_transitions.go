@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -11,18 +10,16 @@ import (
 
 // A scheduler writes its outcomes a group at a time. On PostgreSQL each
 // statement is a round trip to the server, so a group's transitions, their
-// audit rows and their notices are written by one statement
-// (pgBatchTransitionQuery) after one that locks the group's rows in id
-// order, instead of a statement or two per transition.
+// audit rows and their notices are written by one statement, which is its
+// own transaction (pgBatchTransitionQuery), instead of a statement or two
+// per transition between a BEGIN and a COMMIT.
 
-// pgLockCredentialsQuery locks the credentials $1 in id order until the
-// transaction ends: two transactions writing overlapping groups then wait
-// for each other instead of deadlocking, as the one-by-one path does by
-// writing in id order.
-const pgLockCredentialsQuery = `SELECT id FROM credentials WHERE id = ANY ($1::bigint[]) ORDER BY id FOR UPDATE`
-
-// pgBatchTransitionQuery applies a group of transitions given as arrays in
-// step ($1..$12: each transition's credential, status left, status
+// pgBatchTransitionQuery first locks the group's credentials in id order
+// (locked): two writers of overlapping groups then wait for each other
+// instead of deadlocking, as the one-by-one path does by writing in id
+// order; every row the UPDATE changes comes through locked, so each row is
+// locked there before anywhere else. It then applies a group of
+// transitions given as arrays in step ($1..$12: each transition's credential, status left, status
 // entered, time, due time, deadline, pending action, deactivated, claim,
 // actor, audit event, detail), each only while its credential is still in
 // the status it leaves and still carries the claim (transitionQuery's
@@ -30,7 +27,9 @@ const pgLockCredentialsQuery = `SELECT id FROM credentials WHERE id = ANY ($1::b
 // and queues a notice per admin with an address for the audit rows whose
 // event is one of $13 (queueNoticesQuery's rows). It answers the changed
 // credentials and their audit rows.
-const pgBatchTransitionQuery = `WITH v AS (
+const pgBatchTransitionQuery = `WITH locked AS MATERIALIZED (
+		SELECT id FROM credentials WHERE id = ANY ($1::bigint[]) ORDER BY id FOR UPDATE
+	), v AS (
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[],
 			$7::text[], $8::boolean[], $9::bigint[], $10::text[], $11::text[], $12::text[])
 			AS v (id, from_status, to_status, at, due, deadline, pending, deactivated, claim, actor, action, detail)
@@ -38,7 +37,8 @@ const pgBatchTransitionQuery = `WITH v AS (
 		UPDATE credentials c SET status = v.to_status, changed_at = v.at, due_at = v.due, deadline_at = v.deadline,
 			pending_action = NULLIF(v.pending, ''), attempts = 0,
 			deactivated_at = CASE WHEN v.deactivated THEN v.at ELSE c.deactivated_at END
-		FROM v WHERE c.id = v.id AND (c.claim = v.claim OR v.claim = 0) AND c.status = v.from_status
+		FROM v JOIN locked l ON l.id = v.id
+		WHERE c.id = v.id AND (c.claim = v.claim OR v.claim = 0) AND c.status = v.from_status
 		RETURNING c.id, c.tenant_id, c.access_last4, v.at, v.actor, v.action, v.from_status, v.to_status, v.detail
 	), audited AS (
 		INSERT INTO audit (at, tenant_id, credential_id, access_last4, actor, action, from_status, to_status, detail)
@@ -94,15 +94,12 @@ func batchable(ts []lifecycle.CredentialWrite) bool {
 	return len(ts) > 1
 }
 
-// applyBatch writes ts (batchable) in tx with the two statements, queueing
+// applyBatch writes ts (batchable) with the one statement on db, queueing
 // notices of the events in notify, and answers which of ts it skipped (by
 // index, in order): those whose credential had left the status or claim.
-func (postgresDialect) applyBatch(ctx context.Context, tx *sql.Tx, ts []lifecycle.CredentialWrite, notify []string) ([]int, error) {
+func (postgresDialect) applyBatch(ctx context.Context, db querier, ts []lifecycle.CredentialWrite, notify []string) ([]int, error) {
 	b := newBatchTransitions(ts)
-	if _, err := tx.ExecContext(ctx, pgLockCredentialsQuery, b.ids); err != nil {
-		return nil, fmt.Errorf("store: lock credentials: %w", err)
-	}
-	rows, err := tx.QueryContext(ctx, pgBatchTransitionQuery, b.ids, b.froms, b.tos, b.ats, b.dues, b.deadlines,
+	rows, err := db.QueryContext(ctx, pgBatchTransitionQuery, b.ids, b.froms, b.tos, b.ats, b.dues, b.deadlines,
 		b.pending, b.deactivated, b.claims, b.actors, b.actions, b.details, notify)
 	if err != nil {
 		return nil, fmt.Errorf("store: transitions: %w", err)

@@ -16,17 +16,18 @@ import (
 // row is no longer in one of its From statuses changes nothing and is
 // reported in skipped (by index); ErrConflict is returned when every
 // transition was skipped. A dialect that can (batchDialect) writes a group
-// of transitions from one status each with one statement.
+// of transitions from one status each with one statement, a transaction
+// of its own.
 func (s *Store) ApplyTransitions(ctx context.Context, ts []lifecycle.CredentialWrite) (skipped []int, err error) {
-	err = s.Tx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if b, ok := s.dialect.(batchDialect); ok && batchable(ts) {
-			skipped, err = b.applyBatch(ctx, tx, ts, s.notifiedEvents())
-		} else {
+	if b, ok := s.dialect.(batchDialect); ok && batchable(ts) {
+		skipped, err = b.applyBatch(ctx, s.DB, ts, s.notifiedEvents())
+	} else {
+		err = s.Tx(ctx, func(tx *sql.Tx) error {
+			var err error
 			skipped, err = s.applyEach(ctx, tx, ts)
-		}
-		return err
-	})
+			return err
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -37,11 +38,11 @@ func (s *Store) ApplyTransitions(ctx context.Context, ts []lifecycle.CredentialW
 }
 
 // batchDialect is a dialect that writes a group of transitions (batchable)
-// with a statement or two, whatever their number: PostgreSQL, where each
+// with one statement, whatever their number: PostgreSQL, where each
 // statement is a round trip to the server. SQLite runs in the process,
 // where a statement a transition costs little.
 type batchDialect interface {
-	applyBatch(ctx context.Context, tx *sql.Tx, ts []lifecycle.CredentialWrite, notify []string) (skipped []int, err error)
+	applyBatch(ctx context.Context, db querier, ts []lifecycle.CredentialWrite, notify []string) (skipped []int, err error)
 }
 
 // applyEach applies ts one by one in tx, and answers those it skipped.
