@@ -22,6 +22,17 @@ func (s *Store) NotifyOn(events []lifecycle.AuditEvent) {
 	}
 }
 
+// notifiedEvents are the events NotifyOn named, as stored.
+func (s *Store) notifiedEvents() []string {
+	out := make([]string, 0, len(s.notify))
+	for e, on := range s.notify {
+		if on {
+			out = append(out, string(e))
+		}
+	}
+	return out
+}
+
 // queueNoticesQuery writes one outbox row per admin of the audit row's
 // tenant with an address: $1 the audit row's id.
 const queueNoticesQuery = `INSERT INTO outbox (audit_id, user_id, rcpt, created_at, due_at)

@@ -170,8 +170,9 @@ func (s *Store) EachPlanRow(ctx context.Context, planID int64, fn func(r *lifecy
 }
 
 // lineChunk is how many stored lines one query of EachPlanChunk reads:
-// about a quarter of a megabyte of CSV for typical rows.
-const lineChunk = 8192
+// about a quarter of a megabyte of CSV for typical rows. An export holds
+// two such blocks (one written, the next read: eachPlanBlock).
+const lineChunk = 4096
 
 // EachPlanChunk walks the plan's stored lines for the CSV export: fn gets up to
 // lineChunk rows at a time as one block of CSV lines (each with its line

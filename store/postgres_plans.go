@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -80,45 +79,37 @@ func (postgresDialect) insertPlanRows(ctx context.Context, conn *sql.Conn, _ *sq
 	return nil
 }
 
-// eachPlanChunk reads each block with one COPY TO, on a connection held
-// only while the block is read, never while fn runs.
+// eachPlanChunk reads each block (readPlanBlock) while the one before is
+// being written.
 func (d postgresDialect) eachPlanChunk(ctx context.Context, planID int64, fn func(lines []byte, rows int) error) error {
-	var raw bytes.Buffer
-	buf := make([]byte, 0, lineChunk*128)
-	after := int64(0)
-	for {
-		raw.Reset()
-		// COPY takes no parameters; both numbers are ours.
-		q := fmt.Sprintf(`COPY (SELECT id, line FROM plan_rows WHERE plan_id = %d AND id > %d ORDER BY id LIMIT %d)
-			TO STDOUT (FORMAT binary)`, planID, after, lineChunk)
-		conn, err := d.db.Conn(ctx)
-		if err != nil {
-			return fmt.Errorf("store: rows of plan %d: %w", planID, err)
-		}
-		err = withPGConn(conn, func(c *pgx.Conn) error {
-			_, err := c.PgConn().CopyTo(ctx, &raw, q)
-			return err
-		})
-		conn.Close()
-		if err != nil {
-			return fmt.Errorf("store: rows of plan %d: %s", planID, describePG(err))
-		}
-		var n int
-		var last int64
-		buf, n, last, err = appendCopiedLines(buf[:0], raw.Bytes())
-		if err != nil {
-			return fmt.Errorf("store: rows of plan %d: %w", planID, err)
-		}
-		if n > 0 {
-			if err := fn(buf, n); err != nil {
-				return err
-			}
-		}
-		if n < lineChunk {
-			return nil
-		}
-		after = last
+	return eachPlanBlock(ctx, planID, d.readPlanBlock, fn)
+}
+
+// readPlanBlock reads a block with one COPY TO, on a connection held only
+// while the block is read.
+func (d postgresDialect) readPlanBlock(ctx context.Context, planID, after int64, b *planBlock) error {
+	b.raw.Reset()
+	// COPY takes no parameters; both numbers are ours.
+	q := fmt.Sprintf(`COPY (SELECT id, line FROM plan_rows WHERE plan_id = %d AND id > %d ORDER BY id LIMIT %d)
+		TO STDOUT (FORMAT binary)`, planID, after, lineChunk)
+	conn, err := d.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: rows of plan %d: %w", planID, err)
 	}
+	err = withPGConn(conn, func(c *pgx.Conn) error {
+		_, err := c.PgConn().CopyTo(ctx, b.raw, q)
+		return err
+	})
+	conn.Close()
+	if err != nil {
+		return fmt.Errorf("store: rows of plan %d: %s", planID, describePG(err))
+	}
+	b.lines, b.rows, b.last, err = appendCopiedLines(b.lines[:0], b.raw.Bytes())
+	if err != nil {
+		return fmt.Errorf("store: rows of plan %d: %w", planID, err)
+	}
+	b.full = b.rows == lineChunk
+	return nil
 }
 
 var errBadCopy = errors.New("unexpected COPY data")

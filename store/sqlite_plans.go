@@ -131,37 +131,29 @@ func readBatches(next func(*lifecycle.PlanRow) error, batches chan<- *rowBatch, 
 	}
 }
 
-// eachPlanChunk reads each block in two queries: where the block ends,
-// from the (plan_id, id) index, then its lines.
+// eachPlanChunk reads each block (readPlanBlock) while the one before is
+// being written.
 func (d *sqliteDialect) eachPlanChunk(ctx context.Context, planID int64, fn func(lines []byte, rows int) error) error {
-	buf := make([]byte, 0, lineChunk*128)
-	after := int64(0)
-	for {
-		// The block's last id comes from the index alone, so the block itself
-		// reads one column: the per-column work of the driver is most of an
-		// export's cost.
-		last, full, err := d.planBlockEnd(ctx, planID, after)
-		if errors.Is(err, lifecycle.ErrNotFound) {
-			return nil // no rows after the last block
-		}
-		if err != nil {
-			return err
-		}
-		var n int
-		buf, n, err = d.planLinesBetween(ctx, planID, after, last, buf[:0])
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			if err := fn(buf, n); err != nil {
-				return err
-			}
-		}
-		if !full {
-			return nil
-		}
-		after = last
+	return eachPlanBlock(ctx, planID, d.readPlanBlock, fn)
+}
+
+// readPlanBlock reads a block in two queries: where the block ends, from
+// the (plan_id, id) index, then its lines.
+func (d *sqliteDialect) readPlanBlock(ctx context.Context, planID, after int64, b *planBlock) error {
+	b.lines, b.rows, b.full = b.lines[:0], 0, false
+	// The block's last id comes from the index alone, so the block itself
+	// reads one column: the per-column work of the driver is most of an
+	// export's cost.
+	last, full, err := d.planBlockEnd(ctx, planID, after)
+	if errors.Is(err, lifecycle.ErrNotFound) {
+		return nil // no rows after the last block
 	}
+	if err != nil {
+		return err
+	}
+	b.lines, b.rows, err = d.planLinesBetween(ctx, planID, after, last, b.lines)
+	b.last, b.full = last, full
+	return err
 }
 
 // planBlockEnd is the id of the last row of the plan's next block after

@@ -12,47 +12,69 @@ import (
 )
 
 // ApplyTransitions applies each transition as one conditional UPDATE plus its
-// audit row, all in one transaction. A transition whose row is no longer in
-// one of its From statuses changes nothing and is reported in skipped (by
-// index); ErrConflict is returned when every transition was skipped.
+// audit row (and its notices), all in one transaction. A transition whose
+// row is no longer in one of its From statuses changes nothing and is
+// reported in skipped (by index); ErrConflict is returned when every
+// transition was skipped. A dialect that can (batchDialect) writes a group
+// of transitions from one status each with one statement, a transaction
+// of its own.
 func (s *Store) ApplyTransitions(ctx context.Context, ts []lifecycle.CredentialWrite) (skipped []int, err error) {
-	err = s.Tx(ctx, func(tx *sql.Tx) error {
-		skipped = skipped[:0]
-		// A scheduler tick applies a whole batch: its statements are
-		// readied once for the transaction.
-		status := s.stmts.credentialStatus.in(ctx, tx)
-		write := s.dialect.transitions(ctx, tx)
-		// The rows are written (and on PostgreSQL locked) in id order,
-		// whatever the order of ts: two transactions writing the same rows
-		// (two schedulers timing out one batch) then wait for each other
-		// instead of deadlocking.
-		order := make([]int, len(ts))
-		for i := range order {
-			order[i] = i
-		}
-		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(ts[a].CredentialID, ts[b].CredentialID) })
-		for _, i := range order {
-			auditID, err := applyTransition(ctx, status, write, ts[i])
-			if err != nil {
-				return err
-			}
-			if auditID == 0 {
-				skipped = append(skipped, i)
-				continue
-			}
-			if err := s.queueNotices(ctx, tx, auditID, ts[i].Action); err != nil {
-				return err
-			}
-		}
-		slices.Sort(skipped)
-		return nil
-	})
+	if b, ok := s.dialect.(batchDialect); ok && batchable(ts) {
+		skipped, err = b.applyBatch(ctx, s.DB, ts, s.notifiedEvents())
+	} else {
+		err = s.Tx(ctx, func(tx *sql.Tx) error {
+			var err error
+			skipped, err = s.applyEach(ctx, tx, ts)
+			return err
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
 	if len(ts) > 0 && len(skipped) == len(ts) {
 		return skipped, fmt.Errorf("store: credential no longer in the expected status: %w", lifecycle.ErrConflict)
 	}
+	return skipped, nil
+}
+
+// batchDialect is a dialect that writes a group of transitions (batchable)
+// with one statement, whatever their number: PostgreSQL, where each
+// statement is a round trip to the server. SQLite runs in the process,
+// where a statement a transition costs little.
+type batchDialect interface {
+	applyBatch(ctx context.Context, db querier, ts []lifecycle.CredentialWrite, notify []string) (skipped []int, err error)
+}
+
+// applyEach applies ts one by one in tx, and answers those it skipped.
+func (s *Store) applyEach(ctx context.Context, tx *sql.Tx, ts []lifecycle.CredentialWrite) ([]int, error) {
+	var skipped []int
+	// A scheduler tick applies a whole batch: its statements are
+	// readied once for the transaction.
+	status := s.stmts.credentialStatus.in(ctx, tx)
+	write := s.dialect.transitions(ctx, tx)
+	// The rows are written (and on PostgreSQL locked) in id order,
+	// whatever the order of ts: two transactions writing the same rows
+	// (two schedulers timing out one batch) then wait for each other
+	// instead of deadlocking.
+	order := make([]int, len(ts))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(ts[a].CredentialID, ts[b].CredentialID) })
+	for _, i := range order {
+		auditID, err := applyTransition(ctx, status, write, ts[i])
+		if err != nil {
+			return nil, err
+		}
+		if auditID == 0 {
+			skipped = append(skipped, i)
+			continue
+		}
+		if err := s.queueNotices(ctx, tx, auditID, ts[i].Action); err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(skipped)
 	return skipped, nil
 }
 

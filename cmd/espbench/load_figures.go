@@ -58,10 +58,16 @@ func (b benchHTTP) exchange(ctx context.Context, _, _ int) error {
 // loadFigures measures rows 1-3, each against GET /healthz, and the mixed
 // load of row 9.
 func (b benchHTTP) loadFigures(ctx context.Context, o options, p progress) []Figure {
+	// On PostgreSQL each query is a round trip to another process, where
+	// SQLite reads in the server's own: the targets there are lower.
+	windowTarget, plansTarget := 0.35, 0.5
+	if o.databaseURL != "" {
+		windowTarget, plansTarget = 0.25, 0.4
+	}
 	p.say("row 1: the window")
-	f1 := b.versusHealthz(ctx, o, Figure{Row: 1, Name: "GET /api-credentials as a logged-in admin", Target: 0.35}, b.window)
+	f1 := b.versusHealthz(ctx, o, Figure{Row: 1, Name: "GET /api-credentials as a logged-in admin", Target: windowTarget}, b.window)
 	p.say("row 2: plans")
-	f2 := b.versusHealthz(ctx, o, Figure{Row: 2, Name: "GET /api/v1/plans with a bearer token", Target: 0.5}, b.plans)
+	f2 := b.versusHealthz(ctx, o, Figure{Row: 2, Name: "GET /api/v1/plans with a bearer token", Target: plansTarget}, b.plans)
 	p.say("row 3: token exchange")
 	f3 := b.versusHealthz(ctx, o, Figure{Row: 3, Name: "token exchange (POST /api/v1/token/access-key)", Target: exchangeTarget(o)}, b.exchange)
 	p.say("row 9: mixed load, %d clients for %s", o.mixedConc, o.mixed)

@@ -55,6 +55,8 @@ type Handlers struct {
 	scanKeys *ScanningKeys      // nil: secret scanning is off
 	exports  ExportObserver
 	slots    *exportSlots  // the exports running now
+	gzips    gzipWriters   // gzip writers of finished exports, for the next
+	tagSalt  string        // what export ETags hold beside the plan (exportETag)
 	stall    time.Duration // how long an export waits for a stalled client
 	docs     docsPage      // the API reference page, made from the OpenAPI document
 }
@@ -86,7 +88,8 @@ func New(cfg Config, log *slog.Logger, tokens Tokens, plans Plans, leaks Leaks, 
 		exports = noExports{}
 	}
 	h := &Handlers{log: log, tokens: tokens, plans: plans, leaks: leaks, exports: exports,
-		stall: cfg.ExportStallTimeout, scanKeys: cfg.ScanningKeys, docs: newDocsPage(openAPIDoc)}
+		stall: cfg.ExportStallTimeout, scanKeys: cfg.ScanningKeys, docs: newDocsPage(openAPIDoc),
+		tagSalt: exportTagVersion + " " + gzipVersion()}
 	if cfg.MaxExports <= 0 {
 		cfg.MaxExports = defaultMaxExports
 	}

@@ -161,8 +161,8 @@ func TestAPIExportFormatChoice(t *testing.T) {
 			if ct := rec.Header().Get("Content-Type"); ct != tc.wantType {
 				t.Fatalf("Content-Type %q, want %q", ct, tc.wantType)
 			}
-			if v := rec.Header().Get("Vary"); v != "Accept" {
-				t.Fatalf("Vary %q, want Accept", v)
+			if v := rec.Header().Get("Vary"); v != "Accept, Accept-Encoding" {
+				t.Fatalf("Vary %q, want Accept, Accept-Encoding", v)
 			}
 			if strings.HasPrefix(tc.wantType, "text/csv") != strings.HasPrefix(rec.Body.String(), plancsv.Header) {
 				t.Fatalf("body does not match its type: %.80s", rec.Body)
@@ -172,7 +172,8 @@ func TestAPIExportFormatChoice(t *testing.T) {
 }
 
 // An Accept that allows neither CSV nor NDJSON is answered 406 with the
-// API's error (and Vary: Accept, since another Accept gets the rows).
+// API's error (and Vary: Accept, since another Accept gets the rows, and
+// Accept-Encoding).
 func TestAPIExportAnswers406ToATypeItCannotSend(t *testing.T) {
 	env := webtest.NewEnv(t)
 	plan := webtest.ImportCSV(t, env, env.Acme.ID, "p", webtest.PlanCSV(3))
@@ -180,8 +181,8 @@ func TestAPIExportAnswers406ToATypeItCannotSend(t *testing.T) {
 	for _, accept := range []string{"application/json", "application/xml", "text/csv;q=0", "text/html, */*;q=0"} {
 		rec := webtest.APIGet(env, token, "/api/v1/plans/"+webtest.Itoa(plan.ID)+"/export", "Accept", accept)
 		webtest.MustAPIError(t, rec, http.StatusNotAcceptable, "not_acceptable")
-		if v := rec.Header().Get("Vary"); v != "Accept" {
-			t.Fatalf("Accept %q: Vary %q, want Accept", accept, v)
+		if v := rec.Header().Get("Vary"); v != "Accept, Accept-Encoding" {
+			t.Fatalf("Accept %q: Vary %q, want Accept, Accept-Encoding", accept, v)
 		}
 	}
 }

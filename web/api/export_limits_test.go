@@ -7,15 +7,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"esp/lifecycle/plancsv"
 	"esp/web/internal/webtest"
 )
 
@@ -23,13 +26,25 @@ import (
 type exportTenant struct {
 	planID int64
 	token  string
+	// acceptEncoding, when set, is the export requests' Accept-Encoding.
+	acceptEncoding string
+}
+
+// gzipped is ts, their exports asked for gzipped.
+func gzipped(ts []exportTenant) []exportTenant {
+	out := make([]exportTenant, len(ts))
+	for i, t := range ts {
+		t.acceptEncoding = "gzip"
+		out[i] = t
+	}
+	return out
 }
 
 // exportTenants gives acme and n-1 more tenants a plan of rows rows each.
 func exportTenants(t *testing.T, env *webtest.Env, n, rows int) []exportTenant {
 	t.Helper()
 	ctx := context.Background()
-	plan := webtest.PlanCSV(rows)
+	plan := noisyPlanCSV(rows)
 	ids := []int64{env.Acme.ID}
 	for i := 1; i < n; i++ {
 		name := fmt.Sprint("tenant", i)
@@ -48,6 +63,19 @@ func exportTenants(t *testing.T, env *webtest.Env, n, rows int) []exportTenant {
 		out[i] = exportTenant{planID: p.ID, token: webtest.Exchange(t, env, webtest.ActivatedKeys(t, env, id))}
 	}
 	return out
+}
+
+// noisyPlanCSV is a plan of n rows whose scheduling units are random, so
+// that even gzipped its export is far larger than the sockets' buffers
+// and a client that stops reading holds it up.
+func noisyPlanCSV(n int) string {
+	var b strings.Builder
+	b.WriteString(plancsv.Header)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := range n {
+		fmt.Fprintf(&b, "2027-01-%02d,day,Billing,u%016x%016x,%d,240,12.50,1e1,80.5,0,100\n", 1+i%28, rnd.Uint64(), rnd.Uint64(), i)
+	}
+	return b.String()
 }
 
 // exportServer serves env on a real listener whose sockets have small
@@ -78,6 +106,9 @@ func startExport(srv *httptest.Server, ten exportTenant) (stalledExport, error) 
 	}
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/plans/"+strconv.FormatInt(ten.planID, 10)+"/export", nil)
 	req.Header.Set("Authorization", "Bearer "+ten.token)
+	if ten.acceptEncoding != "" {
+		req.Header.Set("Accept-Encoding", ten.acceptEncoding)
+	}
 	if err := req.Write(conn); err != nil {
 		conn.Close()
 		return stalledExport{}, err
@@ -168,11 +199,22 @@ func TestExportFifthOfATenantIsRefusedUntilOneEnds(t *testing.T) {
 }
 
 // An export whose client stops reading is cut off after the stall
-// timeout, and its slot is free again.
+// timeout, and its slot is free again; gzipped or not.
 func TestExportOfAStalledClientIsCutOffAndFreesItsSlot(t *testing.T) {
+	for _, gz := range []bool{false, true} {
+		t.Run(map[bool]string{false: "identity", true: "gzip"}[gz], func(t *testing.T) {
+			stalledExportIsCutOff(t, gz)
+		})
+	}
+}
+
+func stalledExportIsCutOff(t *testing.T, gz bool) {
 	env := webtest.NewEnv(t, func(c *webtest.Config) { c.API.ExportStallTimeout = 200 * time.Millisecond })
 	const rows = 10_000
 	ten := exportTenants(t, env, 1, rows)[0]
+	if gz {
+		ten = gzipped([]exportTenant{ten})[0]
+	}
 	srv := exportServer(t, env)
 	var stalled []stalledExport
 	for range 4 {
@@ -217,7 +259,7 @@ func TestExportKeepsASlowButLiveReader(t *testing.T) {
 			t.Fatalf("export cut after %d lines: %v", lines, err)
 		}
 		if lines++; lines%250 == 0 {
-			time.Sleep(100 * time.Millisecond) // a block of 8192 rows takes over 3 s
+			time.Sleep(100 * time.Millisecond) // a block of 4096 rows takes over 1.6 s
 		}
 	}
 	if lines != rows+1 {
@@ -281,14 +323,26 @@ func concurrentExports(t *testing.T, srv *httptest.Server, tenants []exportTenan
 
 // Fifty clients of five tenants that start exports and stop reading: the
 // process's bound admits only as many as it allows, and the heap grows by
-// no more than those few exports hold, whatever the other clients do.
+// no more than those few exports hold, whatever the other clients do;
+// gzipped or not.
 func TestExportHeapStaysBoundedWithFiftyStalledReaders(t *testing.T) {
+	for _, gz := range []bool{false, true} {
+		t.Run(map[bool]string{false: "identity", true: "gzip"}[gz], func(t *testing.T) {
+			heapStaysBounded(t, gz)
+		})
+	}
+}
+
+func heapStaysBounded(t *testing.T, gz bool) {
 	const maxExports = 8
 	env := webtest.NewEnv(t, func(c *webtest.Config) {
 		c.API.ExportStallTimeout = time.Minute
 		c.API.MaxExports = maxExports
 	})
 	tenants := exportTenants(t, env, 5, 10_000)
+	if gz {
+		tenants = gzipped(tenants)
+	}
 	srv := exportServer(t, env)
 	before := liveHeap()
 	statuses := concurrentExports(t, srv, tenants, 50)

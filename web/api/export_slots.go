@@ -11,10 +11,10 @@ import (
 
 // The export's bounds. Each running export holds a block of rows (about
 // 1 MiB on SQLite, 2 MiB on PostgreSQL, which also keeps the block as COPY
-// sent it) and its write buffer for as long as its client takes to read,
-// so these bounds are what bounds the memory exports take: at
-// defaultMaxExports about 70 MiB on SQLite and 140 MiB on PostgreSQL,
-// whatever clients do.
+// sent it), its write buffer and, gzipped, its compressor (under 1 MiB) for
+// as long as its client takes to read, so these bounds are what bounds the
+// memory exports take: at defaultMaxExports about 130 MiB on SQLite and
+// 200 MiB on PostgreSQL, whatever clients do.
 const (
 	exportsPerTenant  = 4   // exports one tenant may run at once
 	defaultMaxExports = 64  // exports the process runs at once, all tenants together

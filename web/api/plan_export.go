@@ -2,8 +2,11 @@ package api
 
 import (
 	"bufio"
+	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,22 +27,34 @@ var exportOffers = []string{mimeCSV + "; charset=utf-8; header=present", mimeNDJ
 // PlanExport streams every row of a plan, as CSV (the import format, the
 // same columns in the same order) or as NDJSON (one JSON object a line),
 // straight from the database through a fixed-size buffer: memory stays flat
-// however many rows the plan has. A tenant runs at most 4 exports at once,
+// however many rows the plan has. It is gzipped when Accept-Encoding asks
+// for it, and carries an ETag (exportETag): an If-None-Match that names it
+// is answered 304 with no body. A tenant runs at most 4 exports at once,
 // and the process at most Config.MaxExports (exportSlots): more are refused
 // with 429, so that the memory exports hold stays bounded, and a client
 // that stops reading is cut off after the stall timeout. HEAD answers the
-// same headers, sends no row and takes no slot.
+// same headers, sends no row and takes no slot; neither does a 304.
 func (h *Handlers) PlanExport(c echo.Context) error {
 	p, err := h.apiPlan(c)
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Add("Vary", "Accept")
-	ndjson, err := exportFormat(c.Request())
+	hdr := c.Response().Header()
+	hdr.Set("Vary", exportVary)
+	rep, err := exportRepresentation(c.Request())
 	if err != nil {
 		return err
 	}
-	setExportHeaders(c.Response().Header(), p.ID, ndjson)
+	setExportHeaders(hdr, p, rep, h.tagSalt)
+	if httpx.NoneMatch(c.Request().Header.Values("If-None-Match"), hdr.Get("ETag")) {
+		// Not Modified carries the validator and what varies, no body and
+		// no metadata of the body it does not send (RFC 9110 §15.4.5).
+		for _, k := range []string{echo.HeaderContentType, echo.HeaderContentDisposition, echo.HeaderContentEncoding} {
+			hdr.Del(k)
+		}
+		c.Response().WriteHeader(http.StatusNotModified)
+		return nil
+	}
 	if c.Request().Method == http.MethodHead {
 		c.Response().WriteHeader(http.StatusOK)
 		return nil
@@ -51,12 +66,8 @@ func (h *Handlers) PlanExport(c echo.Context) error {
 	defer release()
 	c.Response().WriteHeader(http.StatusOK)
 
-	rows, err, writeErr := h.streamExport(c, p.ID, ndjson)
-	format := "csv"
-	if ndjson {
-		format = "ndjson"
-	}
-	h.exports.Exported(format, rows, c.Response().Size)
+	rows, err, writeErr := h.streamExport(c, p.ID, rep)
+	h.exports.Exported(rep.format(), rows, c.Response().Size)
 	if err != nil && writeErr == nil && c.Request().Context().Err() == nil {
 		// The status is sent: all that is left is to cut the connection so
 		// the client sees a truncated download rather than a short file.
@@ -67,45 +78,60 @@ func (h *Handlers) PlanExport(c echo.Context) error {
 	return nil
 }
 
-// setExportHeaders sets the export's content type and its file name,
-// plan-ID.csv or plan-ID.ndjson.
-func setExportHeaders(hdr http.Header, planID int64, ndjson bool) {
-	name := "plan-" + strconv.FormatInt(planID, 10)
-	if ndjson {
+// setExportHeaders sets the export's content type, its file name
+// (plan-ID.csv or plan-ID.ndjson), its content coding and its ETag.
+func setExportHeaders(hdr http.Header, p lifecycle.Plan, rep exportRep, tagSalt string) {
+	name := "plan-" + strconv.FormatInt(p.ID, 10)
+	if rep.ndjson {
 		hdr.Set(echo.HeaderContentType, mimeNDJSON)
 		hdr.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.ndjson"`)
 	} else {
 		hdr.Set(echo.HeaderContentType, mimeCSV+"; charset=utf-8")
 		hdr.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.csv"`)
 	}
+	if rep.gzip {
+		hdr.Set(echo.HeaderContentEncoding, "gzip")
+	}
+	hdr.Set("ETag", exportETag(p, rep, tagSalt))
 }
 
 // streamExport writes every row of the plan to the response, after the
 // status, and returns how many it wrote, the export's error and the
 // error of the last write to the client.
-func (h *Handlers) streamExport(c echo.Context, planID int64, ndjson bool) (rows int, exportErr, writeErr error) {
+func (h *Handlers) streamExport(c echo.Context, planID int64, rep exportRep) (rows int, exportErr, writeErr error) {
 	// The server's write timeout is short; an export may take longer as long
 	// as the client keeps reading, so the deadline moves with every piece
 	// written, and a client that stops reading loses its slot.
-	w := bufio.NewWriterSize(httpx.NewStallWriter(c.Response(), h.stall), apiExportBufBytes)
+	bw := bufio.NewWriterSize(httpx.NewStallWriter(c.Response(), h.stall), apiExportBufBytes)
+	var out io.Writer = bw
+	var gz *gzip.Writer
+	if rep.gzip {
+		gz = h.gzips.get(bw)
+		defer h.gzips.put(gz)
+		out = gz
+	}
 	write := func(b []byte, n int) error {
 		rows += n
-		_, writeErr = w.Write(b)
+		_, writeErr = out.Write(b)
 		return writeErr
 	}
 	ctx := c.Request().Context()
-	if ndjson {
+	if rep.ndjson {
 		exportErr = h.plans.Export(ctx, planID, &ndjsonRows{line: make([]byte, 0, 512), write: func(line []byte) error {
 			return write(line, 1)
 		}})
 	} else {
 		// Rows are stored as the CSV lines this writes: no encoding, and
 		// each block of lines goes out with one write.
-		w.WriteString(plancsv.Header)
-		exportErr = h.plans.Export(ctx, planID, csvLines(write))
+		if exportErr = write([]byte(plancsv.Header), 0); exportErr == nil {
+			exportErr = h.plans.Export(ctx, planID, csvLines(write))
+		}
 	}
-	if exportErr == nil {
-		writeErr = w.Flush()
+	if exportErr == nil && gz != nil {
+		writeErr = gz.Close()
+	}
+	if exportErr == nil && writeErr == nil {
+		writeErr = bw.Flush()
 	}
 	return rows, exportErr, writeErr
 }

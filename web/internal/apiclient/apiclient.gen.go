@@ -492,6 +492,12 @@ type HeadGetPlanDataParams struct {
 type ExportPlanParams struct {
 	// Format csv or ndjson; chooses the format whatever the Accept header says.
 	Format *ExportPlanParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// AcceptEncoding `gzip` (or `*`, or a list with q-values) asks for the export gzipped, with `Content-Encoding: gzip`; `gzip;q=0`, a list without gzip, or an identity preferred to gzip (`gzip;q=0.5, identity`) gets it as it is.
+	AcceptEncoding *string `json:"Accept-Encoding,omitempty"`
+
+	// IfNoneMatch Entity tags of copies the client holds (a list, weak tags compared weakly, or `*`): when one is this representation's ETag the answer is 304 with no body, and no export runs.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
 // ExportPlanParamsFormat defines parameters for ExportPlan.
@@ -501,6 +507,12 @@ type ExportPlanParamsFormat string
 type HeadExportPlanParams struct {
 	// Format csv or ndjson; chooses the format whatever the Accept header says.
 	Format *HeadExportPlanParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// AcceptEncoding `gzip` (or `*`, or a list with q-values) asks for the export gzipped, with `Content-Encoding: gzip`; `gzip;q=0`, a list without gzip, or an identity preferred to gzip (`gzip;q=0.5, identity`) gets it as it is.
+	AcceptEncoding *string `json:"Accept-Encoding,omitempty"`
+
+	// IfNoneMatch Entity tags of copies the client holds (a list, weak tags compared weakly, or `*`): when one is this representation's ETag the answer is 304 with no body, and no export runs.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
 // HeadExportPlanParamsFormat defines parameters for HeadExportPlan.
@@ -677,14 +689,14 @@ type ClientInterface interface {
 
 	// ExportPlan All of the plan's rows, streamed as CSV or NDJSON
 	//
-	// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
+	// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept, Accept-Encoding`. With `Accept-Encoding: gzip` the rows come gzipped (`Content-Encoding: gzip`). Each representation carries a strong `ETag` that never changes (a plan's rows never change once imported): `If-None-Match` with it answers 304 with no body, without running an export. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
 	//
 	// Corresponds with GET /plans/{planID}/export (the `ExportPlan` operationId).
 	ExportPlan(ctx context.Context, planID int64, params *ExportPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// HeadExportPlan Headers of: all of the plan's rows, streamed as CSV or NDJSON
 	//
-	// The same status and headers as GET /plans/{planID}/export would answer, without a body: the export reads no row.
+	// The same status and headers as GET /plans/{planID}/export would answer (ETag and Content-Encoding included; 304 for a matching If-None-Match), without a body: the export reads no row.
 	//
 	// Corresponds with HEAD /plans/{planID}/export (the `HeadExportPlan` operationId).
 	HeadExportPlan(ctx context.Context, planID int64, params *HeadExportPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -902,7 +914,7 @@ func (c *Client) HeadGetPlanData(ctx context.Context, planID int64, params *Head
 
 // ExportPlan All of the plan's rows, streamed as CSV or NDJSON
 //
-// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
+// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept, Accept-Encoding`. With `Accept-Encoding: gzip` the rows come gzipped (`Content-Encoding: gzip`). Each representation carries a strong `ETag` that never changes (a plan's rows never change once imported): `If-None-Match` with it answers 304 with no body, without running an export. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
 //
 // Corresponds with GET /plans/{planID}/export (the `ExportPlan` operationId).
 func (c *Client) ExportPlan(ctx context.Context, planID int64, params *ExportPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -919,7 +931,7 @@ func (c *Client) ExportPlan(ctx context.Context, planID int64, params *ExportPla
 
 // HeadExportPlan Headers of: all of the plan's rows, streamed as CSV or NDJSON
 //
-// The same status and headers as GET /plans/{planID}/export would answer, without a body: the export reads no row.
+// The same status and headers as GET /plans/{planID}/export would answer (ETag and Content-Encoding included; 304 for a matching If-None-Match), without a body: the export reads no row.
 //
 // Corresponds with HEAD /plans/{planID}/export (the `HeadExportPlan` operationId).
 func (c *Client) HeadExportPlan(ctx context.Context, planID int64, params *HeadExportPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1430,6 +1442,32 @@ func NewExportPlanRequest(server string, planID int64, params *ExportPlanParams)
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.AcceptEncoding != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Encoding", *params.AcceptEncoding, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Encoding", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -1489,6 +1527,32 @@ func NewHeadExportPlanRequest(server string, planID int64, params *HeadExportPla
 	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptEncoding != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Encoding", *params.AcceptEncoding, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Encoding", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -1732,7 +1796,7 @@ type ClientWithResponsesInterface interface {
 
 	// ExportPlanWithResponse All of the plan's rows, streamed as CSV or NDJSON
 	//
-	// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
+	// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept, Accept-Encoding`. With `Accept-Encoding: gzip` the rows come gzipped (`Content-Encoding: gzip`). Each representation carries a strong `ETag` that never changes (a plan's rows never change once imported): `If-None-Match` with it answers 304 with no body, without running an export. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1741,7 +1805,7 @@ type ClientWithResponsesInterface interface {
 
 	// HeadExportPlanWithResponse Headers of: all of the plan's rows, streamed as CSV or NDJSON
 	//
-	// The same status and headers as GET /plans/{planID}/export would answer, without a body: the export reads no row.
+	// The same status and headers as GET /plans/{planID}/export would answer (ETag and Content-Encoding included; 304 for a matching If-None-Match), without a body: the export reads no row.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1787,8 +1851,9 @@ type ClientWithResponsesInterface interface {
 
 // OauthTokenResponse200Headers the declared response headers of an HTTP 200 response for OauthToken
 type OauthTokenResponse200Headers struct {
-	CacheControl string
-	Pragma       string
+	CacheControl         string
+	ESPCredentialExpires *time.Time
+	Pragma               string
 }
 
 // OauthTokenResponse400Headers the declared response headers of an HTTP 400 response for OauthToken
@@ -2051,7 +2116,8 @@ func (r HeadOpenAPIResponse) ContentType() string {
 
 // ListPlansResponse200Headers the declared response headers of an HTTP 200 response for ListPlans
 type ListPlansResponse200Headers struct {
-	CacheControl string
+	CacheControl         string
+	ESPCredentialExpires *time.Time
 }
 
 // ListPlansResponse401Headers the declared response headers of an HTTP 401 response for ListPlans
@@ -2169,7 +2235,8 @@ func (r ListPlansResponse) ContentType() string {
 
 // HeadListPlansResponse200Headers the declared response headers of an HTTP 200 response for HeadListPlans
 type HeadListPlansResponse200Headers struct {
-	CacheControl string
+	CacheControl         string
+	ESPCredentialExpires *time.Time
 }
 
 // HeadListPlansResponse401Headers the declared response headers of an HTTP 401 response for HeadListPlans
@@ -2231,7 +2298,8 @@ func (r HeadListPlansResponse) ContentType() string {
 
 // GetPlanResponse200Headers the declared response headers of an HTTP 200 response for GetPlan
 type GetPlanResponse200Headers struct {
-	CacheControl string
+	CacheControl         string
+	ESPCredentialExpires *time.Time
 }
 
 // GetPlanResponse401Headers the declared response headers of an HTTP 401 response for GetPlan
@@ -2363,7 +2431,8 @@ func (r GetPlanResponse) ContentType() string {
 
 // HeadGetPlanResponse200Headers the declared response headers of an HTTP 200 response for HeadGetPlan
 type HeadGetPlanResponse200Headers struct {
-	CacheControl string
+	CacheControl         string
+	ESPCredentialExpires *time.Time
 }
 
 // HeadGetPlanResponse401Headers the declared response headers of an HTTP 401 response for HeadGetPlan
@@ -2432,7 +2501,8 @@ func (r HeadGetPlanResponse) ContentType() string {
 
 // GetPlanDataResponse200Headers the declared response headers of an HTTP 200 response for GetPlanData
 type GetPlanDataResponse200Headers struct {
-	CacheControl string
+	CacheControl         string
+	ESPCredentialExpires *time.Time
 }
 
 // GetPlanDataResponse400Headers the declared response headers of an HTTP 400 response for GetPlanData
@@ -2578,7 +2648,8 @@ func (r GetPlanDataResponse) ContentType() string {
 
 // HeadGetPlanDataResponse200Headers the declared response headers of an HTTP 200 response for HeadGetPlanData
 type HeadGetPlanDataResponse200Headers struct {
-	CacheControl string
+	CacheControl         string
+	ESPCredentialExpires *time.Time
 }
 
 // HeadGetPlanDataResponse400Headers the declared response headers of an HTTP 400 response for HeadGetPlanData
@@ -2654,9 +2725,19 @@ func (r HeadGetPlanDataResponse) ContentType() string {
 
 // ExportPlanResponse200Headers the declared response headers of an HTTP 200 response for ExportPlan
 type ExportPlanResponse200Headers struct {
-	CacheControl       string
-	ContentDisposition string
-	Vary               string
+	CacheControl         string
+	ContentDisposition   string
+	ContentEncoding      *string
+	ESPCredentialExpires *time.Time
+	ETag                 string
+	Vary                 string
+}
+
+// ExportPlanResponse304Headers the declared response headers of an HTTP 304 response for ExportPlan
+type ExportPlanResponse304Headers struct {
+	CacheControl string
+	ETag         string
+	Vary         string
 }
 
 // ExportPlanResponse400Headers the declared response headers of an HTTP 400 response for ExportPlan
@@ -2717,6 +2798,8 @@ type ExportPlanResponse struct {
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ExportPlanResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ExportPlanResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ExportPlanResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -2809,9 +2892,19 @@ func (r ExportPlanResponse) ContentType() string {
 
 // HeadExportPlanResponse200Headers the declared response headers of an HTTP 200 response for HeadExportPlan
 type HeadExportPlanResponse200Headers struct {
-	CacheControl       string
-	ContentDisposition string
-	Vary               string
+	CacheControl         string
+	ContentDisposition   string
+	ContentEncoding      *string
+	ESPCredentialExpires *time.Time
+	ETag                 string
+	Vary                 string
+}
+
+// HeadExportPlanResponse304Headers the declared response headers of an HTTP 304 response for HeadExportPlan
+type HeadExportPlanResponse304Headers struct {
+	CacheControl string
+	ETag         string
+	Vary         string
 }
 
 // HeadExportPlanResponse400Headers the declared response headers of an HTTP 400 response for HeadExportPlan
@@ -2849,6 +2942,8 @@ type HeadExportPlanResponse struct {
 	HTTPResponse *http.Response
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadExportPlanResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *HeadExportPlanResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *HeadExportPlanResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -3019,8 +3114,9 @@ func (r ReportLeakedTokensResponse) ContentType() string {
 
 // ExchangeAccessKeyResponse200Headers the declared response headers of an HTTP 200 response for ExchangeAccessKey
 type ExchangeAccessKeyResponse200Headers struct {
-	CacheControl string
-	Pragma       string
+	CacheControl         string
+	ESPCredentialExpires *time.Time
+	Pragma               string
 }
 
 // ExchangeAccessKeyResponse400Headers the declared response headers of an HTTP 400 response for ExchangeAccessKey
@@ -3309,7 +3405,7 @@ func (c *ClientWithResponses) HeadGetPlanDataWithResponse(ctx context.Context, p
 
 // ExportPlanWithResponse All of the plan's rows, streamed as CSV or NDJSON
 //
-// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept`. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
+// CSV (the default) has a header line and exactly the columns of `esp plan import`, in the same order: an export can be imported again and exports the same bytes. NDJSON has one PlanRow object per line. The `format` parameter chooses; without it the Accept header does, with its q-values (RFC 9110 §12.5.1): `application/x-ndjson` or `text/csv;q=0.1, application/x-ndjson` gives NDJSON; `text/csv;q=0.9, application/x-ndjson;q=0.1`, `text/*`, `*/*` or no Accept gives CSV; an Accept that allows neither (`application/json`, `text/csv;q=0`) is answered 406. Every answer carries `Vary: Accept, Accept-Encoding`. With `Accept-Encoding: gzip` the rows come gzipped (`Content-Encoding: gzip`). Each representation carries a strong `ETag` that never changes (a plan's rows never change once imported): `If-None-Match` with it answers 304 with no body, without running an export. A tenant runs at most 4 exports at once, and each server process at most 64 for all tenants: another is answered 429 `rate_limited` with `Retry-After`. A client that reads nothing for 10 s (`esp serve --export-stall-timeout`) is cut off.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3324,7 +3420,7 @@ func (c *ClientWithResponses) ExportPlanWithResponse(ctx context.Context, planID
 
 // HeadExportPlanWithResponse Headers of: all of the plan's rows, streamed as CSV or NDJSON
 //
-// The same status and headers as GET /plans/{planID}/export would answer, without a body: the export reads no row.
+// The same status and headers as GET /plans/{planID}/export would answer (ETag and Content-Encoding included; 304 for a matching If-None-Match), without a body: the export reads no row.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3478,6 +3574,13 @@ func ParseOauthTokenResponse(rsp *http.Response) (*OauthTokenResponse, error) {
 				return nil, err
 			}
 			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ESP-Credential-Expires"); len(values) > 0 {
+			var value time.Time
+			if err := runtime.BindStyledParameterWithOptions("simple", "ESP-Credential-Expires", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			}
+			headers.ESPCredentialExpires = &value
 		}
 		if values := rsp.Header.Values("Pragma"); len(values) > 0 {
 			var value string
@@ -3778,6 +3881,13 @@ func ParseListPlansResponse(rsp *http.Response) (*ListPlansResponse, error) {
 			}
 			headers.CacheControl = value
 		}
+		if values := rsp.Header.Values("ESP-Credential-Expires"); len(values) > 0 {
+			var value time.Time
+			if err := runtime.BindStyledParameterWithOptions("simple", "ESP-Credential-Expires", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			}
+			headers.ESPCredentialExpires = &value
+		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListPlansResponse401Headers
@@ -3846,6 +3956,13 @@ func ParseHeadListPlansResponse(rsp *http.Response) (*HeadListPlansResponse, err
 				return nil, err
 			}
 			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ESP-Credential-Expires"); len(values) > 0 {
+			var value time.Time
+			if err := runtime.BindStyledParameterWithOptions("simple", "ESP-Credential-Expires", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			}
+			headers.ESPCredentialExpires = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -3965,6 +4082,13 @@ func ParseGetPlanResponse(rsp *http.Response) (*GetPlanResponse, error) {
 			}
 			headers.CacheControl = value
 		}
+		if values := rsp.Header.Values("ESP-Credential-Expires"); len(values) > 0 {
+			var value time.Time
+			if err := runtime.BindStyledParameterWithOptions("simple", "ESP-Credential-Expires", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			}
+			headers.ESPCredentialExpires = &value
+		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetPlanResponse401Headers
@@ -4043,6 +4167,13 @@ func ParseHeadGetPlanResponse(rsp *http.Response) (*HeadGetPlanResponse, error) 
 				return nil, err
 			}
 			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ESP-Credential-Expires"); len(values) > 0 {
+			var value time.Time
+			if err := runtime.BindStyledParameterWithOptions("simple", "ESP-Credential-Expires", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			}
+			headers.ESPCredentialExpires = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -4179,6 +4310,13 @@ func ParseGetPlanDataResponse(rsp *http.Response) (*GetPlanDataResponse, error) 
 			}
 			headers.CacheControl = value
 		}
+		if values := rsp.Header.Values("ESP-Credential-Expires"); len(values) > 0 {
+			var value time.Time
+			if err := runtime.BindStyledParameterWithOptions("simple", "ESP-Credential-Expires", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			}
+			headers.ESPCredentialExpires = &value
+		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetPlanDataResponse400Headers
@@ -4268,6 +4406,13 @@ func ParseHeadGetPlanDataResponse(rsp *http.Response) (*HeadGetPlanDataResponse,
 			}
 			headers.CacheControl = value
 		}
+		if values := rsp.Header.Values("ESP-Credential-Expires"); len(values) > 0 {
+			var value time.Time
+			if err := runtime.BindStyledParameterWithOptions("simple", "ESP-Credential-Expires", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			}
+			headers.ESPCredentialExpires = &value
+		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers HeadGetPlanDataResponse400Headers
@@ -4338,6 +4483,9 @@ func ParseExportPlanResponse(rsp *http.Response) (*ExportPlanResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4420,6 +4568,27 @@ func ParseExportPlanResponse(rsp *http.Response) (*ExportPlanResponse, error) {
 			}
 			headers.ContentDisposition = value
 		}
+		if values := rsp.Header.Values("Content-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentEncoding = &value
+		}
+		if values := rsp.Header.Values("ESP-Credential-Expires"); len(values) > 0 {
+			var value time.Time
+			if err := runtime.BindStyledParameterWithOptions("simple", "ESP-Credential-Expires", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			}
+			headers.ESPCredentialExpires = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
 		if values := rsp.Header.Values("Vary"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -4428,6 +4597,30 @@ func ParseExportPlanResponse(rsp *http.Response) (*ExportPlanResponse, error) {
 			headers.Vary = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ExportPlanResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ExportPlanResponse400Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -4533,6 +4726,27 @@ func ParseHeadExportPlanResponse(rsp *http.Response) (*HeadExportPlanResponse, e
 			}
 			headers.ContentDisposition = value
 		}
+		if values := rsp.Header.Values("Content-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentEncoding = &value
+		}
+		if values := rsp.Header.Values("ESP-Credential-Expires"); len(values) > 0 {
+			var value time.Time
+			if err := runtime.BindStyledParameterWithOptions("simple", "ESP-Credential-Expires", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			}
+			headers.ESPCredentialExpires = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
 		if values := rsp.Header.Values("Vary"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -4541,6 +4755,30 @@ func ParseHeadExportPlanResponse(rsp *http.Response) (*HeadExportPlanResponse, e
 			headers.Vary = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers HeadExportPlanResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers HeadExportPlanResponse400Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -4822,6 +5060,13 @@ func ParseExchangeAccessKeyResponse(rsp *http.Response) (*ExchangeAccessKeyRespo
 				return nil, err
 			}
 			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ESP-Credential-Expires"); len(values) > 0 {
+			var value time.Time
+			if err := runtime.BindStyledParameterWithOptions("simple", "ESP-Credential-Expires", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			}
+			headers.ESPCredentialExpires = &value
 		}
 		if values := rsp.Header.Values("Pragma"); len(values) > 0 {
 			var value string
