@@ -1,0 +1,57 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"esp/lifecycle"
+	"esp/store"
+	"esp/store/storetest"
+)
+
+// Nothing the store sends on PostgreSQL leaves a named prepared statement
+// on its connection: PgBouncer in transaction pooling mode hands the next
+// transaction whichever server connection is free, where such a statement
+// would be missing or already exist. With a pool of one connection every
+// operation below runs on one session, whose statements the test then
+// counts.
+func TestPostgresLeavesNoPreparedStatementOnTheConnection(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenPostgresWith(ctx, storetest.PostgresURL(t), store.PostgresOptions{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if got := st.DB.Stats().MaxOpenConnections; got != 1 {
+		t.Fatalf("pool of %d connections, want the 1 asked for", got)
+	}
+	_, acme, globex := withTenants(t, st)
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	// Twice each: a statement cache prepares a statement on its second
+	// run at the latest.
+	for i, tenant := range []lifecycle.Tenant{acme, globex} {
+		c := newCredential(t, st, tenant.ID, now.Add(time.Duration(i)))
+		claim := lifecycle.Claim{CredentialID: c.ID, Status: c.Status, Until: now.Add(time.Minute)}
+		if _, err := st.RenewClaims(ctx, []lifecycle.Claim{claim}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.ApplyTransitions(ctx, []lifecycle.CredentialWrite{{CredentialID: c.ID, From: []lifecycle.Status{"activated"},
+			To: "pending_deactivation", At: now, Actor: "test", Action: "deactivate"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetPublicAPI(ctx, "acme", i == 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.TenantAudit(ctx, tenant.ID, 0, nil, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var named int
+	if err := st.DB.QueryRowContext(ctx, `SELECT count(*) FROM pg_prepared_statements`).Scan(&named); err != nil {
+		t.Fatal(err)
+	}
+	if named != 0 {
+		t.Fatalf("%d named prepared statements left on the store's connection, want none", named)
+	}
+}
