@@ -87,8 +87,18 @@ func (g *replicaGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // (kill -9) mid-way: their calls are repeated once, by another replica,
 // within seconds, and nothing is left pending.
 func TestReplicasKill9DuringWebhookActivationsLosesNothing(t *testing.T) {
+	testReplicasKill9(t, replicaDB{url: replicaDatabaseURL(t)})
+}
+
+// The same behind PgBouncer in transaction mode, with fewer server
+// connections than the replicas' pools.
+func TestReplicasBehindPgBouncerKill9DuringWebhookActivationsLosesNothing(t *testing.T) {
+	db, _ := behindPgBouncer(t, replicaDatabaseURL(t))
+	testReplicasKill9(t, db)
+}
+
+func testReplicasKill9(t *testing.T, db replicaDB) {
 	const n = 200
-	db := replicaDB{url: replicaDatabaseURL(t)}
 	st := db.open(t)
 	ctx := context.Background()
 	svc := lifecycle.NewService(st, time.Now, lifecycle.Config{})
