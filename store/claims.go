@@ -24,14 +24,14 @@ const dueCredentialsQuery = `SELECT ` + credentialColumns + ` FROM credentials
 func (s *Store) DueCredentials(ctx context.Context, now time.Time, limit int) ([]lifecycle.Credential, error) {
 	rows, err := s.stmts.dueCredentials.QueryContext(ctx, now.UnixNano(), limit)
 	if err != nil {
-		return nil, fmt.Errorf("store: due credentials: %w", err)
+		return nil, fmt.Errorf("store: due credentials: %w", s.Reach(err))
 	}
 	defer rows.Close()
 	var out []lifecycle.Credential
 	for rows.Next() {
 		c, err := scanCredential(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store: due credentials: %w", err)
+			return nil, fmt.Errorf("store: due credentials: %w", s.Reach(err))
 		}
 		out = append(out, c)
 	}
@@ -60,24 +60,24 @@ func (s *Store) ClaimDue(ctx context.Context, claims []lifecycle.Claim) ([]lifec
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("store: claim due credentials: %w", err)
+		return nil, fmt.Errorf("store: claim due credentials: %w", s.Reach(err))
 	}
 	ctx = context.WithoutCancel(ctx)
 	rows, err := s.dialect.claimDue(ctx, claims)
 	if err != nil {
-		return nil, fmt.Errorf("store: claim due credentials: %w", err)
+		return nil, fmt.Errorf("store: claim due credentials: %w", s.Reach(err))
 	}
 	defer rows.Close()
 	tokens := map[int64]int64{}
 	for rows.Next() {
 		var id, token int64
 		if err := rows.Scan(&id, &token); err != nil {
-			return nil, fmt.Errorf("store: claim due credentials: %w", err)
+			return nil, fmt.Errorf("store: claim due credentials: %w", s.Reach(err))
 		}
 		tokens[id] = token
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: claim due credentials: %w", err)
+		return nil, fmt.Errorf("store: claim due credentials: %w", s.Reach(err))
 	}
 	var won []lifecycle.Claim
 	for _, c := range claims {
@@ -140,7 +140,7 @@ func (s *Store) Reschedule(ctx context.Context, c lifecycle.Claim, due time.Time
 	_, err := s.DB.ExecContext(ctx, renewClaimQuery,
 		due.UnixNano(), c.CredentialID, string(c.Status), c.Token)
 	if err != nil {
-		return fmt.Errorf("store: reschedule credential %d: %w", c.CredentialID, err)
+		return fmt.Errorf("store: reschedule credential %d: %w", c.CredentialID, s.Reach(err))
 	}
 	return nil
 }

@@ -19,10 +19,12 @@ import (
 
 // replicaGateway is a webhook gateway for several replicas: each replica
 // posts to its own path (/r1, /r2, ...), so the gateway knows who called.
-// It holds each call for delay and records, per idempotency key, every call
+// It holds each call for delay, or until hold is closed when it is set,
+// and records, per idempotency key, every call
 // and whether its caller was still there for the answer.
 type replicaGateway struct {
 	delay   time.Duration
+	hold    chan struct{}
 	secrets map[string]string // idempotency key -> the credential's secret, never to be sent
 
 	mu       sync.Mutex
@@ -66,8 +68,14 @@ func (g *replicaGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.mu.Unlock()
 
 	answered := true
+	wait := time.NewTimer(g.delay)
+	defer wait.Stop()
+	if g.hold != nil {
+		wait.Stop()
+	}
 	select {
-	case <-time.After(g.delay):
+	case <-wait.C:
+	case <-g.hold:
 	case <-r.Context().Done():
 		answered = false
 	}
