@@ -101,7 +101,7 @@ func TestReplicasKill9DuringWebhookActivationsLosesNothing(t *testing.T) {
 // The same behind PgBouncer in transaction mode, with fewer server
 // connections than the replicas' pools.
 func TestReplicasBehindPgBouncerKill9DuringWebhookActivationsLosesNothing(t *testing.T) {
-	db, _ := behindPgBouncer(t, replicaDatabaseURL(t))
+	db := behindPgBouncer(t, replicaDatabaseURL(t))
 	testReplicasKill9(t, db)
 }
 

@@ -150,7 +150,7 @@ func TestReplicas(t *testing.T) {
 // the replicas' pools: the same scenarios (the mixed load a third as long),
 // with no error and no SQLSTATE in any replica's log.
 func TestReplicasBehindPgBouncer(t *testing.T) {
-	db, _ := behindPgBouncer(t, replicaDatabaseURL(t))
+	db := behindPgBouncer(t, replicaDatabaseURL(t))
 	testReplicas(t, db, mixedLoadDuration()/3)
 }
 

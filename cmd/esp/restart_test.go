@@ -49,7 +49,7 @@ func newRestartRig(t *testing.T, replicas int, bouncer bool) *restartRig {
 			calls: map[string][]gatewayCall{}, inFlight: map[string]int{}}}
 	db := replicaDB{url: rig.cluster.url()}
 	if bouncer {
-		db, _ = behindPgBouncer(t, rig.cluster.url())
+		db = behindPgBouncer(t, rig.cluster.url())
 	}
 	rig.st = db.open(t)
 	// The test's Generates queue their notices as the replicas' do.
