@@ -227,17 +227,7 @@ func testReplicasKill9(t *testing.T, db replicaDB) {
 
 	// Activated once each: one audit row.
 	for _, tn := range tenants {
-		hist, err := svc.History(ctx, tn, 0, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var events []string
-		for _, e := range hist {
-			events = append(events, e.Event)
-		}
-		if got := strings.Join(events, ","); got != "Activated,Generated" {
-			t.Errorf("tenant %d: history %s, want Activated,Generated", tn, got)
-		}
+		wantActivatedOnce(t, svc, tn)
 	}
 	// One gateway call each, but for replica 1's orphans: its call, and one
 	// by another replica.
@@ -267,4 +257,21 @@ func testReplicasKill9(t *testing.T, db replicaDB) {
 		}
 	}
 	checkLogs(t, ps[1:])
+}
+
+// wantActivatedOnce checks that the tenant's history is its credential's
+// Generated and one Activated.
+func wantActivatedOnce(t *testing.T, svc *lifecycle.Service, tenant int64) {
+	t.Helper()
+	hist, err := svc.History(context.Background(), tenant, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for _, e := range hist {
+		events = append(events, e.Event)
+	}
+	if got := strings.Join(events, ","); got != "Activated,Generated" {
+		t.Errorf("tenant %d: history %s, want Activated,Generated", tenant, got)
+	}
 }

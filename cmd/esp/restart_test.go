@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -224,17 +223,7 @@ func (rig *restartRig) checkOnce(t *testing.T) {
 		t.Errorf("%d messages, %d distinct; want %d, each once", len(rig.mail.Received()), len(ids), want)
 	}
 	for tn, key := range rig.keyOf {
-		hist, err := rig.svc.History(context.Background(), tn, 0, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var events []string
-		for _, e := range hist {
-			events = append(events, e.Event)
-		}
-		if got := strings.Join(events, ","); got != "Activated,Generated" {
-			t.Errorf("tenant %d: history %s, want Activated,Generated", tn, got)
-		}
+		wantActivatedOnce(t, rig.svc, tn)
 		rig.gw.mu.Lock()
 		if n := len(rig.gw.calls[key]); n != 1 {
 			t.Errorf("%s reached the gateway %d times, want once", key, n)

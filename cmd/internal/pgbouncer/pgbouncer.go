@@ -132,7 +132,7 @@ func databaseLine(u *url.URL) string {
 // start writes the configuration for a free port and starts PgBouncer on
 // it, answering the port once it accepts connections.
 func (p *Process) start(bin string, as []string, database string, o Options) (int, error) {
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return 0, err
 	}
@@ -198,8 +198,9 @@ func (p *Process) Stop() {
 	os.RemoveAll(p.dir)
 }
 
-// freePort is a loopback port nothing listens on right now.
-func freePort() (int, error) {
+// FreePort is a loopback port nothing listens on right now, for PgBouncer
+// and the servers behind or in front of it.
+func FreePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
