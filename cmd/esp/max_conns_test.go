@@ -19,13 +19,16 @@ func TestDatabaseMaxConnsRefusesBadValuesInOneLine(t *testing.T) {
 			{"user", "list", "--tenant", "acme"},
 			{"serve", "--addr", "127.0.0.1:0"},
 		} {
-			for _, how := range []string{"flag", "env"} {
+			for _, how := range []string{"flag", "leading flag", "env"} {
 				t.Run(bad+"/"+args[0]+"/"+how, func(t *testing.T) {
 					dir := filepath.Join(t.TempDir(), "unused")
 					var vars []string
-					if how == "flag" {
+					switch how {
+					case "flag":
 						args = append(args[:len(args):len(args)], "--database-max-conns", bad)
-					} else {
+					case "leading flag":
+						args = append([]string{"--database-max-conns=" + bad}, args...)
+					default:
 						vars = []string{"ESP_DATABASE_MAX_CONNS=" + bad}
 					}
 					code, _, stderr := execCLIEnv(t, dir, vars, "", args...)
