@@ -110,14 +110,17 @@ func OpenPostgresWith(ctx context.Context, url string, opts PostgresOptions) (*S
 	return s, nil
 }
 
-// pgConfig is the connection configuration of url. Every statement goes as
-// its text with its parameters in one round trip through the unnamed
-// statement (pgx's QueryExecModeExec), and no connection caches a
-// statement or its description: nothing the store sends outlives the
-// transaction it runs in, so that PgBouncer in transaction pooling mode,
-// which hands each transaction whichever server connection is free, can
-// stand between the replicas and the server. The URL's
-// default_query_exec_mode and statement_cache_capacity are overridden.
+// pgConfig is the connection configuration of url. Unless the URL says
+// otherwise (default_query_exec_mode), every statement goes as its text
+// with its parameters in one round trip through the unnamed statement
+// (pgx's QueryExecModeExec), and no connection caches a statement or its
+// description: nothing the store sends outlives the transaction it runs
+// in, so that PgBouncer in transaction pooling mode, which hands each
+// transaction whichever server connection is free, can stand between the
+// replicas and the server. The server then parses and plans each
+// statement: on a direct connection, default_query_exec_mode=cache_statement
+// (pgx's prepared statements, cached on each connection) gives the token
+// exchange's queries about 2.5 times the throughput.
 func pgConfig(url string) (*pgx.ConnConfig, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
@@ -129,9 +132,11 @@ func pgConfig(url string) (*pgx.ConnConfig, error) {
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = pgConnectTimeout
 	}
-	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
-	cfg.StatementCacheCapacity = 0
-	cfg.DescriptionCacheCapacity = 0
+	if !strings.Contains(url, "default_query_exec_mode") {
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+		cfg.StatementCacheCapacity = 0
+		cfg.DescriptionCacheCapacity = 0
+	}
 	return cfg, nil
 }
 

@@ -17,8 +17,27 @@ import (
 // operation below runs on one session, whose statements the test then
 // counts.
 func TestPostgresLeavesNoPreparedStatementOnTheConnection(t *testing.T) {
+	if named := preparedAfterWork(t, storetest.PostgresURL(t)); named != 0 {
+		t.Fatalf("%d named prepared statements left on the store's connection, want none", named)
+	}
+}
+
+// On a direct connection the URL may ask for pgx's statement cache
+// (default_query_exec_mode=cache_statement): the statements are then
+// prepared on the connection, and the same work succeeds.
+func TestPostgresURLMayAskForPreparedStatements(t *testing.T) {
+	if named := preparedAfterWork(t, storetest.PostgresURL(t)+"&default_query_exec_mode=cache_statement"); named == 0 {
+		t.Fatal("no prepared statement on the store's connection with default_query_exec_mode=cache_statement")
+	}
+}
+
+// preparedAfterWork opens the store at u with a pool of one connection,
+// does some of each kind of work and counts the named prepared statements
+// then on that connection.
+func preparedAfterWork(t *testing.T, u string) int {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.OpenPostgresWith(ctx, storetest.PostgresURL(t), store.PostgresOptions{MaxConns: 1})
+	st, err := store.OpenPostgresWith(ctx, u, store.PostgresOptions{MaxConns: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +70,5 @@ func TestPostgresLeavesNoPreparedStatementOnTheConnection(t *testing.T) {
 	if err := st.DB.QueryRowContext(ctx, `SELECT count(*) FROM pg_prepared_statements`).Scan(&named); err != nil {
 		t.Fatal(err)
 	}
-	if named != 0 {
-		t.Fatalf("%d named prepared statements left on the store's connection, want none", named)
-	}
+	return named
 }
