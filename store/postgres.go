@@ -14,7 +14,6 @@ import (
 
 	"esp/lifecycle"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -69,7 +68,7 @@ func OpenPostgresExisting(ctx context.Context, url string) (*Store, error) {
 
 // OpenPostgresWith is OpenPostgres, or OpenPostgresExisting, with options.
 func OpenPostgresWith(ctx context.Context, url string, opts PostgresOptions) (*Store, error) {
-	cfg, err := pgConfig(url)
+	cfg, err := pgConfig(ctx, url)
 	if err != nil {
 		return nil, err
 	}
@@ -108,36 +107,6 @@ func OpenPostgresWith(ctx context.Context, url string, opts PostgresOptions) (*S
 		return nil, err
 	}
 	return s, nil
-}
-
-// pgConfig is the connection configuration of url. Unless the URL says
-// otherwise (default_query_exec_mode), every statement goes as its text
-// with its parameters in one round trip through the unnamed statement
-// (pgx's QueryExecModeExec), and no connection caches a statement or its
-// description: nothing the store sends outlives the transaction it runs
-// in, so that PgBouncer in transaction pooling mode, which hands each
-// transaction whichever server connection is free, can stand between the
-// replicas and the server. The server then parses and plans each
-// statement: on a direct connection, default_query_exec_mode=cache_statement
-// (pgx's prepared statements, cached on each connection) gives the token
-// exchange's queries about 2.5 times the throughput.
-func pgConfig(url string) (*pgx.ConnConfig, error) {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		// Not pgx's message: it repeats the URL, hiding the password only
-		// where it can tell which part that is.
-		return nil, errors.New("store: the database URL cannot be parsed: check its form, " +
-			"postgres://USER:PASS@HOST:PORT/DB?sslmode=disable|require|verify-full")
-	}
-	if cfg.ConnectTimeout == 0 {
-		cfg.ConnectTimeout = pgConnectTimeout
-	}
-	if !strings.Contains(url, "default_query_exec_mode") {
-		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
-		cfg.StatementCacheCapacity = 0
-		cfg.DescriptionCacheCapacity = 0
-	}
-	return cfg, nil
 }
 
 // migratePostgres applies the pending PostgreSQL migrations in one
@@ -224,10 +193,10 @@ func describePG(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
-// postgresDialect is PostgreSQL's way. Its statements are plain: sent as
-// their text with their parameters (pgConfig), never prepared by name, so
-// the server keeps no statement of the store's from one transaction to the
-// next.
+// postgresDialect is PostgreSQL's way. Its statements are plain: their
+// text, never prepared through database/sql, which would name them on the
+// server whatever the query mode; pgx prepares them itself on a direct
+// connection only (pgConfig).
 type postgresDialect struct{ db *sql.DB }
 
 func (d postgresDialect) prepare(_ context.Context, db *sql.DB, query string) (statement, error) {

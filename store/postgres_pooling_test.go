@@ -10,24 +10,25 @@ import (
 	"esp/store/storetest"
 )
 
-// Nothing the store sends on PostgreSQL leaves a named prepared statement
-// on its connection: PgBouncer in transaction pooling mode hands the next
-// transaction whichever server connection is free, where such a statement
-// would be missing or already exist. With a pool of one connection every
-// operation below runs on one session, whose statements the test then
-// counts.
-func TestPostgresLeavesNoPreparedStatementOnTheConnection(t *testing.T) {
-	if named := preparedAfterWork(t, storetest.PostgresURL(t)); named != 0 {
+// With default_query_exec_mode=exec in the URL (what the store chooses by
+// itself behind PgBouncer) nothing the store sends leaves a named prepared
+// statement on its connection: PgBouncer in transaction pooling mode hands
+// the next transaction whichever server connection is free, where such a
+// statement would be missing or already exist. With a pool of one
+// connection every operation runs on one session, whose statements the
+// test then counts.
+func TestPostgresLeavesNoPreparedStatementInExecMode(t *testing.T) {
+	if named := preparedAfterWork(t, storetest.PostgresURL(t)+"&default_query_exec_mode=exec"); named != 0 {
 		t.Fatalf("%d named prepared statements left on the store's connection, want none", named)
 	}
 }
 
-// On a direct connection the URL may ask for pgx's statement cache
-// (default_query_exec_mode=cache_statement): the statements are then
-// prepared on the connection, and the same work succeeds.
-func TestPostgresURLMayAskForPreparedStatements(t *testing.T) {
-	if named := preparedAfterWork(t, storetest.PostgresURL(t)+"&default_query_exec_mode=cache_statement"); named == 0 {
-		t.Fatal("no prepared statement on the store's connection with default_query_exec_mode=cache_statement")
+// On a direct connection the store prepares its statements on each
+// connection (pgx's statement cache): the server neither parses nor plans
+// them again.
+func TestPostgresDirectConnectionKeepsPreparedStatements(t *testing.T) {
+	if named := preparedAfterWork(t, storetest.PostgresURL(t)); named == 0 {
+		t.Fatal("no prepared statement on a direct connection's store")
 	}
 }
 
