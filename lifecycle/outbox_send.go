@@ -88,11 +88,13 @@ func (s *Scheduler) sendNotice(ctx context.Context, now time.Time, n Notice, res
 	sendCtx, cancel := context.WithTimeout(ctx, s.mailCfg.Lease/2)
 	err := s.mailer.Send(sendCtx, n)
 	cancel()
-	ctx = context.WithoutCancel(ctx) // the server has answered: write it down
+	// The server has answered: write it down (persist), or the notice
+	// would be sent again once its claim lapsed.
+	finish := func(ctx context.Context) error { return s.outbox.FinishNotice(ctx, n) }
 	if err == nil {
 		res.NoticesSent++
 		s.observeMail(MailObserver.NoticeSent)
-		return s.outbox.FinishNotice(ctx, n)
+		return s.persist(ctx, finish)
 	}
 	next := now.Add(mailBackoff(s.mailCfg, n.Attempts))
 	if errors.Is(err, ErrPermanent) || now.Sub(n.QueuedAt) >= s.mailCfg.GiveUpAfter {
@@ -100,13 +102,13 @@ func (s *Scheduler) sendNotice(ctx context.Context, now time.Time, n Notice, res
 			"event", n.Event, "err", err)
 		res.NoticesGivenUp++
 		s.observeMail(MailObserver.NoticeGivenUp)
-		return s.outbox.FinishNotice(ctx, n)
+		return s.persist(ctx, finish)
 	}
 	s.log.Warn("notice not sent; will retry", "notice", n.ID, "to", n.To, "attempt", n.Attempts,
 		"retry_at", next, "err", err)
 	res.NoticesRetried++
 	s.observeMail(MailObserver.NoticeRetried)
-	return s.outbox.RetryNotice(ctx, n, next)
+	return s.persist(ctx, func(ctx context.Context) error { return s.outbox.RetryNotice(ctx, n, next) })
 }
 
 func (s *Scheduler) observeMail(f func(MailObserver)) {

@@ -75,7 +75,11 @@ func (s *Scheduler) Run(ctx context.Context, interval time.Duration) {
 	defer t.Stop()
 	for {
 		if _, err := s.Tick(ctx, s.now()); err != nil && ctx.Err() == nil {
-			s.log.Error("scheduler tick failed", "err", err)
+			if errors.Is(err, ErrUnavailable) {
+				s.log.Warn("scheduler tick: database unavailable; the next tick tries again", "err", err)
+			} else {
+				s.log.Error("scheduler tick failed", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -209,13 +213,14 @@ func (s *Scheduler) activateGroup(ctx context.Context, now time.Time, group []Cr
 	for _, c := range calls {
 		c.cancel()
 	}
-	// Results are written even if ctx ends meanwhile: the activator has acted.
-	return s.writeResults(context.WithoutCancel(ctx), now, calls, lost, res)
+	return s.writeResults(ctx, now, calls, lost, res)
 }
 
 // writeResults writes what came of each call of a group started at now:
 // the transition of an answer, or the next attempt's due time; a call
-// whose claim was lost writes nothing.
+// whose claim was lost writes nothing. The activator has acted: each
+// write is made even if ctx ends meanwhile, and made again while the
+// database cannot be reached (persist).
 func (s *Scheduler) writeResults(ctx context.Context, now time.Time, calls []call, lost map[int64]bool, res *TickResult) error {
 	var ms []move
 	for _, o := range calls {
@@ -244,7 +249,7 @@ func (s *Scheduler) writeResults(ctx context.Context, now time.Time, calls []cal
 				next = c.DeadlineAt
 			}
 			s.log.Warn("activator failed; will retry", "credential", c.ID, "status", c.Status, "attempt", attempts, "retry_at", next, "err", o.err)
-			if err := s.store.Reschedule(ctx, o.claim, next); err != nil {
+			if err := s.persist(ctx, func(ctx context.Context) error { return s.store.Reschedule(ctx, o.claim, next) }); err != nil {
 				return err
 			}
 			res.Retried++
@@ -287,7 +292,11 @@ func (s *Scheduler) apply(ctx context.Context, ms []move, res *TickResult) error
 	for i, m := range ms {
 		ts[i] = m.row
 	}
-	skipped, err := s.store.ApplyTransitions(ctx, ts)
+	var skipped []int
+	err := s.persist(ctx, func(ctx context.Context) (err error) {
+		skipped, err = s.store.ApplyTransitions(ctx, ts)
+		return err
+	})
 	if err != nil && !errors.Is(err, ErrConflict) {
 		return err
 	}
@@ -313,6 +322,35 @@ func (s *Scheduler) apply(ctx context.Context, ms []move, res *TickResult) error
 		s.log.Info("credential status changed", "credential", m.row.CredentialID, "to", m.tr.To)
 	}
 	return nil
+}
+
+// persistRetryMax is the longest wait between two tries of a write the
+// database could not take.
+const persistRetryMax = time.Second
+
+// persist makes write, whatever becomes of ctx, and makes it again while
+// it fails because the database cannot be reached (a restart, a failover),
+// waiting 100 ms and then longer, up to persistRetryMax, between tries,
+// until ctx ends (the scheduler stops). Writes of what the activator or
+// the mail server did are conditional on the claim: one that took effect
+// before its answer was lost changes nothing the second time. Without it,
+// an outcome answered during an outage would be lost, and the call made
+// again once the claim lapsed.
+func (s *Scheduler) persist(ctx context.Context, write func(ctx context.Context) error) error {
+	wait := 100 * time.Millisecond
+	for {
+		err := write(context.WithoutCancel(ctx))
+		if err == nil || !errors.Is(err, ErrUnavailable) {
+			return err
+		}
+		s.log.Warn("database unavailable; will write the outcome again", "retry_in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, persistRetryMax)
+	}
 }
 
 func (s *Scheduler) backoff(attempts int) time.Duration {

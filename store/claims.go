@@ -24,14 +24,14 @@ const dueCredentialsQuery = `SELECT ` + credentialColumns + ` FROM credentials
 func (s *Store) DueCredentials(ctx context.Context, now time.Time, limit int) ([]lifecycle.Credential, error) {
 	rows, err := s.stmts.dueCredentials.QueryContext(ctx, now.UnixNano(), limit)
 	if err != nil {
-		return nil, fmt.Errorf("store: due credentials: %w", err)
+		return nil, fmt.Errorf("store: due credentials: %w", s.Reach(err))
 	}
 	defer rows.Close()
 	var out []lifecycle.Credential
 	for rows.Next() {
 		c, err := scanCredential(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store: due credentials: %w", err)
+			return nil, fmt.Errorf("store: due credentials: %w", s.Reach(err))
 		}
 		out = append(out, c)
 	}
@@ -60,24 +60,24 @@ func (s *Store) ClaimDue(ctx context.Context, claims []lifecycle.Claim) ([]lifec
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("store: claim due credentials: %w", err)
+		return nil, fmt.Errorf("store: claim due credentials: %w", s.Reach(err))
 	}
 	ctx = context.WithoutCancel(ctx)
 	rows, err := s.dialect.claimDue(ctx, claims)
 	if err != nil {
-		return nil, fmt.Errorf("store: claim due credentials: %w", err)
+		return nil, fmt.Errorf("store: claim due credentials: %w", s.Reach(err))
 	}
 	defer rows.Close()
 	tokens := map[int64]int64{}
 	for rows.Next() {
 		var id, token int64
 		if err := rows.Scan(&id, &token); err != nil {
-			return nil, fmt.Errorf("store: claim due credentials: %w", err)
+			return nil, fmt.Errorf("store: claim due credentials: %w", s.Reach(err))
 		}
 		tokens[id] = token
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: claim due credentials: %w", err)
+		return nil, fmt.Errorf("store: claim due credentials: %w", s.Reach(err))
 	}
 	var won []lifecycle.Claim
 	for _, c := range claims {
@@ -103,24 +103,25 @@ func firstClaims(claims []lifecycle.Claim) []lifecycle.Claim {
 	return out
 }
 
+// renewClaimQuery moves a claim's due time ($1) where the row ($2) still
+// has the claim's status ($3) and token ($4).
+const renewClaimQuery = `UPDATE credentials SET due_at = $1 WHERE id = $2 AND status = $3 AND claim = $4`
+
 // RenewClaims moves each claim's lease on to its Until, in one
 // transaction, where the row still carries the claim's token and status;
 // it returns the ids of the claims that no longer hold.
 func (s *Store) RenewClaims(ctx context.Context, claims []lifecycle.Claim) (lost []int64, err error) {
 	err = s.Tx(ctx, func(tx *sql.Tx) error {
 		lost = lost[:0]
-		stmt, err := tx.PrepareContext(ctx, `UPDATE credentials SET due_at = $1 WHERE id = $2 AND status = $3 AND claim = $4`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
 		// In id order, as every batch of writes to credentials: two
 		// transactions over the same rows then wait for each other instead
 		// of deadlocking (PostgreSQL).
 		byID := slices.Clone(claims)
 		slices.SortFunc(byID, func(a, b lifecycle.Claim) int { return cmp.Compare(a.CredentialID, b.CredentialID) })
 		for _, c := range byID {
-			res, err := stmt.ExecContext(ctx, c.Until.UnixNano(), c.CredentialID, string(c.Status), c.Token)
+			// Not prepared: on PostgreSQL a named statement would outlive
+			// the transaction on a server connection PgBouncer shares.
+			res, err := tx.ExecContext(ctx, renewClaimQuery, c.Until.UnixNano(), c.CredentialID, string(c.Status), c.Token)
 			if err != nil {
 				return fmt.Errorf("store: renew claim of credential %d: %w", c.CredentialID, err)
 			}
@@ -136,10 +137,10 @@ func (s *Store) RenewClaims(ctx context.Context, claims []lifecycle.Claim) (lost
 // Reschedule sets the next due time of a claimed credential after a failed
 // attempt that will be retried, if the claim still holds.
 func (s *Store) Reschedule(ctx context.Context, c lifecycle.Claim, due time.Time) error {
-	_, err := s.DB.ExecContext(ctx, `UPDATE credentials SET due_at = $1 WHERE id = $2 AND status = $3 AND claim = $4`,
+	_, err := s.DB.ExecContext(ctx, renewClaimQuery,
 		due.UnixNano(), c.CredentialID, string(c.Status), c.Token)
 	if err != nil {
-		return fmt.Errorf("store: reschedule credential %d: %w", c.CredentialID, err)
+		return fmt.Errorf("store: reschedule credential %d: %w", c.CredentialID, s.Reach(err))
 	}
 	return nil
 }

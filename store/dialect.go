@@ -50,8 +50,9 @@ type writeTransition func(t lifecycle.CredentialWrite, from lifecycle.Status) (a
 
 // statement is one query of the hot paths, readied at Open: on SQLite a
 // prepared statement (parsing costs modernc.org/sqlite more than running
-// these small lookups); on PostgreSQL its text, which pgx prepares on each
-// connection that runs it and caches there.
+// these small lookups); on PostgreSQL its text, which pgx prepares and
+// caches on each connection of a direct connection's pool, and sends with
+// its parameters behind PgBouncer (postgres_pooling.go).
 type statement interface {
 	ExecContext(ctx context.Context, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, args ...any) (*sql.Rows, error)

@@ -128,7 +128,7 @@ func readNoticeFacts(ctx context.Context, tx *sql.Tx, ids string, byID map[int64
 // FinishNotice deletes n's row, sent or given up, while n's claim holds.
 func (s *Store) FinishNotice(ctx context.Context, n lifecycle.Notice) error {
 	if _, err := s.DB.ExecContext(ctx, `DELETE FROM outbox WHERE id = $1 AND claim = $2`, n.ID, n.Claim); err != nil {
-		return fmt.Errorf("store: finish notice %d: %w", n.ID, err)
+		return fmt.Errorf("store: finish notice %d: %w", n.ID, s.Reach(err))
 	}
 	return nil
 }
@@ -137,7 +137,7 @@ func (s *Store) FinishNotice(ctx context.Context, n lifecycle.Notice) error {
 func (s *Store) RetryNotice(ctx context.Context, n lifecycle.Notice, due time.Time) error {
 	_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET due_at = $1 WHERE id = $2 AND claim = $3`, due.UnixNano(), n.ID, n.Claim)
 	if err != nil {
-		return fmt.Errorf("store: retry notice %d: %w", n.ID, err)
+		return fmt.Errorf("store: retry notice %d: %w", n.ID, s.Reach(err))
 	}
 	return nil
 }

@@ -14,7 +14,6 @@ import (
 
 	"esp/lifecycle"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -28,10 +27,20 @@ import (
 //go:embed migrations/postgres/*.sql
 var pgMigrations embed.FS
 
-// pgPoolSize is how many connections one process opens at most. Every
-// replica has its own pool, so this times the number of replicas must stay
-// under the server's max_connections.
-const pgPoolSize = 16
+// DefaultMaxConns is how many connections one process opens at most unless
+// told otherwise. Every replica has its own pool, so this times the number
+// of replicas must stay under the server's max_connections (or PgBouncer's
+// max_client_conn, in front of it).
+const DefaultMaxConns = 16
+
+// PostgresOptions are how OpenPostgresWith opens a database.
+type PostgresOptions struct {
+	// MaxConns bounds the process's pool; 0 is DefaultMaxConns.
+	MaxConns int
+	// Existing refuses a database (or search_path schema) without ESP's
+	// tables with ErrNoDatabase, leaving it as it was.
+	Existing bool
+}
 
 // pgConnectTimeout bounds connecting when the URL sets no connect_timeout:
 // an unreachable server is an error within seconds, not minutes.
@@ -43,34 +52,33 @@ var migrationApplied func(name string)
 
 // OpenPostgres connects to the PostgreSQL database at url
 // (postgres://USER:PASS@HOST:PORT/DB?sslmode=...), applies its pending
-// migrations and prepares the statements. Processes opening one database
+// migrations and readies the statements. Processes opening one database
 // at the same time migrate it once: the migrations run under an advisory
 // lock. The tables live in the URL's search_path (default: public).
 func OpenPostgres(ctx context.Context, url string) (*Store, error) {
-	return openPostgres(ctx, url, false)
+	return OpenPostgresWith(ctx, url, PostgresOptions{})
 }
 
 // OpenPostgresExisting is OpenPostgres for commands that only change an
 // existing ESP database: a database (or search_path schema) without ESP's
 // tables is ErrNoDatabase, and left as it was.
 func OpenPostgresExisting(ctx context.Context, url string) (*Store, error) {
-	return openPostgres(ctx, url, true)
+	return OpenPostgresWith(ctx, url, PostgresOptions{Existing: true})
 }
 
-func openPostgres(ctx context.Context, url string, existing bool) (*Store, error) {
-	cfg, err := pgx.ParseConfig(url)
+// OpenPostgresWith is OpenPostgres, or OpenPostgresExisting, with options.
+func OpenPostgresWith(ctx context.Context, url string, opts PostgresOptions) (*Store, error) {
+	cfg, err := pgConfig(ctx, url)
 	if err != nil {
-		// Not pgx's message: it repeats the URL, hiding the password only
-		// where it can tell which part that is.
-		return nil, errors.New("store: the database URL cannot be parsed: check its form, " +
-			"postgres://USER:PASS@HOST:PORT/DB?sslmode=disable|require|verify-full")
+		return nil, err
 	}
-	if cfg.ConnectTimeout == 0 {
-		cfg.ConnectTimeout = pgConnectTimeout
+	conns := opts.MaxConns
+	if conns <= 0 {
+		conns = DefaultMaxConns
 	}
 	db := stdlib.OpenDB(*cfg)
-	db.SetMaxOpenConns(pgPoolSize)
-	db.SetMaxIdleConns(pgPoolSize)
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	// One pool for writes and reads: PostgreSQL has no single writer.
 	s := &Store{DB: db, read: db, dialect: postgresDialect{db}}
@@ -79,7 +87,7 @@ func openPostgres(ctx context.Context, url string, existing bool) (*Store, error
 		db.Close()
 		return nil, fmt.Errorf("store: connect to PostgreSQL: %s", describePG(err))
 	}
-	if existing {
+	if opts.Existing {
 		var found bool
 		if err := db.QueryRowContext(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&found); err != nil {
 			db.Close()
@@ -185,11 +193,10 @@ func describePG(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
-// postgresDialect is PostgreSQL's way. Its statements are plain: sent as
-// their text, which pgx prepares and caches on each connection by itself
-// (its default query mode), as fast as a statement prepared through
-// database/sql, and the store itself keeps no named server-side statement
-// from one transaction to the next.
+// postgresDialect is PostgreSQL's way. Its statements are plain: their
+// text, never prepared through database/sql, which would name them on the
+// server whatever the query mode; pgx prepares them itself on a direct
+// connection only (pgConfig).
 type postgresDialect struct{ db *sql.DB }
 
 func (d postgresDialect) prepare(_ context.Context, db *sql.DB, query string) (statement, error) {

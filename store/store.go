@@ -66,18 +66,19 @@ func (s *Store) Close() error {
 // Tx runs fn in one write transaction (SQLite: BEGIN IMMEDIATE on the
 // writer; PostgreSQL: READ COMMITTED), committing when fn returns nil and
 // rolling back otherwise. fn must use only tx: the writer's one connection
-// is tx's until fn returns.
+// is tx's until fn returns. An error that says the database cannot be
+// reached is lifecycle.ErrUnavailable too (Reach).
 func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.DB.BeginTx(ctx, s.dialect.txOptions())
 	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
+		return fmt.Errorf("store: begin: %w", s.Reach(err))
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return s.Reach(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+		return fmt.Errorf("store: commit: %w", s.Reach(err))
 	}
 	return nil
 }

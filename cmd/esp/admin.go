@@ -17,7 +17,7 @@ func openStore(ctx context.Context, db *dbFlags) (*store.Store, error) {
 		return nil, err
 	}
 	if db.postgres() {
-		st, err := store.OpenPostgres(ctx, db.url)
+		st, err := store.OpenPostgresWith(ctx, db.url, db.options(false))
 		if err != nil {
 			return nil, fmt.Errorf("cannot open the PostgreSQL database of --database-url: %w", err)
 		}
@@ -50,7 +50,7 @@ func openExistingStore(ctx context.Context, db *dbFlags) (*store.Store, error) {
 		return nil, err
 	}
 	if db.postgres() {
-		st, err := store.OpenPostgresExisting(ctx, db.url)
+		st, err := store.OpenPostgresWith(ctx, db.url, db.options(true))
 		if err != nil && !errors.Is(err, store.ErrNoDatabase) {
 			return nil, fmt.Errorf("cannot open the PostgreSQL database of --database-url: %w", err)
 		}

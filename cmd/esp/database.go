@@ -1,22 +1,45 @@
 package main
 
 import (
+	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
+
+	"esp/store"
 )
 
 // dbFlags are what every command is told of its database: --data, the
 // folder of the SQLite database (the default), or --database-url, a
 // PostgreSQL database shared by any number of processes, which leaves the
-// data folder unused.
-type dbFlags struct{ data, url string }
+// data folder unused, and --database-max-conns, the most connections the
+// process opens to it.
+type dbFlags struct {
+	data, url string
+	maxConns  string // as given; check parses it into conns
+	conns     int
+}
+
+// maxDatabaseConns is the largest --database-max-conns accepted: more than
+// any server's max_connections is sensibly set to.
+const maxDatabaseConns = 10000
+
+// options are how the command opens its PostgreSQL database.
+func (db *dbFlags) options(existing bool) store.PostgresOptions {
+	return store.PostgresOptions{MaxConns: db.conns, Existing: existing}
+}
 
 // postgres reports whether the command's database is PostgreSQL's.
 func (db *dbFlags) postgres() bool { return db.url != "" }
 
-// check refuses a --database-url that is not a PostgreSQL URL, before
-// anything is opened.
+// check refuses a --database-url that is not a PostgreSQL URL and a
+// --database-max-conns that is not a count, before anything is opened.
 func (db *dbFlags) check() error {
+	n, err := strconv.Atoi(strings.TrimSpace(db.maxConns))
+	if err != nil || n < 1 || n > maxDatabaseConns {
+		return usageError{fmt.Sprintf("--database-max-conns (or ESP_DATABASE_MAX_CONNS) must be a whole number from 1 to %d, got %q", maxDatabaseConns, db.maxConns)}
+	}
+	db.conns = n
 	if db.url == "" {
 		return nil
 	}

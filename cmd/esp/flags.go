@@ -4,8 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+
+	"esp/store"
 )
 
 // newFlags returns a flag set that reports errors instead of printing them,
@@ -17,6 +20,8 @@ func newFlags(e env, name string) (*flag.FlagSet, *dbFlags) {
 	fs.StringVar(&db.data, "data", envOr(e, "ESP_DATA", "./data"), "data folder of the SQLite database (env ESP_DATA); unused with --database-url")
 	fs.StringVar(&db.url, "database-url", envOr(e, "ESP_DATABASE_URL", ""),
 		"PostgreSQL database, postgres://USER:PASS@HOST:PORT/DB?sslmode=... (env ESP_DATABASE_URL); unset: SQLite in --data")
+	fs.StringVar(&db.maxConns, "database-max-conns", envOr(e, "ESP_DATABASE_MAX_CONNS", strconv.Itoa(store.DefaultMaxConns)),
+		"most connections this process opens to the PostgreSQL database (env ESP_DATABASE_MAX_CONNS); unused with SQLite")
 	return fs, db
 }
 

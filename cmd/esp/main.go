@@ -51,7 +51,8 @@ commands:
 
 every command takes --data DIR (env ESP_DATA, default ./data), the folder of its
 SQLite database, or --database-url postgres://USER:PASS@HOST:PORT/DB?sslmode=...
-(env ESP_DATABASE_URL), a PostgreSQL database, which leaves the folder unused`
+(env ESP_DATABASE_URL), a PostgreSQL database, which leaves the folder unused;
+--database-max-conns N (env ESP_DATABASE_MAX_CONNS, default 16) bounds its pool there`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return runIn(ctx, env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}, args)
@@ -135,15 +136,15 @@ func (g commandGroup) run(ctx context.Context, e env, word string, args []string
 	return cmd(ctx, e, args[1:])
 }
 
-// moveLeadingDatabase lets --data and --database-url come before the
-// command too ("esp --data DIR tenant add acme") by moving them behind the
-// command's words.
+// moveLeadingDatabase lets --data, --database-url and --database-max-conns
+// come before the command too ("esp --data DIR tenant add acme") by moving
+// them behind the command's words.
 func moveLeadingDatabase(args []string) []string {
 	var data []string
 	for len(args) > 0 {
 		a := args[0]
 		name, _, withValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || (name != "data" && name != "database-url") {
+		if !strings.HasPrefix(a, "-") || (name != "data" && name != "database-url" && name != "database-max-conns") {
 			break
 		}
 		if withValue {

@@ -19,10 +19,12 @@ import (
 
 // replicaGateway is a webhook gateway for several replicas: each replica
 // posts to its own path (/r1, /r2, ...), so the gateway knows who called.
-// It holds each call for delay and records, per idempotency key, every call
+// It holds each call for delay, or until hold is closed when it is set,
+// and records, per idempotency key, every call
 // and whether its caller was still there for the answer.
 type replicaGateway struct {
 	delay   time.Duration
+	hold    chan struct{}
 	secrets map[string]string // idempotency key -> the credential's secret, never to be sent
 
 	mu       sync.Mutex
@@ -66,8 +68,14 @@ func (g *replicaGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.mu.Unlock()
 
 	answered := true
+	wait := time.NewTimer(g.delay)
+	defer wait.Stop()
+	if g.hold != nil {
+		wait.Stop()
+	}
 	select {
-	case <-time.After(g.delay):
+	case <-wait.C:
+	case <-g.hold:
 	case <-r.Context().Done():
 		answered = false
 	}
@@ -87,8 +95,18 @@ func (g *replicaGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // (kill -9) mid-way: their calls are repeated once, by another replica,
 // within seconds, and nothing is left pending.
 func TestReplicasKill9DuringWebhookActivationsLosesNothing(t *testing.T) {
+	testReplicasKill9(t, replicaDB{url: replicaDatabaseURL(t)})
+}
+
+// The same behind PgBouncer in transaction mode, with fewer server
+// connections than the replicas' pools.
+func TestReplicasBehindPgBouncerKill9DuringWebhookActivationsLosesNothing(t *testing.T) {
+	db := behindPgBouncer(t, replicaDatabaseURL(t))
+	testReplicasKill9(t, db)
+}
+
+func testReplicasKill9(t *testing.T, db replicaDB) {
 	const n = 200
-	db := replicaDB{url: replicaDatabaseURL(t)}
 	st := db.open(t)
 	ctx := context.Background()
 	svc := lifecycle.NewService(st, time.Now, lifecycle.Config{})
@@ -209,17 +227,7 @@ func TestReplicasKill9DuringWebhookActivationsLosesNothing(t *testing.T) {
 
 	// Activated once each: one audit row.
 	for _, tn := range tenants {
-		hist, err := svc.History(ctx, tn, 0, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var events []string
-		for _, e := range hist {
-			events = append(events, e.Event)
-		}
-		if got := strings.Join(events, ","); got != "Activated,Generated" {
-			t.Errorf("tenant %d: history %s, want Activated,Generated", tn, got)
-		}
+		wantActivatedOnce(t, svc, tn)
 	}
 	// One gateway call each, but for replica 1's orphans: its call, and one
 	// by another replica.
@@ -249,4 +257,21 @@ func TestReplicasKill9DuringWebhookActivationsLosesNothing(t *testing.T) {
 		}
 	}
 	checkLogs(t, ps[1:])
+}
+
+// wantActivatedOnce checks that the tenant's history is its credential's
+// Generated and one Activated.
+func wantActivatedOnce(t *testing.T, svc *lifecycle.Service, tenant int64) {
+	t.Helper()
+	hist, err := svc.History(context.Background(), tenant, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for _, e := range hist {
+		events = append(events, e.Event)
+	}
+	if got := strings.Join(events, ","); got != "Activated,Generated" {
+		t.Errorf("tenant %d: history %s, want Activated,Generated", tenant, got)
+	}
 }

@@ -86,8 +86,8 @@ func urlsOf(ps []*serveProc) []string {
 
 // badLogLine is what must never appear in a replica's log: a serialization
 // failure or a deadlock (SQLSTATE 40001, 40P01, as a word: a request id may
-// hold those digits), or any error.
-var badLogLine = regexp.MustCompile(`(?i)\b40001\b|\b40P01\b|deadlock|serializ|level=ERROR`)
+// hold those digits), any error, or any error of the database (SQLSTATE).
+var badLogLine = regexp.MustCompile(`(?i)\b40001\b|\b40P01\b|deadlock|serializ|level=ERROR|SQLSTATE`)
 
 func checkLogs(t *testing.T, ps []*serveProc) {
 	t.Helper()
@@ -143,7 +143,19 @@ func count(t *testing.T, st *store.Store, query string, args ...any) int {
 }
 
 func TestReplicas(t *testing.T) {
-	db := replicaDB{url: replicaDatabaseURL(t)}
+	testReplicas(t, replicaDB{url: replicaDatabaseURL(t)}, mixedLoadDuration())
+}
+
+// Behind PgBouncer in transaction mode, with fewer server connections than
+// the replicas' pools: the same scenarios (the mixed load a third as long),
+// with no error and no SQLSTATE in any replica's log.
+func TestReplicasBehindPgBouncer(t *testing.T) {
+	db := behindPgBouncer(t, replicaDatabaseURL(t))
+	testReplicas(t, db, mixedLoadDuration()/3)
+}
+
+// testReplicas runs the replica scenarios on db, the mixed load for load.
+func testReplicas(t *testing.T, db replicaDB, load time.Duration) {
 	unused := filepath.Join(t.TempDir(), "unused")
 	ps := startReplicas(t, db, unused, 3, func(int) []string { return []string{"--tick", replicaTick} })
 	r := urlsOf(ps)
@@ -358,7 +370,7 @@ func TestReplicas(t *testing.T) {
 	// A mixed load over the three replicas: no 5xx, no serialization
 	// failures or deadlocks in the logs.
 	t.Run("mixed load", func(t *testing.T) {
-		runMixedLoad(t, db, st, r, mixedLoadDuration())
+		runMixedLoad(t, db, st, r, load)
 		checkLogs(t, ps)
 	})
 
@@ -385,6 +397,7 @@ func TestReplicas(t *testing.T) {
 			}
 		}
 	})
+	checkLogs(t, ps)
 }
 
 // loginRefill is how often an address's failed-login allowance of

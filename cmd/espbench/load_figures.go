@@ -94,17 +94,23 @@ const loadSlices = 5
 // versusHealthz measures do and GET /healthz with the same clients for the
 // same total time, alternating in slices, so both see the same machine load.
 func (b benchHTTP) versusHealthz(ctx context.Context, o options, f Figure, do op) Figure {
+	return versus(ctx, o, f, "GET /healthz", b.healthz, do)
+}
+
+// versus measures do and its baseline with the same clients for the same
+// total time, alternating in slices, so both see the same machine load.
+func versus(ctx context.Context, o options, f Figure, baseName string, baseline, do op) Figure {
 	var base, r loadResult
 	slice := max(o.dur/loadSlices, 200*time.Millisecond)
 	for range loadSlices {
-		base = base.merge(runLoad(ctx, o.conc, slice, b.healthz))
+		base = base.merge(runLoad(ctx, o.conc, slice, baseline))
 		r = r.merge(runLoad(ctx, o.conc, slice, do))
 	}
 	f.Goal, f.Unit = RatioAtLeast, "req/s"
-	f.Value, f.Baseline, f.BaselineName = r.RPS(), base.RPS(), "GET /healthz"
+	f.Value, f.Baseline, f.BaselineName = r.RPS(), base.RPS(), baseName
 	f.P50ms, f.P99ms = r.Percentile(0.50), r.Percentile(0.99)
 	f.Errors = r.Errors + base.Errors
-	f.Note = fmt.Sprintf("%d requests; healthz p50 %.2f ms, p99 %.2f ms", r.Requests, base.Percentile(0.5), base.Percentile(0.99))
+	f.Note = fmt.Sprintf("%d requests; %s p50 %.2f ms, p99 %.2f ms", r.Requests, baseName, base.Percentile(0.5), base.Percentile(0.99))
 	if r.FirstErr != "" || base.FirstErr != "" {
 		f.Note += "; first error: " + r.FirstErr + base.FirstErr
 	}

@@ -29,7 +29,7 @@ import (
 type options struct {
 	out         string
 	databaseURL string
-	dur         time.Duration // per load figure (rows 1-3 and their baselines)
+	dur         time.Duration // per load figure (rows 1-3 and 10, and their baselines)
 	conc        int
 	mixed       time.Duration // row 9
 	mixedConc   int
@@ -50,8 +50,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.out, "out", "", "where to write the JSON report (default bench-out/bench.json, or bench-out/bench-postgres.json with -database-url)")
 	fs.StringVar(&o.databaseURL, "database-url", "", "measure PostgreSQL instead of SQLite: postgres://USER:PASS@HOST:PORT/DB?sslmode=... (the bench works in a schema espbench_<random> it creates there, and drops unless -keep)")
-	fs.DurationVar(&o.dur, "dur", 5*time.Second, "duration of each load figure (rows 1-3) and of its healthz baseline")
-	fs.IntVar(&o.conc, "c", 16, "concurrent keep-alive clients for rows 1-3")
+	fs.DurationVar(&o.dur, "dur", 5*time.Second, "duration of each load figure (rows 1-3, and 10 on PostgreSQL) and of its baseline")
+	fs.IntVar(&o.conc, "c", 16, "concurrent keep-alive clients for rows 1-3 (and 10)")
 	fs.DurationVar(&o.mixed, "mixed", 60*time.Second, "duration of the mixed load (row 9)")
 	fs.IntVar(&o.mixedConc, "mixed-clients", 64, "concurrent clients of the mixed load (row 9)")
 	fs.IntVar(&o.planRows, "rows", 1_000_000, "rows of the plan exported and imported (rows 4-6)")

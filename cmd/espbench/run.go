@@ -100,7 +100,7 @@ func measure(ctx context.Context, o options, rep *Report, bin string, db *databa
 			rep.Notes = append(rep.Notes, "server stop: "+serr.Error())
 		}
 	}()
-	served, err := serverFigures(ctx, o, srv, db, tool, csvPath, p)
+	served, err := serverFigures(ctx, o, srv, bin, db, tool, tmp, csvPath, p)
 	if err != nil {
 		return err
 	}
@@ -170,8 +170,9 @@ func seed(ctx context.Context, o options, bin string, db *database, csvPath stri
 }
 
 // serverFigures measures the figures of the running server: rows 4, 5 and
-// 12 first, while its heap holds only the set-up, then rows 1-3 and 9.
-func serverFigures(ctx context.Context, o options, srv *server, db *database, tool, csvPath string, p progress) ([]Figure, error) {
+// 12 first, while its heap holds only the set-up, then rows 1-3 and 9, and
+// on PostgreSQL the exchange through PgBouncer, with a second server of bin.
+func serverFigures(ctx context.Context, o options, srv *server, bin string, db *database, tool, tmp, csvPath string, p progress) ([]Figure, error) {
 	b, err := signIn(ctx, o, srv.base)
 	if err != nil {
 		return nil, err
@@ -179,7 +180,11 @@ func serverFigures(ctx context.Context, o options, srv *server, db *database, to
 	p.say("logged in, keys activated, plan %d", b.plan)
 	p.say("rows 4, 5 and 12: export of %d rows, memory, gzipped, and the baselines", o.planRows)
 	f4, f5, f12 := exportFigures(ctx, o, b.c, srv, b.token, b.plan, db, tool, csvPath)
-	return append([]Figure{f4, f5, f12}, b.loadFigures(ctx, o, p)...), nil
+	figs := append([]Figure{f4, f5, f12}, b.loadFigures(ctx, o, p)...)
+	if db.postgres() && !o.inproc {
+		figs = append(figs, b.pgbouncerFigure(ctx, o, bin, db, tmp, p))
+	}
+	return figs, nil
 }
 
 // signIn goes the way a client of the product goes: the admin logs in and

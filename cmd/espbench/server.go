@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"esp/cmd/internal/pgbouncer"
 )
 
 // buildESP compiles esp/cmd/esp into dir, so that the bench drives the
@@ -63,20 +64,10 @@ func start(ctx context.Context, o options, bin string, db *database, logPath str
 	return startServer(ctx, bin, db, logPath, "--tick", "100ms")
 }
 
-// freePort asks the kernel for an unused loopback port.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
 // startServer starts `esp serve` on a free loopback port and waits until
 // /healthz answers. Its output goes to logPath.
 func startServer(ctx context.Context, bin string, db *database, logPath string, extra ...string) (*server, error) {
-	port, err := freePort()
+	port, err := pgbouncer.FreePort()
 	if err != nil {
 		return nil, err
 	}
