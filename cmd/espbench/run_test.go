@@ -46,7 +46,7 @@ func TestTinyRunMeasuresEveryFigurePostgres(t *testing.T) {
 		t.Errorf("backend %q, schema %q, database %q: want PostgreSQL in an espbench_ schema", rep.Backend, rep.Schema, rep.Database)
 	}
 	for _, f := range rep.Figures {
-		if (f.Row == 4 || f.Row == 6) && !strings.HasPrefix(f.BaselineName, "psql") && !strings.HasPrefix(f.BaselineName, "database/sql") {
+		if f.Row == 6 && !strings.HasPrefix(f.BaselineName, "psql") {
 			t.Errorf("row %d's baseline is %q, not PostgreSQL's", f.Row, f.BaselineName)
 		}
 		if strings.Contains(f.BaselineName, "sqlite") {
