@@ -54,7 +54,7 @@ func (s *Store) LastRun(ctx context.Context, job string) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("store: last run of %s: %w", job, err)
+		return time.Time{}, s.Reach(fmt.Errorf("store: last run of %s: %w", job, err))
 	}
 	return fromNanos(at), nil
 }

@@ -21,6 +21,7 @@ import (
 func (s *Store) ApplyTransitions(ctx context.Context, ts []lifecycle.CredentialWrite) (skipped []int, err error) {
 	if b, ok := s.dialect.(batchDialect); ok && batchable(ts) {
 		skipped, err = b.applyBatch(ctx, s.DB, ts, s.notifiedEvents())
+		err = s.Reach(err) // as Tx marks its own: the scheduler writes the outcome again once the database is back
 	} else {
 		err = s.Tx(ctx, func(tx *sql.Tx) error {
 			var err error
