@@ -32,6 +32,7 @@ var historyEvents = []struct {
 	{AuditFailDeactivation, "Deactivation failed"},
 	{AuditPurge, "Purged"},
 	{AuditReportLeak, "Reported leaked"},
+	{AuditAllowedAddresses, "Allowed addresses changed"},
 }
 
 // userActorPrefix marks an audit actor that is a signed-in user.

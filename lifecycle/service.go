@@ -77,6 +77,9 @@ type Current struct {
 	// LeakURL, when the credential was found in public and is no longer
 	// live-and-authenticating, is where the first report found it.
 	LeakURL string
+	// Uses are the latest uses of the credential, one per address, newest
+	// first, at most RecentAddresses.
+	Uses []CredentialUse
 }
 
 // Current returns the tenant's current credential and its status.
@@ -89,6 +92,11 @@ func (s *Service) Current(ctx context.Context, tenantID int64) (Current, error) 
 		return Current{}, err
 	}
 	cur := Current{Status: c.Status, Credential: c}
+	if !c.LastUsedAt.IsZero() {
+		if cur.Uses, err = s.store.RecentUses(ctx, c.ID, RecentAddresses); err != nil {
+			return Current{}, err
+		}
+	}
 	// Only a credential past Deactivate can have been deactivated by a
 	// report: the live ones cost no second query.
 	if _, live := c.Status.On(OnDeactivate); !live && c.Status != ActivationFailed {

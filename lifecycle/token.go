@@ -19,6 +19,9 @@ type TokenGrant struct {
 	CredentialStatus Status
 	LastUsedAt       time.Time
 	PublicAPI        bool
+	// AllowedIPs are the tenant's allowed addresses, parsed once per
+	// change of the list (StoredAllowLists).
+	AllowedIPs AllowList
 }
 
 // AccessKeyGrant is what a token exchange needs to know of an access key: its
@@ -30,4 +33,6 @@ type AccessKeyGrant struct {
 	SecretHash   []byte
 	LastUsedAt   time.Time
 	PublicAPI    bool
+	// AllowedIPs are the tenant's allowed addresses (see TokenGrant).
+	AllowedIPs AllowList
 }

@@ -50,7 +50,9 @@ type TokenStore interface {
 	AccessKeyGrant(ctx context.Context, accessKey string) (AccessKeyGrant, error)
 	InsertToken(ctx context.Context, t Token) error
 	TokenGrant(ctx context.Context, hash []byte) (TokenGrant, error)
-	TouchCredential(ctx context.Context, credentialID int64, now time.Time, every time.Duration) (bool, error)
+	// RecordUse writes u unless a use of its credential from its address
+	// was written less than every before; it reports whether it wrote.
+	RecordUse(ctx context.Context, u CredentialUse, every time.Duration) (bool, error)
 }
 
 // Tokens exchanges API credentials for bearer tokens and authenticates
@@ -59,6 +61,7 @@ type Tokens struct {
 	store TokenStore
 	now   func() time.Time
 	ttl   time.Duration
+	uses  recentUses // the uses this process wrote lately (uses.go)
 }
 
 // NewTokens returns Tokens over st whose tokens live for ttl; now is the
@@ -126,6 +129,9 @@ func (t *Tokens) Exchange(ctx context.Context, accessKey, secretKey string, from
 	if !SecretMatches(secretKey, grant.SecretHash) {
 		return IssuedToken{}, ErrKeysRejected
 	}
+	if err := grant.AllowedIPs.check(from); err != nil {
+		return IssuedToken{}, err
+	}
 	// The caller holds the real secret from here on: telling the status helps
 	// and gives nothing away.
 	if st := grant.Status; !st.Authenticates() {
@@ -141,20 +147,24 @@ func (t *Tokens) Exchange(ctx context.Context, accessKey, secretKey string, from
 	if err != nil {
 		return IssuedToken{}, err
 	}
-	if err := t.touch(ctx, grant.CredentialID, grant.LastUsedAt, now); err != nil {
+	if err := t.touch(ctx, useOf(grant.CredentialID, from, now)); err != nil {
 		return IssuedToken{}, err
 	}
 	return IssuedToken{Token: token, ExpiresIn: t.ttl}, nil
 }
 
-// touch records a use of the credential unless its last use is recent:
-// the write is conditional, and skipping it spares the database writer.
-func (t *Tokens) touch(ctx context.Context, credentialID int64, lastUsed, now time.Time) error {
-	if !lastUsed.IsZero() && now.Sub(lastUsed) < LastUsedEvery {
+// touch records a use of the credential, with its address and client,
+// unless this process recorded one from that address lately: the write is
+// conditional, and skipping it spares the database writer.
+func (t *Tokens) touch(ctx context.Context, u CredentialUse) error {
+	if !t.uses.due(u, LastUsedEvery) {
 		return nil
 	}
-	_, err := t.store.TouchCredential(ctx, credentialID, now, LastUsedEvery)
-	return err
+	if _, err := t.store.RecordUse(ctx, u, LastUsedEvery); err != nil {
+		return err
+	}
+	t.uses.written(u)
+	return nil
 }
 
 // The refusals of Authenticate besides ErrFeatureOff, all Unauthorized.
@@ -188,7 +198,10 @@ func (t *Tokens) Authenticate(ctx context.Context, token string, from Caller) (B
 	case !g.PublicAPI:
 		return Bearer{}, ErrFeatureOff
 	}
-	if err := t.touch(ctx, g.CredentialID, g.LastUsedAt, now); err != nil {
+	if err := g.AllowedIPs.check(from); err != nil {
+		return Bearer{}, err
+	}
+	if err := t.touch(ctx, useOf(g.CredentialID, from, now)); err != nil {
 		return Bearer{}, err
 	}
 	return Bearer{TenantID: g.TenantID, CredentialID: g.CredentialID}, nil

@@ -43,7 +43,7 @@ func (s *Store) TokenGrant(ctx context.Context, hash []byte) (lifecycle.TokenGra
 }
 
 const tokenGrantQuery = `SELECT t.credential_id, t.tenant_id, t.created_at, t.expires_at,
-		c.status, c.last_used_at, n.public_api
+		c.status, c.last_used_at, n.public_api, n.allowed_ips
 	FROM api_tokens t
 	JOIN credentials c ON c.id = t.credential_id
 	JOIN tenants n ON n.id = t.tenant_id
@@ -53,8 +53,9 @@ func (s *Store) tokenGrant(ctx context.Context, hash []byte) (lifecycle.TokenGra
 	var g lifecycle.TokenGrant
 	var created, expires int64
 	var lastUsed sql.NullInt64
+	var allowed string
 	err := s.stmts.tokenGrant.QueryRowContext(ctx, hash).Scan(&g.CredentialID, &g.TenantID, &created, &expires,
-		&g.CredentialStatus, &lastUsed, &g.PublicAPI)
+		&g.CredentialStatus, &lastUsed, &g.PublicAPI, &allowed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return lifecycle.TokenGrant{}, fmt.Errorf("store: token: %w", lifecycle.ErrNotFound)
 	}
@@ -63,10 +64,11 @@ func (s *Store) tokenGrant(ctx context.Context, hash []byte) (lifecycle.TokenGra
 	}
 	g.Hash = hash
 	g.CreatedAt, g.ExpiresAt, g.LastUsedAt = fromNanos(created), fromNanos(expires), nullNanos(lastUsed)
+	g.AllowedIPs = s.allowLists.Parse(allowed)
 	return g, nil
 }
 
-const accessKeyGrantQuery = `SELECT c.id, c.tenant_id, c.status, c.secret_hash, c.last_used_at, n.public_api
+const accessKeyGrantQuery = `SELECT c.id, c.tenant_id, c.status, c.secret_hash, c.last_used_at, n.public_api, n.allowed_ips
 	FROM credentials c JOIN tenants n ON n.id = c.tenant_id
 	WHERE c.access_key = $1`
 
@@ -78,14 +80,15 @@ func (s *Store) AccessKeyGrant(ctx context.Context, accessKey string) (lifecycle
 	}
 	var g lifecycle.AccessKeyGrant
 	var lastUsed sql.NullInt64
-	err := s.stmts.accessKeyGrant.QueryRowContext(ctx, accessKey).Scan(&g.CredentialID, &g.TenantID, &g.Status, &g.SecretHash, &lastUsed, &g.PublicAPI)
+	var allowed string
+	err := s.stmts.accessKeyGrant.QueryRowContext(ctx, accessKey).Scan(&g.CredentialID, &g.TenantID, &g.Status, &g.SecretHash, &lastUsed, &g.PublicAPI, &allowed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return lifecycle.AccessKeyGrant{}, fmt.Errorf("store: access key: %w", lifecycle.ErrNotFound)
 	}
 	if err != nil {
 		return lifecycle.AccessKeyGrant{}, fmt.Errorf("store: access key: %w", err)
 	}
-	g.LastUsedAt = nullNanos(lastUsed)
+	g.LastUsedAt, g.AllowedIPs = nullNanos(lastUsed), s.allowLists.Parse(allowed)
 	return g, nil
 }
 
