@@ -58,7 +58,7 @@ var noticeEvents = map[AuditEvent]NoticeWords{
 	// Of the tenant, not of one credential: no last 4.
 	AuditAllowedAddresses: {Subject: "allowed addresses changed", Body: "The addresses the tenant's API credentials may be used from were changed", ByActor: true,
 		DetailLabel: "Now allowed",
-		Next: "Client programs calling from any other address are refused (403, ip_not_allowed). If nobody on your team changed the list, review it in the API Credentials window now."},
+		Next:        "Client programs calling from any other address are refused (403, ip_not_allowed). If nobody on your team changed the list, review it in the API Credentials window now."},
 }
 
 // NoticeEvents lists the audit events that send email: the store queues
