@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"path/filepath"
 	"testing"
 	"time"
@@ -98,12 +99,20 @@ func TestChangeCounterIsBumpedExactlyByChangesToCachedAnswers(t *testing.T) {
 		}, true},
 		{"plan delete", func(f *counterFixture) error { return f.exec(`DELETE FROM plans WHERE id = $1`, f.plan.ID) }, true},
 		{"token delete", func(f *counterFixture) error { return f.exec(`DELETE FROM api_tokens WHERE hash = $1`, f.token) }, true},
+		{"tenant allowed_ips", func(f *counterFixture) error {
+			_, err := f.st.SetAllowedIPs(ctx, "203.0.113.0/24", lifecycle.AuditEntry{At: later, TenantID: f.acme.ID, Actor: "test", Action: lifecycle.AuditAllowedAddresses})
+			return err
+		}, true},
 
 		{"credential last_used_at", func(f *counterFixture) error {
 			_, err := f.st.TouchCredential(ctx, f.cred.ID, later, time.Minute)
 			return err
 		}, false},
 		{"session last_seen_at", func(f *counterFixture) error { return f.st.TouchSession(ctx, f.session, later) }, false},
+		{"credential use", func(f *counterFixture) error {
+			_, err := f.st.RecordUse(ctx, lifecycle.CredentialUse{CredentialID: f.cred.ID, Addr: netip.MustParseAddr("203.0.113.9"), At: later}, time.Minute)
+			return err
+		}, false},
 		{"token insert", func(f *counterFixture) error {
 			return f.st.InsertToken(ctx, lifecycle.Token{Hash: tokenHash("another"), CredentialID: f.cred.ID, TenantID: f.acme.ID,
 				CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)})
@@ -177,6 +186,9 @@ func TestCachedLookupsSeeAChangeFromAnotherHandleAtTheNextCounter(t *testing.T) 
 	if _, err := other.ImportPlan(ctx, f.acme.ID, "second", f.now, genRows(1)); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := other.SetAllowedIPs(ctx, "203.0.113.0/24", lifecycle.AuditEntry{At: f.now, TenantID: f.acme.ID, Actor: "test", Action: lifecycle.AuditAllowedAddresses}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := other.DB.ExecContext(ctx, `UPDATE users SET is_admin = 0`); err != nil {
 		t.Fatal(err)
 	}
@@ -197,6 +209,9 @@ func TestCachedLookupsSeeAChangeFromAnotherHandleAtTheNextCounter(t *testing.T) 
 	}
 	if g.PublicAPI {
 		t.Errorf("PublicAPI = true after the feature was turned off")
+	}
+	if g.AllowedIPs.String() != "203.0.113.0/24" {
+		t.Errorf("AllowedIPs = %q after another handle set them", g.AllowedIPs)
 	}
 	if got, want := len(plans), 2; got != want {
 		t.Errorf("len(plans) = %d, want %d", got, want)
