@@ -235,6 +235,7 @@
     setDisabled(dialog, dialog.querySelector('[data-testid="generate"]'), data.canGenerate === undefined ? undefined : !data.canGenerate);
     setDisabled(dialog, dialog.querySelector('[data-testid="deactivate"]'), data.canDeactivate === undefined ? undefined : !data.canDeactivate);
     setText(dialog.querySelector('[data-testid="credential-last-used"]'), data.lastUsed === '' ? NONE : data.lastUsed);
+    setText(dialog.querySelector('[data-testid="credential-last-used-from"]'), data.lastUsedFrom ? data.lastUsedFrom : NONE);
     setCreated(dialog, data.created, data.createdISO);
     dialog.setAttribute('data-pending', data.pending ? 'true' : 'false');
     syncScrolling();

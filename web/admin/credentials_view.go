@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"esp/lifecycle"
+	"esp/views"
 )
 
 // Times in the window are UTC with the zone spelled out.
@@ -21,6 +22,7 @@ type credentialFields struct {
 	CanDeactivate bool     `json:"canDeactivate"`
 	Pending       bool     `json:"pending"`
 	LastUsed      string   `json:"lastUsed"`
+	LastUsedFrom  string   `json:"lastUsedFrom"` // address and client of the last use ("" when not known)
 	Created       string   `json:"created"`
 	CreatedISO    string   `json:"createdISO"`
 }
@@ -43,5 +45,30 @@ func fieldsOf(cur lifecycle.Current) credentialFields {
 	if !c.LastUsedAt.IsZero() {
 		f.LastUsed = formatTime(c.LastUsedAt)
 	}
+	if len(cur.Uses) > 0 {
+		u := recentAddress(cur.Uses[0])
+		f.LastUsedFrom = u.Addr
+		if u.Client != "" {
+			f.LastUsedFrom += " · " + u.Client
+		}
+	}
 	return f
+}
+
+// recentAddress is one use as the window lists it.
+func recentAddress(u lifecycle.CredentialUse) views.RecentAddress {
+	addr := "unknown address"
+	if u.Addr.IsValid() {
+		addr = u.Addr.String()
+	}
+	return views.RecentAddress{Addr: addr, Client: u.Client, When: formatTime(u.At), WhenISO: u.At.UTC().Format(time.RFC3339)}
+}
+
+// recentAddresses are the uses as the window lists them.
+func recentAddresses(uses []lifecycle.CredentialUse) []views.RecentAddress {
+	out := make([]views.RecentAddress, len(uses))
+	for i, u := range uses {
+		out[i] = recentAddress(u)
+	}
+	return out
 }

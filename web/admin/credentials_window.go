@@ -74,6 +74,8 @@ func (h *Handlers) renderWindow(c echo.Context, status int, w window) error {
 		// A new id for every rendering: each Generate form is carried out once.
 		GenerateRequest: randomRequestID(),
 		Tenant:          tenant.Name,
+		LastUsedFrom:    f.LastUsedFrom,
+		RecentAddresses: recentAddresses(cur.Uses),
 	}
 	if w.keys != nil {
 		vm.AccessKey, vm.SecretKey, vm.FullKeys = w.keys.AccessKey, w.keys.SecretKey, true
