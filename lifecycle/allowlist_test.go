@@ -265,3 +265,39 @@ func TestSavingAllowedAddressesIsAuditedOncePerChange(t *testing.T) {
 		}
 	}
 }
+
+// hundredRanges is a list of 100 entries, IPv4 and IPv6 mixed.
+func hundredRanges(tb testing.TB) lifecycle.AllowList {
+	tb.Helper()
+	var lines []string
+	for i := range 50 {
+		lines = append(lines, fmt.Sprintf("10.%d.0.0/16", i), fmt.Sprintf("2001:db8:%x::/48", i))
+	}
+	l, err := lifecycle.ParseAllowList(strings.Join(lines, "\n"))
+	if err != nil || len(l) != 100 {
+		tb.Fatalf("%d entries, %v", len(l), err)
+	}
+	return l
+}
+
+// BenchmarkAllowListCheck100Ranges is the check a request makes against a
+// list of 100 ranges, for an address in none of them (the longest walk)
+// and in the last one; the parse is the store's, once per stored text.
+func BenchmarkAllowListCheck100Ranges(b *testing.B) {
+	l := hundredRanges(b)
+	var stored lifecycle.StoredAllowLists
+	text := l.String()
+	for _, c := range []struct{ name, addr string }{{"outside", "203.0.113.9"}, {"last", "2001:db8:31::1"}, {"ipv4-mapped", "::ffff:10.49.1.1"}} {
+		a := netip.MustParseAddr(c.addr)
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				stored.Parse(text).Allows(a)
+			}
+		})
+		b.Run(c.name+"/match-only", func(b *testing.B) {
+			for b.Loop() {
+				l.Allows(a)
+			}
+		})
+	}
+}
