@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -106,5 +107,30 @@ func TestAllowedAddressesChangeIsSeenByEveryReplicaAtTheNextRequest(t *testing.T
 	setAllowed(t, rs[2], rs[2].Acme.ID, "")
 	for _, r := range rs {
 		webtest.MustStatus(t, webtest.APIGet(r, token, "/api/v1/plans"), http.StatusOK)
+	}
+}
+
+// BenchmarkAPITokenCheckAllowedAddresses is BenchmarkAPITokenCheck with no
+// allowed-address list and with one of 100 ranges whose last holds the
+// caller: the cost of the check on every bearer request.
+func BenchmarkAPITokenCheckAllowedAddresses(b *testing.B) {
+	for _, n := range []int{0, lifecycle.MaxAllowedAddresses} {
+		b.Run(fmt.Sprintf("ranges=%d", n), func(b *testing.B) {
+			env := webtest.NewEnv(b)
+			token := webtest.Exchange(b, env, webtest.ActivatedKeys(b, env, env.Acme.ID))
+			if n > 0 {
+				var lines []string
+				for i := range n - 1 {
+					lines = append(lines, fmt.Sprintf("10.%d.%d.0/24", i/256, i%256))
+				}
+				setAllowed(b, env, env.Acme.ID, strings.Join(append(lines, "192.0.2.0/24"), "\n"))
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if rec := webtest.APIGet(env, token, "/api/v1/plans"); rec.Code != http.StatusOK {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+		})
 	}
 }
