@@ -1,0 +1,55 @@
+package lifecycle_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"esp/lifecycle"
+)
+
+// countingStore counts the uses written through it.
+type countingStore struct {
+	lifecycle.TokenStore
+	writes atomic.Int32
+}
+
+func (c *countingStore) RecordUse(ctx context.Context, u lifecycle.CredentialUse, every time.Duration) (bool, error) {
+	c.writes.Add(1)
+	return c.TokenStore.RecordUse(ctx, u, every)
+}
+
+// A busy client costs the database one use write a minute per address:
+// further requests from that address within the minute send none, a new
+// address sends its own, and a minute later each is written again.
+func TestUsesAreWrittenOnceAMinutePerAddress(t *testing.T) {
+	f := newHousekeepingFixture(t, lifecycle.Config{})
+	ctx := context.Background()
+	st := &countingStore{TokenStore: f.store}
+	tokens := lifecycle.NewTokens(st, f.clock.Now, time.Hour)
+	tok, err := tokens.Exchange(ctx, f.keys.AccessKey, f.keys.SecretKey, caller("203.0.113.9"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		after  time.Duration
+		addr   string
+		writes int32
+	}{
+		{time.Second, "203.0.113.9", 1},
+		{58 * time.Second, "::ffff:203.0.113.9", 1},
+		{0, "2001:db8::1", 2},
+		{0, "2001:db8::1", 2},
+		{time.Second, "203.0.113.9", 3},
+		{0, "2001:db8::1", 3},
+	} {
+		f.clock.Add(step.after)
+		if _, err := tokens.Authenticate(ctx, tok.Token, caller(step.addr)); err != nil {
+			t.Fatal(err)
+		}
+		if got := st.writes.Load(); got != step.writes {
+			t.Fatalf("after a request from %s at %v: %d use writes, want %d", step.addr, f.clock.Now(), got, step.writes)
+		}
+	}
+}
