@@ -26,6 +26,9 @@ type Credential struct {
 	// PendingAction is the activator work the row waits for while DueAt is
 	// set ("" when none).
 	PendingAction Action
+	// ExpiresAt is when the credential stops authenticating, fixed at
+	// Generate; zero: never.
+	ExpiresAt time.Time
 }
 
 // AuditEntry is one line of the audit trail.

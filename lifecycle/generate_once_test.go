@@ -26,7 +26,7 @@ func TestGenerateOnceCarriesOutARequestOnce(t *testing.T) {
 	f := newFixture(t, nil, lifecycle.Config{})
 	ctx := context.Background()
 	once := func(request string) error {
-		_, err := f.svc.GenerateOnce(ctx, f.tenant.ID, "user:alice", request)
+		_, err := f.svc.GenerateOnce(ctx, f.tenant.ID, "user:alice", request, "")
 		return err
 	}
 	if err := once("request-1"); err != nil {
@@ -53,7 +53,7 @@ func TestGenerateOnceCarriesOutARequestOnce(t *testing.T) {
 	if n := countCredentials(t, f); n != 2 {
 		t.Fatalf("%d credentials, want 2", n)
 	}
-	if _, err := f.svc.GenerateOnce(ctx, f.tenant.ID, "user:alice", ""); err == nil || errors.Is(err, lifecycle.ErrAlreadyGenerated) {
+	if _, err := f.svc.GenerateOnce(ctx, f.tenant.ID, "user:alice", "", ""); err == nil || errors.Is(err, lifecycle.ErrAlreadyGenerated) {
 		t.Fatalf("a request without an id: %v, want an error", err)
 	}
 }
@@ -70,7 +70,7 @@ func TestGenerateOnceSentTwiceAtOnceMakesOneCredential(t *testing.T) {
 	for i := range errs {
 		wg.Go(func() {
 			defer checked.leave()
-			_, errs[i] = f.svc.GenerateOnce(context.Background(), f.tenant.ID, "user:alice", "request-1")
+			_, errs[i] = f.svc.GenerateOnce(context.Background(), f.tenant.ID, "user:alice", "request-1", "")
 		})
 	}
 	wg.Wait()

@@ -32,6 +32,7 @@ var historyEvents = []struct {
 	{AuditFailDeactivation, "Deactivation failed"},
 	{AuditPurge, "Purged"},
 	{AuditReportLeak, "Reported leaked"},
+	{AuditExpire, "Expired"},
 	{AuditAllowedAddresses, "Allowed addresses changed"},
 }
 

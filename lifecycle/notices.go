@@ -32,8 +32,7 @@ type NoticeWords struct {
 	Next    string
 	// ByActor says who acted ("by alice", "by ESP") after the body.
 	ByActor bool
-	// DetailLabel names the audit row's detail in the message ("Detail"
-	// when empty).
+	// DetailLabel names the audit row's detail in the message ("" : Detail).
 	DetailLabel string
 }
 
@@ -48,7 +47,7 @@ var noticeEvents = map[AuditEvent]NoticeWords{
 	AuditFailActivation: {Subject: "activation failed", Body: "The API credentials could not be activated",
 		Next: "Generate new credentials in the API Credentials window."},
 	AuditDeactivate: {Subject: "deactivation requested", Body: "Deactivation of the API credentials was requested", ByActor: true,
-		Next: "They no longer authenticate; ESP confirms the deactivation shortly."},
+		Next: "They no longer authenticate; ESP confirms the deactivation shortly.", DetailLabel: "Reason"},
 	AuditConfirmDeactivation: {Subject: "deactivated", Body: "The API credentials were deactivated",
 		Next: "Client programs that used them need new credentials."},
 	AuditFailDeactivation: {Subject: "deactivation failed", Body: "The deactivation of the API credentials could not be confirmed",
@@ -59,6 +58,18 @@ var noticeEvents = map[AuditEvent]NoticeWords{
 	AuditAllowedAddresses: {Subject: "allowed addresses changed", Body: "The addresses the tenant's API credentials may be used from were changed", ByActor: true,
 		DetailLabel: "Now allowed",
 		Next:        "Client programs calling from any other address are refused (403, ip_not_allowed). If nobody on your team changed the list, review it in the API Credentials window now."},
+	AuditRemindExpiry30: expiryReminderWords("30 days"),
+	AuditRemindExpiry7:  expiryReminderWords("7 days"),
+	AuditRemindExpiry1:  expiryReminderWords("1 day"),
+	AuditExpire: {Subject: "expired", Body: "The API credentials reached their expiry and no longer authenticate", DetailLabel: "Expired",
+		Next: "ESP deactivates them now (a separate message says so). Generate new credentials in the API Credentials window and give them to the client programs that used these."},
+}
+
+// expiryReminderWords are the words of the reminder sent when the
+// credentials expire in (about) within.
+func expiryReminderWords(within string) NoticeWords {
+	return NoticeWords{Subject: "expire in " + within, Body: "The API credentials expire in " + within, DetailLabel: "Expires",
+		Next: "Generate new credentials in the API Credentials window before then and move your client programs to them; at the expiry these stop working."}
 }
 
 // NoticeEvents lists the audit events that send email: the store queues

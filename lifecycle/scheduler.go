@@ -59,6 +59,9 @@ const purgeJob = "last_purge_at"
 // TickResult counts what one tick did.
 type TickResult struct {
 	Activated, Deactivated, Failed, Retried, Purged int
+	// Expired counts the credentials whose expiry this tick deactivated,
+	// Reminded the expiry reminders it sent.
+	Expired, Reminded int
 	// ExpiredTokens and ExpiredSessions were deleted by the housekeeping.
 	ExpiredTokens, ExpiredSessions int
 	// The outbox's notices sent, retried later and given up.
@@ -98,6 +101,11 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) (TickResult, error)
 		return res, err
 	}
 	res.Purged = n
+	// Expired credentials are deactivated before the due work is read, so
+	// that the activator takes them in this same tick.
+	if err := s.expiryWork(ctx, now, &res); err != nil {
+		return res, err
+	}
 	for ctx.Err() == nil {
 		due, err := s.store.DueCredentials(ctx, now, s.Batch)
 		if err != nil {

@@ -124,11 +124,12 @@ func (k NewKeys) Current() Current {
 	return Current{Status: k.Credential.Status, Credential: k.Credential}
 }
 
-// Generate creates a new credential in Pending Activation for the tenant.
-// It is refused (store.ErrConflict) unless the current status allows it; the
-// database's one-live-credential index decides races between admins.
+// Generate creates a new credential in Pending Activation for the tenant,
+// expiring after the default lifetime (see ExpiryOptions). It is refused
+// (store.ErrConflict) unless the current status allows it; the database's
+// one-live-credential index decides races between admins.
 func (s *Service) Generate(ctx context.Context, tenantID int64, actor string) (NewKeys, error) {
-	return s.generate(ctx, tenantID, actor, nil)
+	return s.generate(ctx, tenantID, actor, nil, "")
 }
 
 // GenerateOnce is Generate for one request of a Generate form. requestID,
@@ -136,17 +137,24 @@ func (s *Service) Generate(ctx context.Context, tenantID int64, actor string) (N
 // creates: once it has made a credential, the same request is answered
 // ErrAlreadyGenerated and changes nothing, however often and however
 // concurrently it is sent again. A different request that loses a race to
-// another admin gets Generate's refusal, as before.
-func (s *Service) GenerateOnce(ctx context.Context, tenantID int64, actor, requestID string) (NewKeys, error) {
+// another admin gets Generate's refusal, as before. expiry is the form's
+// choice of lifetime (ExpiryOptions' values; "" the default): one the
+// tenant's maximum does not offer is refused (Invalid) and nothing is
+// generated.
+func (s *Service) GenerateOnce(ctx context.Context, tenantID int64, actor, requestID, expiry string) (NewKeys, error) {
 	if requestID == "" {
 		return NewKeys{}, errors.New("lifecycle: Generate request without an id")
 	}
 	h := sha256.Sum256([]byte(requestID))
-	return s.generate(ctx, tenantID, actor, h[:])
+	return s.generate(ctx, tenantID, actor, h[:], expiry)
 }
 
-func (s *Service) generate(ctx context.Context, tenantID int64, actor string, request []byte) (NewKeys, error) {
+func (s *Service) generate(ctx context.Context, tenantID int64, actor string, request []byte, expiry string) (NewKeys, error) {
 	if err := s.checkNewRequest(ctx, tenantID, request); err != nil {
+		return NewKeys{}, err
+	}
+	lifetime, err := s.lifetime(ctx, tenantID, expiry)
+	if err != nil {
 		return NewKeys{}, err
 	}
 	_, tr, err := s.available(ctx, tenantID, OnGenerate, "Generate")
@@ -158,6 +166,7 @@ func (s *Service) generate(ctx context.Context, tenantID int64, actor string, re
 	c.AccessKey, c.SecretHash = access, HashSecret(secret)
 	c.AccessLast4, c.SecretLast4 = Last4(access), Last4(secret)
 	c.GenerateRequest = request
+	c.ExpiresAt = expiresAt(c.CreatedAt, lifetime)
 	c, err = s.store.InsertCredential(ctx, c, actor, tr.Audit)
 	if errors.Is(err, ErrConflict) {
 		// The same request, sent twice at once, may have won the race.

@@ -28,6 +28,9 @@ type CredentialStore interface {
 	// ("" when none did).
 	LeakURL(ctx context.Context, credentialID int64) (string, error)
 	AddressStore // the allowed addresses and the uses (allowlist.go)
+	// MaxCredentialLifetime is the tenant's maximum credential lifetime
+	// (0: none).
+	MaxCredentialLifetime(ctx context.Context, tenantID int64) (time.Duration, error)
 }
 
 // SchedulerStore is the storage the scheduler needs: due rows, claims on
@@ -52,12 +55,16 @@ type SchedulerStore interface {
 	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
 	DeleteExpiredSessions(ctx context.Context, idleCutoff, maxCutoff time.Time) (int, error)
 	DeleteStaleLimits(ctx context.Context, now time.Time) (int, error)
+	ExpiryStore
 }
 
 // AccountStore is the storage of tenants and users.
 type AccountStore interface {
 	CreateTenant(ctx context.Context, name string, publicAPI bool, now time.Time) (Tenant, error)
 	SetPublicAPI(ctx context.Context, name string, on bool) error
+	// SetMaxCredentialLifetime sets the tenant's maximum credential
+	// lifetime (0: none).
+	SetMaxCredentialLifetime(ctx context.Context, name string, max time.Duration) error
 	TenantByName(ctx context.Context, name string) (Tenant, error)
 	CreateUser(ctx context.Context, u User) (User, error)
 	UserByUsername(ctx context.Context, username string) (User, error)

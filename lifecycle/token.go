@@ -22,6 +22,8 @@ type TokenGrant struct {
 	// AllowedIPs are the tenant's allowed addresses, parsed once per
 	// change of the list (StoredAllowLists).
 	AllowedIPs AllowList
+	// CredentialExpiresAt is when the credential expires; zero: never.
+	CredentialExpiresAt time.Time
 }
 
 // AccessKeyGrant is what a token exchange needs to know of an access key: its
@@ -35,4 +37,6 @@ type AccessKeyGrant struct {
 	PublicAPI    bool
 	// AllowedIPs are the tenant's allowed addresses (see TokenGrant).
 	AllowedIPs AllowList
+	// CredentialExpiresAt is when the credential expires; zero: never.
+	CredentialExpiresAt time.Time
 }

@@ -137,20 +137,24 @@ func (t *Tokens) Exchange(ctx context.Context, accessKey, secretKey string, from
 	if st := grant.Status; !st.Authenticates() {
 		return IssuedToken{}, Errorf(Unauthorized, "These API credentials are %s; only Activated credentials get tokens.", st.Label())
 	}
+	now := t.now().UTC()
+	if Expired(grant.CredentialExpiresAt, now) {
+		return IssuedToken{}, errCredentialExpired(grant.CredentialExpiresAt)
+	}
 	if !grant.PublicAPI {
 		return IssuedToken{}, ErrFeatureOff
 	}
-	now := t.now().UTC()
+	ttl := tokenLifetime(t.ttl, now, grant.CredentialExpiresAt) // never past the credential's expiry
 	token, hash := newToken()
 	err = t.store.InsertToken(ctx, Token{Hash: hash, CredentialID: grant.CredentialID, TenantID: grant.TenantID,
-		CreatedAt: now, ExpiresAt: now.Add(t.ttl)})
+		CreatedAt: now, ExpiresAt: now.Add(ttl)})
 	if err != nil {
 		return IssuedToken{}, err
 	}
 	if err := t.touch(ctx, useOf(grant.CredentialID, from, now)); err != nil {
 		return IssuedToken{}, err
 	}
-	return IssuedToken{Token: token, ExpiresIn: t.ttl}, nil
+	return IssuedToken{Token: token, ExpiresIn: ttl, CredentialExpires: grant.CredentialExpiresAt}, nil
 }
 
 // touch records a use of the credential, with its address and client,
@@ -191,6 +195,8 @@ func (t *Tokens) Authenticate(ctx context.Context, token string, from Caller) (B
 	}
 	now := t.now()
 	switch {
+	case Expired(g.CredentialExpiresAt, now): // before the token's own end, which it bounds: new tokens will not help
+		return Bearer{}, errCredentialExpired(g.CredentialExpiresAt)
 	case !g.ExpiresAt.After(now):
 		return Bearer{}, ErrTokenExpired
 	case !g.CredentialStatus.Authenticates():
@@ -204,5 +210,5 @@ func (t *Tokens) Authenticate(ctx context.Context, token string, from Caller) (B
 	if err := t.touch(ctx, useOf(g.CredentialID, from, now)); err != nil {
 		return Bearer{}, err
 	}
-	return Bearer{TenantID: g.TenantID, CredentialID: g.CredentialID}, nil
+	return Bearer{TenantID: g.TenantID, CredentialID: g.CredentialID, CredentialExpires: g.CredentialExpiresAt}, nil
 }

@@ -9,14 +9,14 @@ import (
 )
 
 const credentialColumns = `id, tenant_id, status, access_key, secret_hash, access_last4, secret_last4,
-	created_at, changed_at, due_at, deadline_at, attempts, deactivated_at, last_used_at, coalesce(pending_action, '')`
+	created_at, changed_at, due_at, deadline_at, attempts, deactivated_at, last_used_at, coalesce(pending_action, ''), expires_at`
 
 func scanCredential(row interface{ Scan(...any) error }) (lifecycle.Credential, error) {
 	var c lifecycle.Credential
 	var created, changed int64
-	var due, deadline, deactivated, lastUsed sql.NullInt64
+	var due, deadline, deactivated, lastUsed, expires sql.NullInt64
 	err := row.Scan(&c.ID, &c.TenantID, &c.Status, &c.AccessKey, &c.SecretHash, &c.AccessLast4, &c.SecretLast4,
-		&created, &changed, &due, &deadline, &c.Attempts, &deactivated, &lastUsed, &c.PendingAction)
+		&created, &changed, &due, &deadline, &c.Attempts, &deactivated, &lastUsed, &c.PendingAction, &expires)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return lifecycle.Credential{}, lifecycle.ErrNotFound
@@ -26,6 +26,7 @@ func scanCredential(row interface{ Scan(...any) error }) (lifecycle.Credential, 
 	c.CreatedAt, c.ChangedAt = fromNanos(created), fromNanos(changed)
 	c.DueAt, c.DeadlineAt = nullNanos(due), nullNanos(deadline)
 	c.DeactivatedAt, c.LastUsedAt = nullNanos(deactivated), nullNanos(lastUsed)
+	c.ExpiresAt = nullNanos(expires)
 	return c, nil
 }
 
@@ -63,10 +64,11 @@ func (s *Store) InsertCredential(ctx context.Context, c lifecycle.Credential, ac
 			request = c.GenerateRequest
 		}
 		err := tx.QueryRowContext(ctx, `INSERT INTO credentials (tenant_id, status, access_key, secret_hash,
-			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, pending_action, generate_request)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULLIF($11, ''), $12) RETURNING id`,
+			access_last4, secret_last4, created_at, changed_at, due_at, deadline_at, pending_action, generate_request, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULLIF($11, ''), $12, $13) RETURNING id`,
 			c.TenantID, string(c.Status), c.AccessKey, c.SecretHash, c.AccessLast4, c.SecretLast4,
-			c.CreatedAt.UnixNano(), c.CreatedAt.UnixNano(), toNull(c.DueAt), toNull(c.DeadlineAt), string(c.PendingAction), request).Scan(&c.ID)
+			c.CreatedAt.UnixNano(), c.CreatedAt.UnixNano(), toNull(c.DueAt), toNull(c.DeadlineAt), string(c.PendingAction), request,
+			toNull(c.ExpiresAt)).Scan(&c.ID)
 		if err != nil {
 			return writeErr(err, "insert credential", fmt.Sprintf("tenant %d already has live credentials", c.TenantID))
 		}

@@ -18,8 +18,10 @@ var cachedTables = map[string]map[string]string{
 	"sessions": {
 		"last_seen_at": "a cached copy may only be older than the database's; touches update it, entries expire",
 	},
-	"users":      {},
-	"tenants":    {},
+	"users": {},
+	"tenants": {
+		"max_credential_lifetime": "read only by uncached lookups (Generate and the window's expiry choices)",
+	},
 	"api_tokens": {},
 	"plans":      {},
 	"credentials": {
@@ -27,6 +29,7 @@ var cachedTables = map[string]map[string]string{
 		"claim":            "the scheduler's lease token; no cached answer reads it (claims also move due_at, which bumps)",
 		"generate_request": "only Generate's own uncached lookup reads it",
 		"pending_action":   "written only by the statements that also set status and due_at, which bump",
+		"expires_at":       "written once, by the insert of the credential (which bumps), and never changed",
 	},
 }
 

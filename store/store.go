@@ -34,7 +34,8 @@ type Store struct {
 	DB      *sql.DB
 	read    *sql.DB
 	dialect dialect
-	stmts   statements // the hot paths' queries, readied at Open
+	stmts   statements      // the hot paths' queries, readied at Open
+	built   builtStatements // queries built at run time, readied at first use
 	path    string
 	cache   readCache  // the web requests' lookups (readcache.go)
 	locks   namedLocks // WithLock's, on SQLite
@@ -50,6 +51,7 @@ func (s *Store) Path() string { return s.path }
 // Close closes the database.
 func (s *Store) Close() error {
 	s.stmts.close()
+	s.built.close()
 	var err error
 	if s.dialect != nil {
 		err = s.dialect.close()

@@ -51,12 +51,18 @@ func (s *Store) TenantByName(ctx context.Context, name string) (lifecycle.Tenant
 
 // SetPublicAPI turns a tenant's public API feature on or off.
 func (s *Store) SetPublicAPI(ctx context.Context, name string, on bool) error {
+	return s.updateTenant(ctx, name, "public API", `UPDATE tenants SET public_api = $1 WHERE name = $2`, on)
+}
+
+// updateTenant sets one setting (what) of the tenant name by query, whose
+// $1 is value and $2 the name; an unknown tenant is ErrNotFound.
+func (s *Store) updateTenant(ctx context.Context, name, what, query string, value any) error {
 	if !storableText(name) {
 		return fmt.Errorf("store: tenant %q: %w", name, lifecycle.ErrNotFound)
 	}
-	res, err := s.DB.ExecContext(ctx, `UPDATE tenants SET public_api = $1 WHERE name = $2`, on, name)
+	res, err := s.DB.ExecContext(ctx, query, value, name)
 	if err != nil {
-		return fmt.Errorf("store: set public API of %q: %w", name, err)
+		return fmt.Errorf("store: set %s of %q: %w", what, name, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("store: tenant %q: %w", name, lifecycle.ErrNotFound)

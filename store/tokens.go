@@ -43,7 +43,7 @@ func (s *Store) TokenGrant(ctx context.Context, hash []byte) (lifecycle.TokenGra
 }
 
 const tokenGrantQuery = `SELECT t.credential_id, t.tenant_id, t.created_at, t.expires_at,
-		c.status, c.last_used_at, n.public_api, n.allowed_ips
+		c.status, c.last_used_at, n.public_api, c.expires_at, n.allowed_ips
 	FROM api_tokens t
 	JOIN credentials c ON c.id = t.credential_id
 	JOIN tenants n ON n.id = t.tenant_id
@@ -52,10 +52,10 @@ const tokenGrantQuery = `SELECT t.credential_id, t.tenant_id, t.created_at, t.ex
 func (s *Store) tokenGrant(ctx context.Context, hash []byte) (lifecycle.TokenGrant, error) {
 	var g lifecycle.TokenGrant
 	var created, expires int64
-	var lastUsed sql.NullInt64
+	var lastUsed, credExpires sql.NullInt64
 	var allowed string
 	err := s.stmts.tokenGrant.QueryRowContext(ctx, hash).Scan(&g.CredentialID, &g.TenantID, &created, &expires,
-		&g.CredentialStatus, &lastUsed, &g.PublicAPI, &allowed)
+		&g.CredentialStatus, &lastUsed, &g.PublicAPI, &credExpires, &allowed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return lifecycle.TokenGrant{}, fmt.Errorf("store: token: %w", lifecycle.ErrNotFound)
 	}
@@ -64,11 +64,12 @@ func (s *Store) tokenGrant(ctx context.Context, hash []byte) (lifecycle.TokenGra
 	}
 	g.Hash = hash
 	g.CreatedAt, g.ExpiresAt, g.LastUsedAt = fromNanos(created), fromNanos(expires), nullNanos(lastUsed)
+	g.CredentialExpiresAt = nullNanos(credExpires)
 	g.AllowedIPs = s.allowLists.Parse(allowed)
 	return g, nil
 }
 
-const accessKeyGrantQuery = `SELECT c.id, c.tenant_id, c.status, c.secret_hash, c.last_used_at, n.public_api, n.allowed_ips
+const accessKeyGrantQuery = `SELECT c.id, c.tenant_id, c.status, c.secret_hash, c.last_used_at, n.public_api, c.expires_at, n.allowed_ips
 	FROM credentials c JOIN tenants n ON n.id = c.tenant_id
 	WHERE c.access_key = $1`
 
@@ -79,16 +80,17 @@ func (s *Store) AccessKeyGrant(ctx context.Context, accessKey string) (lifecycle
 		return lifecycle.AccessKeyGrant{}, fmt.Errorf("store: access key: %w", lifecycle.ErrNotFound)
 	}
 	var g lifecycle.AccessKeyGrant
-	var lastUsed sql.NullInt64
+	var lastUsed, credExpires sql.NullInt64
 	var allowed string
-	err := s.stmts.accessKeyGrant.QueryRowContext(ctx, accessKey).Scan(&g.CredentialID, &g.TenantID, &g.Status, &g.SecretHash, &lastUsed, &g.PublicAPI, &allowed)
+	err := s.stmts.accessKeyGrant.QueryRowContext(ctx, accessKey).Scan(&g.CredentialID, &g.TenantID, &g.Status, &g.SecretHash, &lastUsed, &g.PublicAPI, &credExpires, &allowed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return lifecycle.AccessKeyGrant{}, fmt.Errorf("store: access key: %w", lifecycle.ErrNotFound)
 	}
 	if err != nil {
 		return lifecycle.AccessKeyGrant{}, fmt.Errorf("store: access key: %w", err)
 	}
-	g.LastUsedAt, g.AllowedIPs = nullNanos(lastUsed), s.allowLists.Parse(allowed)
+	g.LastUsedAt, g.CredentialExpiresAt = nullNanos(lastUsed), nullNanos(credExpires)
+	g.AllowedIPs = s.allowLists.Parse(allowed)
 	return g, nil
 }
 

@@ -63,12 +63,29 @@ type CredentialsVM struct {
 	// server carries out each one once (a resent form shows the window).
 	GenerateRequest string
 	Tenant          string // the tenant's name, for the downloaded keys file
+	// Expires is when the credential expires, "2027-03-01 09:14 UTC, in 84
+	// days", or "Never"; "" when there is no credential (shown as "—").
+	Expires     string
+	ExpiresISO  string // RFC 3339 for a <time datetime>, or ""
+	ExpiresSoon bool   // a live credential expiring within 7 days: shown amber
+	// ExpiryOptions are the Generate form's choices of lifetime (its
+	// select named "expiry"); one is Selected.
+	ExpiryOptions []ExpiryOption
+	// ExpiryPolicy explains the tenant's maximum lifetime beside the
+	// choices; "" when the tenant has none.
+	ExpiryPolicy string
 	// LastUsedFrom is the address and client of the last use,
 	// "203.0.113.9 · curl/8.5.0"; "" when not known (shown as "—").
 	LastUsedFrom string
 	// RecentAddresses are the latest addresses that used the credential,
 	// one entry each, newest first (at most 5).
 	RecentAddresses []RecentAddress
+}
+
+// ExpiryOption is one choice of lifetime at Generate.
+type ExpiryOption struct {
+	Value, Label string
+	Selected     bool
 }
 
 // RecentAddress is one address that used the current credential, with its

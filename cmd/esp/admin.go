@@ -80,7 +80,10 @@ const tenantUsage = `usage: esp tenant <command> [flags]
 
 commands:
   add NAME                          add a tenant
-  feature NAME public-api on|off    turn a tenant's public API on or off`
+  feature NAME public-api on|off    turn a tenant's public API on or off
+  policy NAME --max-credential-lifetime DURATION|off
+                                    bound the lifetime of the tenant's new credentials
+                                    (days as 90d, or a Go duration such as 36h; off: no bound)`
 
 func cmdTenantAdd(ctx context.Context, e env, args []string) error {
 	const shape = "tenant add NAME"

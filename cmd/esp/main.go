@@ -44,6 +44,8 @@ commands:
   serve                                       run the web server and the scheduler
   tenant add NAME                             add a tenant
   tenant feature NAME public-api on|off       turn a tenant's public API on or off
+  tenant policy NAME --max-credential-lifetime DURATION|off
+                                              bound the lifetime of a tenant's new credentials
   user add|passwd|set|remove|list ...         manage a tenant's users (run 'esp user' for more)
   plan import --tenant NAME --name PLAN FILE  import plan data from CSV
   purge                                       purge credentials deactivated long enough
@@ -77,6 +79,8 @@ func runIn(ctx context.Context, e env, args []string) error {
 		return cmdTenantAdd(ctx, e, rest[1:])
 	case cmd == "tenant" && sub == "feature":
 		return cmdTenantFeature(ctx, e, rest[1:])
+	case cmd == "tenant" && sub == "policy":
+		return cmdTenantPolicy(ctx, e, rest[1:])
 	case cmd == "user":
 		return cmdUser(ctx, e, rest)
 	case cmd == "plan" && sub == "import":

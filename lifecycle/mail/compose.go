@@ -82,11 +82,11 @@ func Compose(n lifecycle.Notice, publicURL, host string) (Message, error) {
 	if w.ByActor {
 		v.Body += " by " + v.Actor
 	}
-	if strings.HasPrefix(n.Detail, "http://") || strings.HasPrefix(n.Detail, "https://") {
-		v.DetailLabel = "Report"
-	}
 	if w.DetailLabel != "" {
 		v.DetailLabel = w.DetailLabel
+	}
+	if strings.HasPrefix(n.Detail, "http://") || strings.HasPrefix(n.Detail, "https://") {
+		v.DetailLabel = "Report"
 	}
 	if publicURL != "" {
 		v.Window = strings.TrimRight(publicURL, "/") + "/api-credentials"

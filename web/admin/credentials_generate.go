@@ -17,6 +17,10 @@ import (
 // generateRequestField is the Generate form's one-time request id.
 const generateRequestField = "generate_request"
 
+// expiryField is the Generate form's choice of lifetime
+// (lifecycle.ExpiryOptions' values).
+const expiryField = "expiry"
+
 // generateRequestFormat is what randomRequestID makes: 16 random bytes,
 // base64url without padding.
 var generateRequestFormat = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
@@ -54,7 +58,7 @@ func (h *Handlers) CredentialsGenerate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	keys, err := h.lc.GenerateOnce(c.Request().Context(), u.tenant.ID, u.actor(), request[0])
+	keys, err := h.lc.GenerateOnce(c.Request().Context(), u.tenant.ID, u.actor(), request[0], r.PostForm.Get(expiryField))
 	if errors.Is(err, lifecycle.ErrAlreadyGenerated) {
 		return c.Redirect(http.StatusSeeOther, views.WindowURL)
 	}

@@ -25,9 +25,13 @@ type credentialFields struct {
 	LastUsedFrom  string   `json:"lastUsedFrom"` // address and client of the last use ("" when not known)
 	Created       string   `json:"created"`
 	CreatedISO    string   `json:"createdISO"`
+	Expires       string   `json:"expires"`
+	ExpiresISO    string   `json:"expiresISO"`
+	ExpiresSoon   bool     `json:"expiresSoon"`
 }
 
-func fieldsOf(cur lifecycle.Current) credentialFields {
+// fieldsOf is what the window shows of cur at now.
+func fieldsOf(cur lifecycle.Current, now time.Time) credentialFields {
 	f := credentialFields{
 		StatusCode:    string(cur.Status),
 		StatusLabel:   cur.Status.Label(),
@@ -44,6 +48,10 @@ func fieldsOf(cur lifecycle.Current) credentialFields {
 	f.LastUsed = "Never"
 	if !c.LastUsedAt.IsZero() {
 		f.LastUsed = formatTime(c.LastUsedAt)
+	}
+	f.Expires, f.ExpiresSoon = expiresText(c.ExpiresAt, now), expiresSoon(cur, now)
+	if !c.ExpiresAt.IsZero() {
+		f.ExpiresISO = c.ExpiresAt.UTC().Format(time.RFC3339)
 	}
 	if len(cur.Uses) > 0 {
 		u := recentAddress(cur.Uses[0])

@@ -53,7 +53,7 @@ func (h *Handlers) renderWindow(c echo.Context, status int, w window) error {
 		}
 		w.plans = plans
 	}
-	f := fieldsOf(cur)
+	f := fieldsOf(cur, h.lc.Now())
 	vm := views.CredentialsVM{
 		Page:          h.page(c, "API Credentials"),
 		Plans:         w.plans,
@@ -77,6 +77,9 @@ func (h *Handlers) renderWindow(c echo.Context, status int, w window) error {
 		LastUsedFrom:    f.LastUsedFrom,
 		RecentAddresses: recentAddresses(cur.Uses),
 	}
+	if err := h.expiryFields(ctx, &vm, tenant.ID, f); err != nil {
+		return err
+	}
 	if w.keys != nil {
 		vm.AccessKey, vm.SecretKey, vm.FullKeys = w.keys.AccessKey, w.keys.SecretKey, true
 		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
@@ -94,5 +97,5 @@ func (h *Handlers) CredentialsStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, fieldsOf(cur))
+	return c.JSON(http.StatusOK, fieldsOf(cur, h.lc.Now()))
 }

@@ -109,6 +109,7 @@ func (h *Handlers) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(tokenContextKey, bearer)
 		c.Response().Header().Set("Cache-Control", "no-store")
+		setCredentialExpires(c, bearer.CredentialExpires)
 		return next(c)
 	}
 }

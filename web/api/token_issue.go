@@ -59,5 +59,18 @@ func writeToken(c echo.Context, t lifecycle.IssuedToken) error {
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
+	setCredentialExpires(c, t.CredentialExpires)
 	return c.JSON(http.StatusOK, tokenResponse{AccessToken: t.Token, TokenType: "Bearer", ExpiresIn: int64(t.ExpiresIn / time.Second)})
+}
+
+// CredentialExpiresHeader tells, on the answers of a credential that
+// expires, when it does: RFC 3339 in UTC, to the second.
+const CredentialExpiresHeader = "ESP-Credential-Expires"
+
+// setCredentialExpires announces the expiry of the request's credential
+// (zero: it has none, and nothing is said).
+func setCredentialExpires(c echo.Context, expires time.Time) {
+	if !expires.IsZero() {
+		c.Response().Header().Set(CredentialExpiresHeader, expires.UTC().Format(time.RFC3339))
+	}
 }

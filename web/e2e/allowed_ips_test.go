@@ -38,21 +38,25 @@ func (tb *tab) saveAllowedIPs(list string) {
 	}
 }
 
-// An admin opens Allowed addresses from the window, sees the address ESP
-// sees, saves a list that leaves out the test's client: its exchange is
-// refused, 403 naming its address; clearing the list lets it in again. The
-// window then shows where the keys were last used from, and the history
-// both changes.
+// An admin generates keys for 30 days, opens Allowed addresses from the
+// window, sees the address ESP sees, saves a list that leaves out the
+// test's client: its exchange is refused, 403 naming its address; clearing
+// the list lets it in again. The window then shows where the keys were
+// last used from, and the history both changes.
 func TestAllowedAddressesJourney(t *testing.T) {
 	srv := startServer(t, "--activator", "local")
 	tb := startBrowser(t)
 	base := srv.LocalURL()
 	tb.login(base, "admin", srv.Passwords["admin"])
 	tb.openWindowFromMenu()
+	eval[bool](tb, `(() => { document.querySelector('[data-testid="generate-expiry"]').value = '30d'; return true; })()`)
 	if code := tb.clickAndLoad("generate"); code != 200 {
 		t.Fatalf("Generate answered %d, want 200", code)
 	}
 	s := tb.waitFor("the new keys", func(s screen) bool { return s.AccessKey != "" && s.SecretKey != "" })
+	if c := tb.expiryChoice(); !strings.HasSuffix(c.Expires, "UTC, in 30 days") {
+		t.Fatalf("keys generated for 30 days expire %q", c.Expires)
+	}
 	access, secret := s.AccessKey, s.SecretKey
 	tb.waitFor("Activated", func(s screen) bool { return s.Status == "Activated" })
 	if code, msg := exchangeFrom(t, srv.URL, access, secret); code != http.StatusOK {
