@@ -57,6 +57,7 @@ type Service struct {
 	store CredentialStore
 	now   func() time.Time
 	cfg   Config
+	uses  usesMemo // the window's recent uses (uses.go)
 	// afterCheck, when set (only by tests), runs between the status check
 	// and the write of Generate (OnGenerate) and Deactivate (OnDeactivate).
 	afterCheck func(Trigger)
@@ -93,7 +94,7 @@ func (s *Service) Current(ctx context.Context, tenantID int64) (Current, error) 
 	}
 	cur := Current{Status: c.Status, Credential: c}
 	if !c.LastUsedAt.IsZero() {
-		if cur.Uses, err = s.store.RecentUses(ctx, c.ID, RecentAddresses); err != nil {
+		if cur.Uses, err = s.recentUses(ctx, c); err != nil {
 			return Current{}, err
 		}
 	}

@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"context"
 	"net/netip"
 	"strings"
 	"sync"
@@ -86,4 +87,53 @@ func (r *recentUses) written(u CredentialUse) {
 		r.last = make(map[useKey]time.Time)
 	}
 	r.last[useKey{u.CredentialID, u.Addr}] = u.At
+}
+
+// usesMemo keeps each credential's recent uses with the last use of the
+// credential they were read at. Every recorded use moves the credential's
+// last use (the store does it in the same statement), so while the last
+// use a caller sees is the same, so are the recent uses: the window reads
+// them from the database only after a new use.
+type usesMemo struct {
+	mu sync.Mutex
+	m  map[int64]usesEntry
+}
+
+type usesEntry struct {
+	lastUsed time.Time
+	uses     []CredentialUse
+}
+
+// maxMemoUses bounds the credentials remembered; when full they are
+// forgotten, and read again as they come.
+const maxMemoUses = 4096
+
+func (m *usesMemo) get(id int64, lastUsed time.Time) ([]CredentialUse, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.m[id]
+	return e.uses, ok && e.lastUsed.Equal(lastUsed)
+}
+
+func (m *usesMemo) put(id int64, lastUsed time.Time, uses []CredentialUse) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil || len(m.m) >= maxMemoUses {
+		m.m = make(map[int64]usesEntry)
+	}
+	m.m[id] = usesEntry{lastUsed: lastUsed, uses: uses}
+}
+
+// recentUses are the latest uses of c, one per address, newest first: from
+// the memo while c's last use is the one they were read at.
+func (s *Service) recentUses(ctx context.Context, c Credential) ([]CredentialUse, error) {
+	if uses, ok := s.uses.get(c.ID, c.LastUsedAt); ok {
+		return uses, nil
+	}
+	uses, err := s.store.RecentUses(ctx, c.ID, RecentAddresses)
+	if err != nil {
+		return nil, err
+	}
+	s.uses.put(c.ID, c.LastUsedAt, uses)
+	return uses, nil
 }
