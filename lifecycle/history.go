@@ -34,6 +34,7 @@ var historyEvents = []struct {
 	{AuditPurge, "Purged"},
 	{AuditReportLeak, "Reported leaked"},
 	{AuditExpire, "Expired"},
+	{AuditAllowedAddresses, "Allowed addresses changed"},
 }
 
 // userActorPrefix marks an audit actor that is a signed-in user.

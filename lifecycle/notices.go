@@ -54,6 +54,10 @@ var noticeEvents = map[AuditEvent]NoticeWords{
 		Next: "They no longer authenticate in ESP; check your API gateway, and generate new credentials when needed."},
 	AuditReportLeak: {Subject: "reported leaked", Body: "The API credentials (their secret key or one of their tokens) were reported as published", ByActor: true,
 		Next: "Credentials still in use are deactivated at once (a separate message says so); already deactivated ones change no further. Remove the key from where it was published, and generate new credentials if you need them."},
+	// Of the tenant, not of one credential: no last 4.
+	AuditAllowedAddresses: {Subject: "allowed addresses changed", Body: "The addresses the tenant's API credentials may be used from were changed", ByActor: true,
+		DetailLabel: "Now allowed",
+		Next:        "Client programs calling from any other address are refused (403, ip_not_allowed). If nobody on your team changed the list, review it in the API Credentials window now."},
 	AuditRemindExpiry30: expiryReminderWords("30 days"),
 	AuditRemindExpiry7:  expiryReminderWords("7 days"),
 	AuditRemindExpiry1:  expiryReminderWords("1 day"),

@@ -57,6 +57,7 @@ type Service struct {
 	store CredentialStore
 	now   func() time.Time
 	cfg   Config
+	uses  usesMemo // the window's recent uses (uses.go)
 	// afterCheck, when set (only by tests), runs between the status check
 	// and the write of Generate (OnGenerate) and Deactivate (OnDeactivate).
 	afterCheck func(Trigger)
@@ -77,6 +78,9 @@ type Current struct {
 	// LeakURL, when the credential was found in public and is no longer
 	// live-and-authenticating, is where the first report found it.
 	LeakURL string
+	// Uses are the latest uses of the credential, one per address, newest
+	// first, at most RecentAddresses.
+	Uses []CredentialUse
 }
 
 // Current returns the tenant's current credential and its status.
@@ -89,6 +93,11 @@ func (s *Service) Current(ctx context.Context, tenantID int64) (Current, error) 
 		return Current{}, err
 	}
 	cur := Current{Status: c.Status, Credential: c}
+	if !c.LastUsedAt.IsZero() {
+		if cur.Uses, err = s.recentUses(ctx, c); err != nil {
+			return Current{}, err
+		}
+	}
 	// Only a credential past Deactivate can have been deactivated by a
 	// report: the live ones cost no second query.
 	if _, live := c.Status.On(OnDeactivate); !live && c.Status != ActivationFailed {

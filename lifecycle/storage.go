@@ -27,6 +27,7 @@ type CredentialStore interface {
 	// LeakURL is where the first leak report of the credential found it
 	// ("" when none did).
 	LeakURL(ctx context.Context, credentialID int64) (string, error)
+	AddressStore // the allowed addresses and the uses (allowlist.go)
 	// MaxCredentialLifetime is the tenant's maximum credential lifetime
 	// (0: none).
 	MaxCredentialLifetime(ctx context.Context, tenantID int64) (time.Duration, error)

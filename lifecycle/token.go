@@ -132,6 +132,9 @@ type TokenGrant struct {
 	CredentialStatus Status
 	LastUsedAt       time.Time
 	PublicAPI        bool
+	// AllowedIPs are the tenant's allowed addresses, parsed once per
+	// change of the list (StoredAllowLists).
+	AllowedIPs AllowList
 	// CredentialExpiresAt is when the credential expires; zero: never.
 	CredentialExpiresAt time.Time
 }
@@ -145,6 +148,8 @@ type AccessKeyGrant struct {
 	SecretHash   []byte
 	LastUsedAt   time.Time
 	PublicAPI    bool
+	// AllowedIPs are the tenant's allowed addresses (see TokenGrant).
+	AllowedIPs AllowList
 	// CredentialExpiresAt is when the credential expires; zero: never.
 	CredentialExpiresAt time.Time
 }

@@ -17,7 +17,9 @@ type TokenStore interface {
 	// TokenGrant reads a credential with its tenant's flag, by the
 	// credential's id; ErrNotFound when it is gone (purged).
 	TokenGrant(ctx context.Context, credentialID int64) (TokenGrant, error)
-	TouchCredential(ctx context.Context, credentialID int64, now time.Time, every time.Duration) (bool, error)
+	// RecordUse writes u unless a use of its credential from its address
+	// was written less than every before; it reports whether it wrote.
+	RecordUse(ctx context.Context, u CredentialUse, every time.Duration) (bool, error)
 	TokenKeyStore
 }
 
@@ -30,6 +32,7 @@ type Tokens struct {
 	keys  keyCache
 	now   func() time.Time
 	ttl   time.Duration
+	uses  recentUses // the uses this process wrote lately (uses.go)
 }
 
 // NewTokens returns Tokens over st whose tokens live for ttl; now is the
@@ -105,6 +108,9 @@ func (t *Tokens) Exchange(ctx context.Context, accessKey, secretKey string, from
 	if !SecretMatches(secretKey, grant.SecretHash) {
 		return IssuedToken{}, ErrKeysRejected
 	}
+	if err := grant.AllowedIPs.check(from); err != nil {
+		return IssuedToken{}, err
+	}
 	// The caller holds the real secret from here on: telling the status helps
 	// and gives nothing away.
 	if st := grant.Status; !st.Authenticates() {
@@ -122,7 +128,7 @@ func (t *Tokens) Exchange(ctx context.Context, accessKey, secretKey string, from
 	if err != nil {
 		return IssuedToken{}, err
 	}
-	if err := t.touch(ctx, grant.CredentialID, grant.LastUsedAt, now); err != nil {
+	if err := t.touch(ctx, useOf(grant.CredentialID, from, now)); err != nil {
 		return IssuedToken{}, err
 	}
 	return IssuedToken{Token: token, ExpiresIn: expires.Sub(now), CredentialExpires: grant.CredentialExpiresAt}, nil
@@ -150,14 +156,18 @@ func (t *Tokens) sign(ctx context.Context, credentialID int64, now time.Time, tt
 	return signToken(key, credentialID, expires), expires, nil
 }
 
-// touch records a use of the credential unless its last use is recent:
-// the write is conditional, and skipping it spares the database writer.
-func (t *Tokens) touch(ctx context.Context, credentialID int64, lastUsed, now time.Time) error {
-	if !lastUsed.IsZero() && now.Sub(lastUsed) < LastUsedEvery {
+// touch records a use of the credential, with its address and client,
+// unless this process recorded one from that address lately: the write is
+// conditional, and skipping it spares the database writer.
+func (t *Tokens) touch(ctx context.Context, u CredentialUse) error {
+	if !t.uses.due(u, LastUsedEvery) {
 		return nil
 	}
-	_, err := t.store.TouchCredential(ctx, credentialID, now, LastUsedEvery)
-	return err
+	if _, err := t.store.RecordUse(ctx, u, LastUsedEvery); err != nil {
+		return err
+	}
+	t.uses.written(u)
+	return nil
 }
 
 // The refusals of Authenticate besides ErrFeatureOff, all Unauthorized.
@@ -191,7 +201,10 @@ func (t *Tokens) Authenticate(ctx context.Context, token string, from Caller) (B
 	case !g.PublicAPI:
 		return Bearer{}, ErrFeatureOff
 	}
-	if err := t.touch(ctx, g.CredentialID, g.LastUsedAt, now); err != nil {
+	if err := g.AllowedIPs.check(from); err != nil {
+		return Bearer{}, err
+	}
+	if err := t.touch(ctx, useOf(g.CredentialID, from, now)); err != nil {
 		return Bearer{}, err
 	}
 	return Bearer{TenantID: g.TenantID, CredentialID: g.CredentialID, CredentialExpires: g.CredentialExpiresAt}, nil

@@ -63,9 +63,9 @@ func (s countingStore) FirstTokenKey(ctx context.Context, k lifecycle.TokenKey) 
 	return s.Store.FirstTokenKey(ctx, k)
 }
 
-func (s countingStore) TouchCredential(ctx context.Context, id int64, now time.Time, every time.Duration) (bool, error) {
+func (s countingStore) RecordUse(ctx context.Context, u lifecycle.CredentialUse, every time.Duration) (bool, error) {
 	s.calls.Add(1)
-	return s.Store.TouchCredential(ctx, id, now, every)
+	return s.Store.RecordUse(ctx, u, every)
 }
 
 // tokenFixture is a tenant with Activated credentials and Tokens over a

@@ -392,6 +392,7 @@
     setDisabled(dialog, dialog.querySelector('[data-testid="deactivate"]'), data.canDeactivate === undefined ? undefined : !data.canDeactivate);
     setTime(dialog, 'credential-last-used', data.lastUsed, data.lastUsedISO);
     setTime(dialog, 'credential-created', data.created, data.createdISO);
+    setText(dialog.querySelector('[data-testid="credential-last-used-from"]'), data.lastUsedFrom ? data.lastUsedFrom : NONE);
     dialog.setAttribute('data-pending', data.pending ? 'true' : 'false');
     if (data.status === 'activation_failed') keysWillNeverWork(dialog);
     syncScrolling();

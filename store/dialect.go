@@ -108,6 +108,7 @@ type statements struct {
 	changeCounter                                                        statement
 	// On the writer; those of transactions are used through in.
 	touchSession, touchCredential, credentialStatus, insertAudit statement
+	recordUse                                                    statement // uses.go
 
 	all []statement // every one of them, for Close
 }
@@ -135,6 +136,7 @@ func prepareStatements(ctx context.Context, d dialect, read, write *sql.DB) (sta
 		{read, &st.changeCounter, changeCounterQuery},
 		{write, &st.touchSession, touchSessionQuery},
 		{write, &st.touchCredential, touchCredentialQuery},
+		{write, &st.recordUse, recordUseQuery},
 		{write, &st.credentialStatus, d.lockRows(credentialStatusQuery)},
 		{write, &st.insertAudit, insertAuditQuery},
 	} {

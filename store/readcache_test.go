@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"path/filepath"
 	"testing"
 	"time"
@@ -91,6 +92,10 @@ func TestChangeCounterIsBumpedExactlyByChangesToCachedAnswers(t *testing.T) {
 			return err
 		}, true},
 		{"plan delete", func(f *counterFixture) error { return f.exec(`DELETE FROM plans WHERE id = $1`, f.plan.ID) }, true},
+		{"tenant allowed_ips", func(f *counterFixture) error {
+			_, err := f.st.SetAllowedIPs(ctx, "203.0.113.0/24", lifecycle.AuditEntry{At: later, TenantID: f.acme.ID, Actor: "test", Action: lifecycle.AuditAllowedAddresses})
+			return err
+		}, true},
 
 		{"credential last_used_at", func(f *counterFixture) error {
 			_, err := f.st.TouchCredential(ctx, f.cred.ID, later, time.Minute)
@@ -99,6 +104,10 @@ func TestChangeCounterIsBumpedExactlyByChangesToCachedAnswers(t *testing.T) {
 		{"session last_seen_at", func(f *counterFixture) error { return f.st.TouchSession(ctx, f.session, later) }, false},
 		{"token key added", func(f *counterFixture) error {
 			_, err := f.st.AddTokenKey(ctx, lifecycle.TokenKey{Secret: tokenHash("key"), SignsFrom: later})
+			return err
+		}, false},
+		{"credential use", func(f *counterFixture) error {
+			_, err := f.st.RecordUse(ctx, lifecycle.CredentialUse{CredentialID: f.cred.ID, Addr: netip.MustParseAddr("203.0.113.9"), At: later}, time.Minute)
 			return err
 		}, false},
 		{"session insert", func(f *counterFixture) error {
@@ -170,6 +179,9 @@ func TestCachedLookupsSeeAChangeFromAnotherHandleAtTheNextCounter(t *testing.T) 
 	if _, err := other.ImportPlan(ctx, f.acme.ID, "second", f.now, genRows(1)); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := other.SetAllowedIPs(ctx, "203.0.113.0/24", lifecycle.AuditEntry{At: f.now, TenantID: f.acme.ID, Actor: "test", Action: lifecycle.AuditAllowedAddresses}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := other.DB.ExecContext(ctx, `UPDATE users SET is_admin = 0`); err != nil {
 		t.Fatal(err)
 	}
@@ -190,6 +202,9 @@ func TestCachedLookupsSeeAChangeFromAnotherHandleAtTheNextCounter(t *testing.T) 
 	}
 	if g.PublicAPI {
 		t.Errorf("PublicAPI = true after the feature was turned off")
+	}
+	if g.AllowedIPs.String() != "203.0.113.0/24" {
+		t.Errorf("AllowedIPs = %q after another handle set them", g.AllowedIPs)
 	}
 	if got, want := len(plans), 2; got != want {
 		t.Errorf("len(plans) = %d, want %d", got, want)

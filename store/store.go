@@ -41,6 +41,8 @@ type Store struct {
 	locks   namedLocks // WithLock's, on SQLite
 	// notify are the audit events whose notices are queued (NotifyOn).
 	notify map[lifecycle.AuditEvent]bool
+	// allowLists are the tenants' allowed addresses, parsed once each.
+	allowLists lifecycle.StoredAllowLists
 }
 
 // Path is the SQLite database file's path ("" on PostgreSQL).

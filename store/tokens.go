@@ -18,14 +18,15 @@ func (s *Store) TokenGrant(ctx context.Context, credentialID int64) (lifecycle.T
 	return s.cachedTokenGrant(ctx, credentialID)
 }
 
-const tokenGrantQuery = `SELECT c.tenant_id, c.status, c.last_used_at, n.public_api, c.expires_at
+const tokenGrantQuery = `SELECT c.tenant_id, c.status, c.last_used_at, n.public_api, c.expires_at, n.allowed_ips
 	FROM credentials c JOIN tenants n ON n.id = c.tenant_id
 	WHERE c.id = $1`
 
 func (s *Store) tokenGrant(ctx context.Context, credentialID int64) (lifecycle.TokenGrant, error) {
 	g := lifecycle.TokenGrant{CredentialID: credentialID}
 	var lastUsed, credExpires sql.NullInt64
-	err := s.stmts.tokenGrant.QueryRowContext(ctx, credentialID).Scan(&g.TenantID, &g.CredentialStatus, &lastUsed, &g.PublicAPI, &credExpires)
+	var allowed string
+	err := s.stmts.tokenGrant.QueryRowContext(ctx, credentialID).Scan(&g.TenantID, &g.CredentialStatus, &lastUsed, &g.PublicAPI, &credExpires, &allowed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return lifecycle.TokenGrant{}, fmt.Errorf("store: credential %d: %w", credentialID, lifecycle.ErrNotFound)
 	}
@@ -33,10 +34,11 @@ func (s *Store) tokenGrant(ctx context.Context, credentialID int64) (lifecycle.T
 		return lifecycle.TokenGrant{}, fmt.Errorf("store: credential %d: %w", credentialID, err)
 	}
 	g.LastUsedAt, g.CredentialExpiresAt = nullNanos(lastUsed), nullNanos(credExpires)
+	g.AllowedIPs = s.allowLists.Parse(allowed)
 	return g, nil
 }
 
-const accessKeyGrantQuery = `SELECT c.id, c.tenant_id, c.status, c.secret_hash, c.last_used_at, n.public_api, c.expires_at
+const accessKeyGrantQuery = `SELECT c.id, c.tenant_id, c.status, c.secret_hash, c.last_used_at, n.public_api, c.expires_at, n.allowed_ips
 	FROM credentials c JOIN tenants n ON n.id = c.tenant_id
 	WHERE c.access_key = $1`
 
@@ -48,7 +50,8 @@ func (s *Store) AccessKeyGrant(ctx context.Context, accessKey string) (lifecycle
 	}
 	var g lifecycle.AccessKeyGrant
 	var lastUsed, credExpires sql.NullInt64
-	err := s.stmts.accessKeyGrant.QueryRowContext(ctx, accessKey).Scan(&g.CredentialID, &g.TenantID, &g.Status, &g.SecretHash, &lastUsed, &g.PublicAPI, &credExpires)
+	var allowed string
+	err := s.stmts.accessKeyGrant.QueryRowContext(ctx, accessKey).Scan(&g.CredentialID, &g.TenantID, &g.Status, &g.SecretHash, &lastUsed, &g.PublicAPI, &credExpires, &allowed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return lifecycle.AccessKeyGrant{}, fmt.Errorf("store: access key: %w", lifecycle.ErrNotFound)
 	}
@@ -56,6 +59,7 @@ func (s *Store) AccessKeyGrant(ctx context.Context, accessKey string) (lifecycle
 		return lifecycle.AccessKeyGrant{}, fmt.Errorf("store: access key: %w", err)
 	}
 	g.LastUsedAt, g.CredentialExpiresAt = nullNanos(lastUsed), nullNanos(credExpires)
+	g.AllowedIPs = s.allowLists.Parse(allowed)
 	return g, nil
 }
 

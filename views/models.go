@@ -88,12 +88,43 @@ type CredentialsVM struct {
 	// ExpiryPolicy explains the tenant's maximum lifetime beside the
 	// choices; "" when the tenant has none.
 	ExpiryPolicy string
+	// LastUsedFrom is the address and client of the last use,
+	// "203.0.113.9 · curl/8.5.0"; "" when not known (shown as "—").
+	LastUsedFrom string
+	// RecentAddresses are the latest addresses that used the credential,
+	// one entry each, newest first (at most 5).
+	RecentAddresses []RecentAddress
 }
 
 // ExpiryOption is one choice of lifetime at Generate.
 type ExpiryOption struct {
 	Value, Label string
 	Selected     bool
+}
+
+// RecentAddress is one address that used the current credential, with its
+// latest use, preformatted.
+type RecentAddress struct {
+	Addr    string // "203.0.113.9", or "unknown address"
+	Client  string // the User-Agent, shortened ("" when none was sent)
+	When    string // "2026-11-26 09:14:02 UTC"
+	WhenISO string // RFC 3339, for <time datetime>
+}
+
+// AllowedIPsURL is the allowed addresses page's address, linked from the
+// window.
+const AllowedIPsURL = "/api-credentials/allowed-ips"
+
+// AllowedIPsVM is the page where an admin edits the tenant's allowed
+// addresses.
+type AllowedIPsVM struct {
+	Page
+	List          string // the textarea: the saved list normalised, or what was sent when refused
+	Entries       int    // entries in the saved list; 0 is any address
+	Max           int    // how many entries a list may hold
+	YourAddress   string // the admin's own address as the server sees it
+	Notice        string // "Saved." (role=status) or why the list was refused (role=alert)
+	NoticeIsError bool
 }
 
 // ErrorVM is an error page; the shell is shown only when Username is set.

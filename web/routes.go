@@ -56,11 +56,13 @@ func (s *Server) routes(a *admin.Handlers, p *api.Handlers) {
 	e.Match(get, "/api-credentials/deactivate", admin.BackToWindow, session, signedIn, window)
 	e.Match(get, "/api-credentials/history", a.CredentialsHistory, session, signedIn, window)
 	e.Match(get, "/api-credentials/history.csv", a.CredentialsHistoryCSV, session, signedIn, window)
+	e.Match(get, "/api-credentials/allowed-ips", a.AllowedIPsPage, session, signedIn, window)
+	e.POST("/api-credentials/allowed-ips", a.AllowedIPsSave, session, signedIn, window, csrf)
 	// Any other method on its paths, however it is spelled, passes the same
 	// checks first, so a visitor who may not see the window gets /login or
 	// 404 rather than a 405 that gives it away.
 	for _, path := range []string{"/api-credentials", "/api-credentials/generate", "/api-credentials/deactivate",
-		"/api-credentials/history", "/api-credentials/history.csv"} {
+		"/api-credentials/history", "/api-credentials/history.csv", "/api-credentials/allowed-ips"} {
 		e.RouteNotFound(path, methodNotAllowed(allowedMethods(e, path)), session, signedIn, window)
 	}
 	e.RouteNotFound("/api-credentials/status", methodNotAllowed(allowedMethods(e, "/api-credentials/status")), status...)

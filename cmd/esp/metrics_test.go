@@ -128,6 +128,7 @@ func TestServeMetricsCountALoginAnExchangeAndAnExport(t *testing.T) {
 		`esp_credentials{status="activated"} 1`,
 		`esp_credentials{status="pending_activation"} 0`,
 		`esp_api_authentication_failures_total{kind="token"} 0`,
+		`esp_api_ip_not_allowed_total{kind="keys"} 0`,
 		`esp_rate_limit_refusals_total{limit="login"} 0`,
 		`go_goroutines `,
 		`process_resident_memory_bytes `,

@@ -23,6 +23,8 @@ import (
 	"runtime/pprof"
 	"syscall"
 	"time"
+
+	"esp/lifecycle"
 )
 
 // options are the bench's flags.
@@ -42,6 +44,7 @@ type options struct {
 	cpuProfile  string
 	inproc      bool
 	esp         string
+	allowedIPs  int // ranges in the bench tenant's allowed addresses (0: any address)
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -63,6 +66,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the bench process (with -inproc it includes the server)")
 	fs.BoolVar(&o.inproc, "inproc", false, "serve from inside the bench process instead of an `esp serve` child (for -cpuprofile; row 5 is then not the server's alone)")
 	fs.StringVar(&o.esp, "esp", "", "an esp binary to use instead of building esp/cmd/esp")
+	fs.IntVar(&o.allowedIPs, "allowed-ips", 0, "give the bench tenant an allowed-address list of this many ranges (at most 100), the last one holding the bench's client, so that every API request checks them all (0: any address)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -91,6 +95,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-mixed must be between 0 and 5m")
 	case o.conc < 1 || o.conc > 256 || o.mixedConc < 1 || o.mixedConc > 256:
 		return o, errors.New("-c and -mixed-clients must be between 1 and 256")
+	case o.allowedIPs < 0 || o.allowedIPs > lifecycle.MaxAllowedAddresses:
+		return o, fmt.Errorf("-allowed-ips must be between 0 and %d", lifecycle.MaxAllowedAddresses)
 	case o.planRows < 1 || o.planRows > 10_000_000 || o.credRows < 0 || o.credRows > 10_000_000 ||
 		o.dueRows < 1 || o.dueRows > 1_000_000 || o.ticks < 1 || o.ticks > 100_000:
 		return o, errors.New("-rows, -creds, -due or -ticks out of range")
@@ -147,7 +153,7 @@ func newReport(o options) *Report {
 		GoOS:         runtime.GOOS + "/" + runtime.GOARCH,
 		CPUs:         runtime.NumCPU(),
 		LoadAvgStart: loadAvg(),
-		Settings: fmt.Sprintf("%d clients × %s per load figure, mixed %d clients × %s, %d plan rows, %d credential rows, %d due",
-			o.conc, o.dur, o.mixedConc, o.mixed, o.planRows, o.credRows, o.dueRows),
+		Settings: fmt.Sprintf("%d clients × %s per load figure, mixed %d clients × %s, %d plan rows, %d credential rows, %d due, %d allowed-address ranges",
+			o.conc, o.dur, o.mixedConc, o.mixed, o.planRows, o.credRows, o.dueRows, o.allowedIPs),
 	}
 }

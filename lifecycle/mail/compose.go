@@ -29,7 +29,8 @@ type view struct {
 const textBody = `{{.Body}}.
 
 Tenant:      {{.Tenant}}
-Credentials: ••••{{.Last4}}
+{{- if .Last4}}
+Credentials: ••••{{.Last4}}{{end}}
 When:        {{.When}}
 By:          {{.Actor}}
 {{- if .Detail}}
@@ -49,7 +50,8 @@ const htmlBody = `<!DOCTYPE html>
 <p>{{.Body}}.</p>
 <table>
 <tr><th align="left">Tenant</th><td>{{.Tenant}}</td></tr>
-<tr><th align="left">Credentials</th><td>••••{{.Last4}}</td></tr>
+{{- if .Last4}}
+<tr><th align="left">Credentials</th><td>••••{{.Last4}}</td></tr>{{end}}
 <tr><th align="left">When</th><td>{{.When}}</td></tr>
 <tr><th align="left">By</th><td>{{.Actor}}</td></tr>
 {{- if .Detail}}
@@ -97,9 +99,20 @@ func Compose(n lifecycle.Notice, publicURL, host string) (Message, error) {
 		return Message{}, fmt.Errorf("mail: compose: %w", err)
 	}
 	return Message{
-		Subject:   fmt.Sprintf("[ESP %s] API credentials ••••%s %s", n.TenantName, n.AccessLast4, w.Subject),
+		Subject:   subject(n, w),
 		Text:      text.String(),
 		HTML:      html.String(),
 		MessageID: fmt.Sprintf("esp-audit-%d-to-%d@%s", n.AuditID, n.UserID, host),
 	}, nil
+}
+
+// subject is a message's subject: of one credential, it names the
+// credential by its last 4; of the tenant's credentials together (an
+// event with no credential, such as a change of the allowed addresses),
+// it names none.
+func subject(n lifecycle.Notice, w lifecycle.NoticeWords) string {
+	if n.AccessLast4 == "" {
+		return fmt.Sprintf("[ESP %s] API credentials: %s", n.TenantName, w.Subject)
+	}
+	return fmt.Sprintf("[ESP %s] API credentials ••••%s %s", n.TenantName, n.AccessLast4, w.Subject)
 }

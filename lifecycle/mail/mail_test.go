@@ -214,3 +214,28 @@ func TestComposeTellsEachEvent(t *testing.T) {
 		t.Errorf("scheduler's notice without a public URL:\n%s", m.Text)
 	}
 }
+
+// A change of the allowed addresses is of the tenant, not of one
+// credential: its message names no credential (no "••••" without a last
+// 4), says who changed the list and what it now allows.
+func TestAllowedAddressesNoticeNamesNoCredential(t *testing.T) {
+	n := notice()
+	n.Event, n.Actor, n.AccessLast4, n.Detail = lifecycle.AuditAllowedAddresses, lifecycle.UserActor("alice"), "", "203.0.113.0/24, 2001:db8::/32"
+	m, err := mail.Compose(n, "https://esp.example", "esp.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "[ESP demo] API credentials: allowed addresses changed"; m.Subject != want {
+		t.Errorf("subject %q, want %q", m.Subject, want)
+	}
+	for _, part := range []string{m.Text, m.HTML} {
+		if strings.Contains(part, "••••") || strings.Contains(part, "Credentials:") || strings.Contains(part, ">Credentials<") {
+			t.Errorf("the message names a credential:\n%s", part)
+		}
+		for _, want := range []string{"changed by alice", "Now allowed", "203.0.113.0/24, 2001:db8::/32", "ip_not_allowed"} {
+			if !strings.Contains(part, want) {
+				t.Errorf("the message lacks %q:\n%s", want, part)
+			}
+		}
+	}
+}

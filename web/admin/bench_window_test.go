@@ -60,3 +60,22 @@ func BenchmarkWindowTemplate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWindowRequestOfUsedKeys is BenchmarkWindowRequest for keys that
+// client programs have used: the window shows their recent addresses too,
+// which it reads again only after a new use.
+func BenchmarkWindowRequestOfUsedKeys(b *testing.B) {
+	env := webtest.NewEnv(b)
+	admin := webtest.SignedIn(b, env, "alice")
+	webtest.Exchange(b, env, webtest.ActivatedKeys(b, env, env.Acme.ID))
+	webtest.WantStatus(b, admin.Get("/api-credentials"), http.StatusOK)
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, "/api-credentials", nil)
+		cctx, cancel := context.WithCancel(context.Background())
+		rec := admin.Send(req.WithContext(cctx))
+		cancel()
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}

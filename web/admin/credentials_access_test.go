@@ -16,6 +16,8 @@ var credentialRoutes = []struct{ method, path string }{
 	{http.MethodGet, "/api-credentials/status"},
 	{http.MethodGet, "/api-credentials/history"},
 	{http.MethodGet, "/api-credentials/history.csv"},
+	{http.MethodGet, "/api-credentials/allowed-ips"},
+	{http.MethodPost, "/api-credentials/allowed-ips"},
 }
 
 func TestMenuShowsAPICredentialsOnlyToAdminsOfTenantsWithThePublicAPI(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"esp/lifecycle"
+	"esp/views"
 )
 
 // Times in the window are UTC with the zone spelled out.
@@ -22,6 +23,7 @@ type credentialFields struct {
 	Pending       bool     `json:"pending"`
 	LastUsed      string   `json:"lastUsed"`
 	LastUsedISO   string   `json:"lastUsedISO"`
+	LastUsedFrom  string   `json:"lastUsedFrom"` // address and client of the last use ("" when not known)
 	Created       string   `json:"created"`
 	CreatedISO    string   `json:"createdISO"`
 	Expires       string   `json:"expires"`
@@ -55,5 +57,30 @@ func fieldsOf(cur lifecycle.Current, now time.Time) credentialFields {
 	if !c.ExpiresAt.IsZero() {
 		f.ExpiresISO = c.ExpiresAt.UTC().Format(time.RFC3339)
 	}
+	if len(cur.Uses) > 0 {
+		u := recentAddress(cur.Uses[0])
+		f.LastUsedFrom = u.Addr
+		if u.Client != "" {
+			f.LastUsedFrom += " · " + u.Client
+		}
+	}
 	return f
+}
+
+// recentAddress is one use as the window lists it.
+func recentAddress(u lifecycle.CredentialUse) views.RecentAddress {
+	addr := "unknown address"
+	if u.Addr.IsValid() {
+		addr = u.Addr.String()
+	}
+	return views.RecentAddress{Addr: addr, Client: u.Client, When: formatTime(u.At), WhenISO: u.At.UTC().Format(time.RFC3339)}
+}
+
+// recentAddresses are the uses as the window lists them.
+func recentAddresses(uses []lifecycle.CredentialUse) []views.RecentAddress {
+	out := make([]views.RecentAddress, len(uses))
+	for i, u := range uses {
+		out[i] = recentAddress(u)
+	}
+	return out
 }

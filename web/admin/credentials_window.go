@@ -82,6 +82,8 @@ func (h *Handlers) renderWindow(c echo.Context, status int, w window) error {
 		// Asked only while Deactivate is available: otherwise the form is
 		// refused as before.
 		ConfirmDeactivate: w.confirm && f.CanDeactivate,
+		LastUsedFrom:      f.LastUsedFrom,
+		RecentAddresses:   recentAddresses(cur.Uses),
 	}
 	if err := h.expiryFields(ctx, &vm, tenant.ID, f); err != nil {
 		return err

@@ -54,6 +54,7 @@ type Handlers struct {
 	reports  httpx.AttemptLimit // secret scanning reports per client address
 	scanKeys *ScanningKeys      // nil: secret scanning is off
 	exports  ExportObserver
+	refused  AddressObserver
 	slots    *exportSlots  // the exports running now
 	gzips    gzipWriters   // gzip writers of finished exports, for the next
 	tagSalt  string        // what export ETags hold beside the plan (exportETag)
@@ -81,13 +82,26 @@ type ExportObserver interface {
 	Exported(format string, rows int, bytes int64)
 }
 
-// New builds the API's handlers over the use cases they call; exports,
-// when not nil, hears of each export.
-func New(cfg Config, log *slog.Logger, tokens Tokens, plans Plans, leaks Leaks, exports ExportObserver) *Handlers {
-	if exports == nil {
-		exports = noExports{}
+// AddressObserver hears of each request refused because its address is
+// outside its tenant's allowed addresses, by kind: keys (a token
+// exchange) or token (a bearer request). The metrics count them.
+type AddressObserver interface {
+	AddressRefused(kind string)
+}
+
+// Observer hears what the API did, for the metrics.
+type Observer interface {
+	ExportObserver
+	AddressObserver
+}
+
+// New builds the API's handlers over the use cases they call; obs, when
+// not nil, hears of each export and each refused address.
+func New(cfg Config, log *slog.Logger, tokens Tokens, plans Plans, leaks Leaks, obs Observer) *Handlers {
+	if obs == nil {
+		obs = noObserver{}
 	}
-	h := &Handlers{log: log, tokens: tokens, plans: plans, leaks: leaks, exports: exports,
+	h := &Handlers{log: log, tokens: tokens, plans: plans, leaks: leaks, exports: obs, refused: obs,
 		stall: cfg.ExportStallTimeout, scanKeys: cfg.ScanningKeys, docs: newDocsPage(openAPIDoc),
 		tagSalt: exportTagVersion + " " + gzipVersion()}
 	if cfg.MaxExports <= 0 {
@@ -102,7 +116,8 @@ func New(cfg Config, log *slog.Logger, tokens Tokens, plans Plans, leaks Leaks, 
 	return h
 }
 
-// noExports hears nothing.
-type noExports struct{}
+// noObserver hears nothing.
+type noObserver struct{}
 
-func (noExports) Exported(string, int, int64) {}
+func (noObserver) Exported(string, int, int64) {}
+func (noObserver) AddressRefused(string)       {}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"math"
 	"net/http"
 	"net/netip"
@@ -53,6 +54,20 @@ func caller(c echo.Context) lifecycle.Caller {
 	return lifecycle.Caller{Addr: a.Unmap(), UserAgent: c.Request().UserAgent()}
 }
 
+// addressRefused reports whether err refuses the caller's address
+// (lifecycle.ReasonIPNotAllowed), counting it by kind when it does. That
+// refusal is answered as it is on every route (403 ip_not_allowed in the
+// API's envelope, naming the address), and it is no failed
+// authentication: the caller presented live keys or a live token.
+func (h *Handlers) addressRefused(err error, kind string) bool {
+	var e *lifecycle.Error
+	if !errors.As(err, &e) || e.Reason != lifecycle.ReasonIPNotAllowed {
+		return false
+	}
+	h.refused.AddressRefused(kind)
+	return true
+}
+
 // bearerError is an Unauthorized with the RFC 6750 challenge that goes with
 // it; the RFC's error code, when there is one, is its Reason.
 func bearerError(c echo.Context, errCode, description string) error {
@@ -77,6 +92,9 @@ func (h *Handlers) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			return bearerError(c, errCode, problem)
 		}
 		bearer, err := h.tokens.Authenticate(c.Request().Context(), token, caller(c))
+		if h.addressRefused(err, "token") {
+			return err
+		}
 		switch lifecycle.ErrorCode(err) {
 		case "":
 		case lifecycle.Unauthorized:

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"esp/lifecycle"
 	"esp/web/httpx"
 )
 
@@ -29,10 +30,11 @@ func RenderError(c echo.Context, p httpx.Problem) error {
 // RenderOAuthError answers the OAuth token route's errors as RFC 6749 §5.2
 // does: with the RFC's error the refusal names as its Reason, a failure
 // limit's refusal as temporarily_unavailable, any other as invalid_request.
-// The RFC has no error for a failure on the server's side: those get the
-// API's envelope.
+// The RFC has no error for a failure on the server's side, nor for a
+// caller outside the tenant's allowed addresses: those get the API's
+// envelope, the latter as 403 ip_not_allowed, like on every other route.
 func RenderOAuthError(c echo.Context, p httpx.Problem) error {
-	if p.Status >= 500 {
+	if p.Status >= 500 || p.Code == lifecycle.ReasonIPNotAllowed {
 		return RenderError(c, p)
 	}
 	return oauthError(c, p.Status, oauthErrorCode(p.Code), p.Message)

@@ -215,6 +215,13 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	broken := webtest.NewEnv(t)
 	brokenToken := webtest.Exchange(t, broken, webtest.ActivatedKeys(t, broken, broken.Acme.ID))
 	broken.Store.Close()
+	// A server whose tenant allows only addresses other than the tests'.
+	fenced := webtest.NewEnv(t)
+	fencedKeys := webtest.ActivatedKeys(t, fenced, fenced.Acme.ID)
+	fencedToken := webtest.Exchange(t, fenced, fencedKeys)
+	if _, err := fenced.Service.SetAllowedAddresses(context.Background(), fenced.Acme.ID, "test", "198.51.100.0/24"); err != nil {
+		t.Fatal(err)
+	}
 
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {keys.AccessKey}, "client_secret": {keys.SecretKey}}
 	post := func(path, contentType, body string) func() *http.Request {
@@ -270,6 +277,9 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 		{name: "token bad JSON", req: post("/api/v1/token/access-key", "application/json", "{"), status: 400},
 		{name: "token bad keys", req: func() *http.Request { return webtest.KeyRequest(keys.AccessKey, lifecycle.NewSecretKey()) }, status: 401},
 		{name: "token feature off", req: func() *http.Request { return webtest.KeyRequest(globexKeys.AccessKey, globexKeys.SecretKey) }, status: 403},
+		{name: "token ip not allowed", req: func() *http.Request { return webtest.KeyRequest(fencedKeys.AccessKey, fencedKeys.SecretKey) }, status: 403, env: fenced},
+		{name: "OAuth ip not allowed", req: func() *http.Request { return webtest.OAuthRequest(fencedKeys.AccessKey, fencedKeys.SecretKey, true) }, status: 403, env: fenced},
+		{name: "list ip not allowed", req: func() *http.Request { return webtest.NewGet("/api/v1/plans", fencedToken) }, status: 403, env: fenced},
 		{name: "token body too large", req: post("/api/v1/token/access-key", "application/json", `{"accessKeyId":"`+big+`"}`), status: 413},
 		{name: "token wrong type", req: post("/api/v1/token/access-key", "text/plain", "{}"), status: 415},
 		{name: "token rate limited", req: from(limitedAddr, func() *http.Request { return webtest.KeyRequest(keys.AccessKey, lifecycle.NewSecretKey()) }), status: 429},

@@ -38,6 +38,9 @@ var oauthRefusals = refusalNames{
 // Keys that fail to authenticate count against addr's failures.
 func (h *Handlers) exchange(c echo.Context, names refusalNames, addr, access, secret string) (lifecycle.IssuedToken, error) {
 	t, err := h.tokens.Exchange(c.Request().Context(), access, secret, caller(c))
+	if h.addressRefused(err, "keys") {
+		return t, err
+	}
 	named, ok := names[lifecycle.ErrorCode(err)]
 	if !ok {
 		return t, err

@@ -36,6 +36,7 @@ type Metrics struct {
 	exchanges      *prometheus.CounterVec
 	authFailures   *prometheus.CounterVec
 	refusals       *prometheus.CounterVec
+	addrRefusals   *prometheus.CounterVec
 	exportRows     *prometheus.CounterVec
 	exportBytes    *prometheus.CounterVec
 	claimLateness  prometheus.Histogram
@@ -66,6 +67,9 @@ func New(reg prometheus.Registerer, creds CredentialCounter) *Metrics {
 		refusals: counterVec("esp_rate_limit_refusals_total",
 			"Requests refused by a per-address limit (429), by limit: login or api.",
 			"limit"),
+		addrRefusals: counterVec("esp_api_ip_not_allowed_total",
+			"API requests refused because the caller's address is outside its tenant's allowed addresses (403 ip_not_allowed), by what was presented: keys (a token exchange) or token.",
+			"kind"),
 		exportRows: counterVec("esp_export_rows_total",
 			"Plan rows sent by the API's export, by format.",
 			"format"),
@@ -79,7 +83,7 @@ func New(reg prometheus.Registerer, creds CredentialCounter) *Metrics {
 			"Activator calls, by action and result: succeeded, failed (for good), retried, abandoned (claim lost).",
 			"action", "result"),
 	}
-	reg.MustRegister(m.requests, m.duration, m.logins, m.exchanges, m.authFailures, m.refusals,
+	reg.MustRegister(m.requests, m.duration, m.logins, m.exchanges, m.authFailures, m.refusals, m.addrRefusals,
 		m.exportRows, m.exportBytes, m.claimLateness, m.activatorCalls,
 		credentialsByStatus{creds: creds},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -90,6 +94,7 @@ func New(reg prometheus.Registerer, creds CredentialCounter) *Metrics {
 	}
 	for _, kind := range []string{"keys", "token"} {
 		m.authFailures.WithLabelValues(kind)
+		m.addrRefusals.WithLabelValues(kind)
 	}
 	for _, a := range lifecycle.Actions {
 		for _, r := range lifecycle.CallResults {
@@ -122,6 +127,10 @@ func (m *Metrics) AuthenticationFailed(kind string) { m.authFailures.WithLabelVa
 
 // RateLimited counts one request refused by limit (login or api).
 func (m *Metrics) RateLimited(limit string) { m.refusals.WithLabelValues(limit).Inc() }
+
+// AddressRefused counts one API request refused for its address, by kind
+// (keys or token).
+func (m *Metrics) AddressRefused(kind string) { m.addrRefusals.WithLabelValues(kind).Inc() }
 
 // Exported counts what one export sent.
 func (m *Metrics) Exported(format string, rows int, bytes int64) {
