@@ -392,7 +392,15 @@
     setDisabled(dialog, dialog.querySelector('[data-testid="deactivate"]'), data.canDeactivate === undefined ? undefined : !data.canDeactivate);
     setTime(dialog, 'credential-last-used', data.lastUsed, data.lastUsedISO);
     setTime(dialog, 'credential-created', data.created, data.createdISO);
-    setText(dialog.querySelector('[data-testid="credential-last-used-from"]'), data.lastUsedFrom ? data.lastUsedFrom : NONE);
+    var from = dialog.querySelector('[data-testid="credential-last-used-from"]');
+    setText(from, data.lastUsedFrom ? data.lastUsedFrom : NONE);
+    if (from) from.hidden = !data.lastUsedFrom;
+    // The lifetime of new keys is chosen only while Generate is available.
+    var expiry = dialog.querySelector('[data-testid="generate-expiry"]');
+    if (expiry && typeof data.canGenerate === 'boolean') {
+      expiry.disabled = !data.canGenerate;
+      if (expiry.parentNode) expiry.parentNode.hidden = !data.canGenerate;
+    }
     dialog.setAttribute('data-pending', data.pending ? 'true' : 'false');
     if (data.status === 'activation_failed') keysWillNeverWork(dialog);
     syncScrolling();

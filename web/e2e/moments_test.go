@@ -190,6 +190,7 @@ func windowMoments(t *testing.T, dev device, scheme string) {
 
 	tb.openWindowFromMenu()
 	checkEmptyWindow(t, tb, base)
+	checkNoShadowWhenNothingScrolls(t, tb)
 	tb.checkPage("the window, No Credentials")
 	tb.screenshot("window-1-no-credentials")
 
@@ -214,11 +215,16 @@ func windowMoments(t *testing.T, dev device, scheme string) {
 	}
 	tb.openWindowFromMenu()
 	checkLastUsedRelative(t, tb)
-	checkNoShadowWhenNothingScrolls(t, tb)
 	tb.screenshot("window-3-activated")
 	checkConfirmDeactivate(t, tb, base)
 	hook.letThrough("deactivate")
 	tb.waitFor("Deactivated, live", func(s screen) bool { return s.Status == "Deactivated" })
+	// Generate is available again without a reload: so is the lifetime of
+	// the new keys.
+	if !eval[bool](tb, `(() => { const s = document.querySelector('[data-testid="generate-expiry"]');
+  return !s.disabled && !s.closest('label').hidden && s.getBoundingClientRect().width > 0; })()`) {
+		t.Error("Generate is available again, but the expiry of new keys cannot be chosen")
+	}
 	tb.checkPage("the window, Deactivated")
 	tb.screenshot("window-4-deactivated")
 
@@ -446,7 +452,7 @@ func checkNoShadowWhenNothingScrolls(t *testing.T, tb *tab) {
   return body.scrollHeight > body.clientHeight + 1;
 })()`)
 	if scrolls {
-		t.Fatal("the Activated window's body scrolls on the laptop; the check needs one that fits")
+		t.Fatal("the window's body scrolls on the laptop; the check needs one that fits")
 	}
 	shot := tb.clipShot(`.dialog-body`, 14)
 	eval[chromedp.Void](tb, `for (const el of document.querySelector('.dialog-body').children) el.style.visibility = ''`)

@@ -29,6 +29,7 @@ const (
 	ErrorErrorCodeInvalidCredentials   ErrorErrorCode = "invalid_credentials"
 	ErrorErrorCodeInvalidRequest       ErrorErrorCode = "invalid_request"
 	ErrorErrorCodeInvalidToken         ErrorErrorCode = "invalid_token"
+	ErrorErrorCodeIpNotAllowed         ErrorErrorCode = "ip_not_allowed"
 	ErrorErrorCodeMethodNotAllowed     ErrorErrorCode = "method_not_allowed"
 	ErrorErrorCodeNotAcceptable        ErrorErrorCode = "not_acceptable"
 	ErrorErrorCodeNotFound             ErrorErrorCode = "not_found"
@@ -58,6 +59,8 @@ func (e ErrorErrorCode) Valid() bool {
 	case ErrorErrorCodeInvalidRequest:
 		return true
 	case ErrorErrorCodeInvalidToken:
+		return true
+	case ErrorErrorCodeIpNotAllowed:
 		return true
 	case ErrorErrorCodeMethodNotAllowed:
 		return true
@@ -264,7 +267,7 @@ type DataPage struct {
 type Error struct {
 	// Error What went wrong.
 	Error struct {
-		// Code Machine-readable; new codes may be added. `bad_request` (400: a malformed body or query string, or a query parameter given twice); `bad_cursor` (400: a cursor this API did not give out, or another plan's); `bad_limit` (400: limit is not a whole number from 1 to 1000); `bad_format` (400: format is not csv or ndjson); `unauthorized` (401: no Authorization header); `invalid_request` (401: a malformed Authorization header); `invalid_token` (401: an unknown, expired or revoked token); `invalid_credentials` (401: keys that are malformed, unknown, do not match, or are not Activated); `feature_disabled` (403: the tenant's public API feature is turned off); `not_found` (404: no such plan for this tenant, or no such route); `method_not_allowed` (405: the route does not take this method); `not_acceptable` (406: the export's Accept header allows neither text/csv nor application/x-ndjson); `payload_too_large` (413: a body over 64 KiB); `unsupported_media_type` (415: a body that is not application/json); `rate_limited` (429: too many failed authentications from this address, or too many exports running at once); `internal_error` (500: a failure on ESP's side).
+		// Code Machine-readable; new codes may be added. `bad_request` (400: a malformed body or query string, or a query parameter given twice); `bad_cursor` (400: a cursor this API did not give out, or another plan's); `bad_limit` (400: limit is not a whole number from 1 to 1000); `bad_format` (400: format is not csv or ndjson); `unauthorized` (401: no Authorization header); `invalid_request` (401: a malformed Authorization header); `invalid_token` (401: an unknown, expired or revoked token); `invalid_credentials` (401: keys that are malformed, unknown, do not match, or are not Activated); `feature_disabled` (403: the tenant's public API feature is turned off); `ip_not_allowed` (403: the caller's address, named in the message as ESP sees it, is outside the tenant's allowed addresses; an ESP admin of the tenant can add it); `not_found` (404: no such plan for this tenant, or no such route); `method_not_allowed` (405: the route does not take this method); `not_acceptable` (406: the export's Accept header allows neither text/csv nor application/x-ndjson); `payload_too_large` (413: a body over 64 KiB); `unsupported_media_type` (415: a body that is not application/json); `rate_limited` (429: too many failed authentications from this address, or too many exports running at once); `internal_error` (500: a failure on ESP's side).
 		Code ErrorErrorCode `json:"code"`
 
 		// Message For people.
@@ -272,7 +275,7 @@ type Error struct {
 	} `json:"error"`
 }
 
-// ErrorErrorCode Machine-readable; new codes may be added. `bad_request` (400: a malformed body or query string, or a query parameter given twice); `bad_cursor` (400: a cursor this API did not give out, or another plan's); `bad_limit` (400: limit is not a whole number from 1 to 1000); `bad_format` (400: format is not csv or ndjson); `unauthorized` (401: no Authorization header); `invalid_request` (401: a malformed Authorization header); `invalid_token` (401: an unknown, expired or revoked token); `invalid_credentials` (401: keys that are malformed, unknown, do not match, or are not Activated); `feature_disabled` (403: the tenant's public API feature is turned off); `not_found` (404: no such plan for this tenant, or no such route); `method_not_allowed` (405: the route does not take this method); `not_acceptable` (406: the export's Accept header allows neither text/csv nor application/x-ndjson); `payload_too_large` (413: a body over 64 KiB); `unsupported_media_type` (415: a body that is not application/json); `rate_limited` (429: too many failed authentications from this address, or too many exports running at once); `internal_error` (500: a failure on ESP's side).
+// ErrorErrorCode Machine-readable; new codes may be added. `bad_request` (400: a malformed body or query string, or a query parameter given twice); `bad_cursor` (400: a cursor this API did not give out, or another plan's); `bad_limit` (400: limit is not a whole number from 1 to 1000); `bad_format` (400: format is not csv or ndjson); `unauthorized` (401: no Authorization header); `invalid_request` (401: a malformed Authorization header); `invalid_token` (401: an unknown, expired or revoked token); `invalid_credentials` (401: keys that are malformed, unknown, do not match, or are not Activated); `feature_disabled` (403: the tenant's public API feature is turned off); `ip_not_allowed` (403: the caller's address, named in the message as ESP sees it, is outside the tenant's allowed addresses; an ESP admin of the tenant can add it); `not_found` (404: no such plan for this tenant, or no such route); `method_not_allowed` (405: the route does not take this method); `not_acceptable` (406: the export's Accept header allows neither text/csv nor application/x-ndjson); `payload_too_large` (413: a body over 64 KiB); `unsupported_media_type` (415: a body that is not application/json); `rate_limited` (429: too many failed authentications from this address, or too many exports running at once); `internal_error` (500: a failure on ESP's side).
 type ErrorErrorCode string
 
 // LeakFeedback GitHub's secret scanning feedback for one reported token.
@@ -615,7 +618,7 @@ type ClientInterface interface {
 
 	// OauthTokenWithBody OAuth 2.0 client-credentials grant (RFC 6749 §4.4)
 	//
-	// The client id is the access key and the client secret the secret key, sent by HTTP Basic or as client_id and client_secret form fields (not both). Errors use the RFC 6749 §5.2 shape.
+	// The client id is the access key and the client secret the secret key, sent by HTTP Basic or as client_id and client_secret form fields (not both). Errors use the RFC 6749 §5.2 shape, but for a caller outside the tenant's allowed addresses: 403 `ip_not_allowed` in the API's error envelope, as on every route.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -624,7 +627,7 @@ type ClientInterface interface {
 
 	// OauthTokenWithFormdataBody OAuth 2.0 client-credentials grant (RFC 6749 §4.4)
 	//
-	// The client id is the access key and the client secret the secret key, sent by HTTP Basic or as client_id and client_secret form fields (not both). Errors use the RFC 6749 §5.2 shape.
+	// The client id is the access key and the client secret the secret key, sent by HTTP Basic or as client_id and client_secret form fields (not both). Errors use the RFC 6749 §5.2 shape, but for a caller outside the tenant's allowed addresses: 403 `ip_not_allowed` in the API's error envelope, as on every route.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -740,7 +743,7 @@ type ClientInterface interface {
 
 // OauthTokenWithBody OAuth 2.0 client-credentials grant (RFC 6749 §4.4)
 //
-// The client id is the access key and the client secret the secret key, sent by HTTP Basic or as client_id and client_secret form fields (not both). Errors use the RFC 6749 §5.2 shape.
+// The client id is the access key and the client secret the secret key, sent by HTTP Basic or as client_id and client_secret form fields (not both). Errors use the RFC 6749 §5.2 shape, but for a caller outside the tenant's allowed addresses: 403 `ip_not_allowed` in the API's error envelope, as on every route.
 //
 // Takes any type of body and a specified content type.
 //
@@ -759,7 +762,7 @@ func (c *Client) OauthTokenWithBody(ctx context.Context, contentType string, bod
 
 // OauthTokenWithFormdataBody OAuth 2.0 client-credentials grant (RFC 6749 §4.4)
 //
-// The client id is the access key and the client secret the secret key, sent by HTTP Basic or as client_id and client_secret form fields (not both). Errors use the RFC 6749 §5.2 shape.
+// The client id is the access key and the client secret the secret key, sent by HTTP Basic or as client_id and client_secret form fields (not both). Errors use the RFC 6749 §5.2 shape, but for a caller outside the tenant's allowed addresses: 403 `ip_not_allowed` in the API's error envelope, as on every route.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -1706,7 +1709,7 @@ type ClientWithResponsesInterface interface {
 
 	// OauthTokenWithBodyWithResponse OAuth 2.0 client-credentials grant (RFC 6749 §4.4)
 	//
-	// The client id is the access key and the client secret the secret key, sent by HTTP Basic or as client_id and client_secret form fields (not both). Errors use the RFC 6749 §5.2 shape.
+	// The client id is the access key and the client secret the secret key, sent by HTTP Basic or as client_id and client_secret form fields (not both). Errors use the RFC 6749 §5.2 shape, but for a caller outside the tenant's allowed addresses: 403 `ip_not_allowed` in the API's error envelope, as on every route.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1715,7 +1718,7 @@ type ClientWithResponsesInterface interface {
 
 	// OauthTokenWithFormdataBodyWithResponse OAuth 2.0 client-credentials grant (RFC 6749 §4.4)
 	//
-	// The client id is the access key and the client secret the secret key, sent by HTTP Basic or as client_id and client_secret form fields (not both). Errors use the RFC 6749 §5.2 shape.
+	// The client id is the access key and the client secret the secret key, sent by HTTP Basic or as client_id and client_secret form fields (not both). Errors use the RFC 6749 §5.2 shape, but for a caller outside the tenant's allowed addresses: 403 `ip_not_allowed` in the API's error envelope, as on every route.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1907,6 +1910,8 @@ type OauthTokenResponse struct {
 	JSON400 *OAuthError
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *OAuthInvalidClient
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON405 the response for an HTTP 405 `application/json` response
 	JSON405 *MethodNotAllowed
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -1948,6 +1953,11 @@ func (r OauthTokenResponse) GetJSON400() *OAuthError {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r OauthTokenResponse) GetJSON401() *OAuthInvalidClient {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r OauthTokenResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON405 returns the response for an HTTP 405 `application/json` response
@@ -3255,7 +3265,7 @@ func (r ExchangeAccessKeyResponse) ContentType() string {
 
 // OauthTokenWithBodyWithResponse OAuth 2.0 client-credentials grant (RFC 6749 §4.4)
 //
-// The client id is the access key and the client secret the secret key, sent by HTTP Basic or as client_id and client_secret form fields (not both). Errors use the RFC 6749 §5.2 shape.
+// The client id is the access key and the client secret the secret key, sent by HTTP Basic or as client_id and client_secret form fields (not both). Errors use the RFC 6749 §5.2 shape, but for a caller outside the tenant's allowed addresses: 403 `ip_not_allowed` in the API's error envelope, as on every route.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3270,7 +3280,7 @@ func (c *ClientWithResponses) OauthTokenWithBodyWithResponse(ctx context.Context
 
 // OauthTokenWithFormdataBodyWithResponse OAuth 2.0 client-credentials grant (RFC 6749 §4.4)
 //
-// The client id is the access key and the client secret the secret key, sent by HTTP Basic or as client_id and client_secret form fields (not both). Errors use the RFC 6749 §5.2 shape.
+// The client id is the access key and the client secret the secret key, sent by HTTP Basic or as client_id and client_secret form fields (not both). Errors use the RFC 6749 §5.2 shape, but for a caller outside the tenant's allowed addresses: 403 `ip_not_allowed` in the API's error envelope, as on every route.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3527,6 +3537,13 @@ func ParseOauthTokenResponse(rsp *http.Response) (*OauthTokenResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
 		var dest MethodNotAllowed
