@@ -76,11 +76,13 @@ func eachPlanBlock(parent context.Context, planID int64, read readPlanBlock, fn 
 		}
 		free <- b
 	}
+	// The reader also stops, without an error, when it sees parent end
+	// first: a walk cut short is parent's error, never a whole plan.
+	if err := parent.Err(); err != nil {
+		return err
+	}
 	select {
 	case err := <-errc:
-		if perr := parent.Err(); perr != nil {
-			return perr
-		}
 		return err
 	default:
 		return nil
