@@ -1352,7 +1352,7 @@ func recentAddresses(uses []RecentAddress) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = dateAndTime(u.When, u.WhenISO).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = timeOrDash(u.When, u.WhenISO, false).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

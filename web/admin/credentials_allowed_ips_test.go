@@ -165,4 +165,11 @@ func TestWindowShowsLastUsedFromAndRecentAddresses(t *testing.T) {
 	if first := doc.Find(`[data-testid=recent-address]`).First().Text(); !strings.Contains(first, "UTC") {
 		t.Errorf("recent address %q lacks its time with zone", first)
 	}
+	// One <time> each: the page's script shows every <time> whole in the
+	// browser's zone, so a time split in two would read twice.
+	doc.Find(`[data-testid=recent-address]`).Each(func(i int, s *goquery.Selection) {
+		if n := s.Find("time[datetime]").Length(); n != 1 {
+			t.Errorf("recent address %d has %d <time> elements, want 1", i, n)
+		}
+	})
 }
