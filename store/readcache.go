@@ -125,6 +125,7 @@ type readCache struct {
 	plan     cacheMap[[2]int64, lifecycle.Plan]    // by tenant and plan id
 	grants   cacheMap[int64, lifecycle.TokenGrant] // by credential
 	current  cacheMap[int64, lifecycle.Credential] // by tenant
+	lifetime cacheMap[int64, time.Duration]        // a tenant's maximum credential lifetime
 }
 
 // touchedSession records an in-process write of a session's last-seen time.

@@ -18,11 +18,9 @@ var cachedTables = map[string]map[string]string{
 	"sessions": {
 		"last_seen_at": "a cached copy may only be older than the database's; touches update it, entries expire",
 	},
-	"users": {},
-	"tenants": {
-		"max_credential_lifetime": "read only by uncached lookups (Generate and the window's expiry choices)",
-	},
-	"plans": {},
+	"users":   {},
+	"tenants": {},
+	"plans":   {},
 	"credentials": {
 		"last_used_at":     "written on use without bumping, at most once a minute; this store's touches update the cached current credential, other processes' are seen within readCacheMaxAge",
 		"claim":            "the scheduler's lease token; no cached answer reads it (claims also move due_at, which bumps)",

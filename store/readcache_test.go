@@ -92,6 +92,9 @@ func TestChangeCounterIsBumpedExactlyByChangesToCachedAnswers(t *testing.T) {
 			return err
 		}, true},
 		{"plan delete", func(f *counterFixture) error { return f.exec(`DELETE FROM plans WHERE id = $1`, f.plan.ID) }, true},
+		{"tenant max_credential_lifetime", func(f *counterFixture) error {
+			return f.st.SetMaxCredentialLifetime(ctx, "acme", 90*lifecycle.Day)
+		}, true},
 		{"tenant allowed_ips", func(f *counterFixture) error {
 			_, err := f.st.SetAllowedIPs(ctx, "203.0.113.0/24", lifecycle.AuditEntry{At: later, TenantID: f.acme.ID, Actor: "test", Action: lifecycle.AuditAllowedAddresses})
 			return err
