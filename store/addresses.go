@@ -71,7 +71,9 @@ func (s *Store) RecordUse(ctx context.Context, u lifecycle.CredentialUse, every 
 		return false, fmt.Errorf("store: record use of credential %d: %w", u.CredentialID, err)
 	}
 	n, _ := res.RowsAffected()
-	// As TouchCredential: the database's last use is now within every.
+	// Written or not, the database's last use is now within every of
+	// u.At: cached grants may say u.At, which delays the next write by
+	// less than every.
 	s.cache.touchedCredential(u.CredentialID, u.At, n == 1)
 	return n == 1, nil
 }

@@ -107,8 +107,8 @@ type statements struct {
 	dueCredentials, lastRun, tenantPlan, planLinesAfter                  statement
 	changeCounter                                                        statement
 	// On the writer; those of transactions are used through in.
-	touchSession, touchCredential, credentialStatus, insertAudit statement
-	recordUse                                                    statement // uses.go
+	touchSession, credentialStatus, insertAudit statement
+	recordUse                                   statement // uses.go
 
 	all []statement // every one of them, for Close
 }
@@ -135,7 +135,6 @@ func prepareStatements(ctx context.Context, d dialect, read, write *sql.DB) (sta
 		// and a plain statement is never sent unless run.
 		{read, &st.changeCounter, changeCounterQuery},
 		{write, &st.touchSession, touchSessionQuery},
-		{write, &st.touchCredential, touchCredentialQuery},
 		{write, &st.recordUse, recordUseQuery},
 		{write, &st.credentialStatus, d.lockRows(credentialStatusQuery)},
 		{write, &st.insertAudit, insertAuditQuery},

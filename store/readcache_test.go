@@ -101,7 +101,7 @@ func TestChangeCounterIsBumpedExactlyByChangesToCachedAnswers(t *testing.T) {
 		}, true},
 
 		{"credential last_used_at", func(f *counterFixture) error {
-			_, err := f.st.TouchCredential(ctx, f.cred.ID, later, time.Minute)
+			_, err := f.st.RecordUse(ctx, lifecycle.CredentialUse{CredentialID: f.cred.ID, At: later}, time.Minute)
 			return err
 		}, false},
 		{"session last_seen_at", func(f *counterFixture) error { return f.st.TouchSession(ctx, f.session, later) }, false},
@@ -308,13 +308,13 @@ func TestCachedCurrentCredentialShowsTheLastUseWritten(t *testing.T) {
 	}
 	current() // fills the cache
 	used := f.now.Add(time.Hour)
-	if wrote, err := f.st.TouchCredential(ctx, f.cred.ID, used, time.Minute); err != nil || !wrote {
+	if wrote, err := f.st.RecordUse(ctx, lifecycle.CredentialUse{CredentialID: f.cred.ID, At: used}, time.Minute); err != nil || !wrote {
 		t.Fatalf("touch: wrote %v, %v", wrote, err)
 	}
 	if got := current().LastUsedAt; !got.Equal(used) {
 		t.Fatalf("Last used %v after a touch at %v", got, used)
 	}
-	if wrote, err := f.st.TouchCredential(ctx, f.cred.ID, used.Add(time.Second), time.Minute); err != nil || wrote {
+	if wrote, err := f.st.RecordUse(ctx, lifecycle.CredentialUse{CredentialID: f.cred.ID, At: used.Add(time.Second)}, time.Minute); err != nil || wrote {
 		t.Fatalf("second touch within the period: wrote %v, %v", wrote, err)
 	}
 	if got := current().LastUsedAt; !got.Equal(used) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"esp/lifecycle"
 	"fmt"
-	"time"
 )
 
 // TokenGrant reads a credential by its id together with its tenant's
@@ -61,25 +60,6 @@ func (s *Store) AccessKeyGrant(ctx context.Context, accessKey string) (lifecycle
 	g.LastUsedAt, g.CredentialExpiresAt = nullNanos(lastUsed), nullNanos(credExpires)
 	g.AllowedIPs = s.allowLists.Parse(allowed)
 	return g, nil
-}
-
-const touchCredentialQuery = `UPDATE credentials SET last_used_at = $1
-	WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $3)`
-
-// TouchCredential records that a credential was used at now, unless that was
-// already recorded less than every ago: at most one write per credential per
-// period, however busy its client is. It reports whether it wrote.
-func (s *Store) TouchCredential(ctx context.Context, credentialID int64, now time.Time, every time.Duration) (bool, error) {
-	res, err := s.stmts.touchCredential.ExecContext(ctx, now.UnixNano(), credentialID, now.Add(-every).UnixNano())
-	if err != nil {
-		return false, fmt.Errorf("store: record use of credential %d: %w", credentialID, err)
-	}
-	n, _ := res.RowsAffected()
-	// Written or not, the database's last use is now within every of now:
-	// cached grants may say now, which delays the next write by less than
-	// every.
-	s.cache.touchedCredential(credentialID, now, n == 1)
-	return n == 1, nil
 }
 
 // TokenKeys returns the keys that sign tokens, oldest first.

@@ -139,26 +139,6 @@ func TestAddTokenKeyFollowsTheNewest(t *testing.T) {
 	}
 }
 
-func TestTouchCredentialWritesAtMostOncePerPeriod(t *testing.T) {
-	st, acme, _ := openPlanStore(t)
-	ctx := context.Background()
-	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	c := newCredential(t, st, acme.ID, now)
-	for _, step := range []struct {
-		at    time.Duration
-		wrote bool
-	}{{0, true}, {time.Second, false}, {59 * time.Second, false}, {60 * time.Second, true}, {61 * time.Second, false}} {
-		wrote, err := st.TouchCredential(ctx, c.ID, now.Add(step.at), time.Minute)
-		if err != nil || wrote != step.wrote {
-			t.Fatalf("touch at +%v: wrote %v (%v), want %v", step.at, wrote, err, step.wrote)
-		}
-	}
-	got, err := st.CredentialByID(ctx, c.ID)
-	if err != nil || !got.LastUsedAt.Equal(now.Add(time.Minute)) {
-		t.Fatalf("last used %v (%v), want %v", got.LastUsedAt, err, now.Add(time.Minute))
-	}
-}
-
 func TestAccessKeyGrantReadsKeyAndFeatureTogether(t *testing.T) {
 	st, acme, _ := openPlanStore(t)
 	ctx := context.Background()

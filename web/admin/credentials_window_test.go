@@ -132,7 +132,7 @@ func TestCreatedAndLastUsedAreShownWithTheirZone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if wrote, err := env.Store.TouchCredential(context.Background(), cur.Credential.ID, used, lifecycle.LastUsedEvery); err != nil || !wrote {
+	if wrote, err := env.Store.RecordUse(context.Background(), lifecycle.CredentialUse{CredentialID: cur.Credential.ID, At: used}, lifecycle.LastUsedEvery); err != nil || !wrote {
 		t.Fatalf("record use: wrote %v, %v", wrote, err)
 	}
 	rec := c.Get("/api-credentials")
